@@ -1,0 +1,5 @@
+import sys
+
+from mo.cli import main
+
+sys.exit(main())

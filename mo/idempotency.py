@@ -1,0 +1,96 @@
+"""Idempotent writes: a key claims the work in the same transaction that does it.
+
+A replay with the same key and the same request returns the stored result and writes nothing;
+the same key with a different request is an idempotency_conflict; a duplicate that races the
+first and cannot see it committed yet is told idempotency_in_progress (retryable).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mo.context import TenantContext
+from mo.errors import ErrorCode, MOError, validation_error
+from mo.jsonutil import dumps, loads
+from mo.store.base import Store, Tx, transaction_conflict
+
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: dict[str, Any]
+    replayed: bool
+
+
+def check_key(key: object) -> str:
+    if not isinstance(key, str) or not key.strip():
+        raise validation_error("idempotency_key is required", field="idempotency_key")
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise validation_error(
+            "idempotency_key must be printable and at most 255 characters", field="idempotency_key"
+        )
+    return key
+
+
+def request_hash(request: dict[str, Any]) -> str:
+    return hashlib.sha256(dumps(request).encode()).hexdigest()
+
+
+def run_idempotent(
+    store: Store,
+    ctx: TenantContext,
+    *,
+    key: str,
+    operation: str,
+    request: dict[str, Any],
+    work: Callable[[Tx], dict[str, Any]],
+) -> Outcome:
+    """Do `work` once per (tenant, key), in one transaction with its idempotency record."""
+    check_key(key)
+    fingerprint = request_hash({"operation": operation, **request})
+
+    def attempt(tx: Tx) -> Outcome:
+        stored = replay(tx, ctx, key=key, operation=operation, fingerprint=fingerprint)
+        if stored is not None:
+            return Outcome(stored, True)
+        _claim(tx, ctx, key, operation, fingerprint)
+        result = work(tx)
+        tx.run("idempotency.complete", {"tenant_id": ctx.tenant_id, "key": key, "result": dumps(result)})
+        return Outcome(result, False)
+
+    try:
+        return store.atomic(attempt, tenant_id=ctx.tenant_id)
+    except MOError as err:
+        if err.details.get("idempotency_key") == key:
+            raise MOError(ErrorCode.IDEMPOTENCY_IN_PROGRESS,
+                          "a request with this idempotency key is still in progress; retry shortly",
+                          {"idempotency_key": key}) from err
+        raise
+
+
+def replay(tx: Tx, ctx: TenantContext, *, key: str, operation: str, fingerprint: str) -> dict[str, Any] | None:
+    row = tx.one("idempotency.get", {"tenant_id": ctx.tenant_id, "key": key})
+    if row is None:
+        return None
+    if row["operation"] != operation or row["request_hash"] != fingerprint:
+        raise MOError(ErrorCode.IDEMPOTENCY_CONFLICT,
+                      "this idempotency key was used for a different request",
+                      {"idempotency_key": key, "operation": row["operation"]})
+    return loads(row["result"])
+
+
+def _claim(tx: Tx, ctx: TenantContext, key: str, operation: str, fingerprint: str) -> None:
+    try:
+        tx.run("idempotency.claim", {"tenant_id": ctx.tenant_id, "key": key,
+                                     "operation": operation, "request_hash": fingerprint})
+    except MOError as err:
+        if err.code not in (ErrorCode.CONFLICT, ErrorCode.UNAVAILABLE):
+            raise
+        # A concurrent duplicate holds the key: retry, and replay once it has committed.
+        race = transaction_conflict(err)
+        race.details["idempotency_key"] = key
+        raise race from err

@@ -1,0 +1,1 @@
+"""mo's services: the only place the invariants and business rules live."""

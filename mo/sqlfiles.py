@@ -1,0 +1,83 @@
+"""Where mo's SQL lives, and the catalog of named queries.
+
+A query file ``sql/queries/<group>.sql`` holds blocks that start with ``-- name: <name>``;
+``sql/queries/<dialect>/<group>.sql`` overrides blocks of the same name for one dialect.
+Queries are addressed as ``"<group>.<name>"`` and written with ``:param`` placeholders.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+DIALECTS = ("duckdb", "postgres")
+_NAME_LINE = re.compile(r"^--\s*name:\s*([\w.]+)\s*$", re.MULTILINE)
+# :param, but not the '::' of a PostgreSQL cast nor a time literal's ':00'.
+_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+def sql_root() -> Path:
+    """The sql/ folder: packaged as mo/_sql in a wheel, or beside mo/ in a checkout."""
+    packaged = Path(str(resources.files("mo"))) / "_sql"
+    if packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parent.parent / "sql"
+    if checkout.is_dir():
+        return checkout
+    raise FileNotFoundError("mo's sql/ folder is missing from this installation")
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    text: str
+    params: tuple[str, ...]
+
+
+def _blocks(path: Path) -> dict[str, str]:
+    text = path.read_text(encoding="utf-8")
+    marks = list(_NAME_LINE.finditer(text))
+    return {
+        m.group(1): text[m.end() : marks[i + 1].start() if i + 1 < len(marks) else len(text)].strip()
+        for i, m in enumerate(marks)
+    }
+
+
+@cache
+def _catalog(dialect: str) -> dict[str, str]:
+    root = sql_root() / "queries"
+    found: dict[str, str] = {}
+    for folder in (root, root / dialect):
+        for path in sorted(folder.glob("*.sql")):
+            found.update({f"{path.stem}.{name}": body for name, body in _blocks(path).items()})
+    return found
+
+
+def query_names(dialect: str) -> list[str]:
+    return sorted(_catalog(dialect))
+
+
+def raw_query(dialect: str, name: str) -> str:
+    try:
+        return _catalog(dialect)[name]
+    except KeyError:
+        raise KeyError(f"no query named {name!r} for {dialect}") from None
+
+
+@cache
+def compiled(dialect: str, name: str, style: str) -> Query:
+    """The query with its placeholders rewritten for a driver: style 'dollar' or 'pyformat'."""
+    text = raw_query(dialect, name)
+    params = tuple(dict.fromkeys(_PARAM.findall(text)))
+    if style == "pyformat":
+        text = _PARAM.sub(lambda m: f"%({m.group(1)})s", text.replace("%", "%%"))
+    else:
+        text = _PARAM.sub(lambda m: f"${m.group(1)}", text)
+    return Query(name, text, params)
+
+
+def migration_files(dialect: str) -> list[Path]:
+    return sorted((sql_root() / "migrations" / dialect).glob("V*__*.sql"))

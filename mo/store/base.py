@@ -1,0 +1,105 @@
+"""The narrow store interface every backend implements.
+
+A transaction (Tx) runs named queries from the sql/ catalog with named parameters, and bulk-loads
+a DataFrame into a table. Nothing else crosses this line: dialect differences stay below it.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from mo.errors import ErrorCode, MOError
+
+T = TypeVar("T")
+Params = Mapping[str, Any] | None
+Row = dict[str, Any]
+
+# A write that lost a race is retried this many times before the caller sees `unavailable`.
+MAX_ATTEMPTS = 8
+
+
+class Tx(ABC):
+    """One open transaction. Queries are catalog names such as "ingredients.by_key"."""
+
+    dialect: str
+
+    @abstractmethod
+    def all(self, query: str, params: Params = None) -> list[Row]: ...
+
+    @abstractmethod
+    def run(self, query: str, params: Params = None) -> int:
+        """Execute a statement; return the rows it changed where the driver knows, else -1."""
+
+    @abstractmethod
+    def load(self, table: str, frame: pd.DataFrame) -> int:
+        """Bulk-load a DataFrame's columns into the same-named columns of `table`."""
+
+    @abstractmethod
+    def script(self, sql_text: str) -> None:
+        """Run a multi-statement script (migrations only)."""
+
+    @abstractmethod
+    def arrow(self, query: str, params: Params = None) -> Any:
+        """The result as a pyarrow Table: the fast path for large reads and exports."""
+
+    def one(self, query: str, params: Params = None) -> Row | None:
+        rows = self.all(query, params)
+        return rows[0] if rows else None
+
+    def scalar(self, query: str, params: Params = None) -> Any:
+        row = self.one(query, params)
+        return None if row is None else next(iter(row.values()))
+
+
+class Store(ABC):
+    dialect: str
+    url: str
+
+    @abstractmethod
+    def transaction(self, *, tenant_id: str | None = None) -> AbstractContextManager[Tx]:
+        """A transaction; on PostgreSQL it also sets app.tenant_id for row-level security."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def atomic(self, work: Callable[[Tx], T], *, tenant_id: str | None = None) -> T:
+        """Run `work` in one transaction, retrying it when it lost a write-write race."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with self.transaction(tenant_id=tenant_id) as tx:
+                    return work(tx)
+            except MOError as err:
+                if not _is_race(err) or attempt == MAX_ATTEMPTS:
+                    raise
+                time.sleep(min(0.2, 0.005 * 2**attempt))
+        raise AssertionError("unreachable")
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _is_race(err: MOError) -> bool:
+    return err.code is ErrorCode.UNAVAILABLE and err.details.get("reason") == "transaction_conflict"
+
+
+def transaction_conflict(exc: BaseException) -> MOError:
+    err = MOError(
+        ErrorCode.UNAVAILABLE,
+        "the write lost a race with a concurrent transaction; retry it",
+        {"reason": "transaction_conflict"},
+    )
+    err.__cause__ = exc
+    return err
+
+
+def rows_from(columns: list[str], records: Iterator[tuple[Any, ...]]) -> list[Row]:
+    return [dict(zip(columns, record)) for record in records]

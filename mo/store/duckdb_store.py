@@ -1,0 +1,136 @@
+"""The embedded DuckDB store: one database file (or :memory:) per process, a cursor per transaction."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from mo.errors import ErrorCode, MOError
+from mo.sqlfiles import compiled
+from mo.store.base import Params, Row, Store, Tx, rows_from, transaction_conflict
+
+DIALECT = "duckdb"
+
+
+def translate(exc: duckdb.Error) -> MOError:
+    """The one place a DuckDB error becomes an MOError (the driver error stays as __cause__)."""
+    text = str(exc)
+    if isinstance(exc, duckdb.TransactionException) or "Conflict on" in text:
+        return transaction_conflict(exc)
+    if isinstance(exc, duckdb.ConstraintException):
+        err = MOError(ErrorCode.CONFLICT, "a unique rule was broken", {"constraint": _constraint(text)})
+    elif isinstance(exc, duckdb.IOException) and "lock" in text:
+        err = MOError(
+            ErrorCode.UNAVAILABLE,
+            "the DuckDB file is held by another process; use PostgreSQL or `mo serve` for shared writes",
+            {"reason": "database_locked"},
+        )
+    elif isinstance(exc, duckdb.ConversionException | duckdb.OutOfRangeException):
+        err = MOError(ErrorCode.VALIDATION_ERROR, "a value is out of range", {"problem": text[:300]})
+    else:
+        err = MOError(ErrorCode.INTERNAL_ERROR, "the database failed", {"driver": type(exc).__name__})
+    err.__cause__ = exc
+    return err
+
+
+def _constraint(text: str) -> str:
+    # DuckDB does not name the index; the key text is enough to tell them apart in services.
+    return text.split("\n")[0][:300]
+
+
+class DuckDBTx(Tx):
+    dialect = DIALECT
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        self._cur = cursor
+
+    def _execute(self, query: str, params: Params) -> duckdb.DuckDBPyConnection:
+        q = compiled(DIALECT, query, "dollar")
+        values = {name: (params or {})[name] for name in q.params}
+        try:
+            return self._cur.execute(q.text, values) if values else self._cur.execute(q.text)
+        except duckdb.Error as exc:
+            raise translate(exc) from exc
+
+    def all(self, query: str, params: Params = None) -> list[Row]:
+        cur = self._execute(query, params)
+        if cur.description is None:
+            return []
+        return rows_from([d[0] for d in cur.description], iter(cur.fetchall()))
+
+    def run(self, query: str, params: Params = None) -> int:
+        cur = self._execute(query, params)
+        # DuckDB reports changed rows as a one-row result of a "Count" column.
+        if cur.description and cur.description[0][0] == "Count":
+            row = cur.fetchone()
+            return int(row[0]) if row else 0
+        return -1
+
+    def arrow(self, query: str, params: Params = None) -> Any:
+        return self._execute(query, params).fetch_arrow_table()
+
+    def load(self, table: str, frame: pd.DataFrame) -> int:
+        columns = ", ".join(f'"{c}"' for c in frame.columns)
+        try:
+            self._cur.register("_mo_load", frame)
+            self._cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _mo_load")
+        except duckdb.Error as exc:
+            raise translate(exc) from exc
+        finally:
+            self._cur.unregister("_mo_load")
+        return len(frame)
+
+    def script(self, sql_text: str) -> None:
+        try:
+            self._cur.execute(sql_text)
+        except duckdb.Error as exc:
+            raise translate(exc) from exc
+
+
+class DuckDBStore(Store):
+    dialect = DIALECT
+
+    def __init__(self, url: str, path: str) -> None:
+        self.url = url
+        self.path = path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._root = duckdb.connect(path)
+            self._root.execute("SET TimeZone = 'UTC'")
+        except duckdb.Error as exc:
+            raise translate(exc) from exc
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def transaction(self, *, tenant_id: str | None = None) -> Iterator[Tx]:
+        with self._lock:  # cursor() on the shared root connection is not thread-safe
+            cursor = self._root.cursor()
+        try:
+            cursor.execute("BEGIN TRANSACTION")
+            yield DuckDBTx(cursor)
+            try:
+                cursor.execute("COMMIT")
+            except duckdb.Error as exc:
+                raise translate(exc) from exc
+        except BaseException:
+            _rollback(cursor)
+            raise
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        self._root.close()
+
+
+def _rollback(cursor: duckdb.DuckDBPyConnection) -> None:
+    try:
+        cursor.execute("ROLLBACK")
+    except duckdb.Error:
+        pass  # a failed COMMIT has already ended the transaction

@@ -1,0 +1,135 @@
+"""The PostgreSQL store: a psycopg 3 connection pool, one pooled connection per transaction."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+import psycopg
+import psycopg_pool
+from psycopg import errors as pg_errors
+from psycopg.rows import dict_row
+
+from mo.errors import ErrorCode, MOError
+from mo.sqlfiles import compiled
+from mo.store.base import Params, Row, Store, Tx, transaction_conflict
+
+DIALECT = "postgres"
+_COPY_CHUNK_ROWS = 100_000
+
+
+def translate(exc: Exception) -> MOError:
+    """The one place a psycopg error becomes an MOError (the driver error stays as __cause__)."""
+    if isinstance(exc, pg_errors.SerializationFailure | pg_errors.DeadlockDetected):
+        return transaction_conflict(exc)
+    if isinstance(exc, pg_errors.UniqueViolation):
+        constraint = getattr(exc.diag, "constraint_name", None) or ""
+        err = MOError(ErrorCode.CONFLICT, "a unique rule was broken", {"constraint": constraint})
+    elif isinstance(exc, pg_errors.DataError):
+        err = MOError(ErrorCode.VALIDATION_ERROR, "a value is out of range", {"problem": str(exc)[:300]})
+    elif isinstance(exc, psycopg.OperationalError | psycopg_pool.PoolTimeout):
+        err = MOError(ErrorCode.UNAVAILABLE, "the database is unreachable", {"reason": "connection"})
+    else:
+        err = MOError(ErrorCode.INTERNAL_ERROR, "the database failed", {"driver": type(exc).__name__})
+    err.__cause__ = exc
+    return err
+
+
+class PostgresTx(Tx):
+    dialect = DIALECT
+
+    def __init__(self, conn: psycopg.Connection[Row]) -> None:
+        self._conn = conn
+
+    def _execute(self, query: str, params: Params) -> psycopg.Cursor[Row]:
+        q = compiled(DIALECT, query, "pyformat")
+        values = {name: (params or {})[name] for name in q.params}
+        try:
+            return self._conn.execute(q.text, values)  # type: ignore[arg-type]
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+
+    def all(self, query: str, params: Params = None) -> list[Row]:
+        cur = self._execute(query, params)
+        return list(cur.fetchall()) if cur.description else []
+
+    def run(self, query: str, params: Params = None) -> int:
+        return self._execute(query, params).rowcount
+
+    def arrow(self, query: str, params: Params = None) -> Any:
+        import pyarrow as pa
+
+        cur = self._execute(query, params)
+        return pa.Table.from_pylist(cur.fetchall()) if cur.description else pa.table({})
+
+    def load(self, table: str, frame: pd.DataFrame) -> int:
+        columns = ", ".join(f'"{c}"' for c in frame.columns)
+        statement = f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)"
+        try:
+            with self._conn.cursor().copy(statement) as copy:  # type: ignore[arg-type]
+                for start in range(0, len(frame), _COPY_CHUNK_ROWS):
+                    copy.write(_csv_chunk(frame.iloc[start : start + _COPY_CHUNK_ROWS]))
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+        return len(frame)
+
+    def script(self, sql_text: str) -> None:
+        try:
+            self._conn.execute(sql_text.encode())  # bytes: no placeholder parsing in DDL
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+
+
+def _csv_chunk(frame: pd.DataFrame) -> str:
+    buf = io.StringIO()
+    frame.to_csv(buf, header=False, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    return buf.getvalue()
+
+
+class PostgresStore(Store):
+    dialect = DIALECT
+
+    def __init__(self, url: str, *, max_size: int = 10) -> None:
+        self.url = url
+        self._pool = psycopg_pool.ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_size,
+            kwargs={"row_factory": dict_row, "autocommit": True},
+            configure=_configure,
+            open=False,
+        )
+        try:
+            self._pool.open(wait=True, timeout=10)
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            self._pool.close()
+            raise translate(exc) from exc
+
+    @contextmanager
+    def transaction(self, *, tenant_id: str | None = None) -> Iterator[Tx]:
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                if tenant_id is not None:
+                    conn.execute("SELECT set_config('app.tenant_id', %s, true)", (tenant_id,))
+                yield PostgresTx(conn)
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+        except psycopg_pool.PoolTimeout as exc:
+            raise translate(exc) from exc
+
+    @contextmanager
+    def session(self) -> Iterator[psycopg.Connection[Row]]:
+        """A raw pooled connection, for the migration runner's session-level advisory lock."""
+        with self._pool.connection() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    conn.execute("SET TIME ZONE 'UTC'")

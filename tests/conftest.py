@@ -1,0 +1,103 @@
+"""Real databases for every test: a DuckDB file per test, a PostgreSQL schema per test.
+
+PostgreSQL comes from MO_TEST_PG_URL, else the local server on 127.0.0.1:5432 (database test).
+When neither answers, the PostgreSQL half skips loudly, unless MO_REQUIRE_POSTGRES=1 (CI), where
+that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import psycopg
+import pytest
+
+from mo import migrations
+from mo.context import TenantContext
+from mo.services import tenants
+from mo.store import Store, connect_store
+
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+BACKENDS = ["duckdb", "postgres"]
+
+
+def _pg_reachable(url: str) -> bool:
+    try:
+        with psycopg.connect(url, connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str | None:
+    url = os.environ.get("MO_TEST_PG_URL", DEFAULT_PG_URL)
+    return url if _pg_reachable(url) else None
+
+
+def _require_pg(pg_url: str | None) -> str:
+    if pg_url is None:
+        message = "PostgreSQL is not reachable (set MO_TEST_PG_URL or start a server)"
+        if os.environ.get("MO_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message + " — required by MO_REQUIRE_POSTGRES=1")
+        pytest.skip(message)
+    return pg_url
+
+
+def with_schema(url: str, schema: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+@pytest.fixture
+def pg_schema_url(pg_url: str | None) -> Iterator[str]:
+    """A fresh, empty schema on the PostgreSQL server, dropped afterwards."""
+    base = _require_pg(pg_url)
+    schema = f"mo_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    yield with_schema(base, schema)
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def empty_db_url(backend: str, request: pytest.FixtureRequest, tmp_path) -> str:
+    """A database URL with no schema yet, on the parametrized backend."""
+    if backend == "duckdb":
+        return f"duckdb:///{tmp_path / 'mo.duckdb'}"
+    return request.getfixturevalue("pg_schema_url")
+
+
+@pytest.fixture
+def db_url(empty_db_url: str) -> str:
+    """A migrated database URL on the parametrized backend."""
+    with connect_store(empty_db_url) as store:
+        migrations.migrate(store)
+    return empty_db_url
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    with connect_store(db_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def ctx(store: Store) -> TenantContext:
+    tenants.create_tenant(store, "acme", name="Acme Bistro")
+    return tenants.resolve_tenant(store, "acme")
+
+
+@pytest.fixture
+def other_ctx(store: Store) -> TenantContext:
+    tenants.create_tenant(store, "rival", name="Rival Bakery")
+    return tenants.resolve_tenant(store, "rival")
