@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -11,13 +11,14 @@ from mo.errors import ErrorCode, MOError, not_found, validation_error
 from mo.events import emit_event
 from mo.measure import unit_family
 from mo.names import clean_name, name_key
+from mo.results import Result, money
 from mo.store.base import Row, Store, Tx
 
 BASE_UNITS_ALLOWED = {"g": "mass", "ml": "volume", "each": "count"}
 
 
 @dataclass(frozen=True)
-class IngredientRecord:
+class IngredientRecord(Result):
     id: int
     name: str
     unit: str
@@ -27,9 +28,6 @@ class IngredientRecord:
     yield_pct: Decimal
     aliases: tuple[str, ...]
     deleted: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def base_unit_for(unit: object) -> tuple[str, str]:
@@ -121,7 +119,7 @@ def get_record(tx: Tx, ctx: TenantContext, ingredient_id: int) -> IngredientReco
     aliases = tx.all("ingredients.aliases_of", {"tenant_id": ctx.tenant_id, "ingredient_id": ingredient_id})
     return IngredientRecord(
         id=int(row["id"]), name=row["name"], unit=row["base_unit"], family=row["family"],
-        category=row["category"], density=row["density"], yield_pct=row["yield_pct"],
+        category=row["category"], density=money(row["density"]), yield_pct=money(row["yield_pct"]),
         aliases=tuple(a["name"] for a in aliases), deleted=row["deleted_at"] is not None,
     )
 

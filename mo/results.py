@@ -1,0 +1,111 @@
+"""What write calls return: frozen dataclasses, identical from LocalClient and HttpClient.
+
+Decimals stay exact (Decimal); to_dict() gives JSON-ready values (decimals as strings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from decimal import Decimal
+from typing import Any, TypeVar
+
+R = TypeVar("R", bound="Result")
+
+
+class Result:
+    def to_dict(self) -> dict[str, Any]:
+        return {k: _jsonable(v) for k, v in asdict(self).items()}  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls: type[R], data: dict[str, Any]) -> R:
+        """Rebuild from to_dict() output (the HTTP client and idempotent replays use this)."""
+        kwargs = {}
+        for f in fields(cls):  # type: ignore[arg-type]
+            value = data.get(f.name)
+            kwargs[f.name] = _revive(f.type, value)
+        return cls(**kwargs)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _revive(annotation: Any, value: Any) -> Any:
+    text = str(annotation)
+    if value is None:
+        return None
+    if "Decimal" in text and isinstance(value, str | int):
+        return Decimal(str(value))
+    if text.startswith("tuple") and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def money(value: Decimal | None) -> Decimal | None:
+    """A stored amount without trailing zeros (backends differ in the scale they hand back)."""
+    if value is None:
+        return None
+    normal = value.normalize()
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
+
+
+@dataclass(frozen=True)
+class CostUpdate(Result):
+    cost_id: int | None
+    ingredient: str
+    unit_cost: Decimal
+    changed: bool
+    replayed: bool
+    recomputed: int
+
+
+@dataclass(frozen=True)
+class ImportResult(Result):
+    batch_id: int
+    status: str  # "completed" | "duplicate"
+    rows: int
+    created: int
+    changed: int
+    unchanged: int
+    recomputed: int
+    replayed: bool
+    duplicate_of: int | None
+
+
+@dataclass(frozen=True)
+class RecipeImportResult(Result):
+    batch_id: int
+    recipes: int
+    lines: int
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class RecomputeResult(Result):
+    recomputed: int
+    changed: int
+
+
+@dataclass(frozen=True)
+class ExportResult(Result):
+    path: str
+    rows: int
+    sha256: str
+    manifest_path: str
+
+
+@dataclass(frozen=True)
+class RecipeRecord(Result):
+    id: int
+    name: str
+    yield_qty: Decimal
+    yield_unit: str
+    menu_price: Decimal | None
+    lines: int
+    deleted: bool
