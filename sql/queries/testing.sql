@@ -1,0 +1,14 @@
+-- Read-backs the test suite uses to look under the services. Tenant-filtered like the rest.
+
+-- name: events
+SELECT id, event_type, aggregate_type, aggregate_id, payload
+FROM event_log WHERE tenant_id = :tenant_id ORDER BY id
+
+-- name: ingredients
+-- All rows, deleted ones too: tests count what was written.
+SELECT id, name, deleted_at FROM ingredients WHERE tenant_id = :tenant_id ORDER BY id
+
+-- name: ingredient_names
+-- All rows, deleted ones too: tests count what was written.
+SELECT ingredient_id, name, name_key, is_alias, deleted_at
+FROM ingredient_names WHERE tenant_id = :tenant_id ORDER BY id

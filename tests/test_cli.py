@@ -1,0 +1,36 @@
+"""The `mo` command on a real database, as an operator runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def mo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mo", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_migrate_status_tenants_and_status(empty_db_url: str, tmp_path: Path) -> None:
+    url = ["--db-url", empty_db_url]
+    status = mo(*url, "migrate", "--status", cwd=tmp_path)
+    assert status.returncode == 0 and "pending" in status.stdout and "applied" not in status.stdout
+    assert "applied 5 migration" in mo(*url, "migrate", cwd=tmp_path).stdout
+    assert mo(*url, "migrate", cwd=tmp_path).stdout.startswith("applied 0 migration")
+    first = mo(*url, "tenant", "create", "demo", "--name", "Demo Kitchen", cwd=tmp_path)
+    again = mo(*url, "tenant", "create", "demo", cwd=tmp_path)
+    assert first.returncode == 0 and first.stdout == again.stdout
+    assert "demo" in mo(*url, "tenant", "list", cwd=tmp_path).stdout
+    assert "tenants    demo" in mo(*url, "status", cwd=tmp_path).stdout
+
+
+def test_errors_print_the_error_shape_and_exit_non_zero(tmp_path: Path) -> None:
+    result = mo("--db-url", f"duckdb:///{tmp_path / 'x.duckdb'}", "apikey", "create", "--tenant", "ghost", cwd=tmp_path)
+    assert result.returncode == 2
+    assert json.loads(result.stderr)["error"]["code"] == "tenant_not_found"
+
+
+def test_default_database_is_a_duckdb_file_under_var(tmp_path: Path) -> None:
+    assert mo("migrate", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "var" / "mo.duckdb").is_file()
