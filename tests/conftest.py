@@ -1,13 +1,15 @@
 """Real databases for every test: a DuckDB file per test, a PostgreSQL schema per test.
 
-PostgreSQL comes from MO_TEST_PG_URL, else the local server on 127.0.0.1:5432 (database test).
-When neither answers, the PostgreSQL half skips loudly, unless MO_REQUIRE_POSTGRES=1 (CI), where
-that is a failure.
+PostgreSQL comes from MO_TEST_PG_URL, else the local server on 127.0.0.1:5432 (database test),
+else a throwaway server (the pgserver wheel bundles PostgreSQL) started for the session;
+MO_TEST_PG_THROWAWAY=1 forces that path. When none works, the PostgreSQL half skips loudly,
+unless MO_REQUIRE_POSTGRES=1 (CI), where that is a failure.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from urllib.parse import quote
@@ -33,9 +35,34 @@ def _pg_reachable(url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> str | None:
-    url = os.environ.get("MO_TEST_PG_URL", DEFAULT_PG_URL)
-    return url if _pg_reachable(url) else None
+def pg_url() -> Iterator[str | None]:
+    explicit = os.environ.get("MO_TEST_PG_URL")
+    if os.environ.get("MO_TEST_PG_THROWAWAY") != "1":
+        url = explicit or DEFAULT_PG_URL
+        if _pg_reachable(url) or explicit:
+            yield url if _pg_reachable(url) else None
+            return
+    yield from _throwaway_server()
+
+
+def _throwaway_server() -> Iterator[str | None]:
+    # Not under pytest's tmp dir: run as root, pgserver hands the data folder to an
+    # unprivileged user, who cannot traverse pytest's private (0700) folders.
+    folder = tempfile.mkdtemp(prefix="mo-pgserver-")
+    os.chmod(folder, 0o755)
+    try:
+        import pgserver
+
+        server = pgserver.get_server(folder, cleanup_mode="delete")
+    except Exception as exc:  # any failure here means "no throwaway server": skip loudly
+        print(f"\nno throwaway PostgreSQL: {type(exc).__name__}: {exc}")
+        yield None
+        return
+    print(f"\nthrowaway PostgreSQL at {server.get_uri()}")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
 
 
 def _require_pg(pg_url: str | None) -> str:
