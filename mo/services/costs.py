@@ -1,0 +1,315 @@
+"""Ingredient costs: the price-per-pack chronicle, the current cost, and its frames.
+
+A cost row holds a supplier's price for a pack and the unit cost that follows from it
+(price ÷ pack quantity in the ingredient's base unit). The current cost is the row with the
+latest effective_at <= now (ties: highest id). Money is exact: Decimal in Python, DECIMAL(38,12)
+in the database, and never divided in SQL (DuckDB's decimal division yields DOUBLE).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
+from typing import Any
+
+import pandas as pd
+
+from mo.context import TenantContext
+from mo.errors import ErrorCode, MOError, validation_error
+from mo.events import emit_event
+from mo.idempotency import Outcome, run_idempotent
+from mo.measure import Measure, convert, parse_quantity
+from mo.names import clean_name, name_key
+from mo.results import CostUpdate, RecomputeResult, money
+from mo.services.ingredients import find_active, positive_decimal
+from mo.store.base import Row, Store, Tx
+
+PLACES = Decimal("1E-12")  # the scale of every DECIMAL(38,12) amount
+MAX_PRICE = Decimal(10) ** 15
+MAX_NOTE_LENGTH = 1000
+_DIVISION_PREC = 28  # the spec: divide in a 28-digit context, then quantize to 12 places
+_WIDE_PREC = 60  # quantizing a 28-digit quotient to 12 places may need more than 28 digits
+_CURRENCY = "$£€"
+
+HISTORY_COLUMNS = ["ingredient", "price", "pack", "unit_cost", "unit", "effective_at", "source",
+                   "supplier", "note", "batch_id", "cost_id"]
+CURRENT_COLUMNS = ["ingredient", "ingredient_id", "unit_cost", "unit", "effective_at", "source",
+                   "supplier", "batch_id", "cost_id"]
+INGREDIENT_COLUMNS = ["id", "name", "unit", "category", "density", "yield_pct", "unit_cost",
+                      "effective_at", "aliases", "deleted"]
+
+
+# ------------------------------------------------------------------ rules shared with imports
+
+
+def read_price(value: object) -> Decimal:
+    """An exact price from text or a number: finite, above zero, at most 10^15 and 12 places.
+
+    A leading currency sign ($, £, €) is allowed. Raises validation_error (field "price").
+    """
+    text = value.strip().lstrip(_CURRENCY).strip() if isinstance(value, str) else value
+    if isinstance(text, str) and "," in text:
+        raise validation_error("price must use '.' for decimals and no thousands separators",
+                               field="price", value=value[:100])
+    price = positive_decimal(text, field="price", maximum=MAX_PRICE)
+    if price.normalize().as_tuple().exponent < -12:  # type: ignore[operator]
+        raise validation_error("price has more than 12 decimal places", field="price", value=str(value)[:100])
+    return price
+
+
+def unit_cost_of(price: Decimal, qty: Decimal) -> Decimal:
+    """price ÷ qty, divided with 28 digits then rounded half-even to 12 places.
+
+    Raises validation_error when the result rounds to zero (it would read as "free").
+    """
+    with localcontext() as context:
+        context.prec = _DIVISION_PREC
+        quotient = price / qty
+    cost = to_scale(quotient)
+    if cost == 0:
+        raise validation_error("unit cost rounds to zero at 12 decimal places",
+                               field="price", value=str(price))
+    return cost
+
+
+def to_scale(value: Decimal) -> Decimal:
+    """value rounded half-even to the 12 places the DECIMAL(38,12) columns keep."""
+    with localcontext() as context:
+        context.prec = _WIDE_PREC
+        return value.quantize(PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def pack_in_base(measure: Measure, *, ingredient: str, base: str, density: Decimal | None) -> Decimal:
+    """The pack quantity in the ingredient's base unit (mass<->volume only via its density).
+
+    Raises MOError(unit_mismatch) naming the pack's unit and the ingredient's unit.
+    """
+    try:
+        with localcontext() as context:
+            context.prec = _DIVISION_PREC
+            return convert(measure.qty, from_=measure, to_base=base, density=density)
+    except MOError as err:
+        if err.code is not ErrorCode.UNIT_MISMATCH:
+            raise
+        message = (f"a price per {measure.text!r} ({measure.base}, {measure.family}) cannot apply to "
+                   f"{ingredient!r}, measured in {base}: {err.details.get('problem')}")
+        raise MOError(ErrorCode.UNIT_MISMATCH, message, {**err.details, "ingredient": ingredient}) from err
+
+
+def parse_effective_at(value: datetime | date | str | None) -> datetime | None:
+    """An aware UTC datetime from a datetime, a date or ISO 8601 text; naive means UTC.
+
+    None stays None (it means "now", decided by the writing transaction). Raises validation_error.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise validation_error("effective_at must be an ISO 8601 date or time",
+                                   field="effective_at", value=value[:100]) from None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if not isinstance(value, datetime):
+        raise validation_error("effective_at must be a datetime or ISO 8601 text",
+                               field="effective_at", value=repr(value)[:100])
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def iso(value: datetime) -> str:
+    """The one text form of a time in events and requests: ISO 8601 in UTC."""
+    return value.astimezone(UTC).isoformat()
+
+
+def decimal_text(value: Decimal | None) -> str | None:
+    """A plain decimal string without trailing zeros or exponent ("0.002", "12")."""
+    return None if value is None else format(money(value), "f")
+
+
+def idempotent(store: Store, ctx: TenantContext, *, key: str, operation: str, request: dict[str, Any],
+               work: Callable[[Tx], dict[str, Any]]) -> Outcome:
+    """mo.idempotency.run_idempotent, except that a reused key stays an idempotency_conflict.
+
+    run_idempotent turns every error whose details name the key into idempotency_in_progress,
+    its own idempotency_conflict included; undo that one case until it is fixed there.
+    """
+    try:
+        return run_idempotent(store, ctx, key=key, operation=operation, request=request, work=work)
+    except MOError as err:
+        cause = err.__cause__
+        if isinstance(cause, MOError) and cause.code is ErrorCode.IDEMPOTENCY_CONFLICT:
+            raise cause from None
+        raise
+
+
+def recompute_changed(tx: Tx, ctx: TenantContext, ingredient_ids: Sequence[int], *, cause: str) -> RecomputeResult:
+    """Recompute the recipes using these ingredients, inside the caller's transaction."""
+    if not ingredient_ids:
+        return RecomputeResult(0, 0)
+    # TEMPORARY: mo/services/recompute.py is written concurrently by another engineer. Until
+    # that module exists, nothing can be recomputed; remove this guard once it has landed.
+    if importlib.util.find_spec("mo.services.recompute") is None:
+        return RecomputeResult(0, 0)
+    from mo.services import recompute  # lazy: recompute imports services that import this one
+
+    return recompute.recompute_for(tx, ctx, ingredient_ids=list(ingredient_ids), cause=cause)
+
+
+# ------------------------------------------------------------------------------- update_cost
+
+
+def update_cost(
+    store: Store,
+    ctx: TenantContext,
+    ingredient: str,
+    price: object,
+    *,
+    per: str,
+    idempotency_key: str,
+    effective_at: datetime | str | None = None,
+    supplier: str | None = None,
+    note: str | None = None,
+) -> CostUpdate:
+    """Record that `ingredient` costs `price` per `per` (e.g. 12.00 per "6 x 1 kg") from effective_at.
+
+    effective_at defaults to now; a future one is stored but leaves the current cost alone. When
+    the unit cost equals the one already in effect at that time nothing is written (changed=False,
+    cost_id None). Otherwise a cost row and an ingredient.cost.updated event are written together,
+    and recipes are recomputed when the current cost changed. `changed` means a cost row was
+    written. Same key again: the original result, replayed=True, nothing written.
+
+    Raises validation_error (price, per, effective_at, supplier, note, key), not_found (ingredient),
+    unit_mismatch (per's unit vs the ingredient's), idempotency_conflict (key reused differently).
+    """
+    fields = _cost_fields(ingredient, price, per=per, effective_at=effective_at, supplier=supplier, note=note)
+    at = fields["at"]
+    request = {"ingredient": name_key(ingredient, field="ingredient"), "price": str(fields["price"]),
+               "per": per, "effective_at": None if at is None else iso(at),
+               "supplier": fields["supplier"], "note": fields["note"]}
+
+    def work(tx: Tx) -> dict[str, Any]:
+        return _apply_cost(tx, ctx, fields, key=idempotency_key).to_dict()
+
+    outcome = idempotent(store, ctx, key=idempotency_key, operation="update_cost", request=request, work=work)
+    return replace(CostUpdate.from_dict(outcome.result), replayed=outcome.replayed)
+
+
+def _cost_fields(ingredient: str, price: object, *, per: str, effective_at: datetime | str | None,
+                 supplier: str | None, note: str | None) -> dict[str, Any]:
+    if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE_LENGTH):
+        raise validation_error(f"note must be text of at most {MAX_NOTE_LENGTH} characters", field="note")
+    return {
+        "name": clean_name(ingredient, field="ingredient"),
+        "price": read_price(price),
+        "measure": parse_quantity(per),
+        "at": parse_effective_at(effective_at),
+        "supplier": None if supplier is None else clean_name(supplier, field="supplier"),
+        "note": (note.strip() or None) if note is not None else None,
+    }
+
+
+def _apply_cost(tx: Tx, ctx: TenantContext, fields: dict[str, Any], *, key: str) -> CostUpdate:
+    row = find_active(tx, ctx, fields["name"])
+    qty = pack_in_base(fields["measure"], ingredient=row["name"], base=row["base_unit"], density=row["density"])
+    cost = unit_cost_of(fields["price"], qty)
+    now = tx.scalar("costs.now")
+    at = fields["at"] or now
+    before = _cost_as_of(tx, ctx, int(row["id"]), at)
+    if before is not None and before["unit_cost"] == cost:
+        return CostUpdate(None, row["name"], money(cost), False, False, 0)  # type: ignore[arg-type]
+    cost_id = tx.scalar("costs.insert", {
+        "tenant_id": ctx.tenant_id, "ingredient_id": row["id"], "price": fields["price"],
+        "pack": fields["measure"].text, "pack_qty": to_scale(qty), "unit_cost": cost, "effective_at": at,
+        "source": "manual", "supplier": fields["supplier"], "note": fields["note"], "idempotency_key": key})
+    emit_event(tx, ctx, "ingredient.cost.updated", "ingredient", row["id"], {
+        "ingredient": row["name"], "ingredient_id": int(row["id"]),
+        "old_unit_cost": decimal_text(before and before["unit_cost"]), "new_unit_cost": decimal_text(cost),
+        "effective_at": iso(at), "source": "manual", "supplier": fields["supplier"]}, idempotency_key=key)
+    current = _cost_as_of(tx, ctx, int(row["id"]), now)
+    is_current = current is not None and current["id"] == cost_id
+    recomputed = recompute_changed(tx, ctx, [int(row["id"])] if is_current else [], cause="ingredient.cost.updated")
+    return CostUpdate(int(cost_id), row["name"], money(cost), True, False, recomputed.recomputed)  # type: ignore[arg-type]
+
+
+def _cost_as_of(tx: Tx, ctx: TenantContext, ingredient_id: int, at: datetime) -> Row | None:
+    return tx.one("costs.as_of", {"tenant_id": ctx.tenant_id, "ingredient_id": ingredient_id, "at": at})
+
+
+# ------------------------------------------------------------------------------------ frames
+
+
+def cost_history(store: Store, ctx: TenantContext, ingredient: str | None = None) -> pd.DataFrame:
+    """Every cost row of the tenant's active ingredients (or of one), by effective_at then cost_id.
+
+    Columns: HISTORY_COLUMNS; price and unit_cost are Decimal (object dtype), effective_at is
+    datetime64[ns, UTC], batch_id is Int64. Raises not_found for an unknown ingredient.
+    """
+    with store.transaction(tenant_id=ctx.tenant_id) as tx:
+        if ingredient is None:
+            rows = tx.all("costs.history", {"tenant_id": ctx.tenant_id})
+        else:
+            row = find_active(tx, ctx, ingredient)
+            rows = tx.all("costs.history_of", {"tenant_id": ctx.tenant_id, "ingredient_id": row["id"]})
+    return typed_frame(rows, HISTORY_COLUMNS, decimals=("price", "unit_cost"), times=("effective_at",),
+                       ints=("batch_id", "cost_id"))
+
+
+def current_costs_frame(store: Store, ctx: TenantContext) -> pd.DataFrame:
+    """The current cost of each active ingredient that has one (CURRENT_COLUMNS), by name."""
+    with store.transaction(tenant_id=ctx.tenant_id) as tx:
+        rows = tx.all("costs.current", {"tenant_id": ctx.tenant_id})
+    return typed_frame(rows, CURRENT_COLUMNS, decimals=("unit_cost",), times=("effective_at",),
+                       ints=("ingredient_id", "batch_id", "cost_id"))
+
+
+def ingredients_frame(store: Store, ctx: TenantContext, *, include_deleted: bool = False) -> pd.DataFrame:
+    """The tenant's ingredients with their current unit cost, by name (INGREDIENT_COLUMNS).
+
+    unit_cost/effective_at are empty (None/NaT) without a current cost; aliases is a sorted
+    '; '-joined string ("" without aliases); deleted rows only when include_deleted.
+    """
+    params = {"tenant_id": ctx.tenant_id, "include_deleted": bool(include_deleted)}
+    with store.transaction(tenant_id=ctx.tenant_id) as tx:
+        rows = tx.all("costs.ingredients", params)
+        aliases = tx.all("costs.aliases", params)
+    frame = typed_frame(rows, [c for c in INGREDIENT_COLUMNS if c != "aliases"],
+                        decimals=("density", "yield_pct", "unit_cost"), times=("effective_at",), ints=("id",))
+    joined = _joined_aliases(aliases)
+    frame.insert(8, "aliases", pd.Series([joined.get(int(i), "") for i in frame["id"]], index=frame.index,
+                                         dtype=object))
+    frame["deleted"] = frame["deleted"].astype(bool)
+    return frame
+
+
+def _joined_aliases(rows: list[Row]) -> dict[int, str]:
+    grouped: dict[int, list[str]] = {}
+    for row in rows:
+        grouped.setdefault(int(row["ingredient_id"]), []).append(row["name"])
+    return {key: "; ".join(sorted(names, key=lambda n: (n.casefold(), n))) for key, names in grouped.items()}
+
+
+def typed_frame(rows: list[Row], columns: list[str], *, decimals: Sequence[str] = (),
+                times: Sequence[str] = (), ints: Sequence[str] = ()) -> pd.DataFrame:
+    """Query rows as a DataFrame with the same columns and dtypes on every backend, empty or not."""
+    # Rows, not tx.arrow(): DuckDBTx.arrow calls fetch_arrow_table, which DuckDB 2.0 removed.
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    for column in decimals:
+        frame[column] = pd.Series([_exact(v) for v in frame[column]], index=frame.index, dtype=object)
+    for column in times:
+        frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[ns, UTC]")
+    for column in ints:
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def _exact(value: Any) -> Decimal | None:
+    if value is None or (isinstance(value, float) and value != value):  # reindexed gaps are NaN
+        return None
+    try:
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:  # pragma: no cover - the columns are DECIMAL
+        return None

@@ -1,0 +1,74 @@
+-- The cost chronicle: one row per price change; the current cost is the latest effective_at <= now.
+
+-- name: now
+-- The transaction's own clock (its start time on both backends), so a cost written "now" is
+-- already current for every later read in the same transaction (recompute included).
+SELECT current_timestamp AS now
+
+-- name: as_of
+-- The cost in effect at :at for one ingredient: latest effective_at <= :at, ties by highest id.
+SELECT id, unit_cost, effective_at
+FROM ingredient_costs
+WHERE tenant_id = :tenant_id AND ingredient_id = :ingredient_id AND effective_at <= :at
+ORDER BY effective_at DESC, id DESC
+LIMIT 1
+
+-- name: insert
+INSERT INTO ingredient_costs (tenant_id, ingredient_id, price, pack, pack_qty, unit_cost,
+                              effective_at, source, supplier, note, idempotency_key)
+VALUES (:tenant_id, :ingredient_id, :price, :pack, :pack_qty, :unit_cost,
+        :effective_at, :source, :supplier, :note, :idempotency_key)
+RETURNING id
+
+-- name: history
+SELECT i.name AS ingredient, c.price, c.pack, c.unit_cost, i.base_unit AS unit, c.effective_at,
+       c.source, c.supplier, c.note, c.batch_id, c.id AS cost_id
+FROM ingredient_costs c
+JOIN ingredients i ON i.tenant_id = c.tenant_id AND i.id = c.ingredient_id
+WHERE c.tenant_id = :tenant_id AND i.deleted_at IS NULL
+ORDER BY c.effective_at, c.id
+
+-- name: history_of
+SELECT i.name AS ingredient, c.price, c.pack, c.unit_cost, i.base_unit AS unit, c.effective_at,
+       c.source, c.supplier, c.note, c.batch_id, c.id AS cost_id
+FROM ingredient_costs c
+JOIN ingredients i ON i.tenant_id = c.tenant_id AND i.id = c.ingredient_id
+WHERE c.tenant_id = :tenant_id AND c.ingredient_id = :ingredient_id AND i.deleted_at IS NULL
+ORDER BY c.effective_at, c.id
+
+-- name: current
+-- Every active ingredient's current cost (ingredients without one are left out).
+SELECT i.name AS ingredient, i.id AS ingredient_id, cur.unit_cost, i.base_unit AS unit,
+       cur.effective_at, cur.source, cur.supplier, cur.batch_id, cur.id AS cost_id
+FROM (
+    SELECT DISTINCT ON (ingredient_id) ingredient_id, id, unit_cost, effective_at, source,
+           supplier, batch_id
+    FROM ingredient_costs
+    WHERE tenant_id = :tenant_id AND effective_at <= current_timestamp
+    ORDER BY ingredient_id, effective_at DESC, id DESC
+) cur
+JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = cur.ingredient_id
+WHERE i.deleted_at IS NULL
+ORDER BY i.name_key, i.id
+
+-- name: ingredients
+SELECT i.id, i.name, i.base_unit AS unit, i.category, i.density, i.yield_pct, cur.unit_cost,
+       cur.effective_at, i.deleted_at IS NOT NULL AS deleted
+FROM ingredients i
+LEFT JOIN (
+    SELECT DISTINCT ON (ingredient_id) ingredient_id, unit_cost, effective_at
+    FROM ingredient_costs
+    WHERE tenant_id = :tenant_id AND effective_at <= current_timestamp
+    ORDER BY ingredient_id, effective_at DESC, id DESC
+) cur ON cur.ingredient_id = i.id
+WHERE i.tenant_id = :tenant_id AND (i.deleted_at IS NULL OR :include_deleted)
+ORDER BY i.name_key, i.id
+
+-- name: aliases
+-- A deleted ingredient's aliases are the names deleted with it (same deleted_at).
+SELECT n.ingredient_id, n.name
+FROM ingredient_names n
+JOIN ingredients i ON i.tenant_id = n.tenant_id AND i.id = n.ingredient_id
+WHERE n.tenant_id = :tenant_id AND n.is_alias
+  AND (n.deleted_at IS NULL OR n.deleted_at = i.deleted_at)
+  AND (i.deleted_at IS NULL OR :include_deleted)
