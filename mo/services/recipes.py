@@ -1,0 +1,413 @@
+"""Recipes: a yield and lines of ingredients or sub-recipes, upserted by normalised name.
+
+Saving checks every line (numbers, units, items, cycles), replaces the lines, then recomputes the
+recipe and everything using it in the same transaction. Costs are read from recipe_costs, which
+only mo.services.recompute writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mo.context import TenantContext
+from mo.errors import ErrorCode, MOError, not_found, validation_error
+from mo.events import emit_event
+from mo.measure import MAX_QTY, Measure, parse_unit
+from mo.names import clean_name, name_key
+from mo.results import RecipeImportResult, RecipeRecord, money
+from mo.services.ingredients import find_active
+from mo.services.recompute import MAX_DEPTH, recompute_for
+from mo.store.base import Row, Store, Tx, transaction_conflict
+
+PLACES = Decimal("1E-12")  # the scale of every DECIMAL(38,12) column
+MAX_PRICE = Decimal(10) ** 15
+LINE_KEYS = frozenset({"ingredient", "recipe", "qty", "unit", "waste_pct"})
+FRAME_COLUMNS = ["name", "yield_qty", "yield_unit", "total_cost", "unit_cost", "menu_price",
+                 "food_cost_pct", "complete", "missing", "computed_at"]
+BREAKDOWN_COLUMNS = ["ingredient", "qty", "unit", "cost"]
+
+
+# ----------------------------------------------------------------------- numbers and units
+
+
+def exact_number(value: object, *, field: str, maximum: Decimal | None = None,
+                 allow_zero: bool = False, **where: Any) -> Decimal:
+    """A finite Decimal above zero (or >= 0) from a number or numeric text, rounded half-even to
+    12 places. Floats go through their repr. Raises validation_error naming `field` and `where`."""
+    problem = None
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        number, problem = Decimal(0), "must be a number"
+    if problem is None and (isinstance(value, bool) or not number.is_finite()):
+        problem = "must be a finite number"
+    elif problem is None and (number < 0 or (number == 0 and not allow_zero)):
+        problem = "must be at least zero" if allow_zero else "must be above zero"
+    elif problem is None and maximum is not None and number > maximum:
+        problem = f"must be at most {maximum}"
+    if problem is None:
+        number = to_scale(number)
+        if number == 0 and not allow_zero:
+            problem = "rounds to zero at 12 decimal places"
+    if problem is not None:
+        raise validation_error(f"{field} {problem}", field=field, value=str(value)[:100], **where)
+    return number
+
+
+def to_scale(value: Decimal) -> Decimal:
+    """value rounded half-even to the 12 places DECIMAL(38,12) keeps."""
+    with localcontext() as context:
+        context.prec = 60  # enough for any amount up to 10^26 at 12 places
+        return value.quantize(PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def read_unit(unit: object, *, field: str, **where: Any) -> Measure:
+    """parse_unit, with the error naming the field (and line) it came from."""
+    try:
+        return parse_unit(unit.strip() if isinstance(unit, str) else unit)  # type: ignore[arg-type]
+    except MOError as err:
+        raise validation_error(f"{field}: {err.message}", field=field, value=str(unit)[:100], **where) from err
+
+
+def in_base(qty: Decimal, measure: Measure, *, field: str, **where: Any) -> Decimal:
+    """qty of measure's unit in its base unit (exact, then 12 places); refuses 0 and > 10^12."""
+    with localcontext() as context:
+        context.prec = 60
+        base = to_scale(qty * measure.qty)
+    if base == 0 or base > MAX_QTY:
+        raise validation_error(f"{field} must be above zero and at most {MAX_QTY:,.0f} base units",
+                               field=field, value=str(qty), **where)
+    return base
+
+
+# -------------------------------------------------------------------------------- checked input
+
+
+@dataclass(frozen=True)
+class RecipeHead:
+    """A recipe's own fields, checked."""
+
+    name: str
+    key: str
+    yield_qty: Decimal
+    yield_unit: str
+    yield_family: str
+    yield_base: str
+    yield_base_qty: Decimal
+    menu_price: Decimal | None
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One line, checked for shape and numbers (items and units are resolved later)."""
+
+    index: int
+    kind: str  # "ingredient" | "recipe"
+    item: str
+    qty: Decimal
+    unit: str
+    family: str
+    base_unit: str
+    qty_base: Decimal
+    waste_pct: Decimal
+
+
+def check_head(name: object, *, yield_qty: object, yield_unit: object, menu_price: object) -> RecipeHead:
+    """A recipe's name, yield and menu price, checked. Raises validation_error."""
+    shown = clean_name(name, field="recipe")
+    qty = exact_number(yield_qty, field="yield_qty", maximum=MAX_QTY)
+    unit = read_unit(yield_unit, field="yield_unit")
+    price = None if menu_price is None else exact_number(menu_price, field="menu_price", maximum=MAX_PRICE)
+    return RecipeHead(shown, shown.casefold(), qty, str(yield_unit).strip(), unit.family, unit.base,
+                      in_base(qty, unit, field="yield_qty"), price)
+
+
+def check_line(index: int, line: object) -> LineInput:
+    """One line dict, checked. Raises validation_error with details {"line": index, "field"}."""
+    if not isinstance(line, Mapping):
+        raise validation_error(f"line {index} must be a mapping", line=index, field="line")
+    unknown = sorted(set(line) - LINE_KEYS)
+    kinds = [k for k in ("ingredient", "recipe") if line.get(k) is not None]
+    if unknown:
+        raise validation_error(f"line {index} has unknown keys {unknown}", line=index, field=unknown[0])
+    if len(kinds) != 1:
+        raise validation_error(f"line {index} needs exactly one of 'ingredient' or 'recipe'",
+                               line=index, field="ingredient")
+    kind = kinds[0]
+    qty = exact_number(line.get("qty"), field="qty", maximum=MAX_QTY, line=index)
+    measure = read_unit(line.get("unit"), field="unit", line=index)
+    waste = _waste(line.get("waste_pct"), kind=kind, index=index)
+    return LineInput(index, kind, clean_name(line[kind], field=kind), qty, str(line["unit"]).strip(),
+                     measure.family, measure.base, in_base(qty, measure, field="qty", line=index), waste)
+
+
+def _waste(value: object, *, kind: str, index: int) -> Decimal:
+    if value is None:
+        return Decimal(0)
+    waste = exact_number(value, field="waste_pct", allow_zero=True, line=index)
+    if waste >= 100:
+        raise validation_error("waste_pct must be below 100", field="waste_pct", value=str(value), line=index)
+    if kind == "recipe" and waste != 0:
+        raise validation_error("waste_pct applies to ingredient lines only", field="waste_pct",
+                               value=str(value), line=index)
+    return waste
+
+
+def ingredient_fits(line_family: str, line_base: str, family: str, base: str) -> bool:
+    """Same base unit, or mass↔volume (converted through the ingredient's density later)."""
+    return line_base == base or {line_family, family} == {"mass", "volume"}
+
+
+# -------------------------------------------------------------------------------- save / delete
+
+
+def save_recipe(
+    store: Store,
+    ctx: TenantContext,
+    name: str,
+    *,
+    yield_qty: object,
+    yield_unit: str,
+    lines: Sequence[Mapping[str, Any]],
+    menu_price: object = None,
+) -> RecipeRecord:
+    """Create or replace (by normalised name) a recipe and its lines, then recompute it and
+    every recipe using it, in one transaction; emits recipe.saved.
+
+    Raises validation_error (bad name, yield, menu price or line; details name the line index
+    and field), not_found (unknown ingredient or recipe), unit_mismatch (a line's unit cannot
+    measure its item: count vs mass/volume, or not the sub-recipe's yield unit), cycle_detected
+    (details {"path": [names…]}, self-reference included).
+    """
+    head = check_head(name, yield_qty=yield_qty, yield_unit=yield_unit, menu_price=menu_price)
+    if not isinstance(lines, Sequence) or isinstance(lines, str) or not lines:
+        raise validation_error("a recipe needs at least one line", field="lines")
+    checked = [check_line(i, line) for i, line in enumerate(lines)]
+
+    def work(tx: Tx) -> RecipeRecord:
+        existing = tx.one("recipes.by_key", {"tenant_id": ctx.tenant_id, "name_key": head.key})
+        resolved = [_resolve(tx, ctx, head, line) for line in checked]
+        if existing is not None:
+            _refuse_cycles(tx, ctx, int(existing["id"]), head.name, [r for r in resolved if r[1]])
+        recipe_id = _write_recipe(tx, ctx, head, existing)
+        _write_lines(tx, ctx, recipe_id, checked, resolved)
+        emit_event(tx, ctx, "recipe.saved", "recipe", recipe_id, {
+            "name": head.name, "yield_qty": head.yield_qty, "yield_unit": head.yield_unit,
+            "menu_price": head.menu_price, "lines": len(checked), "created": existing is None})
+        recompute_for(tx, ctx, recipe_ids=[recipe_id], cause="recipe.saved")
+        return get_record(tx, ctx, recipe_id)
+
+    return store.atomic(work, tenant_id=ctx.tenant_id)
+
+
+def _resolve(tx: Tx, ctx: TenantContext, head: RecipeHead, line: LineInput) -> tuple[int, bool, str]:
+    """(item id, is a sub-recipe, item name) for a line; raises not_found/unit_mismatch/cycle."""
+    if line.kind == "ingredient":
+        row = find_active(tx, ctx, line.item)
+        if not ingredient_fits(line.family, line.base_unit, row["family"], row["base_unit"]):
+            raise _mismatch(line, row["name"], row["base_unit"], row["family"])
+        return int(row["id"]), False, row["name"]
+    if line.item.casefold() == head.key:
+        raise MOError(ErrorCode.CYCLE_DETECTED, f"recipe {head.name!r} cannot use itself",
+                      {"path": [head.name, head.name], "line": line.index})
+    sub = tx.one("recipes.by_key", {"tenant_id": ctx.tenant_id, "name_key": line.item.casefold()})
+    if sub is None:
+        raise not_found("recipe", line.item)
+    if line.base_unit != sub["yield_base"]:
+        raise _mismatch(line, sub["name"], sub["yield_base"], sub["yield_family"])
+    return int(sub["id"]), True, sub["name"]
+
+
+def _mismatch(line: LineInput, item: str, base: str, family: str) -> MOError:
+    return MOError(
+        ErrorCode.UNIT_MISMATCH,
+        f"line {line.index}: {line.unit!r} ({line.family}) cannot measure {item!r}, measured in {base} ({family})",
+        {"line": line.index, "field": "unit", "item": item, "unit": line.unit, "from_unit": line.base_unit,
+         "to_unit": base, "from_family": line.family, "to_family": family},
+    )
+
+
+def _refuse_cycles(tx: Tx, ctx: TenantContext, recipe_id: int, name: str,
+                   subs: Sequence[tuple[int, bool, str]]) -> None:
+    """cycle_detected when a sub-recipe is the recipe itself or one of its stored ancestors."""
+    edges = tx.all("recipes.ancestor_edges", {"tenant_id": ctx.tenant_id, "recipe_id": recipe_id})
+    down: dict[int, list[int]] = {}
+    names = {recipe_id: name}
+    for edge in edges:
+        down.setdefault(int(edge["parent"]), []).append(int(edge["child"]))
+        names[int(edge["parent"])] = edge["parent_name"]
+    for sub_id, _, _ in subs:
+        if sub_id in names:
+            path = _path_down(sub_id, recipe_id, down)
+            chain = [name, *(names[node] for node in path)]
+            raise MOError(ErrorCode.CYCLE_DETECTED, "recipes would use each other in a cycle: " + " → ".join(chain),
+                          {"path": chain})
+
+
+def _path_down(start: int, goal: int, down: dict[int, list[int]]) -> list[int]:
+    """Breadth-first: the shortest parent→child path from start to goal (both included)."""
+    previous: dict[int, int | None] = {start: None}
+    queue = [start]
+    for node in queue:
+        if node == goal:
+            break
+        for child in down.get(node, ()):
+            if child not in previous:
+                previous[child] = node
+                queue.append(child)
+    path, node_or_none = [], goal if goal in previous else None
+    while node_or_none is not None:
+        path.append(node_or_none)
+        node_or_none = previous[node_or_none]
+    return path[::-1]
+
+
+def _write_recipe(tx: Tx, ctx: TenantContext, head: RecipeHead, existing: Row | None) -> int:
+    params = {"tenant_id": ctx.tenant_id, "name": head.name, "name_key": head.key,
+              "yield_qty": head.yield_qty, "yield_unit": head.yield_unit, "yield_family": head.yield_family,
+              "yield_base": head.yield_base, "yield_base_qty": head.yield_base_qty, "menu_price": head.menu_price}
+    if existing is not None:
+        tx.run("recipes.update", {**params, "id": existing["id"]})
+        tx.run("recipes.delete_lines", {"tenant_id": ctx.tenant_id, "recipe_id": existing["id"]})
+        return int(existing["id"])
+    try:
+        row = tx.one("recipes.insert", params)
+    except MOError as err:
+        if err.code is ErrorCode.CONFLICT:  # a concurrent save created it: retry as an update
+            raise transaction_conflict(err) from err
+        raise
+    assert row is not None
+    return int(row["id"])
+
+
+def _write_lines(tx: Tx, ctx: TenantContext, recipe_id: int, lines: Sequence[LineInput],
+                 resolved: Sequence[tuple[int, bool, str]]) -> None:
+    for line, (item_id, is_recipe, _) in zip(lines, resolved, strict=True):
+        tx.run("recipes.insert_line", {
+            "tenant_id": ctx.tenant_id, "recipe_id": recipe_id, "position": line.index,
+            "ingredient_id": None if is_recipe else item_id, "sub_recipe_id": item_id if is_recipe else None,
+            "qty": line.qty, "unit": line.unit, "family": line.family, "base_unit": line.base_unit,
+            "qty_base": line.qty_base, "waste_pct": line.waste_pct})
+
+
+def get_record(tx: Tx, ctx: TenantContext, recipe_id: int) -> RecipeRecord:
+    row = tx.one("recipes.by_id", {"tenant_id": ctx.tenant_id, "id": recipe_id})
+    if row is None:
+        raise not_found("recipe", recipe_id)
+    return RecipeRecord(id=int(row["id"]), name=row["name"], yield_qty=money(row["yield_qty"]),  # type: ignore[arg-type]
+                        yield_unit=row["yield_unit"], menu_price=money(row["menu_price"]),
+                        lines=int(row["lines"]), deleted=row["deleted_at"] is not None)
+
+
+def delete_recipe(store: Store, ctx: TenantContext, name: str) -> RecipeRecord:
+    """Soft-delete an active recipe; recipes using it become incomplete (it is listed as missing)
+    and are recomputed. Emits recipe.deleted. Raises not_found."""
+    key = name_key(name, field="recipe")
+
+    def work(tx: Tx) -> RecipeRecord:
+        row = tx.one("recipes.by_key", {"tenant_id": ctx.tenant_id, "name_key": key})
+        if row is None:
+            raise not_found("recipe", clean_name(name, field="recipe"))
+        tx.run("recipes.soft_delete", {"tenant_id": ctx.tenant_id, "id": row["id"]})
+        emit_event(tx, ctx, "recipe.deleted", "recipe", row["id"], {"name": row["name"]})
+        recompute_for(tx, ctx, recipe_ids=[int(row["id"])], cause="recipe.deleted")
+        return get_record(tx, ctx, int(row["id"]))
+
+    return store.atomic(work, tenant_id=ctx.tenant_id)
+
+
+def restore_recipe(store: Store, ctx: TenantContext, name: str) -> RecipeRecord:
+    """Bring back the latest deleted recipe of that name and recompute it and its users.
+
+    Emits recipe.restored. Raises not_found (no deleted recipe of that name), conflict (the name
+    is active again), cycle_detected (its lines would now close a cycle).
+    """
+    key = name_key(name, field="recipe")
+
+    def work(tx: Tx) -> RecipeRecord:
+        params = {"tenant_id": ctx.tenant_id, "name_key": key}
+        row = tx.one("recipes.latest_deleted", params)
+        if row is None:
+            raise not_found("deleted recipe", clean_name(name, field="recipe"))
+        if tx.one("recipes.by_key", params) is not None:
+            raise MOError(ErrorCode.CONFLICT, f"{row['name']!r} is already an active recipe", {"name": row["name"]})
+        subs = tx.all("recipes.sub_lines_of", {"tenant_id": ctx.tenant_id, "recipe_id": row["id"]})
+        _refuse_cycles(tx, ctx, int(row["id"]), row["name"], [(int(s["id"]), True, s["name"]) for s in subs])
+        tx.run("recipes.restore", {"tenant_id": ctx.tenant_id, "id": row["id"]})
+        emit_event(tx, ctx, "recipe.restored", "recipe", row["id"], {"name": row["name"]})
+        recompute_for(tx, ctx, recipe_ids=[int(row["id"])], cause="recipe.restored")
+        return get_record(tx, ctx, int(row["id"]))
+
+    try:
+        return store.atomic(work, tenant_id=ctx.tenant_id)
+    except MOError as err:
+        if err.code is ErrorCode.CONFLICT and "name" not in err.details:  # a concurrent save won the name
+            raise MOError(ErrorCode.CONFLICT, f"{clean_name(name)!r} is already an active recipe",
+                          {"name": clean_name(name)}) from err
+        raise
+
+
+# ----------------------------------------------------------------------------------- import
+
+
+def import_recipes(store: Store, ctx: TenantContext, source: str | Path | pd.DataFrame, *,
+                   idempotency_key: str) -> RecipeImportResult:
+    """Import recipes in long format (one row per line), all or nothing; see mo.services.recipe_import."""
+    from mo.services.recipe_import import import_recipes as run_import
+
+    return run_import(store, ctx, source, idempotency_key=idempotency_key)
+
+
+# ----------------------------------------------------------------------------------- read models
+
+
+def recipes_frame(store: Store, ctx: TenantContext, *, include_deleted: bool = False) -> pd.DataFrame:
+    """Every recipe with its current cost, by name (FRAME_COLUMNS).
+
+    Amounts are Decimal (object columns; None when unset); complete is bool; missing is the
+    sorted '; '-joined list of missing items ('' when complete); computed_at is datetime64[ns, UTC].
+    """
+    params = {"tenant_id": ctx.tenant_id, "include_deleted": bool(include_deleted)}
+    with store.transaction(tenant_id=ctx.tenant_id) as tx:
+        rows = tx.all("recipes.frame", params)
+    frame = pd.DataFrame(rows, columns=FRAME_COLUMNS)
+    for column in ("yield_qty", "total_cost", "unit_cost", "menu_price", "food_cost_pct"):
+        frame[column] = pd.Series([money(v) for v in frame[column]], index=frame.index, dtype=object)
+    frame["complete"] = frame["complete"].map(lambda v: bool(v) if v is not None else False).astype(bool)
+    frame["missing"] = frame["missing"].map(joined_missing).astype(object)
+    frame["computed_at"] = pd.to_datetime(frame["computed_at"], utc=True).astype("datetime64[ns, UTC]")
+    return frame
+
+
+def joined_missing(value: Any) -> str:
+    """The stored JSON list of missing items as one sorted '; '-joined string."""
+    from mo.jsonutil import loads
+
+    items = loads(value) if value is not None else []
+    return "; ".join(sorted(items, key=lambda n: (n.casefold(), n)))
+
+
+def recipe_breakdown(store: Store, ctx: TenantContext, name: str) -> pd.DataFrame:
+    """The leaf ingredients of a recipe for its whole yield: one row per ingredient, quantities
+    in the ingredient's base unit summed over every sub-recipe path and level (BREAKDOWN_COLUMNS).
+
+    qty and cost are Decimal, None when a line lacks a conversion or a current cost.
+    Raises not_found for an unknown recipe.
+    """
+    key = name_key(name, field="recipe")
+    with store.transaction(tenant_id=ctx.tenant_id) as tx:
+        row = tx.one("recipes.by_key", {"tenant_id": ctx.tenant_id, "name_key": key})
+        if row is None:
+            raise not_found("recipe", clean_name(name, field="recipe"))
+        rows = tx.all("recipes.breakdown", {"tenant_id": ctx.tenant_id, "recipe_id": row["id"],
+                                            "max_depth": MAX_DEPTH})
+    frame = pd.DataFrame(rows, columns=BREAKDOWN_COLUMNS)
+    for column in ("qty", "cost"):
+        frame[column] = pd.Series([money(v) for v in frame[column]], index=frame.index, dtype=object)
+    return frame
