@@ -1,0 +1,32 @@
+"""UI helpers for notebooks: parameters, toasts, forms. The only mo surface besides the client.
+
+    import mo, mo.ui
+    interactive = mo.ui.install(interactive=interactive)   # MOError → toast, not traceback
+    since = mo.ui.params.iso_datetime(since, name="since")
+    mo.ui.update_cost_form(client)                          # ipywidgets, errors as toasts
+
+ipywidgets loads only when a form is built, so headless runs never import it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mo.ui import params
+from mo.ui.toasts import errors_to, install, show_error, show_success, success_html, toast_html, uninstall
+
+if TYPE_CHECKING:
+    from mo.ui.forms import ParityExportForm, UpdateCostForm, parity_export_form, update_cost_form
+
+__all__ = ["params", "install", "uninstall", "errors_to", "show_error", "show_success", "toast_html",
+           "success_html", "update_cost_form", "parity_export_form", "UpdateCostForm", "ParityExportForm"]
+
+_FORMS = {"update_cost_form", "parity_export_form", "UpdateCostForm", "ParityExportForm"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _FORMS:
+        from mo.ui import forms
+
+        return getattr(forms, name)
+    raise AttributeError(f"module 'mo.ui' has no attribute {name!r}")

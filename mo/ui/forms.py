@@ -1,0 +1,188 @@
+"""ipywidgets forms over an MOClient: the update-cost form and the parity-export admin screen.
+
+A form holds no rules: it reads its widgets, calls one client method, and shows the outcome
+as a toast in its own Output widget (errors included — see mo.ui.toasts.errors_to). Values go
+to the client as the user typed them (prices as text), so the client reports bad input with
+the same MOError a notebook or the HTTP API would get.
+
+Each form is an object exposing its widgets by name (tests set `.value` and call
+`.button.click()`) and displays itself: put it last in a cell, or `display(form)`.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+
+from mo.errors import MOError, validation_error
+from mo.ui.toasts import errors_to, show_success
+
+if TYPE_CHECKING:
+    from mo.client import MOClient
+
+FORMATS = ("csv", "jsonl")
+# Wide enough that event_counts returns every type the tenant has ever logged.
+ALL_TIME = "99999d"
+_LABEL = {"description_width": "8em"}
+
+
+class _Form:
+    """Shared plumbing: a VBox of widgets, the button, the Output the toasts land in."""
+
+    box: widgets.VBox
+    output: widgets.Output
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.box)
+
+    def toasts(self) -> list[str]:
+        """The HTML of every toast currently shown (for tests and headless checks)."""
+        return [o.get("data", {}).get("text/html", "") for o in self.output.outputs]
+
+
+class UpdateCostForm(_Form):
+    """Record a new price for an ingredient: client.update_cost(ingredient, price, per=…).
+
+    One idempotency key per intended change: a double click replays the first result instead
+    of writing twice; the key is renewed after each success, so the next change is new.
+    """
+
+    def __init__(self, client: MOClient, *, ingredient: str | None = None, supplier: str | None = None) -> None:
+        self.client = client
+        names = _ingredient_names(client)
+        self.ingredient = widgets.Combobox(value=ingredient or "", options=names, ensure_option=False,
+                                           description="Ingredient", placeholder="e.g. onion", style=_LABEL)
+        self.price = widgets.Text(description="Price", placeholder="e.g. 12.50", style=_LABEL)
+        self.per = widgets.Text(description="Per", placeholder="e.g. 10 kg, 6x1kg, each", style=_LABEL)
+        self.supplier = widgets.Text(value=supplier or "", description="Supplier", style=_LABEL)
+        self.note = widgets.Text(description="Note", style=_LABEL)
+        self.button = widgets.Button(description="Update cost", button_style="primary", icon="check")
+        self.output = widgets.Output()
+        self.key = _new_key("ui-update-cost")
+        self.button.on_click(self._submit)
+        self.box = widgets.VBox([self.ingredient, self.price, self.per, self.supplier, self.note,
+                                 self.button, self.output])
+
+    def _submit(self, _button: widgets.Button | None = None) -> None:
+        with errors_to(self.output):
+            result = self.client.update_cost(
+                _required(self.ingredient.value, "ingredient"), self.price.value.strip(),
+                per=_required(self.per.value, "per"), idempotency_key=self.key,
+                supplier=self.supplier.value.strip() or None, note=self.note.value.strip() or None)
+            title = (f"{result.ingredient}: {result.unit_cost} per base unit"
+                     + (" (replayed, nothing written)" if result.replayed else "")
+                     + ("" if result.changed or result.replayed else " (unchanged)"))
+            show_success(title, result.to_dict(), output=self.output)
+            self.key = _new_key("ui-update-cost")
+
+
+class ParityExportForm(_Form):
+    """The parity-export admin screen: [since, until) window, event types, format, Export.
+
+    Export calls client.export_events into out_dir and shows a download link to the file and
+    its manifest (paths relative to the kernel's directory, which JupyterLab resolves against
+    the notebook's folder).
+    """
+
+    def __init__(self, client: MOClient, *, out_dir: str | os.PathLike[str], since: date | None = None,
+                 until: date | None = None, types: Sequence[str] = (), format: str = "csv",
+                 type_options: Sequence[str] | None = None) -> None:
+        self.client = client
+        self.out_dir = Path(out_dir)
+        options = list(type_options) if type_options is not None else _event_types(client)
+        self.since = widgets.DatePicker(value=since, description="Since", style=_LABEL)
+        self.until = widgets.DatePicker(value=until, description="Until (excl.)", style=_LABEL)
+        self.types = widgets.SelectMultiple(options=sorted(set(options) | set(types)), value=tuple(types),
+                                            description="Types", rows=min(8, max(3, len(options))), style=_LABEL)
+        self.format = widgets.ToggleButtons(options=FORMATS, value=format, description="Format", style=_LABEL)
+        self.button = widgets.Button(description="Export", button_style="primary", icon="download")
+        self.output = widgets.Output()
+        self.last_result: Any = None
+        self.button.on_click(self._export)
+        hint = widgets.HTML("<small>No type selected exports every type.</small>")
+        self.box = widgets.VBox([widgets.HBox([self.since, self.until]), self.types, hint, self.format,
+                                 self.button, self.output])
+
+    def _export(self, _button: widgets.Button | None = None) -> None:
+        with errors_to(self.output):
+            since, until = _picked(self.since.value, "since"), _picked(self.until.value, "until")
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            target = self.out_dir / f"events-{self.client.tenant}-{since}-{until}.{self.format.value}"
+            result = self.client.export_events(target, since=since.isoformat(), until=until.isoformat(),
+                                               format=self.format.value, types=list(self.types.value) or None)
+            self.last_result = result
+            show_success(f"Exported {result.rows} events", {"sha256": result.sha256}, output=self.output)
+            self.output.append_display_data(_download_links(Path(result.path), Path(result.manifest_path)))
+
+
+def update_cost_form(client: MOClient, *, ingredient: str | None = None,
+                     supplier: str | None = None) -> UpdateCostForm:
+    """An UpdateCostForm over `client`, prefilled with ingredient/supplier when given."""
+    return UpdateCostForm(client, ingredient=ingredient, supplier=supplier)
+
+
+def parity_export_form(client: MOClient, *, out_dir: str | os.PathLike[str], since: date | None = None,
+                       until: date | None = None, types: Sequence[str] = (), format: str = "csv",
+                       type_options: Sequence[str] | None = None) -> ParityExportForm:
+    """A ParityExportForm over `client`; type options default to the types in the tenant's log."""
+    return ParityExportForm(client, out_dir=out_dir, since=since, until=until, types=types, format=format,
+                            type_options=type_options)
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+
+def _new_key(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex}"
+
+
+def _required(value: str, field: str) -> str:
+    if not value.strip():
+        raise validation_error(f"{field} is required", field=field)
+    return value.strip()
+
+
+def _picked(value: date | None, field: str) -> date:
+    # An empty DatePicker is None; say which one rather than let the client guess an open end.
+    if value is None:
+        raise validation_error(f"pick the {field} date", field=field)
+    return value
+
+
+def _ingredient_names(client: MOClient) -> list[str]:
+    frame = client.ingredients()
+    return sorted(frame["name"].astype(str)) if "name" in frame.columns else []
+
+
+def _event_types(client: MOClient) -> list[str]:
+    try:
+        counts = client.event_counts(window=ALL_TIME)
+    except MOError:
+        return []  # the screen still works; it just offers no filter choices
+    return sorted(counts["event_type"].astype(str)) if "event_type" in counts.columns else []
+
+
+def _download_links(export: Path, manifest: Path) -> Any:
+    from IPython.display import HTML
+
+    links = " · ".join(
+        f"<a class='mo-download' href='{html.escape(_href(p))}' download='{html.escape(p.name)}' "
+        f"target='_blank'>{html.escape(p.name)}</a>" for p in (export, manifest))
+    return HTML(f"<div class='mo-downloads'>Download: {links}</div>")
+
+
+def _href(path: Path) -> str:
+    # Relative to the kernel's directory: JupyterLab serves it from the notebook's folder.
+    try:
+        return Path(os.path.relpath(path.resolve(), Path.cwd().resolve())).as_posix()
+    except ValueError:  # another drive (Windows): no relative form exists
+        return path.resolve().as_uri()

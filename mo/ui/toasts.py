@@ -1,0 +1,219 @@
+"""Errors and outcomes as coloured messages ("toasts") in the notebook, never raw tracebacks.
+
+- ``toast_html(err)`` / ``show_error(err)``: an MOError as an HTML block (code, message, details).
+- ``show_success(title, facts)``: the green counterpart for a finished action.
+- ``errors_to(output)``: wraps ipywidgets callbacks (decorator or ``with`` block). Their
+  exceptions would otherwise go to JupyterLab's log console, unseen; here they render as a
+  toast inside `output`.
+- ``install(interactive=...)``: an IPython handler for MOError raised by a cell. It shows the
+  toast instead of the traceback. The cell still fails (its reply has status "error", so "Run
+  All" stops there); with interactive=False (papermill, nbval) it also emits a one-line error
+  output, because papermill decides a run failed only from error outputs: a scheduled run
+  must fail loudly, with the code and message in its audit record.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import traceback
+from collections.abc import Iterator, Mapping
+from contextlib import ContextDecorator
+from typing import TYPE_CHECKING, Any
+
+from mo.errors import ErrorCode, MOError
+
+if TYPE_CHECKING:
+    import ipywidgets
+
+# Colours by what the reader should do: fix the input (amber), look elsewhere (blue),
+# retry later (violet), call someone (red).
+_PALETTE: dict[str, tuple[str, str]] = {
+    "input": ("#fff4e5", "#b45309"),
+    "missing": ("#eef4ff", "#1d4ed8"),
+    "retry": ("#f5f0ff", "#6d28d9"),
+    "fault": ("#fdecec", "#b91c1c"),
+    "success": ("#ecfdf3", "#047857"),
+}
+_TONE: dict[ErrorCode, str] = {
+    ErrorCode.NOT_FOUND: "missing",
+    ErrorCode.TENANT_NOT_FOUND: "missing",
+    ErrorCode.IDEMPOTENCY_IN_PROGRESS: "retry",
+    ErrorCode.UNAVAILABLE: "retry",
+    ErrorCode.MIGRATION_REQUIRED: "retry",
+    ErrorCode.INTERNAL_ERROR: "fault",
+    ErrorCode.MIGRATION_ERROR: "fault",
+}
+
+
+def _tone(code: ErrorCode) -> str:
+    return _TONE.get(code, "input")
+
+
+def _details_html(details: Any) -> str:
+    if details in (None, {}, []):
+        return ""
+    if isinstance(details, Mapping):
+        rows = "".join(
+            f"<tr><th style='text-align:left;padding-right:1em;font-weight:600'>{html.escape(str(k))}</th>"
+            f"<td><code>{html.escape(_compact(v))}</code></td></tr>" for k, v in details.items())
+        return f"<table class='mo-toast-details' style='margin-top:.4em;font-size:90%'>{rows}</table>"
+    return f"<pre class='mo-toast-details' style='margin:.4em 0 0'>{html.escape(_compact(details))}</pre>"
+
+
+def _compact(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _box(tone: str, kind: str, code: str, title: str, body: str) -> str:
+    background, ink = _PALETTE[tone]
+    return (f"<div class='mo-toast mo-toast-{kind}' data-code='{html.escape(code)}' role='alert' "
+            f"style='background:{background};border-left:4px solid {ink};color:#1f2937;"
+            f"padding:.6em .9em;margin:.3em 0;border-radius:4px;font-family:sans-serif'>"
+            f"<strong style='color:{ink}'>{html.escape(code)}</strong> "
+            f"<span class='mo-toast-message'>{html.escape(title)}</span>{body}</div>")
+
+
+def toast_html(err: MOError) -> str:
+    """The error as a self-contained HTML block: class ``mo-toast mo-toast-error``, its code
+    in ``data-code``, the message, and the details as a table. Everything is escaped."""
+    return _box(_tone(err.code), "error", err.code.value, err.message, _details_html(err.details))
+
+
+def success_html(title: str, facts: Mapping[str, Any] | None = None) -> str:
+    """A green block (class ``mo-toast mo-toast-success``) with a title and optional facts."""
+    return _box("success", "success", "ok", title, _details_html(dict(facts or {})))
+
+
+def as_moerror(exc: BaseException) -> MOError:
+    """An MOError as itself; anything else as internal_error naming the exception type.
+
+    Why: a widget callback has no caller to raise to, so every failure needs one toast shape.
+    """
+    if isinstance(exc, MOError):
+        return exc
+    return MOError(ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}",
+                   {"type": type(exc).__name__, "where": _last_frame(exc)})
+
+
+def _last_frame(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+
+
+def _display_html(markup: str, output: ipywidgets.Output | None) -> None:
+    from IPython.display import HTML, display
+
+    if output is None:
+        display(HTML(markup))
+    else:
+        # append_display_data works from any thread and outside the Output's context manager.
+        output.append_display_data(HTML(markup))
+
+
+def show_error(err: BaseException, *, output: ipywidgets.Output | None = None) -> None:
+    """Render the error as a toast in the current cell, or in `output` when given."""
+    _display_html(toast_html(as_moerror(err)), output)
+
+
+def show_success(title: str, facts: Mapping[str, Any] | None = None, *,
+                 output: ipywidgets.Output | None = None) -> None:
+    """Render a success toast in the current cell, or in `output` when given."""
+    _display_html(success_html(title, facts), output)
+
+
+class errors_to(ContextDecorator):  # noqa: N801 - used like a function: @errors_to(out)
+    """Catch every exception of a widget callback and show it as a toast in `output`.
+
+    Use as ``@errors_to(out)`` on a callback or ``with errors_to(out):`` inside one. With
+    clear=True the output is cleared first, so each click shows only its own outcome.
+    An exception is swallowed after rendering: the callback's caller is the widget comm,
+    which would only log it to JupyterLab's console. KeyboardInterrupt and SystemExit pass.
+    """
+
+    def __init__(self, output: ipywidgets.Output, *, clear: bool = True) -> None:
+        self.output = output
+        self.clear = clear
+
+    def __enter__(self) -> ipywidgets.Output:
+        if self.clear:
+            # Set the trait, not clear_output(): the model state is then right in the kernel
+            # too (tests, headless), not only after a frontend echoes the message back.
+            self.output.outputs = ()
+        return self.output
+
+    def __exit__(self, etype: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None or not isinstance(exc, Exception):
+            return False
+        show_error(exc, output=self.output)
+        return True
+
+
+# ---- the IPython handler --------------------------------------------------------------------
+
+HEADLESS_ENV = "MO_HEADLESS"
+_state: dict[str, bool] = {"interactive": True}
+
+
+def _handle_moerror(shell: Any, etype: type[BaseException], value: BaseException, tb: Any,
+                    tb_offset: int | None = None) -> list[str]:
+    show_error(value)
+    line = f"MOError: {value}"
+    if not _state["interactive"]:
+        # papermill and nbval see a failure only through an error output; keep it one line.
+        shell._showtraceback(etype, value, [line])
+    return [line]
+
+
+def install(*, interactive: Any = True, shell: Any = None) -> bool:
+    """Show MOError raised by notebook cells as toasts; return the interactive flag in force.
+
+    The flag is False, whatever `interactive` says, when MO_HEADLESS=1 is in the environment.
+
+    `interactive` may be the raw notebook parameter (bool or "true"/"false"): it is parsed
+    here so that this runs before any other validation. An unparsable value installs the
+    handler in the fail-loudly (non-interactive) mode and then raises its validation_error,
+    which the handler just installed renders.
+    Outside IPython this does nothing and returns the flag. Raises validation_error as above.
+    """
+    from mo.ui.params import boolean
+
+    try:
+        flag, problem = boolean(interactive, name="interactive"), None
+    except MOError as err:
+        flag, problem = False, err
+    if os.environ.get(HEADLESS_ENV) == "1":
+        flag = False  # nbval cannot pass parameters; mo run and notebooks/conftest.py set this
+    _state["interactive"] = flag
+    ip = shell if shell is not None else _current_shell()
+    if ip is not None:
+        ip.set_custom_exc((MOError,), _handle_moerror)
+    if problem is not None:
+        raise problem
+    return flag
+
+
+def uninstall(*, shell: Any = None) -> None:
+    """Give MOError back to IPython's default traceback display."""
+    ip = shell if shell is not None else _current_shell()
+    if ip is not None:
+        ip.set_custom_exc((), None)
+
+
+def _current_shell() -> Any:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
+def iter_toasts(outputs: list[Mapping[str, Any]]) -> Iterator[str]:
+    """The toast HTML blocks among notebook cell outputs (for tests and run reports)."""
+    for out in outputs:
+        markup = out.get("data", {}).get("text/html", "")
+        markup = "".join(markup) if isinstance(markup, list) else markup
+        if "mo-toast" in markup:
+            yield markup
+

@@ -1,0 +1,259 @@
+"""mo.ui: parameter parsing, toasts, and the ipywidgets forms driven like a user would.
+
+The forms run against a real LocalClient over a real DuckDB file: set the widgets' values,
+click() the button, then look at the database through the client and at the toast shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from mo.errors import ErrorCode, MOError
+from mo.ui import params
+from mo.ui.toasts import errors_to, install, success_html, toast_html, uninstall
+
+# ---- params ---------------------------------------------------------------------------------
+
+
+def _fails(call, *args, name: str = "p", **kwargs) -> MOError:  # type: ignore[no-untyped-def]
+    with pytest.raises(MOError) as caught:
+        call(*args, name=name, **kwargs)
+    assert caught.value.code is ErrorCode.VALIDATION_ERROR
+    assert caught.value.details["field"] == name
+    assert name in caught.value.message
+    return caught.value
+
+
+def test_text_turns_papermill_numbers_back_into_text() -> None:
+    assert params.text(7, name="sku") == "7"
+    assert params.text(" Metro ", name="supplier") == "Metro"
+    assert params.text("", name="key", required=False) is None
+    assert params.text(None, name="key", required=False, default="auto") == "auto"
+    _fails(params.text, "  ", name="supplier")
+    _fails(params.text, ["a"], name="supplier")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (True, True), (False, False), ("true", True), ("FALSE", False), ("yes", True), ("0", False), (1, True),
+])
+def test_boolean_accepts_the_usual_spellings(raw: object, expected: bool) -> None:
+    assert params.boolean(raw, name="interactive") is expected
+
+
+@pytest.mark.parametrize("raw", ["maybe", "", None, 2, "truthy"])
+def test_boolean_refuses_anything_else(raw: object) -> None:
+    _fails(params.boolean, raw, name="interactive")
+
+
+def test_decimal_is_exact_whatever_papermill_made_of_it() -> None:
+    assert params.decimal("4.50", name="price") == Decimal("4.50")
+    assert params.decimal(4.5, name="price") == Decimal("4.5")
+    assert params.decimal(7, name="price") == Decimal(7)
+    assert params.decimal("0.1", name="price") + params.decimal("0.2", name="price") == Decimal("0.3")
+    for raw in ("abc", "NaN", float("inf"), "", True):
+        _fails(params.decimal, raw, name="price")
+    err = _fails(params.decimal, "0", name="price", positive=True)
+    assert err.details["expected"] == "a number above 0"
+    _fails(params.decimal, "29", name="target", minimum=30)
+
+
+def test_dates_and_instants() -> None:
+    assert params.iso_date("2024-03-01", name="since") == date(2024, 3, 1)
+    assert params.iso_date(20240301, name="since") == date(2024, 3, 1)  # papermill made an int of it
+    assert params.iso_datetime("2024-03-01", name="since") == datetime(2024, 3, 1, tzinfo=UTC)
+    assert params.iso_datetime("2024-03-01T06:30:00Z", name="since").hour == 6
+    assert params.optional_datetime("", name="effective_at") is None
+    err = _fails(params.iso_date, "2024-13-01", name="since")
+    assert err.details["value"] == "2024-13-01"
+    _fails(params.iso_datetime, "yesterday", name="until")
+
+
+def test_time_window_refuses_an_inverted_window_naming_until() -> None:
+    start, end = params.time_window("2024-03-01", "2024-04-01")
+    assert (end - start).days == 31
+    with pytest.raises(MOError) as caught:
+        params.time_window("2024-04-01", "2024-03-01")
+    assert caught.value.details["field"] == "until"
+    with pytest.raises(MOError):
+        params.time_window("2024-04-01", "2024-04-01")  # empty: [x, x) holds nothing
+
+
+def test_lists_choices_and_mappings() -> None:
+    assert params.str_list("a, b,,c", name="types") == ("a", "b", "c")
+    assert params.str_list(["x", 7], name="types") == ("x", "7")
+    assert params.str_list("", name="types") == ()
+    assert params.choice("CSV", name="format", choices=("csv", "jsonl")) == "csv"
+    _fails(params.choice, "xml", name="format", choices=("csv", "jsonl"))
+    assert params.mapping('{"Case Price": "price"}', name="columns") == {"Case Price": "price"}
+    assert params.mapping("", name="columns") is None
+    _fails(params.mapping, "[1, 2]", name="columns")
+    _fails(params.mapping, "{oops", name="columns")
+
+
+def test_paths_resolve_against_the_project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "list.csv").write_text("item,price\n")
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.delenv("MO_PROJECT_DIR", raising=False)
+    monkeypatch.chdir(tmp_path / "notebooks")  # where JupyterLab and nbval start kernels
+    assert params.existing_file("demo/list.csv", name="path") == tmp_path / "demo" / "list.csv"
+    _fails(params.existing_file, "demo/nope.csv", name="path")
+    made = params.directory("var/exports", name="out_dir")
+    assert made == tmp_path / "var" / "exports" and made.is_dir()
+    _fails(params.directory, "demo/list.csv", name="out_dir")
+
+
+# ---- toasts ---------------------------------------------------------------------------------
+
+
+def test_toast_shows_code_message_and_details_escaped() -> None:
+    err = MOError("validation_error", "price <b>must</b> be positive", {"field": "price", "value": "-1"})
+    markup = toast_html(err)
+    assert "mo-toast-error" in markup and "data-code='validation_error'" in markup
+    assert "&lt;b&gt;must&lt;/b&gt;" in markup and "<b>must" not in markup
+    assert "<th" in markup and "price" in markup and "-1" in markup
+    assert "mo-toast-success" in success_html("Saved", {"rows": 3})
+
+
+def test_errors_to_renders_callback_failures_in_the_output() -> None:
+    import ipywidgets as widgets
+
+    out = widgets.Output()
+
+    @errors_to(out)
+    def callback() -> None:
+        raise MOError("not_found", "ingredient 'saffron' not found", {"kind": "ingredient"})
+
+    callback()  # swallowed: the widget comm would only log it
+    [shown] = out.outputs
+    assert "data-code='not_found'" in shown["data"]["text/html"]
+    with errors_to(out):
+        raise ZeroDivisionError("boom")
+    [shown] = out.outputs  # cleared first, then the new toast
+    assert "data-code='internal_error'" in shown["data"]["text/html"]
+    assert "ZeroDivisionError" in shown["data"]["text/html"]
+
+
+@pytest.fixture
+def shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.delenv("MO_HEADLESS", raising=False)
+    ip = InteractiveShell.instance()
+    yield ip
+    uninstall(shell=ip)
+
+
+def test_install_shows_moerror_as_toast_not_traceback(shell, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    assert install(interactive="true", shell=shell) is True
+    result = shell.run_cell("from mo.errors import MOError\nraise MOError('conflict', 'taken', {'name': 'x'})")
+    assert isinstance(result.error_in_exec, MOError)  # the cell still failed: Run All stops here
+    printed = capsys.readouterr().out
+    assert "Traceback" not in printed and "IPython.core.display.HTML" in printed
+
+
+def test_install_headless_also_reports_the_error_in_one_line(shell, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MO_HEADLESS", "1")
+    assert install(interactive=True, shell=shell) is False  # MO_HEADLESS wins
+    shell.run_cell("from mo.errors import MOError\nraise MOError('conflict', 'taken')")
+    printed = capsys.readouterr().out
+    assert "MOError: conflict: taken" in printed and "Traceback" not in printed
+
+
+def test_install_refuses_a_bad_interactive_flag_after_installing(shell) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(MOError) as caught:
+        install(interactive="sometimes", shell=shell)
+    assert caught.value.details["field"] == "interactive"
+    assert shell.custom_exceptions == (MOError,)
+
+
+# ---- forms, with a real LocalClient ---------------------------------------------------------
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[object]:
+    import mo
+
+    url = f"duckdb:///{tmp_path / 'ui.duckdb'}"
+    mo.create_tenant("demo", name="Harbour Kitchen", db_url=url)
+    with mo.LocalClient("demo", db_url=url) as opened:
+        opened.add_ingredient("onion", unit="g", category="produce")
+        yield opened
+
+
+def _only_toast(form) -> str:  # type: ignore[no-untyped-def]
+    markups = [m for m in form.toasts() if "mo-toast" in m]
+    assert len(markups) == 1, form.toasts()
+    return markups[0]
+
+
+def test_update_cost_form_writes_a_cost_and_shows_success(client) -> None:  # type: ignore[no-untyped-def]
+    from mo.ui import update_cost_form
+
+    form = update_cost_form(client)
+    assert "onion" in form.ingredient.options
+    form.ingredient.value, form.price.value, form.per.value = "onion", "9.80", "10 kg"
+    form.supplier.value = "FreshCo"
+    first_key = form.key
+    form.button.click()
+    assert "mo-toast-success" in _only_toast(form) and "0.00098" in _only_toast(form)
+    [row] = client.cost_history("onion").to_dict("records")
+    assert row["price"] == Decimal("9.8") and row["supplier"] == "FreshCo" and row["source"] == "manual"
+    events = client.events(types=["ingredient.cost.updated"])
+    assert len(events) == 1 and events["idempotency_key"].iloc[0] == first_key
+    assert form.key != first_key  # the next click is a new change
+
+
+def test_update_cost_form_shows_the_client_error_as_a_toast(client) -> None:  # type: ignore[no-untyped-def]
+    from mo.ui import update_cost_form
+
+    form = update_cost_form(client, ingredient="onion")
+    form.price.value, form.per.value = "-3", "1 kg"
+    form.button.click()
+    toast = _only_toast(form)
+    assert "mo-toast-error" in toast and "data-code='validation_error'" in toast and "price" in toast
+    form.price.value, form.per.value = "2.00", "1 l"  # onion is weighed: litres need a density
+    form.button.click()
+    assert "data-code='unit_mismatch'" in _only_toast(form)
+    form.ingredient.value, form.per.value = "saffron", "1 kg"
+    form.button.click()
+    assert "data-code='not_found'" in _only_toast(form)
+    assert client.cost_history("onion").empty  # nothing written by any of them
+
+
+def test_parity_export_form_writes_the_file_and_shows_links(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from mo.ui import parity_export_form
+
+    client.update_cost("onion", "9.80", per="10 kg", idempotency_key="k-onion-1")
+    today = date.today()
+    form = parity_export_form(client, out_dir=tmp_path / "exports")
+    assert "ingredient.cost.updated" in form.types.options
+    form.since.value, form.until.value = date(today.year - 1, 1, 1), date.fromordinal(today.toordinal() + 1)
+    form.types.value = ("ingredient.cost.updated",)
+    form.format.value = "jsonl"
+    form.button.click()
+    result = form.last_result
+    assert result.rows == 1 and Path(result.path).is_file() and Path(result.manifest_path).is_file()
+    assert Path(result.path).suffix == ".jsonl"
+    assert "ingredient.cost.updated" in Path(result.path).read_text()
+    shown = "".join(form.toasts())
+    assert "mo-toast-success" in shown and "class='mo-download'" in shown and Path(result.path).name in shown
+
+
+def test_parity_export_form_refuses_an_inverted_window(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from mo.ui import parity_export_form
+
+    form = parity_export_form(client, out_dir=tmp_path / "exports", since=date(2024, 4, 1), until=date(2024, 3, 1))
+    form.button.click()
+    toast = _only_toast(form)
+    assert "data-code='validation_error'" in toast and "since" in toast and form.last_result is None
+    assert not list((tmp_path / "exports").glob("events-*"))
+    form.until.value = None
+    form.button.click()
+    assert "pick the until date" in _only_toast(form)
