@@ -1,0 +1,149 @@
+"""The HTTP API: create_app(db_url) builds a FastAPI app over one store it holds for its lifetime.
+
+The tenant of every request comes from its API key (Authorization: Bearer …), never from
+anything else the caller chooses. Endpoints are plain `def` functions, so FastAPI runs them in
+its threadpool; the stores are thread-safe (DuckDB: a cursor per transaction; PostgreSQL: a pool).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mo.api.errors import IdempotencyKeyRequired, error_response, install_error_handlers
+from mo.client.local import LocalClient
+from mo.context import TenantContext
+from mo.errors import ErrorCode, MOError
+from mo.services.tenants import authenticate
+from mo.settings import load_settings
+from mo.store import Store, open_store
+
+_bearer = HTTPBearer(auto_error=False, description="an API key from `mo apikey create --tenant …`")
+
+
+class InFlight:
+    """The (tenant, idempotency key) pairs this process is working on right now.
+
+    A duplicate that arrives while the first is still running is told idempotency_in_progress
+    (409) at once, rather than waiting on a database lock and maybe timing out.
+    """
+
+    def __init__(self) -> None:
+        self._keys: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def claim(self, tenant_id: str, key: str) -> Iterator[None]:
+        pair = (tenant_id, key)
+        with self._lock:
+            if pair in self._keys:
+                raise MOError(ErrorCode.IDEMPOTENCY_IN_PROGRESS,
+                              "a request with this idempotency key is still in progress; retry shortly",
+                              {"idempotency_key": key})
+            self._keys.add(pair)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._keys.discard(pair)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated tenant of a request, and a client bound to it and the app's store."""
+
+    ctx: TenantContext
+    client: LocalClient
+
+
+class ApiKeyAuth:
+    """ASGI middleware: every /v1 request but /v1/health is authenticated before anything else.
+
+    Running ahead of routing and body parsing means a caller without a valid key learns nothing
+    (401 for any path, method or body) and cannot make the server parse an upload.
+    """
+
+    OPEN_PATHS = frozenset({"/v1/health"})
+
+    def __init__(self, app: ASGIApp, *, store: Store) -> None:
+        self.app, self.store = app, store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith("/v1/") or path in self.OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        try:
+            ctx = await run_in_threadpool(authenticate, self.store, _bearer_token(Headers(scope=scope)))
+        except MOError as err:
+            await error_response(err)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["caller"] = Caller(ctx, LocalClient.bound(self.store, ctx))
+        await self.app(scope, receive, send)
+
+
+def _bearer_token(headers: Headers) -> str | None:
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
+
+
+def caller(request: Request,
+           credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+    """The tenant whose API key the request carries (ApiKeyAuth checked it; `credentials` is
+    declared so that the OpenAPI document shows the bearer scheme)."""
+    return request.state.caller  # type: ignore[no-any-return]
+
+
+def idempotency_key(request: Request) -> str:
+    """The Idempotency-Key header (raw, or an RFC 8941 string in quotes); 400 when missing."""
+    raw = request.headers.get("idempotency-key")
+    if raw is None:
+        raise IdempotencyKeyRequired()
+    # Starlette decodes headers as latin-1; clients send UTF-8 bytes for non-ASCII keys.
+    key = raw.encode("latin-1").decode("utf-8", errors="replace").strip()
+    if len(key) >= 2 and key[0] == key[-1] == '"':
+        key = key[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    if not key:
+        raise IdempotencyKeyRequired()
+    return key
+
+
+@contextmanager
+def in_flight(request: Request, who: Caller, key: str) -> Iterator[None]:
+    with request.app.state.in_flight.claim(who.ctx.tenant_id, key):
+        yield
+
+
+def create_app(db_url: str | None = None) -> FastAPI:
+    """The API over the store db_url names (default MO_DB_URL), opened now and closed on shutdown.
+
+    Raises what open_store raises: migration_required for a PostgreSQL schema behind the code,
+    unavailable when the database cannot be reached, validation_error for a bad URL.
+    """
+    from mo.api.routes import router
+
+    store = open_store(db_url or load_settings().db_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = FastAPI(title="mo", version="1", lifespan=lifespan,
+                  description="Recipe costing: ingredients, supplier prices, recipes and their costs.")
+    app.state.store = store
+    app.state.in_flight = InFlight()
+    install_error_handlers(app)
+    app.add_middleware(ApiKeyAuth, store=store)
+    app.include_router(router)
+    return app

@@ -1,0 +1,269 @@
+"""HttpClient: the MOClient that talks to `mo serve` over HTTP.
+
+The seam is an httpx.Client (injected in tests, as httpx itself recommends). Every method sends
+what the caller passed as JSON (decimals as exact strings, times as ISO 8601), and rebuilds what
+comes back: tables with mo.client.frames.decode, results with their from_dict, and failures with
+MOError.from_dict — so callers see the same values and the same errors as from LocalClient.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import httpx
+
+from mo.client import frames
+from mo.client.base import Number, Source, When, require_text
+from mo.errors import ErrorCode, MOError
+from mo.idempotency import check_key
+from mo.results import (CostUpdate, ExportResult, ImportResult, RecipeImportResult, RecipeRecord,
+                        RecomputeResult)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mo.services.ingredients import IngredientRecord
+
+DEFAULT_TIMEOUT = httpx.Timeout(300.0, connect=10.0)  # imports and recomputes can take a while
+
+
+def _record(data: dict[str, Any]) -> IngredientRecord:
+    from mo.services.ingredients import IngredientRecord
+
+    return IngredientRecord.from_dict(data)
+
+
+def _wire_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)  # exactly as the caller wrote it: "12.00" stays "12.00"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    # Anything else as its text: the services read numbers and names from str(value) anyway.
+    return str(value)
+
+
+def dumps(value: Any) -> str:
+    """JSON of a request: what the caller passed, with decimals and times as exact text."""
+    return json.dumps(value, default=_wire_default)
+
+
+def segment(name: str) -> str:
+    """A name as one URL path segment. Dots are escaped too, or '..' would be resolved away."""
+    return quote(name, safe="").replace(".", "%2E")
+
+
+def _query_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+class HttpClient:
+    """MOClient over the HTTP API at base_url, authenticated by an API key.
+
+    The tenant is the API key's; `tenant` asks the server which one that is. Raises MOError for
+    every failure: the server's own error rebuilt from its body, `unavailable` when the server
+    cannot be reached, `internal_error` for a response that is not mo's error shape.
+    """
+
+    def __init__(self, base_url: str, *, api_key: str, http: httpx.Client | None = None) -> None:
+        self._base = base_url.rstrip("/")
+        self._auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = http if http is not None else httpx.Client(timeout=DEFAULT_TIMEOUT)
+        self._owns_http = http is None
+        self._tenant: str | None = None
+
+    @property
+    def tenant(self) -> str:
+        if self._tenant is None:
+            self._tenant = str(self._json("GET", "/v1/tenant")["tenant"])
+        return self._tenant
+
+    # ---- the wire -----------------------------------------------------------------------------
+    def _send(self, method: str, path: str, *, idempotency_key: object = None, **kwargs: Any) -> httpx.Response:
+        headers = {**self._auth, **_idempotency_header(idempotency_key), **kwargs.pop("headers", {})}
+        try:
+            response = self._http.request(method, self._base + path, headers=headers, **kwargs)
+        except httpx.TransportError as exc:
+            raise MOError(ErrorCode.UNAVAILABLE, f"the mo API at {self._base} did not answer",
+                          {"reason": "connection", "url": self._base}) from exc
+        if response.is_error:
+            raise _error_from(response)
+        return response
+
+    def _json(self, method: str, path: str, *, body: Any = None, idempotency_key: object = None,
+              params: Mapping[str, Any] | None = None) -> Any:
+        kwargs: dict[str, Any] = {}
+        if body is not None:
+            kwargs.update(content=dumps(body), headers={"Content-Type": "application/json"})
+        if params:
+            kwargs["params"] = {k: _query_value(v) for k, v in params.items() if v is not None}
+        return self._send(method, path, idempotency_key=idempotency_key, **kwargs).json()
+
+    def _table(self, path: str, **params: Any) -> pd.DataFrame:
+        return frames.decode(self._json("GET", path, params=params))
+
+    # ---- ingredients --------------------------------------------------------------------------
+    def add_ingredient(self, name: str, *, unit: str, category: str | None = None,
+                       density: Number | None = None, yield_pct: Number | None = None) -> IngredientRecord:
+        body = {"name": name, "unit": unit, "category": category, "density": density, "yield_pct": yield_pct}
+        return _record(self._json("POST", "/v1/ingredients", body=body))
+
+    def add_alias(self, ingredient: str, alias: str) -> IngredientRecord:
+        path = f"/v1/ingredients/{segment(require_text(ingredient, field='ingredient'))}/aliases"
+        return _record(self._json("POST", path, body={"alias": alias}))
+
+    def ingredients(self, *, include_deleted: bool = False) -> pd.DataFrame:
+        return self._table("/v1/ingredients", include_deleted=include_deleted)
+
+    def delete_ingredient(self, name: str) -> IngredientRecord:
+        return _record(self._json("DELETE", f"/v1/ingredients/{segment(require_text(name, field='ingredient'))}"))
+
+    def restore_ingredient(self, name: str) -> IngredientRecord:
+        path = f"/v1/ingredients/{segment(require_text(name, field='ingredient'))}/restore"
+        return _record(self._json("POST", path))
+
+    # ---- costs and imports --------------------------------------------------------------------
+    def update_cost(self, ingredient: str, price: Number, *, per: str, idempotency_key: str,
+                    effective_at: When | None = None, supplier: str | None = None,
+                    note: str | None = None) -> CostUpdate:
+        path = f"/v1/ingredients/{segment(require_text(ingredient, field='ingredient'))}/costs"
+        body = {"price": price, "per": per, "effective_at": effective_at, "supplier": supplier, "note": note}
+        return CostUpdate.from_dict(self._json("POST", path, body=body, idempotency_key=idempotency_key))
+
+    def cost_history(self, ingredient: str | None = None) -> pd.DataFrame:
+        return self._table("/v1/costs", ingredient=ingredient)
+
+    def import_price_list(self, source: Source, *, idempotency_key: str, supplier: str,
+                          effective_at: When | None = None, columns: Mapping[str, str] | None = None,
+                          create_missing: bool = True) -> ImportResult:
+        options = {"supplier": supplier, "effective_at": effective_at, "columns": columns,
+                   "create_missing": create_missing}
+        data = self._upload("/v1/imports", source, options, idempotency_key=idempotency_key)
+        return ImportResult.from_dict(data)
+
+    def imports(self) -> pd.DataFrame:
+        return self._table("/v1/imports")
+
+    def _upload(self, path: str, source: Source, options: dict[str, Any], *, idempotency_key: object) -> Any:
+        """A file travels as a multipart upload (its bytes unchanged); rows or a DataFrame as JSON."""
+        if isinstance(source, str | os.PathLike):
+            file = Path(source)
+            if not file.is_file():
+                raise MOError(ErrorCode.VALIDATION_ERROR, f"no file at {str(source)!r}",
+                              {"field": "source", "value": str(source)[:300]})
+            with file.open("rb") as handle:
+                return self._send("POST", path, idempotency_key=idempotency_key,
+                                  files={"file": (file.name, handle)},
+                                  data={"options": dumps(options)}).json()
+        return self._json("POST", path, body={**options, "rows": rows_of(source)},
+                          idempotency_key=idempotency_key)
+
+    # ---- recipes ------------------------------------------------------------------------------
+    def save_recipe(self, name: str, *, yield_qty: Number, yield_unit: str, lines: Sequence[Any],
+                    menu_price: Number | None = None) -> RecipeRecord:
+        body = {"name": name, "yield_qty": yield_qty, "yield_unit": yield_unit, "lines": lines,
+                "menu_price": menu_price}
+        return RecipeRecord.from_dict(self._json("POST", "/v1/recipes", body=body))
+
+    def import_recipes(self, source: Source, *, idempotency_key: str) -> RecipeImportResult:
+        data = self._upload("/v1/recipes/import", source, {}, idempotency_key=idempotency_key)
+        return RecipeImportResult.from_dict(data)
+
+    def recipes(self, *, include_deleted: bool = False) -> pd.DataFrame:
+        return self._table("/v1/recipes", include_deleted=include_deleted)
+
+    def recipe_breakdown(self, name: str) -> pd.DataFrame:
+        return self._table(f"/v1/recipes/{segment(require_text(name, field='recipe'))}/breakdown")
+
+    def delete_recipe(self, name: str) -> RecipeRecord:
+        path = f"/v1/recipes/{segment(require_text(name, field='recipe'))}"
+        return RecipeRecord.from_dict(self._json("DELETE", path))
+
+    def recompute(self, *, recipes: Sequence[str] | None = None) -> RecomputeResult:
+        return RecomputeResult.from_dict(self._json("POST", "/v1/recompute", body={"recipes": recipes}))
+
+    # ---- events -------------------------------------------------------------------------------
+    def events(self, *, since: When | None = None, until: When | None = None,
+               types: Sequence[str] | None = None, limit: int | None = None) -> pd.DataFrame:
+        return self._table("/v1/events", since=since, until=until, types=_listed(types), limit=limit)
+
+    def event_counts(self, *, window: str = "1h") -> pd.DataFrame:
+        return self._table("/v1/events/counts", window=window)
+
+    def sanity(self) -> pd.DataFrame:
+        return self._table("/v1/sanity")
+
+    def export_events(self, path: str | os.PathLike[str], *, since: When, until: When,
+                      format: str | None = None, types: Sequence[str] | None = None) -> ExportResult:
+        raise NotImplementedError  # completed once mo.services.export lands
+
+    # ---- lifetime -----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the HTTP connection pool this client made (an injected one stays open)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"HttpClient({self._base!r})"
+
+
+def _listed(values: Sequence[str] | None) -> list[str] | None:
+    # A lone string is one type, not a sequence of one-letter types.
+    return [values] if isinstance(values, str) else (None if values is None else list(values))
+
+
+def _idempotency_header(key: object) -> dict[str, bytes]:
+    """The Idempotency-Key header, or none when the caller gave no key (the server answers 400).
+
+    A key that cannot be a header value is refused here with the very error the service gives.
+    """
+    if key is None or key == "":
+        return {}
+    checked = check_key(key)
+    return {"Idempotency-Key": checked.encode()}
+
+
+def _error_from(response: httpx.Response) -> MOError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and "error" in body:
+        return MOError.from_dict(body)
+    code = ErrorCode.UNAVAILABLE if response.status_code in (502, 503, 504) else ErrorCode.INTERNAL_ERROR
+    return MOError(code, f"the mo API answered HTTP {response.status_code} without an error body",
+                   {"status": response.status_code})
+
+
+def rows_of(source: Any) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts from a DataFrame or a sequence of mappings; missing cells → null."""
+    import pandas as pd
+
+    if isinstance(source, pd.DataFrame):
+        records = source.astype(object).where(source.notna(), None).to_dict(orient="records")
+    elif isinstance(source, Sequence) and all(isinstance(r, Mapping) for r in source):
+        records = [dict(r) for r in source]
+    else:
+        raise MOError(ErrorCode.VALIDATION_ERROR, "source must be a file path, a DataFrame or a list of rows",
+                      {"field": "source", "type": type(source).__name__})
+    return [{str(k): v for k, v in r.items()} for r in records]

@@ -1,0 +1,182 @@
+"""LocalClient: the MOClient that calls mo's services in this process.
+
+It opens the store its database URL names, resolves the tenant once, and passes that explicit
+context to every service call. The HTTP API serves each request through a LocalClient bound to
+the store it already holds and the tenant of the request's API key (`LocalClient.bound`), so the
+two adapters share one code path below the wire.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from mo.client import frames
+from mo.client.base import Number, Source, When, require_text
+from mo.context import TenantContext
+from mo.settings import load_settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mo.results import (CostUpdate, ExportResult, ImportResult, RecipeImportResult, RecipeRecord,
+                            RecomputeResult)
+    from mo.services.ingredients import IngredientRecord
+    from mo.store import Store
+
+
+def _service(name: str) -> ModuleType:
+    # Imported on first use: a client that only reads ingredients need not load the recipe engine.
+    return importlib.import_module(f"mo.services.{name}")
+
+
+class LocalClient:
+    """MOClient over a store opened in this process.
+
+    LocalClient(tenant, db_url=None): db_url defaults to MO_DB_URL (or var/mo.duckdb).
+    Raises tenant_required / tenant_not_found for a missing or unknown tenant, and whatever
+    open_store raises (migration_required, unavailable, validation_error for a bad URL).
+    """
+
+    def __init__(self, tenant: str | None, *, db_url: str | None = None) -> None:
+        from mo.services.tenants import resolve_tenant
+        from mo.store import open_store
+
+        self._store: Store = open_store(db_url or load_settings().db_url)
+        self._owns_store = True
+        try:
+            self._ctx = resolve_tenant(self._store, tenant, actor="local")
+        except BaseException:
+            self._store.close()
+            raise
+
+    @classmethod
+    def bound(cls, store: Store, ctx: TenantContext) -> LocalClient:
+        """A client over a store someone else owns (the API's); close() leaves the store open."""
+        client = cls.__new__(cls)
+        client._store, client._ctx, client._owns_store = store, ctx, False
+        return client
+
+    @property
+    def tenant(self) -> str:
+        return self._ctx.slug
+
+    def _read(self, read: str, frame: pd.DataFrame) -> pd.DataFrame:
+        return frames.conform(frame, frames.READ_SCHEMAS[read], read=read)
+
+    # ---- ingredients --------------------------------------------------------------------------
+    def add_ingredient(self, name: str, *, unit: str, category: str | None = None,
+                       density: Number | None = None, yield_pct: Number | None = None) -> IngredientRecord:
+        return _service("ingredients").add_ingredient(self._store, self._ctx, name, unit=unit, category=category,
+                                                      density=density, yield_pct=yield_pct)
+
+    def add_alias(self, ingredient: str, alias: str) -> IngredientRecord:
+        require_text(ingredient, field="ingredient")
+        return _service("ingredients").add_alias(self._store, self._ctx, ingredient, alias)
+
+    def ingredients(self, *, include_deleted: bool = False) -> pd.DataFrame:
+        frame = _service("costs").ingredients_frame(self._store, self._ctx, include_deleted=include_deleted)
+        return self._read("ingredients", frame)
+
+    def delete_ingredient(self, name: str) -> IngredientRecord:
+        require_text(name, field="ingredient")
+        return _service("ingredients").delete_ingredient(self._store, self._ctx, name)
+
+    def restore_ingredient(self, name: str) -> IngredientRecord:
+        require_text(name, field="ingredient")
+        return _service("ingredients").restore_ingredient(self._store, self._ctx, name)
+
+    # ---- costs and imports --------------------------------------------------------------------
+    def update_cost(self, ingredient: str, price: Number, *, per: str, idempotency_key: str,
+                    effective_at: When | None = None, supplier: str | None = None,
+                    note: str | None = None) -> CostUpdate:
+        require_text(ingredient, field="ingredient")
+        return _service("costs").update_cost(self._store, self._ctx, ingredient, price, per=per,
+                                             idempotency_key=idempotency_key, effective_at=effective_at,
+                                             supplier=supplier, note=note)
+
+    def cost_history(self, ingredient: str | None = None) -> pd.DataFrame:
+        return self._read("cost_history", _service("costs").cost_history(self._store, self._ctx, ingredient))
+
+    def import_price_list(self, source: Source, *, idempotency_key: str, supplier: str,
+                          effective_at: When | None = None, columns: Mapping[str, str] | None = None,
+                          create_missing: bool = True) -> ImportResult:
+        return _service("imports").import_price_list(
+            self._store, self._ctx, _local_source(source), idempotency_key=idempotency_key, supplier=supplier,
+            effective_at=effective_at, columns=columns, create_missing=create_missing, progress=False)
+
+    def imports(self) -> pd.DataFrame:
+        return self._read("imports", _service("imports").imports_frame(self._store, self._ctx))
+
+    # ---- recipes ------------------------------------------------------------------------------
+    def save_recipe(self, name: str, *, yield_qty: Number, yield_unit: str, lines: Sequence[Any],
+                    menu_price: Number | None = None) -> RecipeRecord:
+        return _service("recipes").save_recipe(self._store, self._ctx, name, yield_qty=yield_qty,
+                                               yield_unit=yield_unit, lines=lines, menu_price=menu_price)
+
+    def import_recipes(self, source: Source, *, idempotency_key: str) -> RecipeImportResult:
+        return _service("recipes").import_recipes(self._store, self._ctx, _local_source(source),
+                                                  idempotency_key=idempotency_key)
+
+    def recipes(self, *, include_deleted: bool = False) -> pd.DataFrame:
+        frame = _service("recipes").recipes_frame(self._store, self._ctx, include_deleted=include_deleted)
+        return self._read("recipes", frame)
+
+    def recipe_breakdown(self, name: str) -> pd.DataFrame:
+        require_text(name, field="recipe")
+        return self._read("recipe_breakdown", _service("recipes").recipe_breakdown(self._store, self._ctx, name))
+
+    def delete_recipe(self, name: str) -> RecipeRecord:
+        require_text(name, field="recipe")
+        return _service("recipes").delete_recipe(self._store, self._ctx, name)
+
+    def recompute(self, *, recipes: Sequence[str] | None = None) -> RecomputeResult:
+        return _service("recompute").recompute(self._store, self._ctx, recipes=recipes)
+
+    # ---- events -------------------------------------------------------------------------------
+    def events(self, *, since: When | None = None, until: When | None = None,
+               types: Sequence[str] | None = None, limit: int | None = None) -> pd.DataFrame:
+        frame = _service("event_reads").events_frame(self._store, self._ctx, since=since, until=until,
+                                                     types=types, limit=limit)
+        return self._read("events", frame)
+
+    def event_counts(self, *, window: str = "1h") -> pd.DataFrame:
+        return self._read("event_counts", _service("event_reads").event_counts(self._store, self._ctx, window=window))
+
+    def sanity(self) -> pd.DataFrame:
+        return self._read("sanity", _service("sanity").sanity(self._store, self._ctx))
+
+    def export_events(self, path: str | os.PathLike[str], *, since: When, until: When,
+                      format: str | None = None, types: Sequence[str] | None = None) -> ExportResult:
+        return self.export_events_under(path, since=since, until=until, format=format, types=types, base_dir=None)
+
+    def export_events_under(self, path: str | os.PathLike[str], *, since: When, until: When,
+                            format: str | None, types: Sequence[str] | None,
+                            base_dir: str | os.PathLike[str] | None) -> ExportResult:
+        """export_events confined to base_dir (the API writes into a scratch directory)."""
+        return _service("export").export_events(self._store, self._ctx, path, since=since, until=until,
+                                                format=format, types=types, base_dir=base_dir)
+
+    # ---- lifetime -----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the store this client opened (a bound client leaves its owner's store open)."""
+        if self._owns_store:
+            self._store.close()
+
+    def __enter__(self) -> LocalClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"LocalClient(tenant={self.tenant!r}, backend={self._store.dialect!r})"
+
+
+def _local_source(source: Source) -> Any:
+    # PathLike and str both name a file; the services take either, keep the caller's own value.
+    return Path(source) if isinstance(source, os.PathLike) else source

@@ -1,0 +1,92 @@
+"""Fixtures that run a test against every client configuration: (duckdb, postgres) × (local, http).
+
+`backend` and `db_url` come from conftest.py (a migrated database per test). In http mode a real
+uvicorn server serves that database on a free loopback port in a background thread.
+Import the fixtures a test module needs: `from client_fixtures import client, mode, ...`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import mo
+from mo.api.server import BackgroundServer
+from mo.client import MOClient
+
+MODES = ["local", "http"]
+TENANT = "acme"
+OTHER_TENANT = "rival"
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def api_keys(db_url: str) -> dict[str, str]:
+    """Two tenants, each with an API key, created before any server opens the database."""
+    keys = {}
+    for slug in (TENANT, OTHER_TENANT):
+        mo.create_tenant(slug, db_url=db_url)
+        keys[slug] = mo.create_api_key(slug, db_url=db_url)
+    return keys
+
+
+@pytest.fixture
+def api_server(db_url: str, api_keys: dict[str, str]) -> Iterator[BackgroundServer]:
+    with BackgroundServer(db_url=db_url) as server:
+        yield server
+
+
+@pytest.fixture
+def connect_as(mode: str, db_url: str, api_keys: dict[str, str],
+               request: pytest.FixtureRequest) -> Iterator[Callable[[str], MOClient]]:
+    """open(slug) → a client of the parametrized mode for that tenant; all closed afterwards."""
+    opened: list[MOClient] = []
+
+    def open_client(slug: str) -> MOClient:
+        if mode == "local":
+            client: MOClient = mo.LocalClient(slug, db_url=db_url)
+        else:
+            server: BackgroundServer = request.getfixturevalue("api_server")
+            client = mo.HttpClient(server.base_url, api_key=api_keys[slug])
+        opened.append(client)
+        return client
+
+    yield open_client
+    for client in opened:
+        client.close()
+
+
+@pytest.fixture
+def client(connect_as: Callable[[str], MOClient]) -> MOClient:
+    """The client under test, for tenant "acme"."""
+    return connect_as(TENANT)
+
+
+@pytest.fixture
+def other_client(connect_as: Callable[[str], MOClient]) -> MOClient:
+    """A client of the same mode for tenant "rival", over the same database."""
+    return connect_as(OTHER_TENANT)
+
+
+@pytest.fixture
+def twin(db_url: str, api_keys: dict[str, str]) -> Iterator[MOClient]:
+    """A LocalClient over the same database and tenant: the reference the client must match."""
+    with mo.LocalClient(TENANT, db_url=db_url) as reference:
+        yield reference
+
+
+def error_of(call: Callable[[], Any]) -> mo.MOError:
+    """The MOError a call raises (fails the test when it raises nothing)."""
+    with pytest.raises(mo.MOError) as caught:
+        call()
+    return caught.value
+
+
+def error_tuple(err: mo.MOError) -> tuple[str, str, Any]:
+    return err.code.value, err.message, err.details

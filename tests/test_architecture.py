@@ -1,0 +1,246 @@
+"""The client abstraction: notebooks and mo's UI helpers use only the client and UI surface.
+
+Checked: every notebooks/**/*.ipynb (code cells) and every mo/ui/**/*.py. They may use `import mo`
+and mo.connect, mo.MOError, mo.ErrorCode, mo.ui, mo.client (and the client's result classes);
+mo.errors, where MOError lives, counts as part of that surface. They may not import or reach
+the store, the services or any other part of mo, nor a database driver, nor hold SQL.
+
+The checker is tested on bad samples too, so this file cannot pass merely by finding nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import re
+import tokenize
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+UI_PACKAGE = ROOT / "mo" / "ui"
+
+ALLOWED_MODULES = ("mo.client", "mo.ui", "mo.errors")  # and their submodules
+ALLOWED_MO_NAMES = frozenset({
+    "connect", "MOError", "ErrorCode", "ui", "client", "MOClient", "LocalClient", "HttpClient",
+    "create_tenant", "create_api_key", "CostUpdate", "ImportResult", "RecipeImportResult",
+    "RecomputeResult", "ExportResult", "RecipeRecord", "IngredientRecord", "__version__",
+})
+DRIVERS = frozenset({"duckdb", "duckdb_engine", "psycopg", "psycopg2", "psycopg_pool", "sqlalchemy", "sqlite3",
+                     "asyncpg", "pg8000"})
+SQL_PATTERNS = tuple(re.compile(p) for p in (
+    r"\bSELECT\b", r"\bINSERT\s+INTO\b", r"\bUPDATE\s+\w+\s+SET\b", r"\bDELETE\s+FROM\b",
+    r"\b(?:CREATE|DROP|ALTER|TRUNCATE)\s+TABLE\b",
+    r"(?i)\bselect\s+(?:\*|distinct\b|count\s*\()", r"(?i)\binsert\s+into\s+\w+", r"(?i)\bdelete\s+from\s+\w+",
+    r"(?i)\bupdate\s+\w+\s+set\s+\w+\s*=", r"(?i)\b(?:create|drop)\s+table\b", r"\bread_sql(?:_query|_table)?\b",
+))
+MAGIC = re.compile(r"^\s*(%%?|!)")
+SQL_MAGIC = re.compile(r"^\s*%%?sql\b", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Violation:
+    origin: str
+    line: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.origin}:{self.line}: {self.problem}"
+
+
+# ---- the checker ---------------------------------------------------------------------------------
+
+
+def _allowed_module(module: str) -> bool:
+    return module == "mo" or any(module == m or module.startswith(m + ".") for m in ALLOWED_MODULES)
+
+
+def _import_problems(tree: ast.AST, *, package: str | None) -> list[tuple[int, str]]:
+    problems: list[tuple[int, str]] = []
+    mo_aliases = {"mo"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                problems += _module_problem(node.lineno, alias.name)
+                if alias.name == "mo" and alias.asname:
+                    mo_aliases.add(alias.asname)
+        elif isinstance(node, ast.ImportFrom):
+            module = _absolute(node, package)
+            problems += _module_problem(node.lineno, module)
+            if module == "mo":
+                problems += [(node.lineno, f"from mo import {a.name}: not part of the client surface")
+                             for a in node.names if a.name not in ALLOWED_MO_NAMES]
+        elif isinstance(node, ast.Call) and _is_dynamic_import(node):
+            target = node.args[0].value  # type: ignore[attr-defined]
+            problems += _module_problem(node.lineno, target)
+    problems += [(n.lineno, f"mo.{n.attr}: not part of the client surface") for n in ast.walk(tree)
+                 if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in mo_aliases
+                 and n.attr not in ALLOWED_MO_NAMES]
+    return problems
+
+
+def _absolute(node: ast.ImportFrom, package: str | None) -> str:
+    if not node.level:
+        return node.module or ""
+    base = (package or "").split(".")
+    base = base[: len(base) - node.level + 1]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _module_problem(line: int, module: str) -> list[tuple[int, str]]:
+    root = module.split(".")[0]
+    if root in DRIVERS:
+        return [(line, f"imports the database driver {module}")]
+    if root == "mo" and not _allowed_module(module):
+        return [(line, f"imports {module}: notebooks and UI helpers use only mo, mo.client, mo.ui")]
+    return []
+
+
+def _is_dynamic_import(node: ast.Call) -> bool:
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+    return (name in ("import_module", "__import__") and bool(node.args)
+            and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str))
+
+
+def _code_without_comments(source: str) -> str:
+    """The source with comments blanked out (strings stay: SQL in a string is SQL)."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return source
+    lines = source.splitlines(keepends=True)
+    for tok in reversed(tokens):
+        if tok.type == tokenize.COMMENT:
+            row, col = tok.start
+            lines[row - 1] = lines[row - 1][:col] + "\n"
+    return "".join(lines)
+
+
+def _sql_problems(source: str) -> list[tuple[int, str]]:
+    problems = [(source[: m.start()].count("\n") + 1, "uses the %sql magic") for m in SQL_MAGIC.finditer(source)]
+    code = _code_without_comments(source)
+    for number, line in enumerate(code.splitlines(), start=1):
+        for pattern in SQL_PATTERNS:
+            found = pattern.search(line)
+            if found:
+                problems.append((number, f"holds SQL ({found.group(0)!r})"))
+                break
+    return problems
+
+
+def check_python(source: str, *, origin: str, package: str | None = None) -> list[Violation]:
+    """Violations in one piece of Python (a module or a notebook's code cell)."""
+    python = "\n".join("" if MAGIC.match(line) else line for line in source.splitlines())
+    problems = _sql_problems(source)
+    try:
+        problems += _import_problems(ast.parse(python), package=package)
+    except SyntaxError as exc:
+        problems.append((exc.lineno or 0, "cannot be parsed, so cannot be checked"))
+    return [Violation(origin, line, problem) for line, problem in sorted(set(problems))]
+
+
+def check_notebook(path: Path) -> list[Violation]:
+    """Violations in the code cells of a .ipynb file."""
+    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    found: list[Violation] = []
+    for index, cell in enumerate(cells):
+        if cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            text = "".join(source) if isinstance(source, list) else str(source)
+            found += check_python(text, origin=f"{path.name}[cell {index}]")
+    return found
+
+
+def check_file(path: Path) -> list[Violation]:
+    if path.suffix == ".ipynb":
+        return check_notebook(path)
+    package = "mo.ui" + "".join("." + p for p in path.relative_to(UI_PACKAGE).parent.parts)
+    return check_python(path.read_text(encoding="utf-8"), origin=str(path.relative_to(ROOT)), package=package)
+
+
+def checked_files() -> list[Path]:
+    notebooks = sorted(p for p in NOTEBOOKS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    helpers = sorted(UI_PACKAGE.rglob("*.py")) if UI_PACKAGE.is_dir() else []
+    return notebooks + helpers
+
+
+# ---- the rule, applied to the project ------------------------------------------------------------------
+
+
+def test_the_checked_folders_exist_and_what_was_checked_is_reported() -> None:
+    assert NOTEBOOKS.is_dir(), f"the notebooks folder is missing: {NOTEBOOKS}"
+    files = checked_files()
+    print(f"\narchitecture check: {len(files)} file(s)")
+    for path in files:
+        print(f"  {path.relative_to(ROOT)}")
+    if not any(p.suffix == ".ipynb" for p in files):
+        warnings.warn("no notebooks yet: only mo/ui was checked", stacklevel=1)
+    if not files:
+        warnings.warn("nothing to check: no notebooks and no mo/ui package", stacklevel=1)
+
+
+@pytest.mark.parametrize("path", checked_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_only_the_client_and_ui_surface_is_used(path: Path) -> None:
+    violations = check_file(path)
+    assert not violations, "\n".join(map(str, violations))
+
+
+# ---- the checker can fail -----------------------------------------------------------------------------
+
+BAD_CELLS = {
+    "services import": "from mo.services import costs",
+    "store import": "import mo.store",
+    "store via from": "from mo.store import open_store",
+    "top-level internal": "from mo import migrations",
+    "attribute reach": "import mo\nmo.services.costs.update_cost(None, None, 'x', 1)",
+    "aliased attribute": "import mo as m\nstore = m.store.open_store('duckdb:///x')",
+    "dynamic import": "import importlib\ncosts = importlib.import_module('mo.services.costs')",
+    "driver": "import duckdb\nduckdb.sql('select 1')",
+    "driver from": "from psycopg import connect",
+    "sql string": "query = 'SELECT name FROM recipes'",
+    "lower sql": "client.events().query('x')\nq = \"select * from event_log\"",
+    "delete": "text = '''\nDELETE FROM ingredients WHERE 1=1\n'''",
+    "update": "q = 'update recipes set name = 1'",
+    "read_sql": "import pandas as pd\npd.read_sql('x', con)",
+    "sql magic": "%%sql\nselect 1",
+}
+GOOD_CELLS = {
+    "client": "import mo\nclient = mo.connect()\nclient.recipes()",
+    "ui": "import mo, mo.ui\nmo.ui.install(interactive=True)\nfrom mo.ui import params",
+    "errors": "from mo import MOError, ErrorCode\nfrom mo.errors import MOError\ntry:\n    pass\nexcept mo.MOError:\n    pass",
+    "client module": "from mo.client import connect\nimport mo.client",
+    "sql words in a comment": "# we never SELECT or DELETE FROM anything here\nx = 1",
+    "plain english": "title = 'Pick a recipe from the list, then update the menu'",
+    "magics": "%matplotlib inline\n!ls\nimport mo",
+}
+
+
+def _notebook(tmp_path: Path, *cells: str, markdown: str = "") -> Path:
+    path = tmp_path / "sample.ipynb"
+    body = [{"cell_type": "markdown", "metadata": {}, "source": markdown}] + [
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": cell.splitlines(keepends=True)} for cell in cells]
+    path.write_text(json.dumps({"cells": body, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+@pytest.mark.parametrize("case", list(BAD_CELLS))
+def test_a_bad_notebook_cell_is_caught(tmp_path: Path, case: str) -> None:
+    violations = check_notebook(_notebook(tmp_path, "import mo", BAD_CELLS[case]))
+    assert violations and all(v.origin == "sample.ipynb[cell 2]" for v in violations), violations
+
+
+@pytest.mark.parametrize("case", list(GOOD_CELLS))
+def test_a_good_notebook_cell_passes(tmp_path: Path, case: str) -> None:
+    assert check_notebook(_notebook(tmp_path, GOOD_CELLS[case], markdown="SELECT * FROM prose")) == []
+
+
+def test_a_bad_ui_helper_is_caught() -> None:
+    helper = '"""A form."""\nfrom ..services import recipes\nfrom . import toasts\nSQL = "INSERT INTO recipes VALUES (1)"\n'
+    problems = {v.problem.split(" (")[0] for v in check_python(helper, origin="mo/ui/bad.py", package="mo.ui")}
+    assert problems == {"imports mo.services: notebooks and UI helpers use only mo, mo.client, mo.ui", "holds SQL"}

@@ -1,0 +1,231 @@
+"""The MOClient contract, run in four configurations: (duckdb, postgres) × (local, http).
+
+Every test states the same expectations for every configuration, and reads are also compared
+with a LocalClient over the same database (`twin`): same columns, dtypes and exact values.
+http mode talks to a real uvicorn server on a loopback port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+import pytest
+from client_fixtures import (  # noqa: F401  (fixtures)
+    OTHER_TENANT, TENANT, api_keys, api_server, client, connect_as, error_of, error_tuple, mode, other_client, twin)
+
+import mo
+from mo.client import frames
+from mo.client.base import MOClient
+
+
+def signature(frame: pd.DataFrame) -> tuple[list[str], list[str], list[tuple[str, ...]]]:
+    """Columns, dtypes and every value's repr: equal only when the tables are identical
+    (Decimal("1.50") and Decimal("1.5") differ here, unlike under ==)."""
+    rows = [tuple(repr(v) for v in row) for row in frame.itertuples(index=False, name=None)]
+    return list(frame.columns), [str(t) for t in frame.dtypes], rows
+
+
+def assert_schema(frame: pd.DataFrame, read: str) -> None:
+    """The frame has exactly the declared columns of `read`, in order, with their dtypes."""
+    schema = frames.READ_SCHEMAS[read]
+    assert list(frame.columns) == [name for name, _ in schema]
+    expected = [str(pd.api.types.pandas_dtype(frames.DTYPES[kind])) for _, kind in schema]
+    assert [str(t) for t in frame.dtypes] == expected
+
+
+def assert_same_read(client: MOClient, twin: MOClient, read: str, **kwargs: Any) -> pd.DataFrame:
+    ours, reference = getattr(client, read)(**kwargs), getattr(twin, read)(**kwargs)
+    assert signature(ours) == signature(reference)
+    return ours
+
+
+def assert_same_error(client: MOClient, twin: MOClient, call: Callable[[MOClient], Any]) -> mo.MOError:
+    ours, reference = error_of(lambda: call(client)), error_of(lambda: call(twin))
+    assert error_tuple(ours) == error_tuple(reference)
+    return ours
+
+
+def test_both_adapters_satisfy_the_protocol(client: MOClient) -> None:
+    assert isinstance(client, MOClient)
+    assert client.tenant == TENANT
+
+
+# ---- ingredients ----------------------------------------------------------------------------------
+
+
+def test_add_ingredient_returns_the_exact_record(client: MOClient) -> None:
+    record = client.add_ingredient(" Flour ", unit="g", category="dry goods", density=Decimal("0.530"),
+                                   yield_pct="92.5")
+    assert isinstance(record, mo.IngredientRecord)
+    assert record.to_dict() | {"id": 0} == {
+        "id": 0, "name": "Flour", "unit": "g", "family": "mass", "category": "dry goods",
+        "density": "0.53", "yield_pct": "92.5", "aliases": [], "deleted": False}
+    assert record.density == Decimal("0.53") and isinstance(record.yield_pct, Decimal)
+
+
+def test_aliases_delete_and_restore(client: MOClient) -> None:
+    client.add_ingredient("Flour", unit="kg")
+    record = client.add_alias("flour", "Plain flour")
+    assert record.aliases == ("Plain flour",)
+    assert client.delete_ingredient("PLAIN FLOUR").deleted is True
+    assert client.ingredients().empty
+    restored = client.restore_ingredient("flour")
+    assert restored.deleted is False and restored.aliases == ("Plain flour",)
+
+
+def test_ingredients_table_matches_the_schema_and_the_local_reference(client: MOClient, twin: MOClient) -> None:
+    assert_schema(client.ingredients(), "ingredients")  # empty: the columns are still all there
+    client.add_ingredient("Flour", unit="g", density="0.53")
+    client.add_ingredient("Milk", unit="ml", category="dairy")
+    client.add_alias("Flour", "Plain flour")
+    client.update_cost("flour", "12.00", per="25 kg", idempotency_key="c1", effective_at="2024-01-02T03:04:05Z")
+    client.delete_ingredient("Milk")
+    frame = assert_same_read(client, twin, "ingredients")
+    assert_schema(frame, "ingredients")
+    assert frame["name"].tolist() == ["Flour"]
+    assert frame.loc[0, "unit_cost"] == Decimal("0.00048") and frame.loc[0, "aliases"] == "Plain flour"
+    assert frame.loc[0, "effective_at"] == pd.Timestamp(datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
+    everything = assert_same_read(client, twin, "ingredients", include_deleted=True)
+    assert everything["name"].tolist() == ["Flour", "Milk"] and everything["deleted"].tolist() == [False, True]
+    assert pd.isna(everything.loc[1, "unit_cost"]) and pd.isna(everything.loc[1, "effective_at"])
+
+
+# ---- costs --------------------------------------------------------------------------------------
+
+
+def test_update_cost_result_replay_and_conflict(client: MOClient) -> None:
+    client.add_ingredient("Flour", unit="g")
+    first = client.update_cost("flour", Decimal("12.00"), per="6 x 1 kg", idempotency_key="k-1",
+                               supplier="Bakers", note="spring")
+    assert isinstance(first, mo.CostUpdate)
+    assert (first.ingredient, first.unit_cost, first.changed, first.replayed) == ("Flour", Decimal("0.002"), True, False)
+    again = client.update_cost("flour", Decimal("12.00"), per="6 x 1 kg", idempotency_key="k-1",
+                               supplier="Bakers", note="spring")
+    assert again.to_dict() == first.to_dict() | {"replayed": True}
+    err = error_of(lambda: client.update_cost("flour", "13", per="kg", idempotency_key="k-1"))
+    assert err.code is mo.ErrorCode.IDEMPOTENCY_CONFLICT and err.details["idempotency_key"] == "k-1"
+
+
+def test_cost_history_matches_the_schema_and_the_local_reference(client: MOClient, twin: MOClient) -> None:
+    assert_schema(client.cost_history(), "cost_history")
+    client.add_ingredient("Flour", unit="g")
+    client.add_ingredient("Butter", unit="g")
+    client.update_cost("flour", "1.10", per="kg", idempotency_key="a", effective_at=datetime(2024, 1, 1, tzinfo=UTC))
+    client.update_cost("flour", "1.30", per="kg", idempotency_key="b", effective_at="2024-03-01")
+    client.update_cost("butter", 4, per="250 g", idempotency_key="c", supplier="Dairy Co", note="block")
+    history = assert_same_read(client, twin, "cost_history")
+    assert_schema(history, "cost_history")
+    assert history["price"].tolist() == [Decimal("1.1"), Decimal("1.3"), Decimal("4")]
+    assert all(isinstance(v, Decimal) for v in [*history["price"], *history["unit_cost"]])
+    only_flour = assert_same_read(client, twin, "cost_history", ingredient="FLOUR")
+    assert only_flour["ingredient"].unique().tolist() == ["Flour"]
+
+
+# ---- errors: same code, message and details from both clients ---------------------------------------
+
+BAD_CALLS: dict[str, Callable[[MOClient], Any]] = {
+    "empty name": lambda c: c.add_ingredient("  ", unit="g"),
+    "name not text": lambda c: c.add_ingredient(123, unit="g"),  # type: ignore[arg-type]
+    "unknown unit": lambda c: c.add_ingredient("Salt", unit="furlong"),
+    "duplicate name": lambda c: c.add_ingredient("flour", unit="g"),
+    "alias taken": lambda c: c.add_alias("Flour", "FLOUR"),
+    "delete unknown": lambda c: c.delete_ingredient("Saffron"),
+    "delete name not text": lambda c: c.delete_ingredient(None),  # type: ignore[arg-type]
+    "restore active": lambda c: c.restore_ingredient("Flour"),
+    "density zero": lambda c: c.add_ingredient("Oil", unit="ml", density=0),
+    "negative price": lambda c: c.update_cost("Flour", "-1", per="kg", idempotency_key="n1"),
+    "unit mismatch": lambda c: c.update_cost("Flour", "1", per="l", idempotency_key="n2"),
+    "bad pack": lambda c: c.update_cost("Flour", "1", per="lots", idempotency_key="n3"),
+    "bad effective_at": lambda c: c.update_cost("Flour", "1", per="kg", idempotency_key="n4",
+                                                effective_at="next tuesday"),
+    "cost of unknown": lambda c: c.update_cost("Saffron", "1", per="g", idempotency_key="n5"),
+    "missing key": lambda c: c.update_cost("Flour", "1", per="kg", idempotency_key=None),  # type: ignore[arg-type]
+    "blank key": lambda c: c.update_cost("Flour", "1", per="kg", idempotency_key="  "),
+    "key with newline": lambda c: c.update_cost("Flour", "1", per="kg", idempotency_key="a\nb"),
+    "history of unknown": lambda c: c.cost_history("Saffron"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CALLS))
+def test_errors_are_identical_from_both_clients(client: MOClient, twin: MOClient, case: str) -> None:
+    client.add_ingredient("Flour", unit="g")
+    err = assert_same_error(client, twin, BAD_CALLS[case])
+    assert err.code in (mo.ErrorCode.VALIDATION_ERROR, mo.ErrorCode.NOT_FOUND, mo.ErrorCode.CONFLICT,
+                        mo.ErrorCode.UNIT_MISMATCH)
+
+
+def test_idempotency_conflict_is_identical_from_both_clients(client: MOClient, twin: MOClient) -> None:
+    client.add_ingredient("Flour", unit="g")
+    client.update_cost("Flour", "1", per="kg", idempotency_key="same")
+    assert_same_error(client, twin, lambda c: c.update_cost("Flour", "2", per="kg", idempotency_key="same"))
+
+
+def test_a_non_ascii_idempotency_key_works_and_replays(client: MOClient) -> None:
+    client.add_ingredient("Flour", unit="g")
+    first = client.update_cost("Flour", "1", per="kg", idempotency_key="clé-№1")
+    assert client.update_cost("Flour", "1", per="kg", idempotency_key="clé-№1").replayed
+    assert not first.replayed
+
+
+# ---- tenants ------------------------------------------------------------------------------------------
+
+
+def test_a_tenant_sees_and_touches_only_its_own_rows(client: MOClient, other_client: MOClient) -> None:
+    assert other_client.tenant == OTHER_TENANT
+    client.add_ingredient("Flour", unit="g")
+    client.update_cost("Flour", "1", per="kg", idempotency_key="shared-key")
+    assert other_client.ingredients().empty and other_client.cost_history().empty
+    for call in (lambda c: c.delete_ingredient("Flour"), lambda c: c.add_alias("Flour", "x"),
+                 lambda c: c.cost_history("Flour")):
+        assert error_of(lambda: call(other_client)).code is mo.ErrorCode.NOT_FOUND
+    # The same idempotency key in another tenant is another request, not a replay.
+    other_client.add_ingredient("Flour", unit="g")
+    assert not other_client.update_cost("Flour", "2", per="kg", idempotency_key="shared-key").replayed
+    assert client.ingredients()["unit_cost"].tolist() == [Decimal("0.001")]
+
+
+def test_an_unknown_tenant_or_key_is_refused(mode: str, db_url: str, api_server_url: str | None) -> None:
+    if mode == "local":
+        assert error_of(lambda: mo.LocalClient("nobody", db_url=db_url)).code is mo.ErrorCode.TENANT_NOT_FOUND
+        assert error_of(lambda: mo.LocalClient(None, db_url=db_url)).code is mo.ErrorCode.TENANT_REQUIRED
+    else:
+        assert api_server_url is not None
+        with mo.HttpClient(api_server_url, api_key="mo_not-a-key") as stranger:
+            assert error_of(stranger.ingredients).code is mo.ErrorCode.UNAUTHORIZED
+            assert error_of(lambda: stranger.add_ingredient("x", unit="g")).code is mo.ErrorCode.UNAUTHORIZED
+
+
+@pytest.fixture
+def api_server_url(mode: str, request: pytest.FixtureRequest) -> str | None:
+    return request.getfixturevalue("api_server").base_url if mode == "http" else None
+
+
+# ---- connect() ----------------------------------------------------------------------------------------
+
+
+def test_connect_takes_its_defaults_from_the_environment(mode: str, db_url: str, api_keys: dict[str, str],
+                                                         api_server_url: str | None,
+                                                         monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv("MO_API_MODE", mode)
+    monkeypatch.setenv("MO_TENANT", TENANT)
+    monkeypatch.setenv("MO_DB_URL", db_url)
+    if api_server_url:
+        monkeypatch.setenv("MO_API_URL", api_server_url)
+        monkeypatch.setenv("MO_API_KEY", api_keys[TENANT])
+    with mo.connect() as client:
+        assert type(client).__name__ == {"local": "LocalClient", "http": "HttpClient"}[mode]
+        assert client.tenant == TENANT
+        client.add_ingredient("Flour", unit="g")
+        assert client.ingredients()["name"].tolist() == ["Flour"]
+    if mode == "http":  # the key decides the tenant; naming another one is refused up front
+        err = error_of(lambda: mo.connect(OTHER_TENANT))
+        assert err.code is mo.ErrorCode.FORBIDDEN and err.details["key_tenant"] == TENANT
+
+
+def test_connect_rejects_an_unknown_mode() -> None:
+    assert error_of(lambda: mo.connect("acme", mode="carrier-pigeon")).code is mo.ErrorCode.VALIDATION_ERROR
