@@ -90,7 +90,17 @@ def build_parser() -> argparse.ArgumentParser:
     key_create.set_defaults(handler=cmd_apikey_create)
 
     sub.add_parser("status", help="database, schema and tenants").set_defaults(handler=cmd_status)
+    _add_feature_commands(sub)
     return parser
+
+
+def _add_feature_commands(sub: argparse._SubParsersAction) -> None:
+    # Each feature module adds its own subcommand; imported here so `mo --help` lists them all.
+    from mo.api.cli import add_serve_command
+    from mo.run import add_run_command
+
+    add_serve_command(sub)
+    add_run_command(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
