@@ -1,0 +1,96 @@
+"""The floor: the bare DuckDB engine doing the same work as mo, on the same data."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+
+_CURRENT_COST = """
+cost AS (
+    SELECT ingredient_id, arg_max(unit_cost, effective_at)::DOUBLE AS unit_cost
+    FROM ingredient_costs WHERE tenant_id = $t AND effective_at <= now() GROUP BY ingredient_id
+)"""
+
+_TOTALS = """
+WITH RECURSIVE {cost},
+expand(root, recipe_id, factor) AS (
+    SELECT id, id, 1.0::DOUBLE FROM recipes WHERE tenant_id = $t AND deleted_at IS NULL {root}
+    UNION ALL
+    SELECT e.root, l.sub_recipe_id, e.factor * l.qty_base::DOUBLE / s.yield_base_qty::DOUBLE
+    FROM expand e
+    JOIN recipe_lines l ON l.tenant_id = $t AND l.recipe_id = e.recipe_id AND l.sub_recipe_id IS NOT NULL
+    JOIN recipes s ON s.tenant_id = $t AND s.id = l.sub_recipe_id
+)
+SELECT e.root AS recipe_id,
+       sum(e.factor * l.qty_base::DOUBLE * c.unit_cost * 100.0 / i.yield_pct::DOUBLE
+           * 100.0 / (100.0 - l.waste_pct::DOUBLE)) AS total
+FROM expand e
+JOIN recipe_lines l ON l.tenant_id = $t AND l.recipe_id = e.recipe_id AND l.ingredient_id IS NOT NULL
+JOIN ingredients i ON i.tenant_id = $t AND i.id = l.ingredient_id
+JOIN cost c ON c.ingredient_id = l.ingredient_id
+GROUP BY e.root
+"""
+
+
+def recursive_totals(con: duckdb.DuckDBPyConnection, tenant_id: str):
+    """Every recipe's total by one recursive CTE (DOUBLE arithmetic: the engine's fastest)."""
+    return con.execute(_TOTALS.format(cost=_CURRENT_COST, root=""), {"t": tenant_id}).fetch_arrow_table()
+
+
+def one_query_per_recipe(con: duckdb.DuckDBPyConnection, tenant_id: str, sample: int) -> float:
+    """Seconds to cost `sample` recipes the way peer tools do: one query per recipe."""
+    ids = [r[0] for r in con.execute("SELECT id FROM recipes WHERE tenant_id = $t ORDER BY id DESC LIMIT $n",
+                                     {"t": tenant_id, "n": sample}).fetchall()]
+    query = _TOTALS.format(cost=_CURRENT_COST, root="AND id = $r")
+    started = time.perf_counter()
+    for recipe_id in ids:
+        con.execute(query, {"t": tenant_id, "r": recipe_id}).fetchall()
+    return time.perf_counter() - started
+
+
+def totals_agree(con: duckdb.DuckDBPyConnection, tenant_id: str) -> dict[str, float]:
+    """How far mo's stored totals are from the bare CTE's (a check that both did the same work)."""
+    query = f"""
+        WITH bare AS ({_TOTALS.format(cost=_CURRENT_COST, root="")})
+        SELECT count(*) AS recipes, max(abs(b.total - rc.total_cost::DOUBLE)) AS max_abs_diff
+        FROM bare b JOIN recipe_costs rc ON rc.tenant_id = $t AND rc.recipe_id = b.recipe_id"""
+    recipes, diff = con.execute(query, {"t": tenant_id}).fetchone()
+    return {"compared": recipes, "max_abs_diff": diff}
+
+
+def load_csv(path: Path, db_file: Path) -> None:
+    """A bare load of the price-list file into an indexed table."""
+    db_file.unlink(missing_ok=True)
+    with duckdb.connect(str(db_file)) as con:
+        con.execute("CREATE TABLE prices (sku VARCHAR, item VARCHAR, price DECIMAL(18, 4), pack VARCHAR, unit VARCHAR)")
+        con.execute("CREATE UNIQUE INDEX prices_sku ON prices (sku)")
+        con.execute(f"INSERT INTO prices SELECT * FROM read_csv('{path}', header = true)")
+
+
+def copy_to(con: duckdb.DuckDBPyConnection, tenant_id: str, target: Path, since: datetime, until: datetime) -> None:
+    con.execute(f"""
+        COPY (SELECT event_id, event_type, aggregate_type, aggregate_id, payload, occurred_at,
+                     idempotency_key, batch_id, id
+              FROM event_log WHERE tenant_id = $t AND occurred_at >= $s AND occurred_at < $u
+              ORDER BY occurred_at, id) TO '{target}' (HEADER, DELIMITER ',')""",
+                {"t": tenant_id, "s": since, "u": until})
+
+
+def fill_events(db_file: Path, tenant_id: str, count: int, *, days: int) -> tuple[datetime, datetime]:
+    """`count` events spread evenly over the last `days` days; returns a window holding them all."""
+    until = datetime.now(timezone.utc) + timedelta(seconds=1)
+    since = until - timedelta(days=days, seconds=2)
+    with duckdb.connect(str(db_file)) as con:
+        con.execute("""
+            INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload, occurred_at)
+            SELECT $t, CASE i % 3 WHEN 0 THEN 'ingredient.cost.updated' WHEN 1 THEN 'recipe.recomputed'
+                                  ELSE 'import.completed' END,
+                   'ingredient', CAST(i % 5000 AS VARCHAR),
+                   json_object('ingredient', 'ingredient ' || (i % 5000), 'new_unit_cost', '0.0' || (i % 97)),
+                   $u - to_microseconds(CAST((i * ($span // $n)) AS BIGINT))
+            FROM range($n) r(i)""", {"t": tenant_id, "n": count, "u": until - timedelta(seconds=1),
+                                     "span": days * 86_400_000_000})
+    return since, until

@@ -1,0 +1,160 @@
+"""The benchmark scenarios. Each runs in its own process (peak RSS is per scenario) and prints
+one Measurement as JSON: `python -m bench.scenarios NAME --mode quick|full`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+import duckdb
+
+from bench import bare
+from bench.generate import price_list_csv, recipe_book
+from bench.harness import Measurement, median_seconds, peak_rss_mb
+from mo.context import TenantContext
+from mo.services import costs, event_reads, export, imports, recompute, tenants
+from mo.services.recipe_import import import_recipes
+from mo.store import Store, open_store
+
+SIZES = {
+    "quick": {"recipes": 20_000, "price_rows": 200_000, "price_items": 20_000, "events": 200_000,
+              "count_events": 2_000_000, "per_recipe_sample": 200, "updates": 15},
+    "full": {"recipes": 100_000, "price_rows": 1_000_000, "price_items": 100_000, "events": 1_000_000,
+             "count_events": 10_000_000, "per_recipe_sample": 1_000, "updates": 40},
+}
+
+
+def _fresh_store(folder: Path) -> tuple[Store, TenantContext, str]:
+    url = f"duckdb:///{folder / 'bench.duckdb'}"
+    store = open_store(url)
+    tenants.create_tenant(store, "bench")
+    return store, tenants.resolve_tenant(store, "bench"), url
+
+
+def _seed_recipes(store: Store, ctx: TenantContext, recipes: int) -> dict[str, float]:
+    book = recipe_book(recipes=recipes)
+    started = time.perf_counter()
+    imports.import_price_list(store, ctx, book.costs, idempotency_key="bench-costs", supplier="Bench Foods")
+    priced = time.perf_counter()
+    import_recipes(store, ctx, book.lines, idempotency_key="bench-recipes")
+    return {"seed_price_list_s": priced - started, "seed_import_recipes_s": time.perf_counter() - priced,
+            "lines": len(book.lines)}
+
+
+def full_recompute(folder: Path, size: dict) -> Measurement:
+    store, ctx, url = _fresh_store(folder)
+    notes = _seed_recipes(store, ctx, size["recipes"])
+    mo_s = median_seconds(lambda: recompute.recompute(store, ctx), repeat=3)
+    store.close()
+    con = duckdb.connect(url.removeprefix("duckdb:///"), read_only=True)
+    bare_s = median_seconds(lambda: bare.recursive_totals(con, ctx.tenant_id), repeat=3)
+    sample = size["per_recipe_sample"]
+    per_recipe_s = bare.one_query_per_recipe(con, ctx.tenant_id, sample) * size["recipes"] / sample
+    notes.update(agreement=bare.totals_agree(con, ctx.tenant_id), recipes=size["recipes"],
+                 per_recipe_extrapolated_s=per_recipe_s, speedup_vs_per_recipe=per_recipe_s / mo_s)
+    con.close()
+    return Measurement("full recompute", mo_s, bare_s, "<= 3x bare CTE; >= 1000x per-recipe",
+                       mo_s <= 3 * bare_s and per_recipe_s / mo_s >= 1000, peak_rss_mb(), notes)
+
+
+def incremental(folder: Path, size: dict) -> Measurement:
+    import mo
+
+    store, ctx, url = _fresh_store(folder)
+    _seed_recipes(store, ctx, size["recipes"])
+    store.close()
+    client = mo.LocalClient("bench", db_url=url)
+    name = "ingredient 000007"
+    latencies, scopes = [], []
+    for i in range(size["updates"]):
+        started = time.perf_counter()
+        result = client.update_cost(name, f"{10 + i % 7}.{i:02d}", per="kg", idempotency_key=f"inc-{i}")
+        latencies.append(time.perf_counter() - started)
+        scopes.append(result.recomputed)
+    client.close()
+    p50 = statistics.median(latencies)
+    return Measurement("incremental cost update (p50)", p50, None, "p50 <= 50 ms", p50 <= 0.050,
+                       peak_rss_mb(), {"recipes_recomputed_median": statistics.median(scopes),
+                                       "share_of_recipes": statistics.median(scopes) / size["recipes"],
+                                       "p90_s": sorted(latencies)[int(0.9 * len(latencies))]})
+
+
+def import_price_list(folder: Path, size: dict) -> Measurement:
+    path = price_list_csv(folder / "prices.csv", rows=size["price_rows"], items=size["price_items"])
+    store, ctx, _ = _fresh_store(folder)
+    started = time.perf_counter()
+    result = imports.import_price_list(store, ctx, path, idempotency_key="big", supplier="Big Supplier")
+    mo_s = time.perf_counter() - started
+    replay_started = time.perf_counter()
+    replay = imports.import_price_list(store, ctx, path, idempotency_key="big", supplier="Big Supplier")
+    replay_s = time.perf_counter() - replay_started
+    store.close()
+    bare_s = median_seconds(lambda: bare.load_csv(path, folder / "bare.duckdb"), repeat=3)
+    rss = peak_rss_mb()
+    return Measurement("import price list", mo_s, bare_s, "<= 3x bare load; RSS <= 1 GB; replay <= 0.2 s",
+                       mo_s <= 3 * bare_s and rss <= 1024 and replay_s <= 0.2, rss,
+                       {"rows": result.rows, "created": result.created, "replay_s": replay_s,
+                        "replayed": replay.replayed})
+
+
+def export_window(folder: Path, size: dict) -> Measurement:
+    store, ctx, url = _fresh_store(folder)
+    store.close()
+    since, until = bare.fill_events(folder / "bench.duckdb", ctx.tenant_id, size["events"], days=1)
+    store = open_store(url)
+    timings = {}
+    for fmt in ("csv", "jsonl"):
+        target = folder / f"events.{fmt}"
+        timings[fmt] = median_seconds(
+            lambda target=target: export.export_events(store, ctx, target, since=since, until=until), repeat=3)
+    store.close()
+    con = duckdb.connect(url.removeprefix("duckdb:///"), read_only=True)
+    bare_s = median_seconds(lambda: bare.copy_to(con, ctx.tenant_id, folder / "bare.csv", since, until), repeat=3)
+    con.close()
+    mo_s = max(timings.values())
+    return Measurement("export 1 window (csv, jsonl)", mo_s, bare_s, "<= 2x COPY TO", mo_s <= 2 * bare_s,
+                       peak_rss_mb(), {"events": size["events"], **{f"{k}_s": v for k, v in timings.items()}})
+
+
+def count_events(folder: Path, size: dict) -> Measurement:
+    store, ctx, url = _fresh_store(folder)
+    store.close()
+    bare.fill_events(folder / "bench.duckdb", ctx.tenant_id, size["count_events"], days=30)
+    store = open_store(url)
+    mo_s = median_seconds(lambda: event_reads.event_counts(store, ctx, window="1h"), repeat=7)
+    store.close()
+    return Measurement("event_counts (last hour)", mo_s, None, "<= 50 ms", mo_s <= 0.050, peak_rss_mb(),
+                       {"events": size["count_events"]})
+
+
+SCENARIOS: dict[str, Callable[[Path, dict], Measurement]] = {
+    "full_recompute": full_recompute,
+    "incremental": incremental,
+    "import_price_list": import_price_list,
+    "export_window": export_window,
+    "count_events": count_events,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.scenarios")
+    parser.add_argument("name", choices=sorted(SCENARIOS))
+    parser.add_argument("--mode", choices=sorted(SIZES), default="quick")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    with tempfile.TemporaryDirectory(prefix="mo-bench-") as folder:
+        result = SCENARIOS[args.name](Path(folder), SIZES[args.mode])
+    print(json.dumps(asdict(result)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
