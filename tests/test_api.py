@@ -234,3 +234,67 @@ def test_the_serve_command_parses_its_options(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr("mo.api.server.serve", lambda **kwargs: calls.append(kwargs))
     assert chosen.handler(chosen) == 0
     assert calls == [{"host": "0.0.0.0", "port": 9000, "db_url": "duckdb:///x"}]
+
+
+# ---- uploads and exports on the wire ------------------------------------------------------------------
+
+CSV = b"item,price,pack\nFlour,20.00,25 kg\nMilk,1.20,1 l\n"
+
+
+def test_a_price_list_arrives_as_a_multipart_upload_or_as_json(http: httpx.Client, auth: dict[str, str]) -> None:
+    upload = http.post("/v1/imports", headers={**auth, "Idempotency-Key": "u-1"},
+                       files={"file": ("prices.csv", CSV, "text/csv")},
+                       data={"options": '{"supplier": "Bakers", "effective_at": "2024-01-01"}'})
+    assert upload.status_code == 200, upload.text
+    assert upload.json() | {"batch_id": 0} == {"batch_id": 0, "status": "completed", "rows": 2, "created": 2,
+                                               "changed": 2, "unchanged": 0, "recomputed": 0, "replayed": False,
+                                               "duplicate_of": None}
+    rows = [{"item": "Flour", "price": "20.00", "pack": "25 kg"}, {"item": "Milk", "price": "1.20", "pack": "1 l"}]
+    as_json = http.post("/v1/imports", headers={**auth, "Idempotency-Key": "u-2"},
+                        json={"rows": rows, "supplier": "Bakers", "effective_at": "2024-01-01"})
+    assert as_json.json()["status"] == "duplicate"  # the same cells as the uploaded file
+    table = http.post("/v1/imports", headers={**auth, "Idempotency-Key": "u-3"},
+                      json={"header": ["item", "price", "pack"], "rows": [["Flour", "30", "25 kg"]],
+                            "supplier": "Bakers"})
+    assert table.json()["changed"] == 1
+
+
+def test_upload_problems_are_errors_in_shape(http: httpx.Client, auth: dict[str, str]) -> None:
+    headers = {**auth, "Idempotency-Key": "u-9"}
+    assert_error_shape(http.post("/v1/imports", headers=auth, files={"file": ("p.csv", CSV)}), 400,
+                       "validation_error")
+    no_file = http.post("/v1/imports", headers=headers, data={"options": '{"supplier": "A"}'},
+                        files={"other": ("p.csv", CSV)})
+    assert assert_error_shape(no_file, 422, "validation_error")["details"] == {"field": "file"}
+    bad_options = http.post("/v1/imports", headers=headers, files={"file": ("p.csv", CSV)}, data={"options": "{"})
+    assert assert_error_shape(bad_options, 422, "validation_error")["details"]["fields"][0]["field"] == "options"
+    no_supplier = http.post("/v1/imports", headers=headers, files={"file": ("p.csv", CSV)})
+    assert {f["field"] for f in assert_error_shape(no_supplier, 422, "validation_error")["details"]["fields"]} == {
+        "supplier"}
+    xml = http.post("/v1/imports", headers={**headers, "Content-Type": "application/xml"}, content=b"<rows/>")
+    assert assert_error_shape(xml, 422, "validation_error")["details"]["field"] == "content-type"
+    broken = http.post("/v1/imports", headers={**headers, "Content-Type": "application/json"}, content=b"{")
+    assert_error_shape(broken, 422, "validation_error")
+    # A file name cannot climb out of the upload folder: only its base name is kept.
+    sneaky = http.post("/v1/imports", headers=headers, files={"file": ("../../etc/passwd.csv", CSV)},
+                       data={"options": '{"supplier": "A"}'})
+    assert sneaky.status_code == 200 and sneaky.json()["created"] == 2
+
+
+def test_an_export_streams_with_its_checksum_and_manifest(http: httpx.Client, auth: dict[str, str]) -> None:
+    http.post("/v1/ingredients", headers=auth, json={"name": "Flour", "unit": "g"})
+    response = http.get("/v1/events/export", headers=auth,
+                        params={"since": "2000-01-01", "until": "2999-01-01", "format": "jsonl"})
+    assert response.status_code == 200 and response.headers["content-type"] == "application/x-ndjson"
+    import base64
+    import hashlib
+    import json
+
+    assert hashlib.sha256(response.content).hexdigest() == response.headers["x-mo-sha256"]
+    manifest = json.loads(base64.b64decode(response.headers["x-mo-manifest"]))
+    assert manifest["file"] == "events.jsonl" and manifest["rows"] == int(response.headers["x-mo-rows"]) == 3
+    assert [json.loads(line)["event_type"] for line in response.text.splitlines()] == [
+        "tenant.created", "api_key.created", "ingredient.created"]
+    window = assert_error_shape(http.get("/v1/events/export", headers=auth, params={"since": "2000-01-01"}), 422,
+                                "validation_error")
+    assert window["details"] == {"missing": ["until"]}

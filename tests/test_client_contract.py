@@ -7,6 +7,7 @@ http mode talks to a real uvicorn server on a loopback port.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -229,3 +230,220 @@ def test_connect_takes_its_defaults_from_the_environment(mode: str, db_url: str,
 
 def test_connect_rejects_an_unknown_mode() -> None:
     assert error_of(lambda: mo.connect("acme", mode="carrier-pigeon")).code is mo.ErrorCode.VALIDATION_ERROR
+
+
+# ---- price list imports ---------------------------------------------------------------------------------
+
+PRICE_LIST = "item,sku,price,pack,category,unit\nFlour,F-1,20.00,25 kg,dry goods,g\nMilk,M-1,1.20,1 l,dairy,ml\n"
+
+
+@pytest.fixture
+def price_csv(tmp_path) -> Any:
+    path = tmp_path / "prices.csv"
+    path.write_text(PRICE_LIST, encoding="utf-8")
+    return path
+
+
+def test_a_price_list_file_imports_replays_and_dedupes(client: MOClient, twin: MOClient, price_csv) -> None:
+    first = client.import_price_list(price_csv, idempotency_key="p-1", supplier="Bakers",
+                                     effective_at="2024-01-01T00:00:00Z")
+    assert isinstance(first, mo.ImportResult)
+    assert (first.status, first.rows, first.created, first.changed, first.replayed) == ("completed", 2, 2, 2, False)
+    again = client.import_price_list(str(price_csv), idempotency_key="p-1", supplier="Bakers",
+                                     effective_at="2024-01-01T00:00:00Z")
+    assert again.to_dict() == first.to_dict() | {"replayed": True}
+    duplicate = client.import_price_list(price_csv, idempotency_key="p-2", supplier="bakers",
+                                         effective_at="2024-01-01T00:00:00Z")
+    assert (duplicate.status, duplicate.duplicate_of) == ("duplicate", first.batch_id)
+    batches = assert_same_read(client, twin, "imports")
+    assert_schema(batches, "imports")
+    assert batches["status"].tolist() == ["completed", "duplicate"]
+    prices = assert_same_read(client, twin, "ingredients")
+    assert prices["unit_cost"].tolist() == [Decimal("0.0008"), Decimal("0.0012")]
+
+
+def test_a_price_list_as_xlsx_dataframe_or_rows(client: MOClient, tmp_path) -> None:
+    frame = pd.DataFrame({"item": ["Flour", "Milk"], "price": [Decimal("20.00"), 1.2], "pack": ["25 kg", "1 l"]})
+    xlsx = tmp_path / "prices.xlsx"
+    frame.astype(str).to_excel(xlsx, index=False)
+    by_file = client.import_price_list(xlsx, idempotency_key="x", supplier="A")
+    assert (by_file.status, by_file.created) == ("completed", 2)
+    by_frame = client.import_price_list(frame, idempotency_key="f", supplier="A")
+    assert by_frame.status == "duplicate"  # same content as the .xlsx: the hash is of the cells
+    rows = [{"item": "Flour", "price": "22", "pack": "25 kg"}]
+    assert client.import_price_list(rows, idempotency_key="r", supplier="A").changed == 1
+
+
+IMPORT_ERRORS: dict[str, Callable[[MOClient, Any], Any]] = {
+    "bad rows": lambda c, tmp: c.import_price_list(_bad_list(tmp), idempotency_key="b1", supplier="A"),
+    "missing file": lambda c, tmp: c.import_price_list(tmp / "nope.csv", idempotency_key="b2", supplier="A"),
+    "wrong suffix": lambda c, tmp: c.import_price_list(_file(tmp, "p.txt.json", PRICE_LIST), idempotency_key="b3",
+                                                       supplier="A"),
+    "no key": lambda c, tmp: c.import_price_list(_file(tmp, "p.csv", PRICE_LIST), idempotency_key=None,
+                                                 supplier="A"),
+    "no key, no file": lambda c, tmp: c.import_price_list(tmp / "nope.csv", idempotency_key="", supplier="A"),
+    "no supplier": lambda c, tmp: c.import_price_list(_file(tmp, "p.csv", PRICE_LIST), idempotency_key="b4",
+                                                      supplier=" "),
+    "missing columns": lambda c, tmp: c.import_price_list(pd.DataFrame({"item": ["x"]}), idempotency_key="b5",
+                                                          supplier="A"),
+    "empty frame": lambda c, tmp: c.import_price_list(pd.DataFrame({"item": [], "price": [], "pack": []}),
+                                                      idempotency_key="b6", supplier="A"),
+    "bad source": lambda c, tmp: c.import_price_list(42, idempotency_key="b7", supplier="A"),  # type: ignore[arg-type]
+    "unknown item": lambda c, tmp: c.import_price_list([{"item": "Saffron", "price": "1", "pack": "1 g"}],
+                                                       idempotency_key="b8", supplier="A", create_missing=False),
+    "bad mapping": lambda c, tmp: c.import_price_list(_file(tmp, "p.csv", PRICE_LIST), idempotency_key="b9",
+                                                      supplier="A", columns={"item": "colour"}),
+}
+
+
+def _file(folder: Any, name: str, text: str) -> Any:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _bad_list(folder: Any) -> Any:
+    return _file(folder, "bad.csv", "item,price,pack\nFlour,20.00,25 kg\n,3.00,1 kg\nSugar,abc,1 kg\nSalt,-1,1 kg\n")
+
+
+@pytest.mark.parametrize("case", list(IMPORT_ERRORS))
+def test_import_errors_are_identical_from_both_clients(client: MOClient, twin: MOClient, tmp_path, case: str) -> None:
+    err = assert_same_error(client, twin, lambda c: IMPORT_ERRORS[case](c, tmp_path))
+    if case == "bad rows":
+        assert err.details["bad_rows"] == 3 and [r["row"] for r in err.details["rows"]] == [3, 4, 5]
+    assert client.imports().empty
+
+
+# ---- events and exports --------------------------------------------------------------------------------
+
+
+def _some_history(client: MOClient) -> None:
+    client.add_ingredient("Flour", unit="g")
+    client.add_alias("Flour", "Plain flour")
+    client.update_cost("Flour", "1.10", per="kg", idempotency_key="e1", supplier="=SUM(A1)")
+
+
+def test_events_and_counts_match_the_local_reference(client: MOClient, twin: MOClient) -> None:
+    assert_schema(client.events(), "events")
+    _some_history(client)
+    every = assert_same_read(client, twin, "events")
+    assert_schema(every, "events")
+    assert "ingredient.cost.updated" in every["event_type"].tolist()
+    chosen = assert_same_read(client, twin, "events", types=["ingredient.created"], limit=5,
+                              since=datetime(2000, 1, 1, tzinfo=UTC), until="2999-01-01")
+    assert chosen["event_type"].tolist() == ["ingredient.created"]
+    counts = assert_same_read(client, twin, "event_counts", window="24h")
+    assert_schema(counts, "event_counts")
+    assert dict(zip(counts["event_type"], counts["events"])) == {
+        "api_key.created": 1, "tenant.created": 1, "ingredient.alias_added": 1, "ingredient.cost.updated": 1,
+        "ingredient.created": 1}
+
+
+EVENT_ERRORS: dict[str, Callable[[MOClient], Any]] = {
+    "since after until": lambda c: c.events(since="2024-02-01", until="2024-01-01"),
+    "since not a time": lambda c: c.events(since="yesterday"),
+    "since a number": lambda c: c.events(since=5),  # type: ignore[arg-type]
+    "types a string": lambda c: c.events(types="ingredient.created"),
+    "types empty": lambda c: c.events(types=[]),
+    "types unknown": lambda c: c.events(types=["nope"]),
+    "types not text": lambda c: c.events(types=[1]),  # type: ignore[list-item]
+    "limit zero": lambda c: c.events(limit=0),
+    "limit text": lambda c: c.events(limit="5"),  # type: ignore[arg-type]
+    "limit and since bad": lambda c: c.events(since="x", limit="5"),  # type: ignore[arg-type]
+    "window bad": lambda c: c.event_counts(window="1w"),
+    "window number": lambda c: c.event_counts(window=5),  # type: ignore[arg-type]
+    "export without until": lambda c: c.export_events("x.csv", since="2024-01-01", until=None),  # type: ignore[arg-type]
+    "export bad format": lambda c: c.export_events("x.txt", since="2024-01-01", until="2025-01-01"),
+    "export folder missing": lambda c: c.export_events("/no/such/folder/x.csv", since="2024-01-01",
+                                                       until="2025-01-01"),
+    "export to a folder": lambda c: c.export_events("/tmp", since="2024-01-01", until="2025-01-01"),
+}
+
+
+@pytest.mark.parametrize("case", list(EVENT_ERRORS))
+def test_event_errors_are_identical_from_both_clients(client: MOClient, twin: MOClient, case: str) -> None:
+    assert assert_same_error(client, twin, EVENT_ERRORS[case]).code is mo.ErrorCode.VALIDATION_ERROR
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_export_writes_the_same_files_as_the_local_client(client: MOClient, twin: MOClient, tmp_path,
+                                                          fmt: str) -> None:
+    _some_history(client)
+    window = {"since": "2000-01-01", "until": datetime(2999, 1, 1, tzinfo=UTC)}
+    (tmp_path / "ours").mkdir(), (tmp_path / "ref").mkdir()
+    ours = client.export_events(tmp_path / "ours" / f"events.{fmt}", **window)
+    reference = twin.export_events(tmp_path / "ref" / f"events.{fmt}", **window)
+    assert isinstance(ours, mo.ExportResult)
+    assert ours.path == str((tmp_path / "ours" / f"events.{fmt}").resolve()) and ours.rows == 5
+    assert (ours.rows, ours.sha256) == (reference.rows, reference.sha256)
+    assert open(ours.path, "rb").read() == open(reference.path, "rb").read()
+    manifests = [json.loads(open(r.manifest_path).read()) for r in (ours, reference)]
+    assert [m.pop("generated_at") and m for m in manifests][0] == manifests[1]
+    assert manifests[0]["file"] == f"events.{fmt}" and manifests[0]["sha256"] == ours.sha256
+
+
+# ---- recipes ----------------------------------------------------------------------------------------------
+
+
+def _kitchen(client: MOClient) -> None:
+    client.add_ingredient("Flour", unit="g")
+    client.add_ingredient("Butter", unit="g")
+    client.add_ingredient("Egg", unit="each")
+    client.update_cost("Flour", "2.00", per="kg", idempotency_key="c-flour")
+    client.update_cost("Butter", "8.00", per="kg", idempotency_key="c-butter")
+    client.update_cost("Egg", "3.00", per="12 each", idempotency_key="c-egg")
+
+
+def test_nested_recipes_costs_breakdown_delete_and_recompute(client: MOClient, twin: MOClient) -> None:
+    assert_schema(client.recipes(), "recipes")
+    _kitchen(client)
+    dough = client.save_recipe("Dough", yield_qty="1", yield_unit="kg", lines=[
+        {"ingredient": "flour", "qty": Decimal("600"), "unit": "g"},
+        {"ingredient": "butter", "qty": "400", "unit": "g", "waste_pct": "5"}])
+    assert isinstance(dough, mo.RecipeRecord) and (dough.name, dough.lines, dough.deleted) == ("Dough", 2, False)
+    tart = client.save_recipe("Tart", yield_qty=8, yield_unit="each", menu_price="4.50", lines=(
+        {"recipe": "dough", "qty": "500", "unit": "g"}, {"ingredient": "egg", "qty": 2, "unit": "each"}))
+    assert tart.menu_price == Decimal("4.5") and tart.yield_qty == Decimal("8")
+    table = assert_same_read(client, twin, "recipes")
+    assert_schema(table, "recipes")
+    assert table["name"].tolist() == ["Dough", "Tart"] and table["complete"].tolist() == [True, True]
+    breakdown = assert_same_read(client, twin, "recipe_breakdown", name="TART")
+    assert_schema(breakdown, "recipe_breakdown")
+    assert sorted(breakdown["ingredient"]) == ["Butter", "Egg", "Flour"]
+    client.update_cost("Flour", "4.00", per="kg", idempotency_key="c-flour-2")
+    assert client.recompute().to_dict() == twin.recompute().to_dict()
+    assert isinstance(client.recompute(recipes=["Tart"]), mo.RecomputeResult)
+    deleted = client.delete_recipe("dough")
+    assert deleted.deleted is True
+    after = assert_same_read(client, twin, "recipes", include_deleted=True)
+    assert after.set_index("name").loc["Tart", "missing"] == "Dough"
+
+
+RECIPE_ERRORS: dict[str, Callable[[MOClient], Any]] = {
+    "no lines": lambda c: c.save_recipe("Bread", yield_qty=1, yield_unit="each", lines=[]),
+    "line not a mapping": lambda c: c.save_recipe("Bread", yield_qty=1, yield_unit="each",
+                                                  lines=[("Flour", 1, "g")]),
+    "unknown key": lambda c: c.save_recipe("Bread", yield_qty=1, yield_unit="each",
+                                           lines=[{"ingredient": "Flour", "qty": 1, "unit": "g", "x": 1}]),
+    "bad qty": lambda c: c.save_recipe("Bread", yield_qty=1, yield_unit="each",
+                                       lines=[{"ingredient": "Flour", "qty": "-1", "unit": "g"}]),
+    "bad yield": lambda c: c.save_recipe("Bread", yield_qty="lots", yield_unit="each",
+                                         lines=[{"ingredient": "Flour", "qty": 1, "unit": "g"}]),
+    "unknown item": lambda c: c.save_recipe("Bread", yield_qty=1, yield_unit="each",
+                                            lines=[{"ingredient": "Saffron", "qty": 1, "unit": "g"}]),
+    "unit mismatch": lambda c: c.save_recipe("Bread", yield_qty=1, yield_unit="each",
+                                             lines=[{"ingredient": "Flour", "qty": 1, "unit": "each"}]),
+    "self cycle": lambda c: c.save_recipe("Dough", yield_qty=1, yield_unit="kg",
+                                          lines=[{"recipe": "Dough", "qty": 1, "unit": "kg"}]),
+    "breakdown unknown": lambda c: c.recipe_breakdown("Nope"),
+    "breakdown not text": lambda c: c.recipe_breakdown(7),  # type: ignore[arg-type]
+    "delete unknown": lambda c: c.delete_recipe("Nope"),
+    "recompute unknown": lambda c: c.recompute(recipes=["Nope"]),
+}
+
+
+@pytest.mark.parametrize("case", list(RECIPE_ERRORS))
+def test_recipe_errors_are_identical_from_both_clients(client: MOClient, twin: MOClient, case: str) -> None:
+    _kitchen(client)
+    client.save_recipe("Dough", yield_qty=1, yield_unit="kg", lines=[{"ingredient": "Flour", "qty": 1, "unit": "kg"}])
+    assert_same_error(client, twin, RECIPE_ERRORS[case])

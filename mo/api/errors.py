@@ -84,8 +84,10 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
 def _field_problem(error: Any) -> dict[str, str]:
     # loc is ("body", "price") or ("query", "limit"); keep it readable and free of input echoes.
     location = [str(part) for part in error.get("loc", ())]
-    if error.get("type") == "json_invalid":  # loc holds a character offset, not a field
-        return {"field": "body", "in": "body", "problem": "malformed JSON", "type": "json_invalid"}
+    if error.get("type") == "json_invalid":  # loc may hold a character offset, not a field
+        named = [part for part in location[1:] if not part.isdigit()]
+        return {"field": ".".join(named) or "body", "in": "body", "problem": "malformed JSON",
+                "type": "json_invalid"}
     return {"field": ".".join(location[1:]) or (location[0] if location else ""),
             "in": location[0] if location else "", "problem": str(error.get("msg", "")),
             "type": str(error.get("type", ""))}

@@ -56,7 +56,8 @@ class RecomputeIn(_Body):
 
 
 class PriceListRowsIn(_Body):
-    rows: Any = Field(description="price list rows as objects, one per line")
+    rows: Any = Field(description="rows as objects; or, with `header`, as arrays of cells")
+    header: Any = Field(None, description="column names, when rows are arrays (a table)")
     supplier: Any
     effective_at: Any = None
     columns: Any = Field(None, description="mapping of mo's column names to the file's")
@@ -64,7 +65,8 @@ class PriceListRowsIn(_Body):
 
 
 class RecipeRowsIn(_Body):
-    rows: Any = Field(description="recipe lines as objects, one per line")
+    rows: Any = Field(description="recipe lines as objects; or, with `header`, as arrays of cells")
+    header: Any = Field(None, description="column names, when rows are arrays (a table)")
 
 
 class TableColumn(BaseModel):

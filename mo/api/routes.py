@@ -8,17 +8,25 @@ Idempotency-Key header.
 
 from __future__ import annotations
 
+import base64
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from mo.api.app import Caller, caller, idempotency_key, in_flight
-from mo.api.models import (ERROR_RESPONSES, AliasIn, CostIn, IngredientIn, RecipeIn, RecomputeIn, Table,
-                           TenantOut, wire_model)
+from mo.api.models import (ERROR_RESPONSES, AliasIn, CostIn, IngredientIn, PriceListRowsIn, RecipeIn, RecipeRowsIn,
+                           RecomputeIn, Table, TenantOut, wire_model)
+from mo.api.uploads import uploaded_source
 from mo.client import frames
-from mo.results import CostUpdate, RecipeRecord, RecomputeResult, Result
+from mo.results import CostUpdate, ImportResult, RecipeImportResult, RecipeRecord, RecomputeResult, Result
 from mo.services.ingredients import IngredientRecord
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
@@ -137,5 +145,66 @@ def sanity(who: Who) -> JSONResponse:
     return table("sanity", who.client.sanity())
 
 
-def _unused(*_: Any) -> None:  # placeholder to keep imports honest until uploads land
-    return None
+@router.get("/events/export", tags=["events"], response_class=FileResponse,
+            responses={200: {"description": "the export file (CSV or JSONL); X-MO-Rows, X-MO-Sha256 and "
+                                             "X-MO-Manifest (base64 of the manifest JSON) describe it",
+                             "content": {"text/csv": {}, "application/x-ndjson": {}}}})
+def export_events(who: Who, since: str | None = None, until: str | None = None, format: str | None = None,
+                  types: Annotated[list[str] | None, Query()] = None, name: str | None = None) -> FileResponse:
+    """Export the window [since, until) of the event log and stream the file; `name` is the file
+    name the manifest records (default events.<format>)."""
+    folder = Path(tempfile.mkdtemp(prefix="mo-export-"))
+    try:
+        target = folder / Path(name or f"events.{format or 'csv'}").name
+        done = who.client.export_events_under(target, since=since, until=until, format=format, types=types,
+                                              base_dir=folder)
+        manifest = Path(done.manifest_path).read_bytes()
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    headers = {"X-MO-Rows": str(done.rows), "X-MO-Sha256": done.sha256,
+               "X-MO-Manifest": base64.b64encode(manifest).decode()}
+    media = "text/csv" if done.path.endswith(".csv") else "application/x-ndjson"
+    return FileResponse(done.path, headers=headers, media_type=media, filename=target.name,
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+
+
+# ---- imports: a file upload or JSON rows --------------------------------------------------------
+
+
+def _upload_doc(model: type[BaseModel], options: str) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": model.model_json_schema(ref_template="#/components/schemas/{model}")},
+        "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary", "description": "a .csv or .xlsx file"},
+            "options": {"type": "string", "description": f"JSON object of the options: {options}"}}}},
+    }}}
+
+
+@router.post("/imports", tags=["costs"], response_model=wire_model(ImportResult),
+             openapi_extra=_upload_doc(PriceListRowsIn, "supplier, effective_at, columns, create_missing"))
+async def import_price_list(request: Request, who: Who, key: Key) -> JSONResponse:
+    """Import a supplier price list: a multipart file upload, or JSON rows."""
+    async with uploaded_source(request, PriceListRowsIn) as (source, options):
+        def run() -> ImportResult:
+            with in_flight(request, who, key):
+                return who.client.import_price_list(source, idempotency_key=key, **options)
+
+        return result(await run_in_threadpool(run))
+
+
+@router.get("/imports", tags=["costs"], response_model=Table)
+def imports(who: Who) -> JSONResponse:
+    return table("imports", who.client.imports())
+
+
+@router.post("/recipes/import", tags=["recipes"], response_model=wire_model(RecipeImportResult),
+             openapi_extra=_upload_doc(RecipeRowsIn, "none yet"))
+async def import_recipes(request: Request, who: Who, key: Key) -> JSONResponse:
+    """Import recipes in long format: a multipart file upload, or JSON rows."""
+    async with uploaded_source(request, RecipeRowsIn) as (source, _):
+        def run() -> RecipeImportResult:
+            with in_flight(request, who, key):
+                return who.client.import_recipes(source, idempotency_key=key)
+
+        return result(await run_in_threadpool(run))

@@ -247,10 +247,24 @@ READ_SCHEMAS: dict[str, Schema] = {
         ("effective_at", "datetime"), ("source", "str"), ("supplier", "str"), ("note", "str"),
         ("batch_id", "int"), ("cost_id", "int"),
     ),
-    "imports": (),
-    "recipes": (),
-    "recipe_breakdown": (),
-    "events": (),
-    "event_counts": (),
+    "imports": (
+        ("batch_id", "int"), ("kind", "str"), ("supplier", "str"), ("status", "str"), ("rows", "int"),
+        ("created", "int"), ("changed", "int"), ("unchanged", "int"), ("recomputed", "int"),
+        ("duplicate_of", "int"), ("effective_at", "datetime"), ("created_at", "datetime"),
+        ("idempotency_key", "str"),
+    ),
+    "recipes": (
+        ("name", "str"), ("yield_qty", "decimal"), ("yield_unit", "str"), ("total_cost", "decimal"),
+        ("unit_cost", "decimal"), ("menu_price", "decimal"), ("food_cost_pct", "decimal"), ("complete", "bool"),
+        ("missing", "str"), ("computed_at", "datetime"),
+    ),
+    "recipe_breakdown": (("ingredient", "str"), ("qty", "decimal"), ("unit", "str"), ("cost", "decimal")),
+    "events": (
+        ("id", "int"), ("event_id", "str"), ("event_type", "str"), ("aggregate_type", "str"),
+        ("aggregate_id", "str"), ("payload", "str"), ("occurred_at", "datetime"), ("idempotency_key", "str"),
+        ("batch_id", "int"),
+    ),
+    "event_counts": (("event_type", "str"), ("events", "int")),
+    # sanity's columns are not settled yet (mo/services/sanity.py): inferred, and sent with the table.
     "sanity": (),
 }

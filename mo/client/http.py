@@ -8,21 +8,21 @@ MOError.from_dict — so callers see the same values and the same errors as from
 
 from __future__ import annotations
 
-import json
+import base64
+import hashlib
 import os
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime
-from decimal import Decimal
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import httpx
 
 from mo.client import frames
 from mo.client.base import Number, Source, When, require_text
-from mo.errors import ErrorCode, MOError
-from mo.idempotency import check_key
+from mo.client.wire import (dumps, events_query, idempotency_header, is_path, query_value, segment, source_body,
+                            window_text)
+from mo.errors import ErrorCode, MOError, not_found
 from mo.results import (CostUpdate, ExportResult, ImportResult, RecipeImportResult, RecipeRecord,
                         RecomputeResult)
 
@@ -31,44 +31,13 @@ if TYPE_CHECKING:
 
     from mo.services.ingredients import IngredientRecord
 
-DEFAULT_TIMEOUT = httpx.Timeout(300.0, connect=10.0)  # imports and recomputes can take a while
+DEFAULT_TIMEOUT = httpx.Timeout(300.0, connect=10.0)  # imports, recomputes and exports can take a while
 
 
 def _record(data: dict[str, Any]) -> IngredientRecord:
     from mo.services.ingredients import IngredientRecord
 
     return IngredientRecord.from_dict(data)
-
-
-def _wire_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)  # exactly as the caller wrote it: "12.00" stays "12.00"
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, tuple | set | frozenset):
-        return list(value)
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    # Anything else as its text: the services read numbers and names from str(value) anyway.
-    return str(value)
-
-
-def dumps(value: Any) -> str:
-    """JSON of a request: what the caller passed, with decimals and times as exact text."""
-    return json.dumps(value, default=_wire_default)
-
-
-def segment(name: str) -> str:
-    """A name as one URL path segment. Dots are escaped too, or '..' would be resolved away."""
-    return quote(name, safe="").replace(".", "%2E")
-
-
-def _query_value(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
 
 
 class HttpClient:
@@ -94,7 +63,7 @@ class HttpClient:
 
     # ---- the wire -----------------------------------------------------------------------------
     def _send(self, method: str, path: str, *, idempotency_key: object = None, **kwargs: Any) -> httpx.Response:
-        headers = {**self._auth, **_idempotency_header(idempotency_key), **kwargs.pop("headers", {})}
+        headers = {**self._auth, **idempotency_header(idempotency_key), **kwargs.pop("headers", {})}
         try:
             response = self._http.request(method, self._base + path, headers=headers, **kwargs)
         except httpx.TransportError as exc:
@@ -110,7 +79,7 @@ class HttpClient:
         if body is not None:
             kwargs.update(content=dumps(body), headers={"Content-Type": "application/json"})
         if params:
-            kwargs["params"] = {k: _query_value(v) for k, v in params.items() if v is not None}
+            kwargs["params"] = {k: query_value(v) for k, v in params.items() if v is not None}
         return self._send(method, path, idempotency_key=idempotency_key, **kwargs).json()
 
     def _table(self, path: str, **params: Any) -> pd.DataFrame:
@@ -127,7 +96,7 @@ class HttpClient:
         return _record(self._json("POST", path, body={"alias": alias}))
 
     def ingredients(self, *, include_deleted: bool = False) -> pd.DataFrame:
-        return self._table("/v1/ingredients", include_deleted=include_deleted)
+        return self._table("/v1/ingredients", include_deleted=bool(include_deleted))
 
     def delete_ingredient(self, name: str) -> IngredientRecord:
         return _record(self._json("DELETE", f"/v1/ingredients/{segment(require_text(name, field='ingredient'))}"))
@@ -145,6 +114,8 @@ class HttpClient:
         return CostUpdate.from_dict(self._json("POST", path, body=body, idempotency_key=idempotency_key))
 
     def cost_history(self, ingredient: str | None = None) -> pd.DataFrame:
+        if ingredient is not None:
+            require_text(ingredient, field="ingredient")
         return self._table("/v1/costs", ingredient=ingredient)
 
     def import_price_list(self, source: Source, *, idempotency_key: str, supplier: str,
@@ -159,18 +130,18 @@ class HttpClient:
         return self._table("/v1/imports")
 
     def _upload(self, path: str, source: Source, options: dict[str, Any], *, idempotency_key: object) -> Any:
-        """A file travels as a multipart upload (its bytes unchanged); rows or a DataFrame as JSON."""
-        if isinstance(source, str | os.PathLike):
-            file = Path(source)
-            if not file.is_file():
-                raise MOError(ErrorCode.VALIDATION_ERROR, f"no file at {str(source)!r}",
-                              {"field": "source", "value": str(source)[:300]})
-            with file.open("rb") as handle:
-                return self._send("POST", path, idempotency_key=idempotency_key,
-                                  files={"file": (file.name, handle)},
-                                  data={"options": dumps(options)}).json()
-        return self._json("POST", path, body={**options, "rows": rows_of(source)},
-                          idempotency_key=idempotency_key)
+        """A file travels as a multipart upload (its bytes unchanged); a DataFrame or rows as JSON."""
+        if not is_path(source) or idempotency_key is None or idempotency_key == "":
+            # Without a key the server answers 400 before it reads any source.
+            body = {**options, **source_body(None if is_path(source) else source)}
+            return self._json("POST", path, body=body, idempotency_key=idempotency_key)
+        file = Path(source)  # type: ignore[arg-type]
+        if not file.is_file():
+            idempotency_header(idempotency_key)  # a bad key is reported first, as by the service
+            raise not_found("file", str(file))
+        with file.open("rb") as handle:
+            return self._send("POST", path, idempotency_key=idempotency_key, files={"file": (file.name, handle)},
+                              data={"options": dumps(options)}).json()
 
     # ---- recipes ------------------------------------------------------------------------------
     def save_recipe(self, name: str, *, yield_qty: Number, yield_unit: str, lines: Sequence[Any],
@@ -184,7 +155,7 @@ class HttpClient:
         return RecipeImportResult.from_dict(data)
 
     def recipes(self, *, include_deleted: bool = False) -> pd.DataFrame:
-        return self._table("/v1/recipes", include_deleted=include_deleted)
+        return self._table("/v1/recipes", include_deleted=bool(include_deleted))
 
     def recipe_breakdown(self, name: str) -> pd.DataFrame:
         return self._table(f"/v1/recipes/{segment(require_text(name, field='recipe'))}/breakdown")
@@ -199,17 +170,39 @@ class HttpClient:
     # ---- events -------------------------------------------------------------------------------
     def events(self, *, since: When | None = None, until: When | None = None,
                types: Sequence[str] | None = None, limit: int | None = None) -> pd.DataFrame:
-        return self._table("/v1/events", since=since, until=until, types=_listed(types), limit=limit)
+        return self._table("/v1/events", **events_query(since, until, types, limit))
 
     def event_counts(self, *, window: str = "1h") -> pd.DataFrame:
-        return self._table("/v1/events/counts", window=window)
+        return self._table("/v1/events/counts", window=window_text(window))
 
     def sanity(self) -> pd.DataFrame:
         return self._table("/v1/sanity")
 
     def export_events(self, path: str | os.PathLike[str], *, since: When, until: When,
                       format: str | None = None, types: Sequence[str] | None = None) -> ExportResult:
-        raise NotImplementedError  # completed once mo.services.export lands
+        """The server writes the export; it streams here into `path`, checked against its sha256,
+        and its manifest lands beside it — the same files LocalClient would write."""
+        target, chosen, params = _export_request(path, since, until, format, types)
+        with self._stream("GET", "/v1/events/export", params=params) as response:
+            rows, digest = int(response.headers["x-mo-rows"]), response.headers["x-mo-sha256"]
+            manifest = base64.b64decode(response.headers["x-mo-manifest"])
+            _download(response, target, digest)
+        manifest_path = target.with_name(target.name + ".manifest.json")
+        _write_file(manifest_path, manifest)
+        return ExportResult(str(target), rows, digest, str(manifest_path))
+
+    @contextmanager
+    def _stream(self, method: str, path: str, *, params: Mapping[str, Any]) -> Iterator[httpx.Response]:
+        query = {k: query_value(v) for k, v in params.items() if v is not None}
+        try:
+            with self._http.stream(method, self._base + path, params=query, headers=self._auth) as response:
+                if response.is_error:
+                    response.read()
+                    raise _error_from(response)
+                yield response
+        except httpx.TransportError as exc:
+            raise MOError(ErrorCode.UNAVAILABLE, f"the mo API at {self._base} did not answer",
+                          {"reason": "connection", "url": self._base}) from exc
 
     # ---- lifetime -----------------------------------------------------------------------------
     def close(self) -> None:
@@ -227,20 +220,42 @@ class HttpClient:
         return f"HttpClient({self._base!r})"
 
 
-def _listed(values: Sequence[str] | None) -> list[str] | None:
-    # A lone string is one type, not a sequence of one-letter types.
-    return [values] if isinstance(values, str) else (None if values is None else list(values))
+def _export_request(path: str | os.PathLike[str], since: Any, until: Any, format: str | None,
+                    types: Any) -> tuple[Path, str, dict[str, Any]]:
+    """The local target, its format and the query; checked with the export service's own rules,
+    in its order (window, then path, then format), so the errors match LocalClient's."""
+    from mo.services.event_reads import check_window
+    from mo.services.export import pick_format, resolve_target
+
+    if since is None or until is None:
+        missing = [name for name, value in (("since", since), ("until", until)) if value is None]
+        raise MOError(ErrorCode.VALIDATION_ERROR, "an export needs both since and until", {"missing": missing})
+    check_window(since, until, types)
+    target = resolve_target(path, base_dir=None)
+    chosen = pick_format(target, format)
+    query = events_query(since, until, types, None)
+    return target, chosen, {"since": query["since"], "until": query["until"], "types": query["types"],
+                            "format": chosen, "name": target.name}
 
 
-def _idempotency_header(key: object) -> dict[str, bytes]:
-    """The Idempotency-Key header, or none when the caller gave no key (the server answers 400).
+def _download(response: httpx.Response, target: Path, digest: str) -> None:
+    from mo.services.export import atomic_file
 
-    A key that cannot be a header value is refused here with the very error the service gives.
-    """
-    if key is None or key == "":
-        return {}
-    checked = check_key(key)
-    return {"Idempotency-Key": checked.encode()}
+    sha = hashlib.sha256()
+    with atomic_file(target) as out:
+        for chunk in response.iter_bytes():
+            sha.update(chunk)
+            out.write(chunk)
+        if sha.hexdigest() != digest:  # raising inside the block leaves no file behind
+            raise MOError(ErrorCode.UNAVAILABLE, "the export arrived incomplete or damaged; retry it",
+                          {"reason": "checksum", "path": str(target)})
+
+
+def _write_file(target: Path, data: bytes) -> None:
+    from mo.services.export import atomic_file
+
+    with atomic_file(target) as out:
+        out.write(data)
 
 
 def _error_from(response: httpx.Response) -> MOError:
@@ -253,17 +268,3 @@ def _error_from(response: httpx.Response) -> MOError:
     code = ErrorCode.UNAVAILABLE if response.status_code in (502, 503, 504) else ErrorCode.INTERNAL_ERROR
     return MOError(code, f"the mo API answered HTTP {response.status_code} without an error body",
                    {"status": response.status_code})
-
-
-def rows_of(source: Any) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts from a DataFrame or a sequence of mappings; missing cells → null."""
-    import pandas as pd
-
-    if isinstance(source, pd.DataFrame):
-        records = source.astype(object).where(source.notna(), None).to_dict(orient="records")
-    elif isinstance(source, Sequence) and all(isinstance(r, Mapping) for r in source):
-        records = [dict(r) for r in source]
-    else:
-        raise MOError(ErrorCode.VALIDATION_ERROR, "source must be a file path, a DataFrame or a list of rows",
-                      {"field": "source", "type": type(source).__name__})
-    return [{str(k): v for k, v in r.items()} for r in records]

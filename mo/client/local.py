@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -100,13 +99,15 @@ class LocalClient:
                                              supplier=supplier, note=note)
 
     def cost_history(self, ingredient: str | None = None) -> pd.DataFrame:
+        if ingredient is not None:
+            require_text(ingredient, field="ingredient")
         return self._read("cost_history", _service("costs").cost_history(self._store, self._ctx, ingredient))
 
     def import_price_list(self, source: Source, *, idempotency_key: str, supplier: str,
                           effective_at: When | None = None, columns: Mapping[str, str] | None = None,
                           create_missing: bool = True) -> ImportResult:
         return _service("imports").import_price_list(
-            self._store, self._ctx, _local_source(source), idempotency_key=idempotency_key, supplier=supplier,
+            self._store, self._ctx, source, idempotency_key=idempotency_key, supplier=supplier,
             effective_at=effective_at, columns=columns, create_missing=create_missing, progress=False)
 
     def imports(self) -> pd.DataFrame:
@@ -119,7 +120,7 @@ class LocalClient:
                                                yield_unit=yield_unit, lines=lines, menu_price=menu_price)
 
     def import_recipes(self, source: Source, *, idempotency_key: str) -> RecipeImportResult:
-        return _service("recipes").import_recipes(self._store, self._ctx, _local_source(source),
+        return _service("recipes").import_recipes(self._store, self._ctx, source,
                                                   idempotency_key=idempotency_key)
 
     def recipes(self, *, include_deleted: bool = False) -> pd.DataFrame:
@@ -176,7 +177,3 @@ class LocalClient:
     def __repr__(self) -> str:
         return f"LocalClient(tenant={self.tenant!r}, backend={self._store.dialect!r})"
 
-
-def _local_source(source: Source) -> Any:
-    # PathLike and str both name a file; the services take either, keep the caller's own value.
-    return Path(source) if isinstance(source, os.PathLike) else source
