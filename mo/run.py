@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -86,9 +87,12 @@ def output_path(notebook: Path, *, runs_dir: Path = RUNS_DIR, now: datetime | No
 def check_parameters(notebook: Path, parameters: Mapping[str, Any]) -> None:
     """Refuse names the notebook's parameters cell does not declare (a typo in a cron line
     would otherwise run silently with the default). Raises validation_error."""
-    import papermill
+    from papermill.inspection import _infer_parameters
+    from papermill.iorw import load_notebook_node
 
-    declared = set(papermill.inspect_notebook(str(notebook)))
+    # Read as the run will execute it: with our kernel, whatever the file's metadata names.
+    nb = load_notebook_node(str(notebook))
+    declared = {p.name for p in _infer_parameters(nb, name=KERNEL_NAME, language="python")}
     unknown = sorted(set(parameters) - declared)
     if unknown:
         raise validation_error(f"{notebook.name} has no parameter {', '.join(unknown)}",
@@ -110,6 +114,24 @@ def _kernel_env(extra: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+@contextmanager
+def _ipc_kernel() -> Iterator[dict[str, Any]]:
+    """Engine options for a kernel talking over Unix sockets in a private temp folder.
+
+    Why: the default TCP transport listens on loopback ports any local user can reach (and
+    ipykernel warns about it on stderr, which lands in cron mail). Passed as traitlets config,
+    not as a ready kernel manager: nbclient shuts down only kernels it created itself, and a
+    kernel left running would keep holding the DuckDB file. Windows has no IPC: TCP there.
+    """
+    from traitlets.config import Config
+
+    if os.name == "nt":
+        yield {}
+        return
+    with tempfile.TemporaryDirectory(prefix="mo-kernel-") as folder:
+        yield {"config": Config({"KernelManager": {"transport": "ipc", "ip": str(Path(folder) / "kernel")}})}
+
+
 def run_notebook(notebook: str | os.PathLike[str], *, parameters: Mapping[str, Any] | None = None,
                  timeout: int = DEFAULT_TIMEOUT, runs_dir: Path = RUNS_DIR, cwd: Path | None = None,
                  env: Mapping[str, str] | None = None) -> RunResult:
@@ -128,12 +150,12 @@ def run_notebook(notebook: str | os.PathLike[str], *, parameters: Mapping[str, A
     check_parameters(path, params)
     target = output_path(path, runs_dir=runs_dir)
     started = time.monotonic()
-    with _kernel_env({"TQDM_DISABLE": "1", "MO_HEADLESS": "1", **dict(env or {})}):
+    with _kernel_env({"TQDM_DISABLE": "1", "MO_HEADLESS": "1", **dict(env or {})}), _ipc_kernel() as engine:
         try:
             papermill.execute_notebook(
                 str(path), str(target), parameters=params, kernel_name=KERNEL_NAME,
                 execution_timeout=timeout, progress_bar=False, log_output=False,
-                cwd=str(cwd or Path.cwd()))
+                cwd=str(cwd or Path.cwd()), **engine)
         except papermill.PapermillExecutionError as err:
             return RunResult(path, target, False, time.monotonic() - started,
                              failed_cell=err.exec_count, ename=err.ename, evalue=err.evalue)

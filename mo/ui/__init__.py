@@ -5,7 +5,7 @@
     since = mo.ui.params.iso_datetime(since, name="since")
     mo.ui.update_cost_form(client)                          # ipywidgets, errors as toasts
 
-ipywidgets loads only when a form is built, so headless runs never import it.
+ipywidgets loads only when mo.ui.forms is first used (a form or an export helper).
 """
 
 from __future__ import annotations
@@ -13,15 +13,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mo.ui import params
-from mo.ui.toasts import errors_to, install, show_error, show_success, success_html, toast_html, uninstall
+from mo.ui.toasts import (errors_to, install, rejected_rows, show_error, show_success, success_html, toast_html,
+                          uninstall)
 
 if TYPE_CHECKING:
-    from mo.ui.forms import ParityExportForm, UpdateCostForm, parity_export_form, update_cost_form
+    from mo.ui.forms import (ParityExportForm, UpdateCostForm, export_events, parity_export_form, show_export,
+                             update_cost_form)
 
+_FORMS = ("update_cost_form", "parity_export_form", "UpdateCostForm", "ParityExportForm", "export_events",
+          "show_export")
 __all__ = ["params", "install", "uninstall", "errors_to", "show_error", "show_success", "toast_html",
-           "success_html", "update_cost_form", "parity_export_form", "UpdateCostForm", "ParityExportForm"]
-
-_FORMS = {"update_cost_form", "parity_export_form", "UpdateCostForm", "ParityExportForm"}
+           "success_html", "rejected_rows", *_FORMS]
 
 
 def __getattr__(name: str) -> object:

@@ -15,17 +15,18 @@ import html
 import os
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
-from mo.errors import MOError, validation_error
+from mo import MOError
+from mo.ui.params import invalid
 from mo.ui.toasts import errors_to, show_success
 
 if TYPE_CHECKING:
-    from mo.client import MOClient
+    from mo import ExportResult, MOClient
 
 FORMATS = ("csv", "jsonl")
 # Wide enough that event_counts returns every type the tenant has ever logged.
@@ -56,13 +57,15 @@ class UpdateCostForm(_Form):
     of writing twice; the key is renewed after each success, so the next change is new.
     """
 
-    def __init__(self, client: MOClient, *, ingredient: str | None = None, supplier: str | None = None) -> None:
+    def __init__(self, client: MOClient, *, ingredient: str | None = None, price: str | None = None,
+                 per: str | None = None, supplier: str | None = None) -> None:
         self.client = client
         names = _ingredient_names(client)
         self.ingredient = widgets.Combobox(value=ingredient or "", options=names, ensure_option=False,
                                            description="Ingredient", placeholder="e.g. onion", style=_LABEL)
-        self.price = widgets.Text(description="Price", placeholder="e.g. 12.50", style=_LABEL)
-        self.per = widgets.Text(description="Per", placeholder="e.g. 10 kg, 6x1kg, each", style=_LABEL)
+        self.price = widgets.Text(value=price or "", description="Price", placeholder="e.g. 12.50", style=_LABEL)
+        self.per = widgets.Text(value=per or "", description="Per", placeholder="e.g. 10 kg, 6x1kg, each",
+                                style=_LABEL)
         self.supplier = widgets.Text(value=supplier or "", description="Supplier", style=_LABEL)
         self.note = widgets.Text(description="Note", style=_LABEL)
         self.button = widgets.Button(description="Update cost", button_style="primary", icon="check")
@@ -115,19 +118,17 @@ class ParityExportForm(_Form):
     def _export(self, _button: widgets.Button | None = None) -> None:
         with errors_to(self.output):
             since, until = _picked(self.since.value, "since"), _picked(self.until.value, "until")
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            target = self.out_dir / f"events-{self.client.tenant}-{since}-{until}.{self.format.value}"
-            result = self.client.export_events(target, since=since.isoformat(), until=until.isoformat(),
-                                               format=self.format.value, types=list(self.types.value) or None)
+            result = export_events(self.client, out_dir=self.out_dir, since=since, until=until,
+                                   format=self.format.value, types=self.types.value)
             self.last_result = result
-            show_success(f"Exported {result.rows} events", {"sha256": result.sha256}, output=self.output)
-            self.output.append_display_data(_download_links(Path(result.path), Path(result.manifest_path)))
+            show_export(result, output=self.output)
 
 
-def update_cost_form(client: MOClient, *, ingredient: str | None = None,
-                     supplier: str | None = None) -> UpdateCostForm:
-    """An UpdateCostForm over `client`, prefilled with ingredient/supplier when given."""
-    return UpdateCostForm(client, ingredient=ingredient, supplier=supplier)
+def update_cost_form(client: MOClient, *, ingredient: str | None = None, price: object = None,
+                     per: str | None = None, supplier: str | None = None) -> UpdateCostForm:
+    """An UpdateCostForm over `client`, prefilled with whichever values are given."""
+    return UpdateCostForm(client, ingredient=ingredient, price=None if price is None else str(price), per=per,
+                          supplier=supplier)
 
 
 def parity_export_form(client: MOClient, *, out_dir: str | os.PathLike[str], since: date | None = None,
@@ -138,7 +139,40 @@ def parity_export_form(client: MOClient, *, out_dir: str | os.PathLike[str], sin
                             type_options=type_options)
 
 
+def export_events(client: MOClient, *, out_dir: str | os.PathLike[str], since: date | datetime,
+                  until: date | datetime, format: str, types: Sequence[str] = ()) -> ExportResult:
+    """client.export_events into out_dir/events-<tenant>-<since>-<until>.<format> (out_dir is
+    created). No types means every type. Raises what the client raises (validation_error for
+    an inverted window, unknown types or format)."""
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"events-{client.tenant}-{_stamp(since)}-{_stamp(until)}.{format}"
+    return client.export_events(target, since=since.isoformat(), until=until.isoformat(), format=format,
+                                types=list(types) or None)
+
+
+def show_export(result: ExportResult, *, output: widgets.Output | None = None) -> None:
+    """A success toast for an export and links to download the file and its manifest."""
+    from IPython.display import display
+
+    show_success(f"Exported {result.rows} events", {"file": Path(result.path).name, "sha256": result.sha256},
+                 output=output)
+    links = _download_links(Path(result.path), Path(result.manifest_path))
+    if output is None:
+        display(links)
+    else:
+        output.append_display_data(links)
+
+
 # ---- helpers ------------------------------------------------------------------------------------
+
+
+def _stamp(moment: date | datetime) -> str:
+    # Dates stay readable (2024-03-01); instants keep their time, without characters
+    # that are awkward in file names.
+    if isinstance(moment, datetime):
+        return moment.strftime("%Y-%m-%dT%H%M%S")
+    return moment.isoformat()
 
 
 def _new_key(prefix: str) -> str:
@@ -147,14 +181,14 @@ def _new_key(prefix: str) -> str:
 
 def _required(value: str, field: str) -> str:
     if not value.strip():
-        raise validation_error(f"{field} is required", field=field)
+        raise invalid(f"{field} is required", field=field)
     return value.strip()
 
 
 def _picked(value: date | None, field: str) -> date:
     # An empty DatePicker is None; say which one rather than let the client guess an open end.
     if value is None:
-        raise validation_error(f"pick the {field} date", field=field)
+        raise invalid(f"pick the {field} date", field=field)
     return value
 
 

@@ -14,6 +14,7 @@ every value as a raw string.)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -23,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from mo.errors import MOError, validation_error
+from mo import ErrorCode, MOError  # the public surface only: notebooks' rules apply here too
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "on", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "off", "0"})
@@ -36,9 +37,14 @@ def _shown(value: Any) -> Any:
     return repr(value)[:200]
 
 
+def invalid(message: str, **details: Any) -> MOError:
+    """A validation_error with these details."""
+    return MOError(ErrorCode.VALIDATION_ERROR, message, details)
+
+
 def bad(name: str, value: Any, expected: str) -> MOError:
     """The validation_error for parameter `name`: says what was given and what would do."""
-    return validation_error(f"parameter {name}: expected {expected}, got {_shown(value)!r}",
+    return invalid(f"parameter {name}: expected {expected}, got {_shown(value)!r}",
                             field=name, value=_shown(value), expected=expected)
 
 
@@ -135,6 +141,24 @@ def iso_datetime(value: Any, *, name: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def integer(value: Any, *, name: str, minimum: int | None = None) -> int:
+    """A whole number (text, int, or a float/Decimal without fraction), at least `minimum`.
+
+    Raises validation_error for anything else.
+    """
+    number = decimal(value, name=name)
+    if number != number.to_integral_value():
+        raise bad(name, value, "a whole number")
+    if minimum is not None and number < minimum:
+        raise bad(name, value, f"a whole number of at least {minimum}")
+    return int(number)
+
+
+def today() -> date:
+    """Today's date in UTC (the day a run's derived idempotency key belongs to)."""
+    return datetime.now(UTC).date()
+
+
 def optional_datetime(value: Any, *, name: str) -> datetime | None:
     """iso_datetime, or None for a blank value."""
     return None if _is_blank(value) else iso_datetime(value, name=name)
@@ -149,7 +173,7 @@ def time_window(since: Any, until: Any, *, names: tuple[str, str] = ("since", "u
     start = iso_datetime(since, name=names[0])
     end = iso_datetime(until, name=names[1])
     if end <= start:
-        raise validation_error(
+        raise invalid(
             f"parameter {names[1]} must be after {names[0]} (the window is [{names[0]}, {names[1]}))",
             field=names[1], value=end.isoformat(), expected=f"after {start.isoformat()}",
             since=start.isoformat(), until=end.isoformat())
@@ -245,3 +269,19 @@ def directory(value: Any, *, name: str, create: bool = True) -> Path:
         except OSError as err:
             raise bad(name, value, f"a directory mo can create ({err.strerror})") from err
     return path
+
+
+def derived_key(prefix: str, *parts: Any, file: Path | None = None) -> str:
+    """A stable idempotency key from a run's inputs: `prefix` + sha256 of parts (and file bytes).
+
+    Why: a scheduled notebook re-run with the same inputs must replay, not write again. Callers
+    include the effective date (or today's) among the parts, so the same inputs on another day
+    are a new request. Raises validation_error when `file` cannot be read.
+    """
+    digest = hashlib.sha256("\x1f".join("" if p is None else str(p) for p in parts).encode())
+    if file is not None:
+        try:
+            digest.update(file.read_bytes())
+        except OSError as err:
+            raise bad("path", str(file), f"a readable file ({err.strerror})") from err
+    return f"{prefix}-{digest.hexdigest()[:32]}"

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import ContextDecorator
 from typing import TYPE_CHECKING, Any
 
-from mo.errors import ErrorCode, MOError
+from mo import ErrorCode, MOError  # the public surface only, as for notebooks
 
 if TYPE_CHECKING:
     import ipywidgets
@@ -62,8 +62,13 @@ def _details_html(details: Any) -> str:
     return f"<pre class='mo-toast-details' style='margin:.4em 0 0'>{html.escape(_compact(details))}</pre>"
 
 
+MAX_DETAIL_CHARS = 400
+
+
 def _compact(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    # A toast is a headline: long details (1000 bad rows) belong in a table the caller shows.
+    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= MAX_DETAIL_CHARS else text[:MAX_DETAIL_CHARS] + f" … ({len(text)} chars)"
 
 
 def _box(tone: str, kind: str, code: str, title: str, body: str) -> str:
@@ -207,6 +212,20 @@ def _current_shell() -> Any:
     except ImportError:
         return None
     return get_ipython()
+
+
+def rejected_rows(err: MOError) -> Any:
+    """The bad rows an import refused (details["rows"]) as a DataFrame, else None.
+
+    Why: imports are all-or-nothing and list every bad row in the error; a toast shows only the
+    headline, the rows belong in a table the analyst can sort.
+    """
+    rows = err.details.get("rows") if isinstance(err.details, Mapping) else None
+    if not isinstance(rows, list) or not rows:
+        return None
+    import pandas as pd
+
+    return pd.DataFrame(rows)
 
 
 def iter_toasts(outputs: list[Mapping[str, Any]]) -> Iterator[str]:

@@ -1,0 +1,318 @@
+"""The notebooks, run headless the way cron runs them: papermill via mo.run, interactive=False.
+
+Each run gets a fresh DuckDB demo tenant (a copy of one template seeded with the demo
+ingredients), reached through MO_DB_URL / MO_TENANT in the kernel's environment.
+Also checked: the committed notebooks carry no outputs and start with a `parameters` cell
+followed by the validation cell, and `mo run`'s exit status and audit record.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+import mo
+from mo.run import RunResult, output_path, run_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+DEMO = ROOT / "demo"
+EXPECTED = ("event_sanity", "import_price_list", "parity_export", "recipe_costs", "update_cost")
+METRO_COLUMNS = {"Description": "item", "Product Code": "sku", "Pack Size": "pack", "Case Price": "price",
+                 "Dept": "category"}
+
+
+# ---- the notebooks as committed ----------------------------------------------------------------
+
+
+def _committed() -> list[Path]:
+    listed = subprocess.run(["git", "ls-files", "notebooks/*.ipynb"], cwd=ROOT, capture_output=True, text=True)
+    tracked = {ROOT / line for line in listed.stdout.split()} if listed.returncode == 0 else set()
+    return sorted(tracked | set(NOTEBOOKS.glob("*.ipynb")))
+
+
+def test_every_notebook_is_there() -> None:
+    assert {p.stem for p in _committed()} >= set(EXPECTED)
+
+
+@pytest.mark.parametrize("path", _committed(), ids=lambda p: p.name)
+def test_notebook_is_output_free_and_parameterised(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    first, second = nb.cells[0], nb.cells[1]
+    assert first.cell_type == "code" and "parameters" in first.metadata.get("tags", []), "first cell: parameters"
+    assert second.cell_type == "code" and "mo.ui.install(interactive=interactive)" in second.source
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"outputs in {path.name}: {cell.source[:60]}"
+
+
+@pytest.mark.parametrize("path", _committed(), ids=lambda p: p.name)
+def test_parameters_default_to_interactive_and_text(path: Path) -> None:
+    import papermill
+
+    declared = papermill.inspect_notebook(str(path))
+    assert declared["interactive"]["default"] == "True"
+    assert "tenant" in declared
+    # Everything else is text (or blank): the validation cell turns it into values.
+    assert all(v["default"].startswith(('"', "'")) for k, v in declared.items() if k != "interactive")
+
+
+# ---- a fresh demo tenant per run -------------------------------------------------------------
+
+
+def _seed(url: str) -> None:
+    mo.create_tenant("demo", name="Harbour Kitchen", db_url=url)
+    with mo.LocalClient("demo", db_url=url) as client:
+        with (DEMO / "ingredients.csv").open(newline="") as handle:
+            for row in csv.DictReader(handle):
+                client.add_ingredient(row["name"], unit=row["unit"], category=row["category"] or None,
+                                      density=row["density"] or None, yield_pct=row["yield_pct"] or None)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "demo.duckdb"
+    _seed(f"duckdb:///{path}")
+    return path
+
+
+class Demo:
+    """One fresh demo database and a place for runs and exports."""
+
+    def __init__(self, folder: Path, template: Path) -> None:
+        self.folder = folder
+        self.db = folder / "demo.duckdb"
+        shutil.copy(template, self.db)
+        self.url = f"duckdb:///{self.db}"
+        self.runs = folder / "runs"
+
+    def run(self, notebook: str, **parameters: Any) -> RunResult:
+        return run_notebook(NOTEBOOKS / f"{notebook}.ipynb", parameters=parameters, timeout=300, runs_dir=self.runs,
+                            cwd=ROOT, env={"MO_DB_URL": self.url, "MO_TENANT": "demo", "MO_API_MODE": "local"})
+
+    def client(self) -> mo.MOClient:
+        return mo.LocalClient("demo", db_url=self.url)
+
+    def import_list(self, path: Path, supplier: str, **extra: Any) -> RunResult:
+        result = self.run("import_price_list", path=str(path), supplier=supplier, **extra)
+        assert result.ok, result.summary()
+        return result
+
+
+@pytest.fixture
+def demo(tmp_path: Path, demo_template: Path) -> Demo:
+    return Demo(tmp_path, demo_template)
+
+
+def outputs(result: RunResult) -> list[dict[str, Any]]:
+    nb = nbformat.read(result.output, as_version=4)
+    return [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
+
+
+def toasts(result: RunResult) -> list[str]:
+    return [_text(o["data"]["text/html"]) for o in outputs(result) if "mo-toast" in _text(o.get("data", {}).get("text/html", ""))]
+
+
+def plain(result: RunResult) -> str:
+    texts = [_text(o.get("data", {}).get("text/plain", "")) for o in outputs(result)]
+    return "\n".join(texts + [_text(o.get("text", "")) for o in outputs(result)])
+
+
+def images(result: RunResult) -> int:
+    return sum("image/png" in o.get("data", {}) for o in outputs(result))
+
+
+def _text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _stripped(markup: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", markup))
+
+
+# ---- import_price_list -------------------------------------------------------------------------
+
+
+def test_import_price_list_imports_replays_and_charts(demo: Demo) -> None:
+    first = demo.import_list(DEMO / "supplier_freshco.csv", "FreshCo")
+    assert any("data-code='ok'" in t and "completed" in t for t in toasts(first))
+    again = demo.import_list(DEMO / "supplier_freshco.csv", "FreshCo")  # same run: replays
+    assert any("(replayed)" in _stripped(t) for t in toasts(again))
+    metro = demo.import_list(DEMO / "supplier_metro.csv", "Metro", columns=json.dumps(METRO_COLUMNS))
+    assert images(metro) == 1 and "change_pct" in plain(metro)
+    week2 = demo.import_list(DEMO / "supplier_freshco_week2.csv", "FreshCo", effective_at="2099-01-01")
+    assert images(week2) == 1
+    with demo.client() as client:
+        batches = client.imports()
+    assert list(batches["supplier"]) == ["FreshCo", "Metro", "FreshCo"]
+    assert list(batches["status"]) == ["completed"] * 3
+
+
+def test_import_price_list_lists_rejected_rows_and_fails(demo: Demo, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("item,price,pack\nonion,9.80,10 kg\ncarrot,lots,10 kg\nleek,2.00,\n")
+    result = demo.run("import_price_list", path=str(bad), supplier="FreshCo")
+    assert not result.ok and result.ename == "MOError" and result.evalue.startswith("validation_error")
+    assert "problem" in plain(result) and "lots" in plain(result)  # the rejected-rows table
+    assert any("data-code='validation_error'" in t for t in toasts(result))
+    with demo.client() as client:
+        assert client.imports().empty  # all or nothing
+
+
+def test_a_bad_parameter_fails_the_run_naming_it(demo: Demo) -> None:
+    result = demo.run("import_price_list", path="demo/no_such_file.csv", supplier="FreshCo")
+    assert not result.ok and result.ename == "MOError"
+    assert "parameter path" in result.evalue
+    [toast] = toasts(result)
+    assert "data-code='validation_error'" in toast and "Traceback" not in plain(result)
+
+
+# ---- update_cost ---------------------------------------------------------------------------------
+
+
+def test_update_cost_headless(demo: Demo) -> None:
+    result = demo.run("update_cost", ingredient="onion", price="9.80", per="10 kg", supplier="FreshCo")
+    assert result.ok, result.summary()
+    assert any("0.00098" in t for t in toasts(result))
+    # papermill's own CLI would have turned "7" into 7: an int is accepted as well.
+    coerced = demo.run("update_cost", ingredient="onion", price=7, per="10 kg")
+    assert coerced.ok, coerced.summary()
+    with demo.client() as client:
+        history = client.cost_history("onion")
+    assert list(history["price"]) == [Decimal("9.8"), Decimal("7")]
+
+
+def test_update_cost_headless_needs_its_parameters(demo: Demo) -> None:
+    result = demo.run("update_cost", ingredient="onion", price="abc", per="10 kg")
+    assert not result.ok and "parameter price" in (result.evalue or "")
+    missing = demo.run("update_cost", ingredient="onion", price="1")
+    assert not missing.ok and "parameter per" in (missing.evalue or "")
+
+
+# ---- recipe_costs --------------------------------------------------------------------------------
+
+
+def test_recipe_costs_reports_costs_incomplete_and_movers(demo: Demo) -> None:
+    demo.import_list(DEMO / "supplier_freshco.csv", "FreshCo")
+    demo.import_list(DEMO / "supplier_metro.csv", "Metro", columns=json.dumps(METRO_COLUMNS))
+    with demo.client() as client:
+        client.import_recipes(DEMO / "recipes.csv", idempotency_key="seed-recipes")
+    demo.run("recipe_costs")
+    demo.import_list(DEMO / "supplier_freshco_week2.csv", "FreshCo")
+    result = demo.run("recipe_costs", recipe="Chicken Pie")
+    assert result.ok, result.summary()
+    text = plain(result)
+    assert "Pineapple Upside-Down Cake" in text and "sugar" in text  # incomplete, and what is missing
+    assert "change_pct" in text  # the movers table
+    assert images(result) == 1
+    assert any("recipes fully costed" in _stripped(t) for t in toasts(result))
+
+
+# ---- event_sanity --------------------------------------------------------------------------------
+
+
+def test_event_sanity_passes_on_a_healthy_log(demo: Demo) -> None:
+    demo.import_list(DEMO / "supplier_freshco.csv", "FreshCo")
+    demo.run("update_cost", ingredient="onion", price="9.90", per="10 kg")
+    result = demo.run("event_sanity", window="24h")
+    assert result.ok, result.summary()
+    assert "import.completed" in plain(result)
+    assert any("checks passed" in _stripped(t) for t in toasts(result))
+
+
+# ---- parity_export -------------------------------------------------------------------------------
+
+
+def test_parity_export_headless_writes_file_and_manifest(demo: Demo, tmp_path: Path) -> None:
+    demo.import_list(DEMO / "supplier_freshco.csv", "FreshCo")
+    out = tmp_path / "exports"
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    result = demo.run("parity_export", since="2020-01-01", until=tomorrow, format="jsonl",
+                      types="import.completed, ingredient.cost.updated", out_dir=str(out))
+    assert result.ok, result.summary()
+    [export] = out.glob("events-demo-*.jsonl")
+    manifest = json.loads(export.with_name(export.name + ".manifest.json").read_text())
+    assert manifest["counts"] == {"import.completed": 1, "ingredient.cost.updated": 47}
+    assert len(export.read_text().splitlines()) == manifest["rows"] == 48
+    assert any("Exported 48 events" in _stripped(t) for t in toasts(result))
+
+
+def test_parity_export_refuses_an_inverted_window(demo: Demo, tmp_path: Path) -> None:
+    result = demo.run("parity_export", since="2024-04-01", until="2024-03-01", out_dir=str(tmp_path / "x"))
+    assert not result.ok and result.ename == "MOError" and "until" in (result.evalue or "")
+
+
+# ---- mo run ----------------------------------------------------------------------------------------
+
+
+def test_output_paths_are_dated_and_never_reused(tmp_path: Path) -> None:
+    moment = datetime(2024, 3, 1, 6, 5, 4)
+    first = output_path(Path("notebooks/x.ipynb"), runs_dir=tmp_path, now=moment)
+    second = output_path(Path("notebooks/x.ipynb"), runs_dir=tmp_path, now=moment)
+    assert first == tmp_path / "2024-03-01" / "x-060504.ipynb"
+    assert second == tmp_path / "2024-03-01" / "x-060504-2.ipynb"
+
+
+def _mo_run(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mo.run", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture
+def run_env(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    import os
+
+    return {**os.environ, "MO_DB_URL": demo.url, "MO_TENANT": "demo", "MO_API_MODE": "local"}
+
+
+def test_mo_run_exit_status_and_audit_record(demo: Demo, run_env: dict[str, str], tmp_path: Path) -> None:
+    runs = tmp_path / "audit"
+    ok = _mo_run("update_cost", "-p", "ingredient", "onion", "-p", "price", "007", "-p", "per", "10 kg",
+                 "--runs-dir", str(runs), env=run_env, cwd=ROOT)
+    assert ok.returncode == 0, ok.stderr
+    [record] = list(runs.glob("*/update_cost-*.ipynb"))
+    injected = [c for c in nbformat.read(record, as_version=4).cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert "price = \"007\"" in injected[0].source and "interactive = False" in injected[0].source
+    failed = _mo_run("update_cost", "-p", "ingredient", "saffron", "-p", "price", "1", "-p", "per", "1 kg",
+                     "--runs-dir", str(runs), env=run_env, cwd=ROOT)
+    assert failed.returncode == 1
+    assert "MOError: not_found" in failed.stderr and "saffron" in failed.stderr
+    unknown = _mo_run("update_cost", "-p", "prize", "1", "--runs-dir", str(runs), env=run_env, cwd=ROOT)
+    assert unknown.returncode == 2 and '"field":"parameters"' in unknown.stderr
+    assert len(list(runs.glob("*/*.ipynb"))) == 2  # a refused command leaves no record
+
+
+def test_mo_run_times_out(demo: Demo, tmp_path: Path) -> None:
+    slow = tmp_path / "slow.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell("interactive = True")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("import time\ntime.sleep(30)")]
+    nbformat.write(nb, slow)
+    result = run_notebook(slow, timeout=2, runs_dir=tmp_path / "runs")
+    assert not result.ok and "Timeout" in (result.ename or "") + (result.evalue or "")
+    assert result.output.is_file()
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_runs() -> Iterator[None]:
+    # Every run here goes to a tmp folder: the project's runs/ is the operators' audit trail.
+    before = set((ROOT / "runs").rglob("*.ipynb")) if (ROOT / "runs").is_dir() else set()
+    yield
+    after = set((ROOT / "runs").rglob("*.ipynb")) if (ROOT / "runs").is_dir() else set()
+    assert after == before
