@@ -1,0 +1,297 @@
+"""Exporting a window of a tenant's event log to CSV or JSONL, with a manifest beside it.
+
+Rows stream page by page (keyset on (occurred_at, id)) from one read transaction into a temp
+file in the target's folder, hashed as they are written, then os.replace()d into place: a
+reader sees the whole export or none of it. Cells are formatted with Arrow compute, column
+at a time, so a million events never pass through Python one by one, except for payloads,
+which are re-serialised canonically (see event_reads).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Generator, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import closing, contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any, Protocol, TypeVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from mo.context import TenantContext
+from mo.errors import validation_error
+from mo.results import ExportResult
+from mo.services.event_reads import PAGE_ROWS, Window, check_window, iter_stored_pages, with_canonical_payloads
+from mo.store.base import Store, Tx
+
+COLUMNS = (
+    "event_id", "event_type", "aggregate_type", "aggregate_id", "payload",
+    "occurred_at", "idempotency_key", "batch_id", "id",
+)
+FORMATS = {".csv": "csv", ".jsonl": "jsonl"}
+CSV_SCHEMA = pa.schema([(name, pa.int64() if name in ("batch_id", "id") else pa.string()) for name in COLUMNS])
+# OWASP CSV injection: a cell starting with one of these is a formula to a spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_SET = pa.array(FORMULA_STARTS, pa.string())
+# Characters a JSON string must escape; everything else (UTF-8 included) may stand as is.
+_JSON_SPECIAL = r'["\\\x00-\x1f]'
+_END = object()
+T = TypeVar("T")
+
+
+class _Sink(Protocol):
+    def write(self, page: pa.Table) -> None: ...
+    def close(self) -> None: ...
+
+
+def export_events(
+    store: Store,
+    ctx: TenantContext,
+    path: str | os.PathLike[str],
+    *,
+    since: object,
+    until: object,
+    format: str | None = None,
+    types: Iterable[str] | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
+    chunk_rows: int = PAGE_ROWS,
+) -> ExportResult:
+    """Write the tenant's events in [since, until), ordered by occurred_at then id, to `path`
+    as CSV or JSONL, and a manifest to `<path>.manifest.json`.
+
+    `format` is "csv" or "jsonl"; by default the path's suffix (.csv/.jsonl) decides. CSV cells
+    that a spreadsheet would run as a formula get a leading single quote; JSONL values are
+    exact. With `base_dir`, a path that resolves (symlinks and .. included) outside it is
+    refused. Raises validation_error for a bad window, types, format or path.
+    """
+    if since is None or until is None:
+        missing = [name for name, value in (("since", since), ("until", until)) if value is None]
+        raise validation_error("an export needs both since and until", missing=missing)
+    window = check_window(since, until, types)
+    target = resolve_target(path, base_dir=base_dir)
+    chosen = pick_format(target, format)
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
+        raise validation_error("chunk_rows must be a positive integer", field="chunk_rows")
+    with store.transaction(tenant_id=ctx.tenant_id) as tx, atomic_file(target) as out:
+        hashing = _HashingFile(out)
+        with closing(_pipelined_pages(tx, ctx, window, chunk_rows)) as pages:
+            counts = _write_pages(pages, _SINKS[chosen](hashing))
+    manifest_path = target.with_name(target.name + ".manifest.json")
+    manifest = build_manifest(ctx, window, fmt=chosen, target=target, counts=counts, sha256=hashing.hexdigest())
+    with atomic_file(manifest_path) as out:
+        out.write((json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    return ExportResult(str(target), sum(counts.values()), hashing.hexdigest(), str(manifest_path))
+
+
+def _pipelined_pages(tx: Tx, ctx: TenantContext, window: Window, chunk_rows: int) -> Iterator[pa.Table]:
+    """Canonical pages, three stages deep: while the caller writes page n, a worker makes
+    page n+1's payloads canonical (the one step that holds the GIL) and another fetches page
+    n+2 (the database and Arrow release the GIL). On two cores this nearly halves an export."""
+    stored = prefetched(iter_stored_pages(tx, ctx, window, page_rows=chunk_rows))
+    return prefetched(_canonical_pages(stored))
+
+
+def _canonical_pages(pages: Iterator[pa.Table]) -> Iterator[pa.Table]:
+    with closing(pages):  # type: ignore[type-var]
+        for page in pages:
+            yield with_canonical_payloads(page)
+
+
+def prefetched(items: Iterator[T]) -> Generator[T, None, None]:
+    """Yield from `items`, producing the next item on a worker thread while the caller holds
+    this one. Closing the generator waits for the worker and closes `items`, so nothing runs
+    on the transaction after the caller's block ends."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mo-export") as pool:
+        pending = pool.submit(next, items, _END)
+        try:
+            while (item := pending.result()) is not _END:
+                pending = pool.submit(next, items, _END)
+                yield item
+        finally:
+            wait([pending])
+            getattr(items, "close", lambda: None)()
+
+
+def _write_pages(pages: Iterator[pa.Table], sink: _Sink) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for page in pages:
+        sink.write(page)
+        for item in pc.value_counts(page["event_type"]).to_pylist():
+            counts[item["values"]] += item["counts"]
+    sink.close()
+    return counts
+
+
+def resolve_target(path: str | os.PathLike[str], *, base_dir: str | os.PathLike[str] | None) -> Path:
+    """The absolute, symlink-free export path. Raises validation_error when it escapes
+    `base_dir`, is a directory, or its folder does not exist."""
+    target = Path(os.fspath(path)).resolve()
+    if base_dir is not None:
+        base = Path(os.fspath(base_dir)).resolve()
+        if target == base or not target.is_relative_to(base):
+            raise validation_error("the export path is outside the allowed directory",
+                                   field="path", path=os.fspath(path), base_dir=str(base))
+    if target.is_dir():
+        raise validation_error("the export path is a directory", field="path", path=os.fspath(path))
+    if not target.parent.is_dir():
+        raise validation_error("the export path's folder does not exist", field="path", path=os.fspath(path))
+    return target
+
+
+def pick_format(target: Path, fmt: str | None) -> str:
+    """"csv" or "jsonl", from `fmt` or else the path's suffix. Raises validation_error."""
+    if fmt is None:
+        fmt = FORMATS.get(target.suffix.lower())
+    if fmt not in FORMATS.values():
+        raise validation_error('the format is "csv" or "jsonl" (or a .csv/.jsonl path)',
+                               field="format", value=fmt, path=target.name)
+    return fmt
+
+
+@contextmanager
+def atomic_file(target: Path) -> Iterator[IO[bytes]]:
+    """A temp file beside `target` that replaces it only when the block succeeds (fsynced
+    first, so a crash never leaves a torn file under the final name)."""
+    handle = tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False)
+    try:
+        with handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, target)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+def build_manifest(ctx: TenantContext, window: Window, *, fmt: str, target: Path,
+                   counts: Counter[str], sha256: str) -> dict[str, Any]:
+    """What an export holds and how to check it: window, format, rows, counts, sha256, tenant."""
+    return {
+        "file": target.name,
+        "format": fmt,
+        "columns": list(COLUMNS),
+        "window": {"since": window.since.isoformat(), "until": window.until.isoformat()},
+        "types": None if window.types is None else list(window.types),
+        "rows": sum(counts.values()),
+        "counts": dict(sorted(counts.items())),
+        "sha256": sha256,
+        "tenant": ctx.slug,
+        "generated_at": datetime.now(timezone.utc).isoformat(),
+    }
+
+
+class _HashingFile(io.RawIOBase):
+    """A write-only file that hashes what passes through, so the export is read once."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        super().__init__()
+        self._out = out
+        self._sha = hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._sha.update(data)
+        return self._out.write(data)
+
+    def hexdigest(self) -> str:
+        return self._sha.hexdigest()
+
+
+class _CsvSink:
+    """RFC 4180 CSV with a header; strings quoted, nulls empty, formula cells neutralised."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._writer = pacsv.CSVWriter(out, CSV_SCHEMA)
+
+    def write(self, page: pa.Table) -> None:
+        self._writer.write_table(pa.table([_csv_cells(name, page) for name in COLUMNS], schema=CSV_SCHEMA))
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+def _csv_cells(name: str, page: pa.Table) -> pa.ChunkedArray:
+    if name == "occurred_at":
+        return iso_utc(page[name])
+    if CSV_SCHEMA.field(name).type != pa.string():
+        return page[name]
+    return neutralise_formulas(page[name])
+
+
+def neutralise_formulas(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Prefix a single quote to cells starting with = + - @ tab or CR (OWASP CSV injection)."""
+    risky = pc.is_in(pc.utf8_slice_codeunits(values, 0, 1), value_set=_FORMULA_SET)
+    return pc.if_else(risky, pc.binary_join_element_wise("'", values, ""), values)
+
+
+def iso_utc(instants: pa.ChunkedArray) -> pa.ChunkedArray:
+    """ISO 8601 text with microseconds and a +00:00 offset, as datetime.isoformat writes."""
+    text = pc.strftime(instants.cast(pa.timestamp("us", tz="UTC")), format="%Y-%m-%dT%H:%M:%S")
+    return pc.binary_join_element_wise(text, "+00:00", "")
+
+
+class _JsonlSink:
+    """One JSON object per line, keys in COLUMNS order, values exact (nothing neutralised)."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._out = out
+
+    def write(self, page: pa.Table) -> None:
+        parts: list[Any] = []
+        for i, name in enumerate(COLUMNS):
+            parts += [("{" if i == 0 else ",") + json.dumps(name) + ":", _json_values(name, page[name])]
+        lines = pc.binary_join_element_wise(*parts, "}\n", "")
+        self._out.write(utf8_bytes(lines))
+
+    def close(self) -> None:
+        self._out.flush()
+
+
+def _json_values(name: str, values: pa.ChunkedArray) -> pa.ChunkedArray:
+    if name == "payload":
+        # Canonical payload text is ASCII with control characters escaped already, so as a
+        # JSON string it needs only backslashes and quotes escaped.
+        escaped = pc.replace_substring(pc.replace_substring(values, "\\", "\\\\"), '"', '\\"')
+        return pc.binary_join_element_wise('"', escaped, '"', "")
+    if name == "occurred_at":
+        return pc.binary_join_element_wise('"', iso_utc(values), '"', "")
+    if pa.types.is_integer(values.type):
+        return pc.fill_null(values.cast(pa.string()), "null")
+    return json_strings(values)
+
+
+def json_strings(values: pa.ChunkedArray) -> pa.Array:
+    """Each string as a JSON string literal, null as null. Only strings holding a quote, a
+    backslash or a control character go through json.dumps; the rest are just quoted."""
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    quoted = pc.binary_join_element_wise('"', values, '"', "")
+    special = pc.fill_null(pc.match_substring_regex(values, _JSON_SPECIAL), False)
+    if pc.any(special).as_py():
+        exact = [json.dumps(text, ensure_ascii=False) for text in values.filter(special).to_pylist()]
+        quoted = pc.replace_with_mask(quoted, special, pa.array(exact, pa.string()))
+    return pc.fill_null(quoted, "null")
+
+
+def utf8_bytes(lines: pa.Array | pa.ChunkedArray) -> bytes | memoryview:
+    """The concatenated UTF-8 of a string array, straight from its Arrow data buffer."""
+    lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
+    if len(lines) == 0:
+        return b""
+    width = np.int64 if pa.types.is_large_string(lines.type) else np.int32
+    offsets = np.frombuffer(lines.buffers()[1], dtype=width, count=len(lines) + 1, offset=lines.offset * np.dtype(width).itemsize)
+    return memoryview(lines.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
+
+
+_SINKS: dict[str, type[_CsvSink] | type[_JsonlSink]] = {"csv": _CsvSink, "jsonl": _JsonlSink}

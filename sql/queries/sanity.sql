@@ -1,0 +1,85 @@
+-- The sanity SQL: invariant checks over one tenant, run by mo.services.sanity and runnable by
+-- hand (psql / duckdb CLI) with :tenant_id filled in. Each check returns the rows that break
+-- its rule (at most 5, with `problems` = how many break it in all); no rows means it holds.
+-- Every statement is routed by tenant_id.
+
+-- name: event_counts_last_hour
+-- Informational: events per type written in the last hour (database clock).
+SELECT event_type, count(*) AS events
+FROM event_log
+WHERE tenant_id = :tenant_id AND occurred_at >= current_timestamp - INTERVAL '1 hour'
+GROUP BY event_type
+ORDER BY event_type
+
+-- name: imports_without_one_completed_event
+-- Each completed price-list import has exactly one import.completed event naming its batch.
+SELECT b.id AS batch_id, count(e.id) AS events, count(*) OVER () AS problems
+FROM import_batches b
+LEFT JOIN event_log e
+       ON e.tenant_id = b.tenant_id AND e.batch_id = b.id AND e.event_type = 'import.completed'
+WHERE b.tenant_id = :tenant_id AND b.status = 'completed' AND b.kind = 'price_list'
+GROUP BY b.id
+HAVING count(e.id) <> 1
+ORDER BY b.id
+LIMIT 5
+
+-- name: costs_without_event
+-- Each ingredient_costs row has its ingredient.cost.updated event: the event's payload names
+-- the row (cost_id); or, for an import row, the event carries its batch_id and ingredient_id;
+-- or, for a manual row, the event carries its idempotency_key.
+SELECT c.id AS cost_id, c.ingredient_id, c.batch_id, c.idempotency_key, count(*) OVER () AS problems
+FROM ingredient_costs c
+WHERE c.tenant_id = :tenant_id
+  AND NOT EXISTS (
+      SELECT 1
+      FROM event_log e
+      WHERE e.tenant_id = c.tenant_id
+        AND e.event_type = 'ingredient.cost.updated'
+        AND ((e.payload ->> 'cost_id') = CAST(c.id AS VARCHAR)
+             OR (c.batch_id IS NOT NULL AND e.batch_id = c.batch_id
+                 AND (e.payload ->> 'ingredient_id') = CAST(c.ingredient_id AS VARCHAR))
+             OR (c.batch_id IS NULL AND e.idempotency_key = c.idempotency_key)))
+ORDER BY c.id
+LIMIT 5
+
+-- name: stale_recipe_costs
+-- No active recipe's cost is older than the cost change behind the current cost (latest
+-- effective_at <= now, ties: highest id, as mo.services.costs defines it) of an ingredient
+-- one of its lines uses directly: computed_at >= that cost row's created_at. A backdated row
+-- that does not become current changes no cost, so it does not count.
+WITH current_costs AS (
+    SELECT ingredient_id, created_at,
+           row_number() OVER (PARTITION BY ingredient_id ORDER BY effective_at DESC, id DESC) AS recency
+    FROM ingredient_costs
+    WHERE tenant_id = :tenant_id AND effective_at <= current_timestamp
+)
+SELECT rc.recipe_id, rc.computed_at, max(c.created_at) AS latest_cost_change,
+       count(*) OVER () AS problems
+FROM recipe_costs rc
+JOIN recipes r ON r.tenant_id = rc.tenant_id AND r.id = rc.recipe_id AND r.deleted_at IS NULL
+JOIN recipe_lines l ON l.tenant_id = rc.tenant_id AND l.recipe_id = rc.recipe_id
+JOIN current_costs c ON c.ingredient_id = l.ingredient_id AND c.recency = 1
+WHERE rc.tenant_id = :tenant_id
+GROUP BY rc.recipe_id, rc.computed_at
+HAVING rc.computed_at < max(c.created_at)
+ORDER BY rc.recipe_id
+LIMIT 5
+
+-- name: events_without_row
+-- No ingredient, recipe or import_batch event names a row that does not exist
+-- (soft-deleted rows exist: they are kept on purpose).
+SELECT e.aggregate_type, e.aggregate_id, count(*) AS events, count(*) OVER () AS problems
+FROM event_log e
+WHERE e.tenant_id = :tenant_id
+  AND ((e.aggregate_type = 'ingredient' AND NOT EXISTS (
+          SELECT 1 FROM ingredients i
+          WHERE i.tenant_id = e.tenant_id AND CAST(i.id AS VARCHAR) = e.aggregate_id))
+    OR (e.aggregate_type = 'recipe' AND NOT EXISTS (
+          SELECT 1 FROM recipes r
+          WHERE r.tenant_id = e.tenant_id AND CAST(r.id AS VARCHAR) = e.aggregate_id))
+    OR (e.aggregate_type = 'import_batch' AND NOT EXISTS (
+          SELECT 1 FROM import_batches b
+          WHERE b.tenant_id = e.tenant_id AND CAST(b.id AS VARCHAR) = e.aggregate_id)))
+GROUP BY e.aggregate_type, e.aggregate_id
+ORDER BY e.aggregate_type, e.aggregate_id
+LIMIT 5
