@@ -37,7 +37,7 @@ GROUP BY e.root
 
 def recursive_totals(con: duckdb.DuckDBPyConnection, tenant_id: str):
     """Every recipe's total by one recursive CTE (DOUBLE arithmetic: the engine's fastest)."""
-    return con.execute(_TOTALS.format(cost=_CURRENT_COST, root=""), {"t": tenant_id}).fetch_arrow_table()
+    return con.execute(_TOTALS.format(cost=_CURRENT_COST, root=""), {"t": tenant_id}).to_arrow_table()
 
 
 def one_query_per_recipe(con: duckdb.DuckDBPyConnection, tenant_id: str, sample: int) -> float:

@@ -73,7 +73,7 @@ class DuckDBTx(Tx):
         return -1
 
     def arrow(self, query: str, params: Params = None) -> Any:
-        return self._execute(query, params).fetch_arrow_table()
+        return self._execute(query, params).to_arrow_table()
 
     def load(self, table: str, frame: pd.DataFrame) -> int:
         columns = ", ".join(f'"{c}"' for c in frame.columns)
