@@ -101,6 +101,16 @@ def _add_feature_commands(sub: argparse._SubParsersAction) -> None:
 
     add_serve_command(sub)
     add_run_command(sub)
+    parity = sub.add_parser("parity", help="compare event exports").add_subparsers(dest="action", required=True)
+    diff = parity.add_parser("diff", help="compare two exports ignoring ids and timestamps; exit 1 when they differ")
+    diff.add_argument("rest", nargs=argparse.REMAINDER, help="A B [--max-lines N]")
+    diff.set_defaults(handler=cmd_parity_diff)
+
+
+def cmd_parity_diff(args: argparse.Namespace) -> int:
+    from mo.parity import main_parity_diff
+
+    return main_parity_diff(args.rest)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

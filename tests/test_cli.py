@@ -34,3 +34,16 @@ def test_errors_print_the_error_shape_and_exit_non_zero(tmp_path: Path) -> None:
 def test_default_database_is_a_duckdb_file_under_var(tmp_path: Path) -> None:
     assert mo("migrate", cwd=tmp_path).returncode == 0
     assert (tmp_path / "var" / "mo.duckdb").is_file()
+
+
+def test_parity_diff_exits_one_when_exports_differ(tmp_path: Path) -> None:
+    event = {"event_type": "recipe.saved", "aggregate_type": "recipe", "aggregate_id": "7",
+             "idempotency_key": None, "payload": '{"recipe":"Soup"}', "id": 1,
+             "event_id": "0b6f", "occurred_at": "2026-01-01T00:00:00+00:00", "batch_id": None}
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text(json.dumps(event) + "\n")
+    b.write_text(json.dumps({**event, "id": 99, "occurred_at": "2027-01-01T00:00:00+00:00"}) + "\n")
+    assert mo("parity", "diff", str(a), str(b), cwd=tmp_path).returncode == 0
+    b.write_text(json.dumps({**event, "payload": '{"recipe":"Stew"}'}) + "\n")
+    different = mo("parity", "diff", str(a), str(b), cwd=tmp_path)
+    assert different.returncode == 1 and "Stew" in different.stdout
