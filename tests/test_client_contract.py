@@ -208,24 +208,29 @@ def api_server_url(mode: str, request: pytest.FixtureRequest) -> str | None:
 # ---- connect() ----------------------------------------------------------------------------------------
 
 
-def test_connect_takes_its_defaults_from_the_environment(mode: str, db_url: str, api_keys: dict[str, str],
-                                                         api_server_url: str | None,
-                                                         monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    monkeypatch.setenv("MO_API_MODE", mode)
-    monkeypatch.setenv("MO_TENANT", TENANT)
-    monkeypatch.setenv("MO_DB_URL", db_url)
+def test_connect_takes_its_defaults_from_dotenv(mode: str, db_url: str, api_keys: dict[str, str],
+                                                api_server_url: str | None, monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path) -> None:
+    """The same notebook code, `mo.connect()`, goes local or over HTTP as .env says."""
+    for name in ("MO_API_MODE", "MO_TENANT", "MO_DB_URL", "MO_API_URL", "MO_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    settings = {"MO_API_MODE": mode, "MO_TENANT": TENANT, "MO_DB_URL": db_url}
     if api_server_url:
-        monkeypatch.setenv("MO_API_URL", api_server_url)
-        monkeypatch.setenv("MO_API_KEY", api_keys[TENANT])
+        settings |= {"MO_API_URL": api_server_url, "MO_API_KEY": api_keys[TENANT]}
+    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
+    monkeypatch.chdir(tmp_path)
     with mo.connect() as client:
         assert type(client).__name__ == {"local": "LocalClient", "http": "HttpClient"}[mode]
         assert client.tenant == TENANT
         client.add_ingredient("Flour", unit="g")
         assert client.ingredients()["name"].tolist() == ["Flour"]
+    monkeypatch.setenv("MO_TENANT", OTHER_TENANT)  # the environment wins over .env
     if mode == "http":  # the key decides the tenant; naming another one is refused up front
-        err = error_of(lambda: mo.connect(OTHER_TENANT))
+        err = error_of(mo.connect)
         assert err.code is mo.ErrorCode.FORBIDDEN and err.details["key_tenant"] == TENANT
+    else:
+        with mo.connect() as client:
+            assert client.tenant == OTHER_TENANT and client.ingredients().empty
 
 
 def test_connect_rejects_an_unknown_mode() -> None:
@@ -447,3 +452,56 @@ def test_recipe_errors_are_identical_from_both_clients(client: MOClient, twin: M
     _kitchen(client)
     client.save_recipe("Dough", yield_qty=1, yield_unit="kg", lines=[{"ingredient": "Flour", "qty": 1, "unit": "kg"}])
     assert_same_error(client, twin, RECIPE_ERRORS[case])
+
+
+# ---- recipe imports -----------------------------------------------------------------------------------------
+
+RECIPES_CSV = """recipe,yield_qty,yield_unit,menu_price,kind,item,qty,unit,waste_pct
+Dough,1,kg,,ingredient,Flour,600,g,
+Dough,1,kg,,ingredient,Butter,400,g,5
+Tart,8,each,4.50,recipe,Dough,500,g,
+Tart,8,each,4.50,ingredient,Egg,2,each,
+"""
+
+
+def test_recipes_import_from_file_or_frame_and_replay(client: MOClient, twin: MOClient, tmp_path) -> None:
+    _kitchen(client)
+    path = _file(tmp_path, "recipes.csv", RECIPES_CSV)
+    first = client.import_recipes(path, idempotency_key="r-1")
+    assert isinstance(first, mo.RecipeImportResult)
+    assert (first.recipes, first.lines, first.replayed) == (2, 4, False)
+    assert client.import_recipes(str(path), idempotency_key="r-1").to_dict() == first.to_dict() | {"replayed": True}
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert client.import_recipes(frame, idempotency_key="r-2").recipes == 2
+    table = assert_same_read(client, twin, "recipes")
+    assert table["name"].tolist() == ["Dough", "Tart"] and table["complete"].all()
+
+
+RECIPE_IMPORT_ERRORS: dict[str, Callable[[MOClient, Any], Any]] = {
+    "missing file": lambda c, tmp: c.import_recipes(tmp / "nope.csv", idempotency_key="x1"),
+    "wrong suffix": lambda c, tmp: c.import_recipes(_file(tmp, "r.json", RECIPES_CSV), idempotency_key="x2"),
+    "missing column": lambda c, tmp: c.import_recipes(_file(tmp, "r.csv", "recipe,item\nA,b\n"), idempotency_key="x3"),
+    "bad rows": lambda c, tmp: c.import_recipes(_file(tmp, "r.csv", RECIPES_CSV.replace(",600,", ",-6,")
+                                                      .replace("Egg", "Saffron")), idempotency_key="x4"),
+    "no key": lambda c, tmp: c.import_recipes(_file(tmp, "r.csv", RECIPES_CSV), idempotency_key=None),
+    "no key, bad file": lambda c, tmp: c.import_recipes(tmp / "nope.csv", idempotency_key=None),
+    "frame missing column": lambda c, tmp: c.import_recipes(pd.DataFrame({"recipe": ["A"]}), idempotency_key="x5"),
+}
+
+
+@pytest.mark.parametrize("case", list(RECIPE_IMPORT_ERRORS))
+def test_recipe_import_errors_are_identical_from_both_clients(client: MOClient, twin: MOClient, tmp_path,
+                                                              case: str) -> None:
+    _kitchen(client)
+    assert_same_error(client, twin, lambda c: RECIPE_IMPORT_ERRORS[case](c, tmp_path))
+    assert client.recipes().empty
+
+
+# ---- sanity -------------------------------------------------------------------------------------------------
+
+
+def test_sanity_matches_the_schema_and_the_local_reference(client: MOClient, twin: MOClient) -> None:
+    _kitchen(client)
+    report = assert_same_read(client, twin, "sanity")
+    assert_schema(report, "sanity")
+    assert report["ok"].all() and report["check"].iloc[0] == "event_counts"

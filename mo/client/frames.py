@@ -265,6 +265,5 @@ READ_SCHEMAS: dict[str, Schema] = {
         ("batch_id", "int"),
     ),
     "event_counts": (("event_type", "str"), ("events", "int")),
-    # sanity's columns are not settled yet (mo/services/sanity.py): inferred, and sent with the table.
-    "sanity": (),
+    "sanity": (("check", "str"), ("ok", "bool"), ("detail", "str")),
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,8 @@ from mo.client import frames
 from mo.client.base import Number, Source, When, require_text
 from mo.client.wire import (dumps, events_query, idempotency_header, is_path, query_value, segment, source_body,
                             window_text)
-from mo.errors import ErrorCode, MOError, not_found
+from mo.errors import ErrorCode, MOError
+from mo.idempotency import check_key
 from mo.results import (CostUpdate, ExportResult, ImportResult, RecipeImportResult, RecipeRecord,
                         RecomputeResult)
 
@@ -123,22 +124,38 @@ class HttpClient:
                           create_missing: bool = True) -> ImportResult:
         options = {"supplier": supplier, "effective_at": effective_at, "columns": columns,
                    "create_missing": create_missing}
-        data = self._upload("/v1/imports", source, options, idempotency_key=idempotency_key)
+
+        def check_file(file: Path) -> None:
+            if not file.is_file():  # the service's checks, in its order, up to its not_found
+                from mo.names import clean_name
+                from mo.services.costs import parse_effective_at
+                from mo.services.imports import read_price_list
+
+                check_key(idempotency_key)
+                clean_name(supplier, field="supplier")
+                parse_effective_at(effective_at)
+                read_price_list(file, columns=columns)
+
+        data = self._upload("/v1/imports", source, options, idempotency_key=idempotency_key, check_file=check_file)
         return ImportResult.from_dict(data)
 
     def imports(self) -> pd.DataFrame:
         return self._table("/v1/imports")
 
-    def _upload(self, path: str, source: Source, options: dict[str, Any], *, idempotency_key: object) -> Any:
-        """A file travels as a multipart upload (its bytes unchanged); a DataFrame or rows as JSON."""
+    def _upload(self, path: str, source: Source, options: dict[str, Any], *, idempotency_key: object,
+                check_file: Callable[[Path], None]) -> Any:
+        """A file travels as a multipart upload (its bytes unchanged); a DataFrame or rows as JSON.
+
+        check_file runs the service's own checks that depend on the caller's file system (a
+        missing file, say), which the server cannot see, so their errors match LocalClient's.
+        """
+        if is_path(source):
+            check_file(Path(source))  # type: ignore[arg-type]
         if not is_path(source) or idempotency_key is None or idempotency_key == "":
             # Without a key the server answers 400 before it reads any source.
             body = {**options, **source_body(None if is_path(source) else source)}
             return self._json("POST", path, body=body, idempotency_key=idempotency_key)
         file = Path(source)  # type: ignore[arg-type]
-        if not file.is_file():
-            idempotency_header(idempotency_key)  # a bad key is reported first, as by the service
-            raise not_found("file", str(file))
         with file.open("rb") as handle:
             return self._send("POST", path, idempotency_key=idempotency_key, files={"file": (file.name, handle)},
                               data={"options": dumps(options)}).json()
@@ -151,7 +168,15 @@ class HttpClient:
         return RecipeRecord.from_dict(self._json("POST", "/v1/recipes", body=body))
 
     def import_recipes(self, source: Source, *, idempotency_key: str) -> RecipeImportResult:
-        data = self._upload("/v1/recipes/import", source, {}, idempotency_key=idempotency_key)
+        def check_file(file: Path) -> None:
+            # The service reads the file before anything else. Where the path alone can fail
+            # (missing, or a suffix other than these), its own reader raises its own error here.
+            if not file.is_file() or file.suffix.lower() not in (".csv", ".xlsx"):
+                from mo.services.recipe_import import read_source
+
+                read_source(file)
+
+        data = self._upload("/v1/recipes/import", source, {}, idempotency_key=idempotency_key, check_file=check_file)
         return RecipeImportResult.from_dict(data)
 
     def recipes(self, *, include_deleted: bool = False) -> pd.DataFrame:
