@@ -203,3 +203,16 @@ def test_current_costs_frame_lists_the_current_cost_per_ingredient(store: Store,
     frame = costs.current_costs_frame(store, ctx)
     assert list(frame.columns) == costs.CURRENT_COLUMNS
     assert frame[["ingredient", "unit_cost"]].values.tolist() == [["Flour", Decimal("0.003")]]
+
+
+def test_a_cost_change_reaches_the_recipes_using_it(store: Store, ctx: TenantContext, flour) -> None:
+    from mo.services import recipes
+
+    recipes.save_recipe(store, ctx, "Bread", yield_qty="1", yield_unit="each",
+                        lines=[{"ingredient": "Flour", "qty": "500", "unit": "g"}])
+    assert costs.update_cost(store, ctx, "flour", "2.00", per="kg", idempotency_key="a").recomputed == 1
+    later = datetime.now(UTC) + timedelta(days=1)
+    assert costs.update_cost(store, ctx, "flour", "9.00", per="kg", idempotency_key="b",
+                             effective_at=later).recomputed == 0
+    frame = recipes.recipes_frame(store, ctx)
+    assert frame[["name", "total_cost"]].values.tolist() == [["Bread", Decimal("1")]]

@@ -317,3 +317,16 @@ def test_progress_bar_is_optional(store: Store, ctx: TenantContext, capsys: pyte
     imports.import_price_list(store, ctx, _frame(("Flour", "1", "1 kg", "")), idempotency_key="k", supplier="M",
                               progress=True)
     assert "price list" in capsys.readouterr().err
+
+
+def test_an_import_recomputes_the_recipes_of_changed_ingredients(store: Store, ctx: TenantContext) -> None:
+    from mo.services import recipes
+
+    ing.add_ingredient(store, ctx, "Flour", unit="g")
+    recipes.save_recipe(store, ctx, "Bread", yield_qty="1", yield_unit="each",
+                        lines=[{"ingredient": "Flour", "qty": "500", "unit": "g"}])
+    result = imports.import_price_list(store, ctx, _frame(("Flour", "2.00", "1 kg", ""), ("Salt", "1", "1 kg", "")),
+                                       idempotency_key="k", supplier="M")
+    assert (result.changed, result.recomputed) == (2, 1)
+    assert imports.imports_frame(store, ctx)["recomputed"].tolist() == [1]
+    assert recipes.recipes_frame(store, ctx)["total_cost"].tolist() == [Decimal("1")]

@@ -8,7 +8,6 @@ in the database, and never divided in SQL (DuckDB's decimal division yields DOUB
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -148,13 +147,9 @@ def idempotent(store: Store, ctx: TenantContext, *, key: str, operation: str, re
 
 def recompute_changed(tx: Tx, ctx: TenantContext, ingredient_ids: Sequence[int], *, cause: str) -> RecomputeResult:
     """Recompute the recipes using these ingredients, inside the caller's transaction."""
-    if not ingredient_ids:
+    if not ingredient_ids:  # None would mean "every recipe" to recompute_for
         return RecomputeResult(0, 0)
-    # TEMPORARY: mo/services/recompute.py is written concurrently by another engineer. Until
-    # that module exists, nothing can be recomputed; remove this guard once it has landed.
-    if importlib.util.find_spec("mo.services.recompute") is None:
-        return RecomputeResult(0, 0)
-    from mo.services import recompute  # lazy: recompute imports services that import this one
+    from mo.services import recompute  # lazy: a cost update need not load the recipe engine up front
 
     return recompute.recompute_for(tx, ctx, ingredient_ids=list(ingredient_ids), cause=cause)
 

@@ -1,14 +1,18 @@
 """Supplier price lists in: one file, validated whole, imported all-or-nothing and set-based.
 
 The file is read as text (prices never pass through float), mapped onto the canonical columns
-item, price, pack (required) and sku, category, unit (optional), and validated in pandas —
-each distinct price and pack text is parsed once. Rows that pass are bulk-loaded into temporary
-tables and matched, created and costed with joins in one transaction, together with the batch
-row, the events and the idempotency record. Nothing runs once per row against the database.
+item, price, pack (required) and sku, category, unit (optional), and checked column by column:
+each distinct text is parsed once and rows are handled as codes into those texts. The rows that
+pass are bulk-loaded into temporary tables — the rows as codes, beside small tables of the
+distinct items, packs, prices and unit costs — then matched, created and costed with joins in
+one transaction with the batch row, the events and the idempotency record. No statement runs
+once per row.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
 import hashlib
 import io
 import json
@@ -22,20 +26,24 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from tqdm.auto import tqdm
 
 from mo.context import TenantContext
 from mo.errors import MOError, not_found, validation_error
 from mo.events import EVENT_TYPES, emit_event
-from mo.idempotency import check_key
+from mo.idempotency import check_key, replay, request_hash
 from mo.measure import Measure, parse_quantity
-from mo.names import clean_name, name_key
+from mo.names import MAX_NAME_LENGTH, clean_name, name_key
 from mo.results import ImportResult
 from mo.services.costs import (decimal_text, idempotent, iso, pack_in_base, parse_effective_at, read_price,
                                recompute_changed, to_scale, typed_frame, unit_cost_of)
 from mo.services.ingredients import BASE_UNITS_ALLOWED, base_unit_for
 from mo.store.base import Row, Store, Tx
 
+OPERATION = "import_price_list"
 CANONICAL = ("item", "price", "pack", "sku", "category", "unit")
 REQUIRED = ("item", "price", "pack")
 MAX_LISTED = 1000  # bad rows listed in an error (all of them are counted)
@@ -43,10 +51,8 @@ MAX_SKU_LENGTH = 200
 BATCH_COLUMNS = ["batch_id", "kind", "supplier", "status", "rows", "created", "changed", "unchanged",
                  "recomputed", "duplicate_of", "effective_at", "created_at", "idempotency_key"]
 SUPPLIER_ITEM_COLUMNS = ["supplier_key", "sku", "ingredient", "ingredient_id"]
-_LOADED = ["row_no", "item", "item_key", "sku", "category", "family", "base", "new_family", "new_base",
-           "price", "pack", "pack_qty", "unit_cost"]
 _PROBLEM = ["row", "column", "value", "problem"]
-_STAGING = ("imports.create_rows", "imports.create_match", "imports.create_conv", "imports.create_chosen")
+_CREATE_STAGING = ("rows", "items", "packs", "prices", "costs", "match", "new", "conv", "chosen")
 assert {"ingredient.created", "ingredient.cost.updated", "import.completed"} <= EVENT_TYPES  # SQL emits them
 
 Source = str | os.PathLike[str] | pd.DataFrame | Sequence[Mapping[str, Any]]
@@ -54,12 +60,12 @@ Source = str | os.PathLike[str] | pd.DataFrame | Sequence[Mapping[str, Any]]
 
 @dataclass(frozen=True)
 class PriceList:
-    """A price list read and checked without the database: the rows that passed, and the rest."""
+    """A price list read and checked without the database: staging tables of the good rows."""
 
-    rows: pd.DataFrame  # _LOADED columns, one per good row, decimals as exact text
+    staging: dict[str, pd.DataFrame]  # price_import_<name> contents: rows, items, packs, prices, costs
     count: int  # data rows, blank rows excepted
     problems: pd.DataFrame  # _PROBLEM columns, one per bad cell
-    content_hash: str
+    content_hash: str  # of the canonical content: what makes two lists the same
 
 
 @dataclass(frozen=True)
@@ -98,28 +104,45 @@ def import_price_list(
     validation_error with details {"rows": [{"row", "column", "value", "problem"}, …] (first
     1000, spreadsheet numbering: the header is row 1), "bad_rows": n}. Missing or duplicated
     columns are a validation_error with "missing_columns" / "duplicate_columns". Rows match an
-    ingredient by (supplier, sku), else by name or alias; unknown items are created, or are bad
-    rows when create_missing=False. A row's identity is its sku, else its item name: the same
-    one twice is a bad row. Several rows for one ingredient: the lowest unit cost wins.
-    The same key again replays the result (replayed=True); the same content as the supplier's
-    latest completed list under a new key is recorded as a "duplicate" batch and changes nothing.
+    ingredient by (supplier, sku), else by name or alias; unknown items are created (shaped by
+    their first row), or are bad rows when create_missing=False. A row's identity is its sku,
+    else its item name: the same one twice is a bad row. Several rows for one ingredient: the
+    lowest unit cost wins. The same key again replays the result (replayed=True) without
+    parsing the file; the same content as the supplier's latest completed list under a new key
+    is recorded as a "duplicate" batch and changes nothing.
 
     Raises validation_error, not_found (no such file), idempotency_conflict.
     """
     check_key(idempotency_key)
-    supplier_name = clean_name(supplier, field="supplier")
-    at = parse_effective_at(effective_at)
+    request = {"supplier": name_key(clean_name(supplier, field="supplier")), "columns": _mapping(columns),
+               "effective_at": _iso_or_none(parse_effective_at(effective_at)), "create_missing": bool(create_missing)}
+    raw = _load_source(source)
+    if raw.data is not None:  # a file: its bytes identify the request, so a replay skips the parsing
+        request["content_hash"] = "sha256:" + hashlib.sha256(raw.data).hexdigest()
+        stored = _stored_result(store, ctx, idempotency_key, request)
+        if stored is not None:
+            return stored
     with tqdm(total=5, desc="price list", unit="step", disable=not progress) as bar:
-        step = _stepper(bar)
-        prices = read_price_list(source, columns=columns)
-        step("validated")
-        plan = _Plan(ctx, prices, supplier_name, idempotency_key, at, bool(create_missing), step)
-        request = {"supplier": name_key(supplier_name), "content_hash": prices.content_hash,
-                   "effective_at": None if at is None else iso(at), "columns": _mapping(columns),
-                   "create_missing": bool(create_missing)}
-        outcome = idempotent(store, ctx, key=idempotency_key, operation="import_price_list", request=request,
+        prices = _read_price_list(raw, columns)
+        bar.update()
+        request.setdefault("content_hash", prices.content_hash)
+        plan = _Plan(ctx, prices, clean_name(supplier, field="supplier"), idempotency_key,
+                     parse_effective_at(effective_at), bool(create_missing), _stepper(bar))
+        outcome = idempotent(store, ctx, key=idempotency_key, operation=OPERATION, request=request,
                              work=lambda tx: _import(tx, plan).to_dict())
     return replace(ImportResult.from_dict(outcome.result), replayed=outcome.replayed)
+
+
+def _iso_or_none(at: datetime | None) -> str | None:
+    return None if at is None else iso(at)
+
+
+def _stored_result(store: Store, ctx: TenantContext, key: str, request: dict[str, Any]) -> ImportResult | None:
+    """The finished import stored under `key`, if any; idempotency_conflict if it was another request."""
+    fingerprint = request_hash({"operation": OPERATION, **request})  # as run_idempotent computes it
+    with store.transaction(tenant_id=ctx.tenant_id) as tx:
+        stored = replay(tx, ctx, key=key, operation=OPERATION, fingerprint=fingerprint)
+    return None if stored is None else replace(ImportResult.from_dict(stored), replayed=True)
 
 
 def _stepper(bar: Any) -> Callable[[str], None]:
@@ -178,30 +201,34 @@ def _finish_batch(tx: Tx, plan: _Plan, result: ImportResult) -> None:
 
 def _stage(tx: Tx, plan: _Plan) -> None:
     """Load the good rows into the staging tables and match each to an ingredient, if any."""
-    for query in _STAGING:
-        tx.run(query)
-    if len(plan.prices.rows):
-        tx.load("price_import_rows", plan.prices.rows)
+    for name in _CREATE_STAGING:
+        tx.run(f"imports.create_{name}")
+    for name, frame in plan.prices.staging.items():
+        if len(frame):
+            tx.load(f"price_import_{name}", frame)
     tx.run("imports.match", {"tenant_id": plan.ctx.tenant_id, "supplier_key": plan.supplier_key})
 
 
 def _convert_units(tx: Tx, plan: _Plan) -> pd.DataFrame:
-    """Re-cost rows priced by volume for a mass ingredient (or back) via its density.
+    """Cost packs in the other one of mass and volume than their ingredient, via its density.
 
-    Returns the rows that cannot be costed (their unit cost rounds to zero) as problems.
+    Done once per distinct (price, pack, ingredient). Returns what cannot be costed (a unit
+    cost rounding to zero) as problems, listed at its first row but counted for every row.
     """
     converted, problems = [], []
     for row in tx.all("imports.to_convert", {"tenant_id": plan.ctx.tenant_id}):
-        measure = _measure(row["pack"])
-        qty = pack_in_base(measure, ingredient=row["name"], base=row["base_unit"], density=row["density"])
+        qty = pack_in_base(_measure(row["pack"]), ingredient=row["name"], base=row["base_unit"],
+                           density=row["density"])
         try:
             cost = unit_cost_of(row["price"], qty)
         except MOError as err:
-            problems.append((row["row_no"], "price", decimal_text(row["price"]), err.message))
+            problems += [(row["row_no"], "price", decimal_text(row["price"]), err.message)] * int(row["rows"])
             continue
-        converted.append((row["row_no"], format(to_scale(qty), "f"), format(cost, "f")))
+        converted.append((row["price_code"], row["pack_code"], row["ingredient_id"], format(to_scale(qty), "f"),
+                          format(cost, "f")))
     if converted:
-        tx.load("price_import_conv", pd.DataFrame(converted, columns=["row_no", "pack_qty", "unit_cost"]))
+        columns = ["price_code", "pack_code", "ingredient_id", "pack_qty", "unit_cost"]
+        tx.load("price_import_conv", pd.DataFrame(converted, columns=columns))
     return pd.DataFrame(problems, columns=_PROBLEM)
 
 
@@ -212,7 +239,7 @@ def _refuse_bad_rows(tx: Tx, plan: _Plan, found: pd.DataFrame) -> None:
     unknown = [] if plan.create_missing else tx.all("imports.unknown_items", params)
     extra = sum(int(rows[0]["total"]) for rows in (clashes, unknown) if rows)
     listed = pd.concat([plan.prices.problems, found, _clash_problems(clashes), _unknown_problems(unknown)])
-    bad_rows = plan.prices.problems["row"].nunique() + found["row"].nunique() + extra
+    bad_rows = plan.prices.problems["row"].nunique() + len(found) + extra
     if bad_rows:
         raise _bad_rows_error(listed, bad_rows)
 
@@ -229,7 +256,7 @@ def _unknown_problems(rows: list[Row]) -> pd.DataFrame:
 
 
 def _bad_rows_error(problems: pd.DataFrame, bad_rows: int) -> MOError:
-    listed = problems.sort_values(["row"], kind="stable").head(MAX_LISTED)
+    listed = problems.drop_duplicates().sort_values(["row"], kind="stable").head(MAX_LISTED)
     rows = [{"row": int(r.row), "column": r.column, "value": None if r.value is None else str(r.value)[:100],
              "problem": r.problem} for r in listed.itertuples(index=False)]
     return validation_error(f"{bad_rows} row(s) of the price list cannot be imported; nothing was imported",
@@ -263,65 +290,112 @@ def _write_costs(tx: Tx, plan: _Plan, batch_id: int, at: datetime) -> Row:
 # ------------------------------------------------------------------------------------ reading
 
 
+@dataclass(frozen=True)
+class _Raw:
+    """A source as handed over: a file's bytes, or a table already in memory."""
+
+    data: bytes | None
+    kind: str  # "csv", "xlsx" or "frame"
+    frame: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    """A source as text: header texts and each column's cells ("" when empty)."""
+
+    headers: list[str]
+    columns: list[pa.Array]  # large_string
+    mojibake: bool  # bad UTF-8 bytes were replaced by U+FFFD
+
+
 def read_price_list(source: Source, *, columns: Mapping[str, str] | None = None) -> PriceList:
     """Read and check a price list without the database (see import_price_list for the rules).
 
-    Raises validation_error for an unreadable or empty source and missing/duplicated columns;
-    bad rows are returned in PriceList.problems, not raised.
+    Raises validation_error for an unreadable or empty source and missing/duplicated columns,
+    not_found for a missing file; bad rows are returned in PriceList.problems, not raised.
     """
-    headers, cells, mojibake = _read_source(source)
-    positions = _canonical_columns(headers, columns)
-    frame = pd.DataFrame({name: cells[pos].str.strip() for name, pos in positions.items()})
-    frame["row_no"] = np.arange(2, len(frame) + 2, dtype="int64")  # the header is row 1
-    frame = frame[(frame[list(positions)] != "").any(axis=1)]  # blank rows count for numbering only
-    if frame.empty:
+    return _read_price_list(_load_source(source), columns)
+
+
+def _read_price_list(raw: _Raw, columns: Mapping[str, str] | None) -> PriceList:
+    sheet = _read_sheet(raw)
+    positions = _canonical_columns(sheet.headers, columns)
+    cells = {name: pc.utf8_trim_whitespace(sheet.columns[pos]) for name, pos in positions.items()}
+    filled = np.logical_or.reduce([pc.not_equal(c, "").to_numpy(zero_copy_only=False) for c in cells.values()])
+    if not filled.any():  # blank rows count for the numbering only
         raise validation_error("the price list has no data rows", rows=[], bad_rows=0)
-    encoding = _encoding_problems(headers, cells, mojibake)
-    rows, problems = _validated(frame.reset_index(drop=True))
-    rows = rows[~rows["row_no"].isin(encoding["row"])].reset_index(drop=True)
-    return PriceList(rows, len(frame), pd.concat([encoding, problems]), _content_hash(frame, list(positions)))
+    mask = pa.array(filled)
+    cells = {name: column.filter(mask) for name, column in cells.items()}
+    row_no = np.flatnonzero(filled) + 2  # spreadsheet numbering: the header is row 1
+    encoding, garbled = _encoding_problems(sheet)
+    staging, problems = _validated(cells, row_no, np.isin(row_no, garbled))
+    return PriceList(staging, len(row_no), pd.concat([encoding, problems]), _content_hash(cells))
 
 
-def _read_source(source: Source) -> tuple[list[str], list[pd.Series], bool]:
-    """Header texts, each column's cells as text ("" when empty), and whether bytes were bad."""
+def _load_source(source: Source) -> _Raw:
     if isinstance(source, pd.DataFrame):
-        return _from_frame(source)
+        return _Raw(None, "frame", source)
     if isinstance(source, str | os.PathLike):
-        return _from_file(Path(source))
+        path = Path(source)
+        if not path.is_file():
+            raise not_found("file", str(path))
+        kind = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}.get(path.suffix.lower())
+        if kind is None:
+            raise validation_error("a price list file is .csv or .xlsx", field="source", value=path.name)
+        return _Raw(path.read_bytes(), kind)
     if isinstance(source, Sequence) and all(isinstance(row, Mapping) for row in source):
-        return _from_frame(pd.DataFrame(list(source)))
+        return _Raw(None, "frame", pd.DataFrame(list(source)))
     raise validation_error("source must be a .csv or .xlsx path, a DataFrame or a list of rows", field="source")
 
 
-def _from_file(path: Path) -> tuple[list[str], list[pd.Series], bool]:
-    if not path.is_file():
-        raise not_found("file", str(path))
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return _split_header(_read_xlsx(path), mojibake=False)
-    if suffix not in (".csv", ".txt"):
-        raise validation_error("a price list file is .csv or .xlsx", field="source", value=path.name)
-    data = path.read_bytes()
+def _read_sheet(raw: _Raw) -> _Sheet:
+    if raw.kind == "frame":
+        assert raw.frame is not None
+        return _from_frame(raw.frame)
+    assert raw.data is not None
+    if raw.kind == "xlsx":
+        return _from_grid(_read_xlsx(raw.data), mojibake=False)
+    data = raw.data.removeprefix(codecs.BOM_UTF8)
     try:
-        text, mojibake = data.decode("utf-8-sig"), False
-    except UnicodeDecodeError:  # keep reading, so the rows holding the bad bytes can be named
-        text, mojibake = data.decode("utf-8-sig", errors="replace"), True
-    return _split_header(_read_csv(text), mojibake=mojibake)
-
-
-def _read_csv(text: str) -> pd.DataFrame:
-    if not text.strip():
+        data.decode("utf-8")
+        mojibake = False
+    except UnicodeDecodeError:  # read on, so the rows holding the bad bytes can be named
+        data, mojibake = data.decode("utf-8", errors="replace").encode("utf-8"), True
+    if not data.strip():
         raise validation_error("the price list is empty", rows=[], bad_rows=0)
+    return _fast_csv(data, mojibake) or _from_grid(_read_csv(data), mojibake=mojibake)
+
+
+def _fast_csv(data: bytes, mojibake: bool) -> _Sheet | None:
+    """pyarrow's CSV reader, when it reads rows exactly as a spreadsheet numbers them."""
+    body = data.rstrip(b"\r\n")
+    if body.startswith((b"\n", b"\r\n")) or b"\n\n" in body or b"\n\r\n" in body:
+        return None  # it skips blank lines, which would shift the row numbers
+    end = body.find(b"\n")
+    header = next(csv.reader([(body if end < 0 else body[:end]).decode().rstrip("\r")]), [])
+    names = [f"c{i}" for i in range(len(header))]
+    options = pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
+                                   strings_can_be_null=False, quoted_strings_can_be_null=False)
     try:
-        return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
-                           skip_blank_lines=False)
+        table = pacsv.read_csv(pa.BufferReader(data), read_options=pacsv.ReadOptions(column_names=names),
+                               parse_options=pacsv.ParseOptions(newlines_in_values=True), convert_options=options)
+    except pa.ArrowInvalid:
+        return None  # ragged rows and the like: pandas reads them or says where they are
+    columns = [table.column(n).combine_chunks() for n in names]
+    return _Sheet([c[0].as_py() for c in columns], [c.slice(1) for c in columns], mojibake) if len(table) else None
+
+
+def _read_csv(data: bytes) -> pd.DataFrame:
+    try:
+        return pd.read_csv(io.BytesIO(data), header=None, dtype=str, keep_default_na=False,
+                           skip_blank_lines=False, encoding="utf-8")
     except (pd.errors.ParserError, ValueError) as exc:
         raise validation_error(f"the CSV cannot be read: {exc}".strip(), field="source") from exc
 
 
-def _read_xlsx(path: Path) -> pd.DataFrame:
+def _read_xlsx(data: bytes) -> pd.DataFrame:
     try:
-        frame = pd.read_excel(path, header=None, dtype=str, engine="openpyxl")
+        frame = pd.read_excel(io.BytesIO(data), header=None, dtype=str, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many types for a damaged or foreign file
         raise validation_error(f"the .xlsx file cannot be read: {type(exc).__name__}", field="source") from exc
     if frame.empty:
@@ -329,21 +403,23 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     return frame.fillna("")
 
 
-def _from_frame(frame: pd.DataFrame) -> tuple[list[str], list[pd.Series], bool]:
+def _from_grid(frame: pd.DataFrame, *, mojibake: bool) -> _Sheet:
+    """A header-less grid (first row = headers) as a _Sheet."""
+    columns = [_text_array(frame.iloc[:, pos]) for pos in range(frame.shape[1])]
+    return _Sheet([c[0].as_py() for c in columns], [c.slice(1) for c in columns], mojibake)
+
+
+def _from_frame(frame: pd.DataFrame) -> _Sheet:
     if frame.columns.empty:
         raise validation_error("the price list is empty", rows=[], bad_rows=0)
-    cells = [_as_text(frame.iloc[:, pos]) for pos in range(frame.shape[1])]
-    return [str(c) for c in frame.columns], cells, False
+    return _Sheet([str(c) for c in frame.columns], [_text_array(frame.iloc[:, p]) for p in range(frame.shape[1])],
+                  False)
 
 
-def _as_text(column: pd.Series) -> pd.Series:
+def _text_array(column: pd.Series) -> pa.Array:
     # Numbers handed over in a DataFrame become their shortest text ("12.5"), never binary floats.
-    return column.astype(object).where(column.notna(), "").astype(str).reset_index(drop=True)
-
-
-def _split_header(frame: pd.DataFrame, *, mojibake: bool) -> tuple[list[str], list[pd.Series], bool]:
-    body = frame.iloc[1:].reset_index(drop=True)
-    return [str(h) for h in frame.iloc[0]], [body[c].astype(str) for c in body.columns], mojibake
+    text = column.astype(object).where(column.notna(), "").astype(str)
+    return pa.array(text.to_numpy(dtype=object), type=pa.large_string())
 
 
 def _norm(header: object) -> str:
@@ -375,80 +451,107 @@ def _canonical_columns(headers: list[str], columns: Mapping[str, str] | None) ->
     return {name: pos[0] for name, pos in found.items()}
 
 
-def _encoding_problems(headers: list[str], cells: list[pd.Series], mojibake: bool) -> pd.DataFrame:
-    if not mojibake:
-        return pd.DataFrame(columns=_PROBLEM)
-    found = [pd.DataFrame({"row": 1, "column": h, "value": h, "problem": "not valid UTF-8"}, index=[0])
-             for h in headers if "\ufffd" in h]
-    for header, column in zip(headers, cells):
-        bad = column.str.contains("\ufffd", regex=False)
-        found.append(pd.DataFrame({"row": np.flatnonzero(bad) + 2, "column": header, "value": column[bad].values,
-                                   "problem": "not valid UTF-8 text"}))
-    return pd.concat(found)
+def _encoding_problems(sheet: _Sheet) -> tuple[pd.DataFrame, np.ndarray]:
+    """Cells whose bytes were not UTF-8 (now holding U+FFFD), and the row numbers holding them."""
+    found = [pd.DataFrame(columns=_PROBLEM)]
+    for header, column in zip(sheet.headers, sheet.columns) if sheet.mojibake else []:
+        bad = np.flatnonzero(pc.match_substring(column, "\ufffd").to_numpy(zero_copy_only=False))
+        found.append(pd.DataFrame({"row": bad + 2, "column": header, "value": column.take(bad).to_pylist(),
+                                   "problem": "not valid UTF-8 text"}, columns=_PROBLEM))
+    problems = pd.concat(found)
+    return problems, problems["row"].to_numpy(dtype=np.int64)
 
 
-def _content_hash(frame: pd.DataFrame, names: list[str]) -> str:
+def _content_hash(cells: dict[str, pa.Array]) -> str:
     """sha256 of the canonical content (not the bytes): CSV and XLSX of one list hash alike."""
-    digest = hashlib.sha256(json.dumps(sorted(names)).encode())
-    for name in sorted(names):
-        digest.update(b"\x1e" + "\x1f".join(frame[name].tolist()).encode("utf-8", "surrogatepass"))
+    digest = hashlib.sha256(json.dumps(sorted(cells)).encode())
+    for name in sorted(cells):
+        _, offsets, data = cells[name].buffers()
+        ends = np.frombuffer(offsets, dtype=np.int64)[cells[name].offset:][: len(cells[name]) + 1]
+        digest.update((ends - ends[0]).tobytes())
+        digest.update(memoryview(data)[ends[0]: ends[-1]] if data is not None else b"")
     return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------------- validation
 
 
-def _validated(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(loadable good rows, problems) for the canonical frame; each distinct text parsed once."""
-    for optional in ("sku", "category", "unit"):
-        if optional not in frame:
-            frame[optional] = ""
-    checks: list[pd.DataFrame] = []
-    names, checks_item = _parsed(frame, "item", lambda t: clean_name(t, field="item"), empty="item name is empty")
-    prices, checks_price = _parsed(frame, "price", read_price, empty="price is missing")
-    packs, checks_pack = _parsed(frame, "pack", _purchase_measure, empty="pack is missing")
-    categories, checks_cat = _parsed(frame, "category", lambda t: clean_name(t, field="category"))
-    units, checks_unit = _parsed(frame, "unit", base_unit_for)
-    checks += [checks_item, checks_price, checks_pack, checks_cat, checks_unit, _sku_problems(frame)]
-    keys = pd.Series([None if n is None else n.casefold() for n in names], index=frame.index, dtype=object)
-    checks.append(_duplicates(frame, keys))
-    costs, checks_cost = _unit_costs(frame, prices, packs)
-    checks.append(checks_cost)
-    problems = pd.concat(checks)
-    good = ~frame["row_no"].isin(problems["row"])
-    rows = _loadable(frame[good], names[good], keys[good], categories[good], units[good], prices[good],
-                     packs[good], costs[good])
-    return rows, problems
+@dataclass(frozen=True)
+class _Parsed:
+    """A column parsed once per distinct text: per-row codes into per-text values and problems."""
+
+    column: str
+    codes: np.ndarray  # per row, into values/problems; -1 (the appended None) where it does not apply
+    values: np.ndarray  # object, per distinct text, then None
+    problems: np.ndarray  # object: None or a sentence, per distinct text, then None
+
+    def bad(self) -> np.ndarray:
+        return np.not_equal(self.problems, None)[self.codes]
+
+    def frame(self, row_no: np.ndarray, shown: pa.Array) -> pd.DataFrame:
+        at = np.flatnonzero(self.bad())
+        return pd.DataFrame({"row": row_no[at], "column": self.column, "value": shown.take(at).to_pylist(),
+                             "problem": self.problems[self.codes[at]]}, columns=_PROBLEM)
 
 
-def _parsed(frame: pd.DataFrame, column: str, parse: Callable[[str], Any],
-            *, empty: str | None = None) -> tuple[pd.Series, pd.DataFrame]:
-    """Parse each distinct text of a column once: (values, problems). Empty is None, or a problem."""
-    codes, uniques = pd.factorize(frame[column])
-    results, messages = [], []
-    for text in uniques:
-        value, message = _attempt(parse, text) if text != "" else (None, empty)
-        results.append(value)
-        messages.append(message)
-    values = pd.Series(np.array(results + [None], dtype=object)[codes], index=frame.index, dtype=object)
-    message = pd.Series(np.array(messages + [None], dtype=object)[codes], index=frame.index, dtype=object)
-    bad = message.notna()
-    return values, pd.DataFrame({"row": frame["row_no"][bad], "column": column, "value": frame[column][bad],
-                                 "problem": message[bad]}, columns=_PROBLEM)
+def _parse_column(column: str, cells: pa.Array, parse: Callable[[str], Any], *,
+                  empty: str | None = None) -> _Parsed:
+    encoded = cells.dictionary_encode()
+    texts = encoded.dictionary.to_pylist()
+    values, problems = np.full(len(texts) + 1, None, dtype=object), np.full(len(texts) + 1, None, dtype=object)
+    for i, text in enumerate(texts):
+        if text:
+            values[i], problems[i] = _attempt(parse, text)
+        else:
+            problems[i] = empty
+    return _Parsed(column, encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), values, problems)
 
 
-def _attempt(parse: Callable[[str], Any], text: str) -> tuple[Any, str | None]:
+def _attempt(parse: Callable[[Any], Any], value: Any) -> tuple[Any, str | None]:
     try:
-        return parse(text), None
+        return parse(value), None
     except MOError as err:
-        return None, str(err.details.get("problem") or err.message) if isinstance(err.details, dict) else err.message
+        detail = err.details.get("problem") if isinstance(err.details, dict) else None
+        return None, str(detail or err.message)
+
+
+def _validated(cells: dict[str, pa.Array], row_no: np.ndarray,
+               garbled: np.ndarray) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """(staging tables of the good rows, problems of the bad ones)."""
+    blank = pa.array([""] * len(row_no), type=pa.large_string())
+    cells = {name: cells.get(name, blank) for name in CANONICAL}
+    item, price, pack, category, unit = checks = [
+        _parse_column("item", cells["item"], _clean_item, empty="item name is empty"),
+        _parse_column("price", cells["price"], read_price, empty="price is missing"),
+        _parse_column("pack", cells["pack"], _purchase_measure, empty="pack is missing"),
+        _parse_column("category", cells["category"], lambda t: clean_name(t, field="category")),
+        _parse_column("unit", cells["unit"], base_unit_for)]
+    keys, key_texts = _key_codes(item)
+    sku = _sku_check(cells["sku"])
+    cost = _pair_costs(price, pack)
+    duplicates, repeated = _duplicates(cells, row_no, sku, keys)
+    checks += [sku, cost]
+    good = ~(garbled | repeated | np.logical_or.reduce([check.bad() for check in checks]))
+    problems = pd.concat([check.frame(row_no, cells[check.column]) for check in checks] + [duplicates])
+    rows = pd.DataFrame({"row_no": row_no[good], "key_code": keys[good],
+                         "sku": pc.if_else(pc.equal(cells["sku"], ""), None, cells["sku"]).filter(pa.array(good)).to_pandas(),
+                         "pack_code": pack.codes[good], "price_code": price.codes[good], "cost_code": cost.codes[good]})
+    staging = {"rows": rows, "items": _items(keys, key_texts, item, category, unit, pack, good),
+               **_dictionaries(price, pack, cost)}
+    return staging, problems
+
+
+def _clean_item(text: str) -> str:
+    if text.isascii() and text.isprintable() and "  " not in text and len(text) <= MAX_NAME_LENGTH:
+        return text  # already clean (and trimmed): skip NFKC for the common case
+    return clean_name(text, field="item")
 
 
 def _purchase_measure(text: str) -> Measure:
     measure = _measure(text)
     if measure.base not in BASE_UNITS_ALLOWED:
-        raise validation_error(f"{measure.base!r} is a recipe yield, not a purchase unit (g, ml or each)",
-                               text=text, problem=f"{measure.base!r} is a recipe yield, not a purchase unit")
+        problem = f"{measure.base!r} is a recipe yield, not a purchase unit (g, ml or each)"
+        raise validation_error(problem, text=text, problem=problem)
     return measure
 
 
@@ -457,60 +560,85 @@ def _measure(text: str) -> Measure:
     return parse_quantity(text)
 
 
-def _sku_problems(frame: pd.DataFrame) -> pd.DataFrame:
-    bad = frame["sku"].str.len() > MAX_SKU_LENGTH
-    return pd.DataFrame({"row": frame["row_no"][bad], "column": "sku", "value": frame["sku"][bad],
-                         "problem": f"sku is longer than {MAX_SKU_LENGTH} characters"}, columns=_PROBLEM)
+def _key_codes(item: _Parsed) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, a code for its item's identity key (-1 without a valid name), and the keys."""
+    keys = [None if name is None else name.casefold() for name in item.values[:-1]]
+    codes, uniques = pd.factorize(pd.Series(keys, dtype=object))
+    return np.append(codes, -1)[item.codes], np.asarray(uniques, dtype=object)
 
 
-def _duplicates(frame: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
+def _sku_check(cells: pa.Array) -> _Parsed:
+    encoded = cells.dictionary_encode()
+    too_long = pc.greater(pc.utf8_length(encoded.dictionary), MAX_SKU_LENGTH).to_numpy(zero_copy_only=False)
+    problems = np.where(np.append(too_long, False), f"sku is longer than {MAX_SKU_LENGTH} characters", None)
+    return _Parsed("sku", encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64),
+                   np.full(len(problems), None, dtype=object), problems.astype(object))
+
+
+def _pair_costs(price: _Parsed, pack: _Parsed) -> _Parsed:
+    """Unit cost (price ÷ pack quantity, in the pack's base unit) once per distinct pair."""
+    usable = ~(price.bad() | pack.bad())
+    width = len(pack.values)
+    pairs, codes = np.unique(np.where(usable, price.codes * width + pack.codes, -1), return_inverse=True)
+    values, problems = np.full(len(pairs) + 1, None, dtype=object), np.full(len(pairs) + 1, None, dtype=object)
+    for i, pair in enumerate(pairs.tolist()):
+        if pair >= 0:
+            measure = pack.values[pair % width]
+            values[i], problems[i] = _attempt(lambda amount: unit_cost_of(amount, measure.qty),
+                                              price.values[pair // width])
+    return _Parsed("price", np.where(usable, codes.reshape(-1), -1), values, problems)
+
+
+def _duplicates(cells: dict[str, pa.Array], row_no: np.ndarray, sku: _Parsed,
+                keys: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
     """A row is identified by its sku, or by its item name when it has none: once per file."""
-    has_sku = frame["sku"] != ""
-    identity = pd.Series(np.where(has_sku, "sku\x1f" + frame["sku"], "item\x1f" + keys.fillna("").astype(str)),
-                         index=frame.index)
-    identity[~has_sku & keys.isna()] = None
-    repeated = identity.notna() & identity.duplicated(keep="first")
-    first = frame["row_no"].groupby(identity).transform("first")
-    column = np.where(has_sku, "sku", "item")[repeated]
-    return pd.DataFrame({"row": frame["row_no"][repeated], "column": column,
-                         "value": np.where(has_sku, frame["sku"], frame["item"])[repeated],
-                         "problem": [f"the same {c} as row {int(r)}" for c, r in zip(column, first[repeated])]},
-                        columns=_PROBLEM)
+    has_sku = pc.not_equal(cells["sku"], "").to_numpy(zero_copy_only=False)
+    identity = np.where(has_sku, sku.codes, np.where(keys >= 0, keys + len(sku.values), -1))
+    repeated = pd.Series(identity).duplicated().to_numpy() & (identity >= 0)
+    if not repeated.any():
+        return pd.DataFrame(columns=_PROBLEM), repeated
+    uniques, first = np.unique(identity, return_index=True)
+    at = np.flatnonzero(repeated)
+    firsts = row_no[first[np.searchsorted(uniques, identity[at])]]
+    column = np.where(has_sku[at], "sku", "item")
+    shown = pc.if_else(pa.array(has_sku), cells["sku"], cells["item"]).take(at).to_pylist()
+    return pd.DataFrame({"row": row_no[at], "column": column, "value": shown,
+                         "problem": [f"the same {c} as row {r}" for c, r in zip(column, firsts.tolist())]}), repeated
 
 
-def _unit_costs(frame: pd.DataFrame, prices: pd.Series, packs: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
-    """price ÷ pack quantity per row, in the pack's base unit; computed once per distinct pair."""
-    pairs = frame["price"] + "\x1f" + frame["pack"]
-    usable = prices.notna() & packs.notna()
-    codes, _ = pd.factorize(pairs.where(usable))
-    firsts = pd.Series(np.arange(len(frame)), index=frame.index).groupby(codes).first()
-    results, messages = {}, {}
-    for code, position in firsts.items():
-        if code >= 0:
-            results[code], messages[code] = _attempt(lambda p: unit_cost_of(p, packs.iloc[position].qty),
-                                                     prices.iloc[position])
-    costs = pd.Series([results.get(c) for c in codes], index=frame.index, dtype=object)
-    message = pd.Series([messages.get(c) for c in codes], index=frame.index, dtype=object)
-    bad = message.notna()
-    return costs, pd.DataFrame({"row": frame["row_no"][bad], "column": "price", "value": frame["price"][bad],
-                                "problem": message[bad]}, columns=_PROBLEM)
+def _items(keys: np.ndarray, key_texts: np.ndarray, item: _Parsed, category: _Parsed, unit: _Parsed,
+           pack: _Parsed, good: np.ndarray) -> pd.DataFrame:
+    """One row per item name: what a new ingredient is made of (its first good row)."""
+    at = np.flatnonzero(good)
+    codes, first = np.unique(keys[at], return_index=True)
+    rows = at[first]
+    declared, measures = unit.values[unit.codes[rows]], pack.values[pack.codes[rows]]
+    units = [u if u is not None else (m.family, m.base) for u, m in zip(declared, measures)]
+    return _objects({"key_code": codes, "item_key": key_texts[codes], "item": item.values[item.codes[rows]],
+                     "category": category.values[category.codes[rows]], "new_family": [u[0] for u in units],
+                     "new_base": [u[1] for u in units]})
 
 
-def _loadable(frame: pd.DataFrame, names: pd.Series, keys: pd.Series, categories: pd.Series, units: pd.Series,
-              prices: pd.Series, packs: pd.Series, costs: pd.Series) -> pd.DataFrame:
-    """The good rows as the staging table's columns; decimals travel as exact text."""
-    family = packs.map(lambda m: m.family)
-    base = packs.map(lambda m: m.base)
-    declared = units.notna()
-    return pd.DataFrame({
-        "row_no": frame["row_no"], "item": names, "item_key": keys,
-        "sku": frame["sku"].where(frame["sku"] != "", None).astype(object), "category": categories,
-        "family": family, "base": base,
-        "new_family": units.map(lambda u: u and u[0]).where(declared, family),
-        "new_base": units.map(lambda u: u and u[1]).where(declared, base),
-        "price": prices.map(lambda p: format(p, "f")), "pack": frame["pack"],
-        "pack_qty": packs.map(lambda m: format(to_scale(m.qty), "f")), "unit_cost": costs.map(lambda c: format(c, "f")),
-    }, columns=_LOADED).reset_index(drop=True)
+def _dictionaries(price: _Parsed, pack: _Parsed, cost: _Parsed) -> dict[str, pd.DataFrame]:
+    """The distinct prices, packs and unit costs the rows' codes point at; decimals as exact text."""
+    def used(parsed: _Parsed) -> np.ndarray:
+        return np.flatnonzero(np.not_equal(parsed.values, None))
+
+    prices, packs, costs = used(price), used(pack), used(cost)
+    measures = pack.values[packs]
+    return {
+        "prices": _objects({"price_code": prices, "price": [format(p, "f") for p in price.values[prices]]}),
+        "packs": _objects({"pack_code": packs, "pack": [m.text for m in measures],
+                           "family": [m.family for m in measures], "base": [m.base for m in measures],
+                           "pack_qty": [format(to_scale(m.qty), "f") for m in measures]}),
+        "costs": _objects({"cost_code": costs, "unit_cost": [format(c, "f") for c in cost.values[costs]]}),
+    }
+
+
+def _objects(columns: dict[str, Any]) -> pd.DataFrame:
+    # Text stays Python objects: pandas would convert it to Arrow strings, a copy DuckDB undoes.
+    return pd.DataFrame({name: pd.Series(values, dtype=np.int64 if name.endswith("_code") else object)
+                         for name, values in columns.items()})
 
 
 # ------------------------------------------------------------------------------------- frames

@@ -1,6 +1,10 @@
--- Price-list imports, set-based: the validated file is bulk-loaded into the price_import_*
--- temporary tables (created per dialect, see duckdb/ and postgres/imports.sql), then matched,
--- created and costed with joins. No statement here runs once per row.
+-- Price-list imports, set-based. The validated list is bulk-loaded into TEMP staging tables
+-- (created per dialect, see duckdb/ and postgres/imports.sql):
+--   price_import_rows    one per good row: row_no, key_code, sku and codes into the tables below
+--   price_import_items   one per item name (key_code, item_key, item, category, new unit)
+--   price_import_packs   one per pack text (pack, family, base, pack_qty in its base unit)
+--   price_import_prices  one per price text;  price_import_costs  one per (price, pack) unit cost
+-- then matched, created and costed with joins. No statement here runs once per row.
 
 -- name: latest_completed
 -- The supplier's latest completed price list: re-sending it is a duplicate, not a change.
@@ -24,109 +28,117 @@ SET created = :created, changed = :changed, unchanged = :unchanged, recomputed =
 WHERE tenant_id = :tenant_id AND id = :id
 
 -- name: match
--- Each row's ingredient: the one its (supplier, sku) maps to when that ingredient is active,
--- else the active ingredient its item name or alias names, else none yet (a new item).
--- sku_state: 'active' mapping, 'stale' (mapped to a deleted ingredient) or NULL (unknown sku).
-INSERT INTO price_import_match (row_no, item_key, sku, ingredient_id, sku_state, created)
-SELECT r.row_no, r.item_key, r.sku, COALESCE(s.ingredient_id, n.ingredient_id),
-       CASE WHEN s.ingredient_id IS NOT NULL THEN 'active' WHEN s.sku IS NOT NULL THEN 'stale' END,
-       FALSE
+-- Each row's ingredient, with the unit facts the checks need: the ingredient its (supplier, sku)
+-- maps to when that one is active, else the active ingredient its item name or alias names,
+-- else none yet (a new item). sku_state: 'active', 'stale' (mapped to a deleted ingredient) or
+-- NULL (a sku this supplier never sent).
+INSERT INTO price_import_match (row_no, key_code, sku, pack_code, price_code, cost_code,
+                                ingredient_id, ing_base, ing_family, ing_density, sku_state)
+SELECT r.row_no, r.key_code, r.sku, r.pack_code, r.price_code, r.cost_code,
+       CASE WHEN s.active THEN s.ingredient_id ELSE n.ingredient_id END,
+       CASE WHEN s.active THEN s.base_unit ELSE n.base_unit END,
+       CASE WHEN s.active THEN s.family ELSE n.family END,
+       CASE WHEN s.active THEN s.density ELSE n.density END,
+       CASE WHEN s.active THEN 'active' WHEN s.sku IS NOT NULL THEN 'stale' END
 FROM price_import_rows r
+JOIN price_import_items it ON it.key_code = r.key_code
 LEFT JOIN (
-    SELECT si.sku, CASE WHEN i.deleted_at IS NULL THEN si.ingredient_id END AS ingredient_id
+    SELECT si.sku, i.deleted_at IS NULL AS active, i.id AS ingredient_id, i.base_unit, i.family,
+           i.density
     FROM supplier_items si
     JOIN ingredients i ON i.tenant_id = si.tenant_id AND i.id = si.ingredient_id
     WHERE si.tenant_id = :tenant_id AND si.supplier_key = :supplier_key
 ) s ON s.sku = r.sku
 LEFT JOIN (
-    SELECT n.name_key, n.ingredient_id
+    SELECT n.name_key, i.id AS ingredient_id, i.base_unit, i.family, i.density
     FROM ingredient_names n
     JOIN ingredients i ON i.tenant_id = n.tenant_id AND i.id = n.ingredient_id
     WHERE n.tenant_id = :tenant_id AND n.deleted_at IS NULL AND i.deleted_at IS NULL
-) n ON n.name_key = r.item_key
+) n ON n.name_key = it.item_key
 
 -- name: to_convert
--- Rows priced in the other one of mass and volume than their ingredient, which has a density.
-SELECT r.row_no, r.price, r.pack, i.name, i.base_unit, i.density
-FROM price_import_rows r
-JOIN price_import_match m ON m.row_no = r.row_no
+-- Packs in the other one of mass and volume than their ingredient, which has a density: one
+-- row per distinct (price, pack, ingredient), to be costed in Python (exact decimals).
+SELECT m.price_code, m.pack_code, m.ingredient_id, min(m.row_no) AS row_no, count(*) AS rows,
+       pr.price, p.pack, i.name, i.base_unit, i.density
+FROM price_import_match m
+JOIN price_import_packs p ON p.pack_code = m.pack_code
+JOIN price_import_prices pr ON pr.price_code = m.price_code
 JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = m.ingredient_id AND i.deleted_at IS NULL
-WHERE r.base <> i.base_unit AND r.family IN ('mass', 'volume') AND i.family IN ('mass', 'volume')
-  AND i.density IS NOT NULL
-ORDER BY r.row_no
+WHERE p.base <> m.ing_base AND p.family IN ('mass', 'volume') AND m.ing_family IN ('mass', 'volume')
+  AND m.ing_density IS NOT NULL
+GROUP BY m.price_code, m.pack_code, m.ingredient_id, pr.price, p.pack, i.name, i.base_unit, i.density
+ORDER BY min(m.row_no)
 
 -- name: unit_clashes
--- Rows whose pack cannot be priced in their ingredient's unit. A new ingredient takes the unit
--- of its first row (the unit column, else the pack), and has no density yet.
-SELECT r.row_no, r.pack, r.base, COALESCE(i.name, r.item) AS ingredient,
-       COALESCE(i.base_unit, f.first_base) AS unit, count(*) OVER () AS total
-FROM price_import_rows r
-JOIN price_import_match m ON m.row_no = r.row_no
-LEFT JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = m.ingredient_id AND i.deleted_at IS NULL
-LEFT JOIN (
-    SELECT DISTINCT ON (fr.item_key) fr.item_key, fr.new_base AS first_base
-    FROM price_import_rows fr
-    JOIN price_import_match fm ON fm.row_no = fr.row_no
-    WHERE fm.ingredient_id IS NULL
-    ORDER BY fr.item_key, fr.row_no
-) f ON m.ingredient_id IS NULL AND f.item_key = r.item_key
-WHERE CASE
-    WHEN m.ingredient_id IS NULL THEN :create_missing AND r.base <> f.first_base
-    ELSE r.base <> i.base_unit AND NOT (r.family IN ('mass', 'volume')
-                                        AND i.family IN ('mass', 'volume') AND i.density IS NOT NULL)
-END
-ORDER BY r.row_no
-LIMIT :limit
+-- Rows whose pack cannot be priced in their ingredient's unit: another family, or mass<->volume
+-- without a density. A new ingredient takes its item's first-row unit and has no density yet.
+SELECT bad.row_no, p.pack, p.base, COALESCE(i.name, it.item) AS ingredient,
+       COALESCE(bad.ing_base, it.new_base) AS unit, bad.total
+FROM (
+    SELECT m.row_no, m.pack_code, m.key_code, m.ingredient_id, m.ing_base, count(*) OVER () AS total
+    FROM price_import_match m
+    JOIN price_import_packs p ON p.pack_code = m.pack_code
+    JOIN price_import_items it ON it.key_code = m.key_code
+    WHERE CASE
+        WHEN m.ingredient_id IS NULL THEN :create_missing AND p.base <> it.new_base
+        ELSE p.base <> m.ing_base AND NOT (p.family IN ('mass', 'volume')
+                                           AND m.ing_family IN ('mass', 'volume')
+                                           AND m.ing_density IS NOT NULL)
+    END
+    ORDER BY m.row_no
+    LIMIT :limit
+) bad
+JOIN price_import_packs p ON p.pack_code = bad.pack_code
+JOIN price_import_items it ON it.key_code = bad.key_code
+LEFT JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = bad.ingredient_id AND i.deleted_at IS NULL
+ORDER BY bad.row_no
 
 -- name: unknown_items
-SELECT r.row_no, r.item, count(*) OVER () AS total
-FROM price_import_rows r
-JOIN price_import_match m ON m.row_no = r.row_no
+SELECT m.row_no, it.item, count(*) OVER () AS total
+FROM price_import_match m
+JOIN price_import_items it ON it.key_code = m.key_code
 WHERE m.ingredient_id IS NULL
-ORDER BY r.row_no
+ORDER BY m.row_no
 LIMIT :limit
 
 -- name: create_ingredients
--- One ingredient per new item name, shaped by its first row.
+-- One ingredient per new item name, shaped by the item's first row in the file.
 INSERT INTO ingredients (tenant_id, name, name_key, family, base_unit, category)
-SELECT CAST(:tenant_id AS VARCHAR), nf.item, nf.item_key, nf.new_family, nf.new_base,
-       nf.category
-FROM (
-    SELECT DISTINCT ON (r.item_key) r.item, r.item_key, r.new_family, r.new_base, r.category
-    FROM price_import_rows r
-    JOIN price_import_match m ON m.row_no = r.row_no
-    WHERE m.ingredient_id IS NULL
-    ORDER BY r.item_key, r.row_no
-) nf
-ORDER BY nf.item_key
+SELECT CAST(:tenant_id AS VARCHAR), it.item, it.item_key, it.new_family, it.new_base, it.category
+FROM price_import_items it
+WHERE it.key_code IN (SELECT key_code FROM price_import_match WHERE ingredient_id IS NULL)
+ORDER BY it.item_key
 
 -- name: link_created
-UPDATE price_import_match
-SET ingredient_id = i.id, created = TRUE
-FROM ingredients i
-WHERE price_import_match.ingredient_id IS NULL
-  AND i.tenant_id = :tenant_id AND i.deleted_at IS NULL AND i.name_key = price_import_match.item_key
+INSERT INTO price_import_new (key_code, ingredient_id)
+SELECT it.key_code, i.id
+FROM price_import_items it
+JOIN ingredients i ON i.tenant_id = :tenant_id AND i.deleted_at IS NULL AND i.name_key = it.item_key
+WHERE it.key_code IN (SELECT key_code FROM price_import_match WHERE ingredient_id IS NULL)
 
 -- name: name_created
 INSERT INTO ingredient_names (tenant_id, ingredient_id, name, name_key, is_alias)
 SELECT i.tenant_id, i.id, i.name, i.name_key, FALSE
 FROM ingredients i
 WHERE i.tenant_id = :tenant_id AND i.deleted_at IS NULL
-  AND i.id IN (SELECT ingredient_id FROM price_import_match WHERE created)
+  AND i.id IN (SELECT ingredient_id FROM price_import_new)
 ORDER BY i.id
 
 -- name: add_supplier_items
 INSERT INTO supplier_items (tenant_id, supplier_key, sku, ingredient_id)
-SELECT CAST(:tenant_id AS VARCHAR), CAST(:supplier_key AS VARCHAR), m.sku, m.ingredient_id
+SELECT CAST(:tenant_id AS VARCHAR), CAST(:supplier_key AS VARCHAR), m.sku,
+       COALESCE(m.ingredient_id, n.ingredient_id)
 FROM price_import_match m
+LEFT JOIN price_import_new n ON n.key_code = m.key_code
 WHERE m.sku IS NOT NULL AND m.sku_state IS NULL
-ORDER BY m.row_no
 
 -- name: remap_supplier_items
 -- A sku mapped to an ingredient deleted since now names the ingredient this file matched.
 UPDATE supplier_items
-SET ingredient_id = m.ingredient_id
+SET ingredient_id = COALESCE(m.ingredient_id, n.ingredient_id)
 FROM price_import_match m
+LEFT JOIN price_import_new n ON n.key_code = m.key_code
 WHERE supplier_items.tenant_id = :tenant_id AND supplier_items.supplier_key = :supplier_key
   AND supplier_items.sku = m.sku AND m.sku_state = 'stale'
 
@@ -135,16 +147,25 @@ WHERE supplier_items.tenant_id = :tenant_id AND supplier_items.supplier_key = :s
 -- effect at :at; the batch changes that ingredient's cost when the two differ.
 INSERT INTO price_import_chosen (ingredient_id, row_no, price, pack, pack_qty, unit_cost,
                                  old_unit_cost, changed)
-SELECT b.ingredient_id, b.row_no, b.price, b.pack, b.pack_qty, b.unit_cost, cur.unit_cost,
+SELECT b.ingredient_id, b.row_no, pr.price, p.pack, b.pack_qty, b.unit_cost, cur.unit_cost,
        cur.unit_cost IS NULL OR cur.unit_cost <> b.unit_cost
 FROM (
-    SELECT DISTINCT ON (m.ingredient_id) m.ingredient_id, r.row_no, r.price, r.pack,
-           COALESCE(c.pack_qty, r.pack_qty) AS pack_qty, COALESCE(c.unit_cost, r.unit_cost) AS unit_cost
-    FROM price_import_rows r
-    JOIN price_import_match m ON m.row_no = r.row_no
-    LEFT JOIN price_import_conv c ON c.row_no = r.row_no
-    ORDER BY m.ingredient_id, COALESCE(c.unit_cost, r.unit_cost), r.row_no
+    SELECT DISTINCT ON (x.ingredient_id) x.*
+    FROM (
+        SELECT COALESCE(m.ingredient_id, n.ingredient_id) AS ingredient_id, m.row_no, m.price_code,
+               m.pack_code, COALESCE(c.pack_qty, p.pack_qty) AS pack_qty,
+               COALESCE(c.unit_cost, uc.unit_cost) AS unit_cost
+        FROM price_import_match m
+        JOIN price_import_costs uc ON uc.cost_code = m.cost_code
+        JOIN price_import_packs p ON p.pack_code = m.pack_code
+        LEFT JOIN price_import_new n ON n.key_code = m.key_code
+        LEFT JOIN price_import_conv c ON c.price_code = m.price_code AND c.pack_code = m.pack_code
+                                     AND c.ingredient_id = m.ingredient_id
+    ) x
+    ORDER BY x.ingredient_id, x.unit_cost, x.row_no
 ) b
+JOIN price_import_prices pr ON pr.price_code = b.price_code
+JOIN price_import_packs p ON p.pack_code = b.pack_code
 LEFT JOIN (
     SELECT DISTINCT ON (ingredient_id) ingredient_id, unit_cost
     FROM ingredient_costs
@@ -165,7 +186,7 @@ ORDER BY c.ingredient_id
 -- name: counts
 SELECT count(*) FILTER (WHERE changed) AS changed,
        count(*) FILTER (WHERE NOT changed) AS unchanged,
-       (SELECT count(DISTINCT ingredient_id) FROM price_import_match WHERE created) AS created
+       (SELECT count(*) FROM price_import_new) AS created
 FROM price_import_chosen
 
 -- name: changed_ids

@@ -3,24 +3,43 @@
 
 -- name: create_rows
 CREATE TEMP TABLE price_import_rows (
-    row_no BIGINT, item VARCHAR, item_key VARCHAR, sku VARCHAR, category VARCHAR,
-    family VARCHAR, base VARCHAR, new_family VARCHAR, new_base VARCHAR,
-    price DECIMAL(38, 12), pack VARCHAR, pack_qty DECIMAL(38, 12), unit_cost DECIMAL(38, 12)) ON COMMIT DROP
+    row_no BIGINT, key_code BIGINT, sku VARCHAR, pack_code BIGINT, price_code BIGINT, cost_code BIGINT) ON COMMIT DROP
+
+-- name: create_items
+CREATE TEMP TABLE price_import_items (
+    key_code BIGINT, item_key VARCHAR, item VARCHAR, category VARCHAR, new_family VARCHAR,
+    new_base VARCHAR) ON COMMIT DROP
+
+-- name: create_packs
+CREATE TEMP TABLE price_import_packs (
+    pack_code BIGINT, pack VARCHAR, family VARCHAR, base VARCHAR, pack_qty DECIMAL(38, 12)) ON COMMIT DROP
+
+-- name: create_prices
+CREATE TEMP TABLE price_import_prices (
+    price_code BIGINT, price DECIMAL(38, 12)) ON COMMIT DROP
+
+-- name: create_costs
+CREATE TEMP TABLE price_import_costs (
+    cost_code BIGINT, unit_cost DECIMAL(38, 12)) ON COMMIT DROP
 
 -- name: create_match
 CREATE TEMP TABLE price_import_match (
-    row_no BIGINT, item_key VARCHAR, sku VARCHAR, ingredient_id BIGINT, sku_state VARCHAR,
-    created BOOLEAN) ON COMMIT DROP
+    row_no BIGINT, key_code BIGINT, sku VARCHAR, pack_code BIGINT, price_code BIGINT, cost_code BIGINT,
+    ingredient_id BIGINT, ing_base VARCHAR, ing_family VARCHAR, ing_density DECIMAL(38, 12), sku_state VARCHAR) ON COMMIT DROP
+
+-- name: create_new
+CREATE TEMP TABLE price_import_new (
+    key_code BIGINT, ingredient_id BIGINT) ON COMMIT DROP
 
 -- name: create_conv
 CREATE TEMP TABLE price_import_conv (
-    row_no BIGINT, pack_qty DECIMAL(38, 12), unit_cost DECIMAL(38, 12)) ON COMMIT DROP
+    price_code BIGINT, pack_code BIGINT, ingredient_id BIGINT, pack_qty DECIMAL(38, 12),
+    unit_cost DECIMAL(38, 12)) ON COMMIT DROP
 
 -- name: create_chosen
 CREATE TEMP TABLE price_import_chosen (
-    ingredient_id BIGINT, row_no BIGINT, price DECIMAL(38, 12), pack VARCHAR,
-    pack_qty DECIMAL(38, 12), unit_cost DECIMAL(38, 12), old_unit_cost DECIMAL(38, 12),
-    changed BOOLEAN) ON COMMIT DROP
+    ingredient_id BIGINT, row_no BIGINT, price DECIMAL(38, 12), pack VARCHAR, pack_qty DECIMAL(38, 12),
+    unit_cost DECIMAL(38, 12), old_unit_cost DECIMAL(38, 12), changed BOOLEAN) ON COMMIT DROP
 
 -- name: created_events
 INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload,
@@ -30,7 +49,7 @@ SELECT i.tenant_id, 'ingredient.created', 'ingredient', CAST(i.id AS VARCHAR),
        CAST(:idempotency_key AS VARCHAR), CAST(:batch_id AS BIGINT)
 FROM ingredients i
 WHERE i.tenant_id = :tenant_id AND i.deleted_at IS NULL
-  AND i.id IN (SELECT ingredient_id FROM price_import_match WHERE created)
+  AND i.id IN (SELECT ingredient_id FROM price_import_new)
 ORDER BY i.id
 
 -- name: cost_events
