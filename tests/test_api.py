@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -161,6 +162,20 @@ def test_a_duplicate_in_flight_is_409(api_server: BackgroundServer, http: httpx.
     done = http.post("/v1/ingredients/Flour/costs", headers={**auth, "Idempotency-Key": "busy"},
                      json={"price": "1", "per": "kg"})
     assert done.status_code == 200 and done.json()["replayed"] is False
+
+
+def test_concurrent_duplicates_have_one_effect(http: httpx.Client, auth: dict[str, str]) -> None:
+    http.post("/v1/ingredients", headers=auth, json={"name": "Flour", "unit": "g"})
+    request = {"headers": {**auth, "Idempotency-Key": "race"}, "json": {"price": "1", "per": "kg"}}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: http.post("/v1/ingredients/Flour/costs", **request), range(8)))
+    statuses = sorted(a.status_code for a in answers)
+    assert set(statuses) <= {200, 409} and 200 in statuses, [a.text for a in answers]
+    for answer in answers:
+        if answer.status_code == 409:
+            assert_error_shape(answer, 409, "idempotency_in_progress")
+    assert [a.json()["replayed"] for a in answers if a.status_code == 200].count(False) == 1
+    assert len(http.get("/v1/costs", headers=auth).json()["data"][0]) == 1  # one cost row
 
 
 # ---- names in paths ----------------------------------------------------------------------------------------

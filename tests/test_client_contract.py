@@ -7,6 +7,7 @@ http mode talks to a real uvicorn server on a loopback port.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -48,6 +49,22 @@ def assert_same_error(client: MOClient, twin: MOClient, call: Callable[[MOClient
     ours, reference = error_of(lambda: call(client)), error_of(lambda: call(twin))
     assert error_tuple(ours) == error_tuple(reference)
     return ours
+
+
+def _public_methods(cls: type) -> dict[str, inspect.Signature]:
+    return {name: inspect.signature(member) for name, member in vars(cls).items()
+            if callable(member) and not name.startswith("_")}
+
+
+def test_both_adapters_have_the_protocols_signatures() -> None:
+    from mo.client.http import HttpClient
+    from mo.client.local import LocalClient
+
+    protocol = {n: s for n, s in _public_methods(MOClient).items()}
+    for adapter in (LocalClient, HttpClient):
+        methods = _public_methods(adapter)
+        for name, signature in protocol.items():
+            assert str(methods[name]) == str(signature), f"{adapter.__name__}.{name}"
 
 
 def test_both_adapters_satisfy_the_protocol(client: MOClient) -> None:

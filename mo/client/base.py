@@ -40,56 +40,84 @@ class MOClient(Protocol):
 
     # ---- ingredients --------------------------------------------------------------------------
     def add_ingredient(self, name: str, *, unit: str, category: str | None = None,
-                       density: Number | None = None, yield_pct: Number | None = None) -> IngredientRecord: ...
+                       density: Number | None = None, yield_pct: Number | None = None) -> IngredientRecord:
+        """Create an ingredient (unit g, ml or each, or one of their family). Raises
+        validation_error, conflict (the name is an active name or alias)."""
 
-    def add_alias(self, ingredient: str, alias: str) -> IngredientRecord: ...
+    def add_alias(self, ingredient: str, alias: str) -> IngredientRecord:
+        """Give an active ingredient another name. Raises not_found, conflict, validation_error."""
 
-    def ingredients(self, *, include_deleted: bool = False) -> pd.DataFrame: ...
+    def ingredients(self, *, include_deleted: bool = False) -> pd.DataFrame:
+        """Ingredients with their current unit cost (READ_SCHEMAS["ingredients"]), by name."""
 
-    def delete_ingredient(self, name: str) -> IngredientRecord: ...
+    def delete_ingredient(self, name: str) -> IngredientRecord:
+        """Soft-delete an ingredient and its names. Raises not_found."""
 
-    def restore_ingredient(self, name: str) -> IngredientRecord: ...
+    def restore_ingredient(self, name: str) -> IngredientRecord:
+        """Bring back the latest deleted ingredient of that name. Raises not_found, conflict."""
 
     # ---- costs and imports --------------------------------------------------------------------
     def update_cost(self, ingredient: str, price: Number, *, per: str, idempotency_key: str,
                     effective_at: When | None = None, supplier: str | None = None,
-                    note: str | None = None) -> CostUpdate: ...
+                    note: str | None = None) -> CostUpdate:
+        """Record a pack price from effective_at (default now). Idempotent on the key: the
+        same call again replays (replayed=True). Raises validation_error, not_found,
+        unit_mismatch, idempotency_conflict, idempotency_in_progress."""
 
-    def cost_history(self, ingredient: str | None = None) -> pd.DataFrame: ...
+    def cost_history(self, ingredient: str | None = None) -> pd.DataFrame:
+        """Every cost row (READ_SCHEMAS["cost_history"]), of one ingredient or all. Raises not_found."""
 
     def import_price_list(self, source: Source, *, idempotency_key: str, supplier: str,
                           effective_at: When | None = None, columns: Mapping[str, str] | None = None,
-                          create_missing: bool = True) -> ImportResult: ...
+                          create_missing: bool = True) -> ImportResult:
+        """Import a supplier price list, all or nothing; idempotent on the key, and a repeat of
+        the supplier's latest list is recorded as a "duplicate". Raises validation_error (every
+        bad row in details), not_found (no such file), idempotency_conflict."""
 
-    def imports(self) -> pd.DataFrame: ...
+    def imports(self) -> pd.DataFrame:
+        """Every import batch, oldest first (READ_SCHEMAS["imports"])."""
 
     # ---- recipes ------------------------------------------------------------------------------
     def save_recipe(self, name: str, *, yield_qty: Number, yield_unit: str, lines: Sequence[Any],
-                    menu_price: Number | None = None) -> RecipeRecord: ...
+                    menu_price: Number | None = None) -> RecipeRecord:
+        """Create or replace a recipe; lines are mappings with ingredient or recipe, qty, unit
+        (and waste_pct). Raises validation_error, not_found, unit_mismatch, cycle_detected."""
 
-    def import_recipes(self, source: Source, *, idempotency_key: str) -> RecipeImportResult: ...
+    def import_recipes(self, source: Source, *, idempotency_key: str) -> RecipeImportResult:
+        """Import recipes in long format (one row per line), all or nothing; idempotent on the
+        key. Raises validation_error, cycle_detected, idempotency_conflict."""
 
-    def recipes(self, *, include_deleted: bool = False) -> pd.DataFrame: ...
+    def recipes(self, *, include_deleted: bool = False) -> pd.DataFrame:
+        """Recipes with their current cost (READ_SCHEMAS["recipes"]), by name."""
 
-    def recipe_breakdown(self, name: str) -> pd.DataFrame: ...
+    def recipe_breakdown(self, name: str) -> pd.DataFrame:
+        """A recipe's leaf ingredients over all levels (READ_SCHEMAS["recipe_breakdown"]). Raises not_found."""
 
-    def delete_recipe(self, name: str) -> RecipeRecord: ...
+    def delete_recipe(self, name: str) -> RecipeRecord:
+        """Soft-delete a recipe; recipes using it become incomplete. Raises not_found."""
 
-    def recompute(self, *, recipes: Sequence[str] | None = None) -> RecomputeResult: ...
+    def recompute(self, *, recipes: Sequence[str] | None = None) -> RecomputeResult:
+        """Recompute the named recipes and their users (None: all). Raises not_found."""
 
     # ---- events -------------------------------------------------------------------------------
     def events(self, *, since: When | None = None, until: When | None = None,
-               types: Sequence[str] | None = None, limit: int | None = None) -> pd.DataFrame: ...
+               types: Sequence[str] | None = None, limit: int | None = None) -> pd.DataFrame:
+        """Events in [since, until), oldest first (READ_SCHEMAS["events"]). Raises validation_error."""
 
-    def event_counts(self, *, window: str = "1h") -> pd.DataFrame: ...
+    def event_counts(self, *, window: str = "1h") -> pd.DataFrame:
+        """Events per type over the last window ("15m", "1h", "7d"). Raises validation_error."""
 
-    def sanity(self) -> pd.DataFrame: ...
+    def sanity(self) -> pd.DataFrame:
+        """The platform's invariant checks for this tenant (READ_SCHEMAS["sanity"])."""
 
     def export_events(self, path: str | os.PathLike[str], *, since: When, until: When,
-                      format: str | None = None, types: Sequence[str] | None = None) -> ExportResult: ...
+                      format: str | None = None, types: Sequence[str] | None = None) -> ExportResult:
+        """Write events in [since, until) to `path` on this machine (CSV or JSONL, by format or
+        suffix) and a manifest beside it. Raises validation_error (window, path, format)."""
 
     # ---- lifetime -----------------------------------------------------------------------------
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release what the client opened (a store, a connection pool)."""
 
     def __enter__(self) -> MOClient: ...
 
