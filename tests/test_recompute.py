@@ -69,14 +69,29 @@ def test_a_cost_change_propagates_to_every_ancestor_with_events(store: Store, ch
     assert {e["cause"] for e in new} == {"ingredient.cost.updated"} and all(e["complete"] for e in new)
 
 
-def test_ingredient_scope_leaves_unrelated_recipes_alone(store: Store, chain: TenantContext) -> None:
-    stamps = computed_at(store, chain)
+def test_ingredient_scope_is_its_users_and_their_ancestors(store: Store, chain: TenantContext) -> None:
     flour = _ingredient_id(store, chain, "flour")
     result = store.atomic(lambda tx: recompute_for(tx, chain, ingredient_ids=[flour], cause="test"),
                           tenant_id=chain.tenant_id)
     assert result == RecomputeResult(recomputed=3, changed=0)  # Dough, Pizza, Party; nothing changed
+
+
+def test_only_changed_costs_are_rewritten(store: Store, chain: TenantContext) -> None:
+    """computed_at is when the stored figures were computed: same figures, same time."""
+    stamps = computed_at(store, chain)
+    assert recompute(store, chain) == RecomputeResult(recomputed=4, changed=0)
+    assert computed_at(store, chain) == stamps
+    set_cost(store, chain, "Flour", "4", per="1 kg")
     after = computed_at(store, chain)
-    assert after["Salad"] == stamps["Salad"] and after["Party"] > stamps["Party"]
+    assert after["Salad"] == stamps["Salad"]
+    assert all(after[name] > stamps[name] for name in ("Dough", "Pizza", "Party"))
+
+
+def test_an_edit_that_keeps_the_total_still_refreshes_unit_cost(store: Store, chain: TenantContext) -> None:
+    rec.save_recipe(store, chain, "Salad", yield_qty=4, yield_unit="portion", menu_price="1",
+                    lines=[{"ingredient": "lettuce", "qty": 1, "unit": "each"}])
+    got = rec.recipes_frame(store, chain).set_index("name").loc["Salad"]
+    assert (got["total_cost"], got["unit_cost"], got["food_cost_pct"]) == (D(1), D("0.25"), D(25))
 
 
 def test_recipe_scope_is_the_recipe_and_its_ancestors(store: Store, chain: TenantContext) -> None:

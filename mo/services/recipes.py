@@ -197,6 +197,7 @@ def save_recipe(
             _refuse_cycles(tx, ctx, int(existing["id"]), head.name, [r for r in resolved if r[1]])
         recipe_id = _write_recipe(tx, ctx, head, existing)
         _write_lines(tx, ctx, recipe_id, checked, resolved)
+        tx.run("recipes.set_shares", {"tenant_id": ctx.tenant_id, "recipe_id": recipe_id})
         emit_event(tx, ctx, "recipe.saved", "recipe", recipe_id, {
             "name": head.name, "yield_qty": head.yield_qty, "yield_unit": head.yield_unit,
             "menu_price": head.menu_price, "lines": len(checked), "created": existing is None})

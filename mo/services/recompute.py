@@ -24,7 +24,9 @@ from mo.store.base import Row, Store, Tx
 # Deeper nesting than this is refused as a cycle (or absurd). It bounds the level walk, which
 # would otherwise never end on a cycle that slipped past the save-time check (a race).
 MAX_DEPTH = 64
-_WORK_TABLES = ("seed", "seed_ing", "ids", "scope", "ing", "work")
+_FEW_IDS = 16
+_WORK_TABLES = ("seed", "seed_ing", "ids", "lines", "edges", "scope", "rate", "ingsum", "sub", "work",
+                "missing", "old")
 
 
 def recompute_for(
@@ -45,39 +47,53 @@ def recompute_for(
     Raises validation_error for an empty cause, cycle_detected (details {"path": [names…]}) if
     the stored graph holds a cycle, and validation_error when an amount overflows DECIMAL(38,12).
     """
+    _check_cause(cause)
     open_work(tx)
     if ingredient_ids is None and recipe_ids is None:
         tx.run("recompute.scope_all", {"tenant_id": ctx.tenant_id})
-    else:
-        _load_ids(tx, "rc_seed", recipe_ids or ())
-        _load_ids(tx, "rc_seed_ing", ingredient_ids or ())
-        tx.run("recompute.seed_from_ingredients", {"tenant_id": ctx.tenant_id})
-        tx.run("recompute.scope_ancestors", {"tenant_id": ctx.tenant_id})
-    return compute_scope(tx, ctx, cause=cause)
+        return compute_scope(tx, ctx, cause=cause)
+    _load_ids(tx, "rc_seed", recipe_ids or ())
+    _load_ids(tx, "rc_seed_ing", ingredient_ids or ())
+    tx.run("recompute.seed_from_ingredients", {"tenant_id": ctx.tenant_id})
+    return recompute_seeded(tx, ctx, cause=cause)
 
 
 def open_work(tx: Tx) -> None:
-    """Fresh, empty work tables (a caller may stage seeds in rc_seed, then scope_ancestors)."""
+    """Fresh, empty work tables; a caller may then stage recipe ids in rc_seed itself (a bulk
+    import does, with INSERT…SELECT) and call recompute_seeded."""
     for table in _WORK_TABLES:
         tx.run(f"recompute.drop_{table}")
         tx.run(f"recompute.create_{table}")
 
 
-def compute_scope(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
-    """Cost the recipes staged in rc_ids, write their costs and events, drop the work tables."""
+def recompute_seeded(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
+    """Recompute the recipes staged in rc_seed and all their ancestors (see recompute_for)."""
+    _check_cause(cause)
+    tx.run("recompute.scope_ancestors", {"tenant_id": ctx.tenant_id})
+    return compute_scope(tx, ctx, cause=cause)
+
+
+def _check_cause(cause: object) -> None:
     if not isinstance(cause, str) or not cause.strip():
         raise validation_error("a recompute needs a cause", field="cause")
+
+
+def compute_scope(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
+    """Cost the recipes staged in rc_ids, write their costs and events, drop the work tables."""
     params = {"tenant_id": ctx.tenant_id}
+    tx.run("recompute.scope_lines", params)
+    tx.run("recompute.edges", params)
     tx.run("recompute.levels", {**params, "max_depth": MAX_DEPTH})
     shape = tx.one("recompute.max_level") or {"recipes": 0, "max_level": -1}
     if int(shape["max_level"]) >= MAX_DEPTH:
         raise _cycle_error(tx.all("recompute.scope_edges", params))
-    tx.run("recompute.load_ingredients", params)
-    tx.run("recompute.preload_outside", params)
+    for step in ("load_rates", "ingredient_sums", "sub_lines", "preload_outside", "missing_items"):
+        tx.run(f"recompute.{step}", params)
     for level in range(int(shape["max_level"]) + 1):
         tx.run("recompute.compute_level", {**params, "lvl": level})
+    tx.run("recompute.old_costs", params)
     changed = tx.run("recompute.emit_changes", {**params, "cause": cause})
-    tx.run("recompute.delete_costs", params)
+    tx.run("recompute.update_costs", params)
     tx.run("recompute.insert_costs", params)
     _close_work(tx)
     return RecomputeResult(recomputed=int(shape["recipes"]), changed=max(changed, 0))
@@ -106,8 +122,12 @@ def _active_recipe_id(tx: Tx, ctx: TenantContext, name: str) -> int:
 
 
 def _load_ids(tx: Tx, table: str, ids: Sequence[int]) -> None:
-    if ids:
-        tx.load(table, pd.DataFrame({"id": pd.Series([int(i) for i in ids], dtype="int64")}))
+    unique = sorted({int(i) for i in ids})
+    if len(unique) <= _FEW_IDS:  # registering a DataFrame costs more than a few tiny inserts
+        for one in unique:
+            tx.run(f"recompute.add_{table}", {"id": one})
+    else:
+        tx.load(table, pd.DataFrame({"id": pd.Series(unique, dtype="int64")}))
 
 
 def _close_work(tx: Tx) -> None:

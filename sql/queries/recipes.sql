@@ -35,6 +35,15 @@ INSERT INTO recipe_lines (tenant_id, recipe_id, position, ingredient_id, sub_rec
 VALUES (:tenant_id, :recipe_id, :position, :ingredient_id, :sub_recipe_id, :qty, :unit,
         :family, :base_unit, :qty_base, :waste_pct)
 
+-- name: set_shares
+-- share = qty_base ÷ the sub-recipe's yield_base_qty (V007) for the recipe's own sub-recipe lines
+-- and for every line using the recipe (its yield may just have changed).
+UPDATE recipe_lines SET share = exact_div(recipe_lines.qty_base, r.yield_base_qty)
+FROM recipes r
+WHERE recipe_lines.tenant_id = :tenant_id AND r.tenant_id = :tenant_id
+  AND r.id = recipe_lines.sub_recipe_id AND r.deleted_at IS NULL
+  AND (recipe_lines.recipe_id = :recipe_id OR recipe_lines.sub_recipe_id = :recipe_id)
+
 -- name: ancestor_edges
 -- Every (parent → child) edge leading into :recipe_id from active recipes above it: a new line
 -- using one of these parents (or the recipe itself) would close a cycle.
@@ -134,3 +143,125 @@ SELECT name AS ingredient,
 FROM costed
 GROUP BY id, name, base_unit
 ORDER BY name, id
+
+-- ------------------------------------------------------------------------- bulk import
+-- ri_recipes / ri_lines are temporary staging tables holding one import's checked rows;
+-- amounts arrive as exact decimal text and are CAST on the way in.
+
+-- name: drop_import_recipes
+DROP TABLE IF EXISTS ri_recipes
+-- name: drop_import_lines
+DROP TABLE IF EXISTS ri_lines
+
+-- name: create_import_recipes
+CREATE TEMP TABLE ri_recipes (
+    recipe_key VARCHAR, name VARCHAR, row_no BIGINT, yield_qty VARCHAR, yield_unit VARCHAR,
+    yield_family VARCHAR, yield_base VARCHAR, yield_base_qty VARCHAR, menu_price VARCHAR
+)
+-- name: create_import_lines
+CREATE TEMP TABLE ri_lines (
+    row_no BIGINT, recipe_key VARCHAR, position INTEGER, kind VARCHAR, item VARCHAR,
+    item_key VARCHAR, qty VARCHAR, unit VARCHAR, family VARCHAR, base_unit VARCHAR,
+    qty_base VARCHAR, waste_pct VARCHAR
+)
+
+-- name: import_problems
+-- Rows whose item is unknown, or whose unit cannot measure their item (a sub-recipe's yield
+-- unit comes from this import when it is imported too, else from the stored recipe).
+WITH ing AS (
+    SELECT n.name_key, i.name, i.family, i.base_unit
+    FROM ingredient_names n
+    JOIN ingredients i ON i.tenant_id = n.tenant_id AND i.id = n.ingredient_id
+    WHERE n.tenant_id = :tenant_id AND n.deleted_at IS NULL AND i.deleted_at IS NULL
+),
+sub AS (
+    SELECT recipe_key, name, yield_base FROM ri_recipes
+    UNION ALL
+    SELECT r.name_key, r.name, r.yield_base FROM recipes r
+    WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL
+      AND r.name_key NOT IN (SELECT recipe_key FROM ri_recipes)
+)
+SELECT l.row_no AS "row", 'item' AS "column", l.item AS value,
+       CASE WHEN l.kind = 'ingredient' THEN 'unknown ingredient' ELSE 'unknown recipe' END AS problem
+FROM ri_lines l
+WHERE l.item_key IS NOT NULL AND (
+    (l.kind = 'ingredient' AND l.item_key NOT IN (SELECT name_key FROM ing))
+    OR (l.kind = 'recipe' AND l.item_key NOT IN (SELECT recipe_key FROM sub)))
+UNION ALL
+SELECT l.row_no, 'unit', l.unit,
+       'cannot measure ' || i.name || ', measured in ' || i.base_unit
+FROM ri_lines l JOIN ing i ON i.name_key = l.item_key
+WHERE l.kind = 'ingredient' AND l.base_unit IS NOT NULL AND l.base_unit <> i.base_unit
+  AND NOT (l.family IN ('mass', 'volume') AND i.family IN ('mass', 'volume'))
+UNION ALL
+SELECT l.row_no, 'unit', l.unit,
+       'cannot measure recipe ' || s.name || ', which yields ' || s.yield_base
+FROM ri_lines l JOIN sub s ON s.recipe_key = l.item_key
+WHERE l.kind = 'recipe' AND l.base_unit IS NOT NULL AND s.yield_base IS NOT NULL
+  AND l.base_unit <> s.yield_base
+
+-- name: import_update_recipes
+UPDATE recipes
+SET name = s.name, yield_qty = CAST(s.yield_qty AS DECIMAL(38, 12)), yield_unit = s.yield_unit,
+    yield_family = s.yield_family, yield_base = s.yield_base,
+    yield_base_qty = CAST(s.yield_base_qty AS DECIMAL(38, 12)),
+    menu_price = CAST(s.menu_price AS DECIMAL(38, 12)), updated_at = current_timestamp
+FROM ri_recipes s
+WHERE recipes.tenant_id = :tenant_id AND recipes.name_key = s.recipe_key
+  AND recipes.deleted_at IS NULL
+
+-- name: import_insert_recipes
+INSERT INTO recipes (tenant_id, name, name_key, yield_qty, yield_unit, yield_family, yield_base,
+                     yield_base_qty, menu_price)
+SELECT :tenant_id, s.name, s.recipe_key, CAST(s.yield_qty AS DECIMAL(38, 12)), s.yield_unit,
+       s.yield_family, s.yield_base, CAST(s.yield_base_qty AS DECIMAL(38, 12)),
+       CAST(s.menu_price AS DECIMAL(38, 12))
+FROM ri_recipes s
+WHERE s.recipe_key NOT IN (
+    SELECT name_key FROM recipes WHERE tenant_id = :tenant_id AND deleted_at IS NULL)
+
+-- name: import_delete_lines
+DELETE FROM recipe_lines
+WHERE tenant_id = :tenant_id AND recipe_id IN (
+    SELECT r.id FROM recipes r JOIN ri_recipes s ON s.recipe_key = r.name_key
+    WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL)
+
+-- name: import_insert_lines
+INSERT INTO recipe_lines (tenant_id, recipe_id, position, ingredient_id, sub_recipe_id, qty, unit,
+                          family, base_unit, qty_base, waste_pct)
+SELECT :tenant_id, r.id, l.position, n.ingredient_id, sub.id, CAST(l.qty AS DECIMAL(38, 12)),
+       l.unit, l.family, l.base_unit, CAST(l.qty_base AS DECIMAL(38, 12)),
+       CAST(l.waste_pct AS DECIMAL(38, 12))
+FROM ri_lines l
+JOIN recipes r ON r.tenant_id = :tenant_id AND r.name_key = l.recipe_key AND r.deleted_at IS NULL
+LEFT JOIN ingredient_names n ON l.kind = 'ingredient' AND n.tenant_id = :tenant_id
+                            AND n.name_key = l.item_key AND n.deleted_at IS NULL
+LEFT JOIN recipes sub ON l.kind = 'recipe' AND sub.tenant_id = :tenant_id
+                     AND sub.name_key = l.item_key AND sub.deleted_at IS NULL
+
+-- name: import_set_shares
+-- share (see set_shares) for the imported recipes' lines and for every line using one of them.
+UPDATE recipe_lines SET share = exact_div(recipe_lines.qty_base, r.yield_base_qty)
+FROM recipes r
+WHERE recipe_lines.tenant_id = :tenant_id AND r.tenant_id = :tenant_id
+  AND r.id = recipe_lines.sub_recipe_id AND r.deleted_at IS NULL
+  AND (r.name_key IN (SELECT recipe_key FROM ri_recipes)
+       OR recipe_lines.recipe_id IN (
+           SELECT p.id FROM recipes p JOIN ri_recipes s ON s.recipe_key = p.name_key
+           WHERE p.tenant_id = :tenant_id AND p.deleted_at IS NULL))
+
+-- name: import_batch
+INSERT INTO import_batches (tenant_id, kind, idempotency_key, content_hash, status, rows, created,
+                            changed)
+VALUES (:tenant_id, 'recipes', :idempotency_key, :content_hash, 'completed', :rows, :created,
+        :changed)
+RETURNING id
+
+-- name: import_batch_recomputed
+UPDATE import_batches SET recomputed = :recomputed WHERE tenant_id = :tenant_id AND id = :id
+
+-- name: import_seed
+-- The imported recipes, staged as recompute seeds (rc_seed belongs to recompute.sql).
+INSERT INTO rc_seed (id)
+SELECT r.id FROM recipes r JOIN ri_recipes s ON s.recipe_key = r.name_key
+WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL

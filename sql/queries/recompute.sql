@@ -1,11 +1,20 @@
 -- Set-based recipe costing over the recipe graph (mo/services/recompute.py drives it).
 --
 -- Work happens in temporary tables that live for one recompute inside the caller's transaction:
---   rc_seed      recipe ids to start from        rc_seed_ing  ingredient ids to start from
---   rc_ids       the scope: seeds + ancestors    rc_scope     scope with level (longest chain down)
---   rc_ing       used ingredients + current cost rc_work      computed recipes (and outside subs)
--- Money is DECIMAL(38,12): every product is CAST back to it, and every quotient goes through
--- exact_div (V006), never through DECIMAL '/' (DuckDB makes that a DOUBLE).
+--   rc_seed    recipe ids to start from          rc_seed_ing  ingredient ids to start from
+--   rc_ids     the scope: seeds + ancestors      rc_lines     the scope's lines (read once)
+--   rc_edges   sub-recipe edges inside the scope rc_scope     scope + level (longest chain below)
+--   rc_rate    cost per line unit of each (ingredient, line unit, waste) the scope uses
+--   rc_ingsum  per recipe: its ingredient lines' exact cost and missing items (any level)
+--   rc_sub     the scope's sub-recipe lines with their share (NULL: unusable)
+--   rc_work    computed totals (and the stored ones of subs outside the scope)
+--   rc_missing per recipe: its missing items, own and propagated from sub-recipes
+--   rc_old     the stored costs of the scope before this recompute
+-- Money is DECIMAL(38,12); every quotient goes through exact_div (V006), never through DECIMAL
+-- '/' (DuckDB makes that a DOUBLE). Each product is CAST back to DECIMAL(38,12), except a line
+-- cost (qty × rate, share × sub total): those are summed exactly at 24 places and the recipe
+-- total is CAST once, because in DuckDB every DECIMAL(38) rescale or division is a 128-bit
+-- division, which would dominate the run time if done per line.
 
 -- name: drop_seed
 DROP TABLE IF EXISTS rc_seed
@@ -13,12 +22,24 @@ DROP TABLE IF EXISTS rc_seed
 DROP TABLE IF EXISTS rc_seed_ing
 -- name: drop_ids
 DROP TABLE IF EXISTS rc_ids
+-- name: drop_lines
+DROP TABLE IF EXISTS rc_lines
+-- name: drop_edges
+DROP TABLE IF EXISTS rc_edges
 -- name: drop_scope
 DROP TABLE IF EXISTS rc_scope
--- name: drop_ing
-DROP TABLE IF EXISTS rc_ing
+-- name: drop_rate
+DROP TABLE IF EXISTS rc_rate
+-- name: drop_ingsum
+DROP TABLE IF EXISTS rc_ingsum
+-- name: drop_sub
+DROP TABLE IF EXISTS rc_sub
 -- name: drop_work
 DROP TABLE IF EXISTS rc_work
+-- name: drop_missing
+DROP TABLE IF EXISTS rc_missing
+-- name: drop_old
+DROP TABLE IF EXISTS rc_old
 
 -- name: create_seed
 CREATE TEMP TABLE rc_seed (id BIGINT)
@@ -26,15 +47,37 @@ CREATE TEMP TABLE rc_seed (id BIGINT)
 CREATE TEMP TABLE rc_seed_ing (id BIGINT)
 -- name: create_ids
 CREATE TEMP TABLE rc_ids (id BIGINT)
+-- name: create_lines
+CREATE TEMP TABLE rc_lines (
+    recipe_id BIGINT, ingredient_id BIGINT, sub_recipe_id BIGINT, family VARCHAR,
+    base_unit VARCHAR, qty_base DECIMAL(38, 12), waste_pct DECIMAL(38, 12), share DECIMAL(38, 12)
+)
+-- name: create_edges
+CREATE TEMP TABLE rc_edges (parent BIGINT, child BIGINT)
 -- name: create_scope
 CREATE TEMP TABLE rc_scope (recipe_id BIGINT, lvl INTEGER)
--- name: create_ing
-CREATE TEMP TABLE rc_ing (
-    ingredient_id BIGINT, name VARCHAR, family VARCHAR, base_unit VARCHAR,
-    density DECIMAL(38, 12), yield_pct DECIMAL(38, 12), unit_cost DECIMAL(38, 12)
+-- name: create_rate
+CREATE TEMP TABLE rc_rate (
+    ingredient_id BIGINT, base_unit VARCHAR, waste_pct DECIMAL(38, 12), name VARCHAR,
+    divisor DECIMAL(38, 12), rate DECIMAL(38, 12)
+)
+-- name: create_ingsum
+CREATE TEMP TABLE rc_ingsum (recipe_id BIGINT, known DECIMAL(38, 24), missing VARCHAR[])
+-- name: create_sub
+CREATE TEMP TABLE rc_sub (
+    recipe_id BIGINT, lvl INTEGER, sub_id BIGINT, name VARCHAR, share DECIMAL(38, 12)
 )
 -- name: create_work
 CREATE TEMP TABLE rc_work (recipe_id BIGINT, total DECIMAL(38, 12), missing VARCHAR[])
+-- name: create_missing
+CREATE TEMP TABLE rc_missing (recipe_id BIGINT, names VARCHAR[])
+-- name: create_old
+CREATE TEMP TABLE rc_old (recipe_id BIGINT, total_cost DECIMAL(38, 12), complete BOOLEAN)
+
+-- name: add_rc_seed
+INSERT INTO rc_seed (id) VALUES (:id)
+-- name: add_rc_seed_ing
+INSERT INTO rc_seed_ing (id) VALUES (:id)
 
 -- name: seed_from_ingredients
 -- Recipes that use one of the seed ingredients directly; their ancestors follow in scope_ancestors.
@@ -61,6 +104,22 @@ WITH RECURSIVE up(id) AS (
 SELECT r.id FROM recipes r
 WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL AND r.id IN (SELECT id FROM up)
 
+-- name: scope_lines
+-- The one read of recipe_lines for the costing itself; everything below works on rc_lines.
+INSERT INTO rc_lines (recipe_id, ingredient_id, sub_recipe_id, family, base_unit, qty_base,
+                      waste_pct, share)
+SELECT l.recipe_id, l.ingredient_id, l.sub_recipe_id, l.family, l.base_unit, l.qty_base,
+       l.waste_pct, l.share
+FROM recipe_lines l
+JOIN rc_ids s ON s.id = l.recipe_id
+WHERE l.tenant_id = :tenant_id
+
+-- name: edges
+INSERT INTO rc_edges (parent, child)
+SELECT DISTINCT l.recipe_id, l.sub_recipe_id
+FROM rc_lines l
+JOIN rc_ids c ON c.id = l.sub_recipe_id
+
 -- name: levels
 -- A recipe's level is its longest chain of in-scope sub-recipes below it (0: none in scope), so
 -- computing levels in order finds every in-scope sub already costed. UNION keeps one row per
@@ -69,10 +128,9 @@ INSERT INTO rc_scope (recipe_id, lvl)
 WITH RECURSIVE depth(id, d) AS (
     SELECT id, 0 FROM rc_ids
     UNION
-    SELECT l.recipe_id, depth.d + 1
+    SELECT e.parent, depth.d + 1
     FROM depth
-    JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.sub_recipe_id = depth.id
-    JOIN rc_ids s ON s.id = l.recipe_id
+    JOIN rc_edges e ON e.child = depth.id
     WHERE depth.d < :max_depth
 )
 SELECT id, MAX(d) FROM depth GROUP BY id
@@ -81,37 +139,86 @@ SELECT id, MAX(d) FROM depth GROUP BY id
 SELECT COUNT(*) AS recipes, COALESCE(MAX(lvl), -1) AS max_level FROM rc_scope
 
 -- name: scope_edges
--- Sub-recipe edges inside the scope: only read to name a cycle's path.
-SELECT l.recipe_id AS parent, l.sub_recipe_id AS child, p.name AS parent_name, c.name AS child_name
-FROM recipe_lines l
-JOIN rc_scope s ON s.recipe_id = l.recipe_id
-JOIN rc_scope t ON t.recipe_id = l.sub_recipe_id
-JOIN recipes p ON p.tenant_id = :tenant_id AND p.id = l.recipe_id AND p.deleted_at IS NULL
-JOIN recipes c ON c.tenant_id = :tenant_id AND c.id = l.sub_recipe_id AND c.deleted_at IS NULL
-WHERE l.tenant_id = :tenant_id
+-- Sub-recipe edges inside the scope, with names: only read to name a cycle's path.
+SELECT e.parent, e.child, p.name AS parent_name, c.name AS child_name
+FROM rc_edges e
+JOIN recipes p ON p.tenant_id = :tenant_id AND p.id = e.parent AND p.deleted_at IS NULL
+JOIN recipes c ON c.tenant_id = :tenant_id AND c.id = e.child AND c.deleted_at IS NULL
 
--- name: load_ingredients
--- Every ingredient the scope's lines use, with its current cost: latest effective_at <= now
--- (the transaction's clock, as costs.now), ties by highest id. Deleted ingredients have no cost.
-INSERT INTO rc_ing (ingredient_id, name, family, base_unit, density, yield_pct, unit_cost)
-WITH used AS (
-    SELECT DISTINCT l.ingredient_id
-    FROM recipe_lines l
-    JOIN rc_scope s ON s.recipe_id = l.recipe_id
-    WHERE l.tenant_id = :tenant_id AND l.ingredient_id IS NOT NULL
+-- name: load_rates
+-- The cost of one line base unit of an ingredient, for each way the scope's lines use it:
+-- current unit cost (latest effective_at <= now, the transaction's clock as in costs.now; ties
+-- by highest id) ÷ (yield_pct/100), × density for a volume line of a mass ingredient,
+-- ÷ (1 − waste_pct/100). A mass line of a volume ingredient keeps the density as `divisor`: its
+-- qty is divided by it exactly (92 g of oil at 0.92 g/ml is exactly 100 ml). rate is NULL when
+-- the ingredient is deleted, has no current cost or no conversion. Computed once per distinct
+-- use, so the per-line work is a multiplication.
+INSERT INTO rc_rate (ingredient_id, base_unit, waste_pct, name, divisor, rate)
+WITH uses AS (
+    SELECT DISTINCT ingredient_id, family, base_unit, waste_pct
+    FROM rc_lines
+    WHERE ingredient_id IS NOT NULL
 ),
 cur AS (
     SELECT DISTINCT ON (c.ingredient_id) c.ingredient_id, c.unit_cost
     FROM ingredient_costs c
     WHERE c.tenant_id = :tenant_id AND c.effective_at <= current_timestamp
-      AND c.ingredient_id IN (SELECT ingredient_id FROM used)
+      AND c.ingredient_id IN (SELECT ingredient_id FROM uses)
     ORDER BY c.ingredient_id, c.effective_at DESC, c.id DESC
+),
+edible AS (
+    SELECT i.id AS ingredient_id, i.name, i.family, i.base_unit, i.density,
+           CASE WHEN i.deleted_at IS NOT NULL THEN NULL
+                WHEN i.yield_pct = 100 THEN cur.unit_cost
+                ELSE exact_div(CAST(cur.unit_cost * 100 AS DECIMAL(38, 12)), i.yield_pct) END AS cost
+    FROM ingredients i
+    LEFT JOIN cur ON cur.ingredient_id = i.id
+    WHERE i.tenant_id = :tenant_id AND i.id IN (SELECT ingredient_id FROM uses)
+),
+converted AS (
+    SELECT u.ingredient_id, u.base_unit, u.waste_pct, e.name,
+           CASE WHEN u.family = 'mass' AND e.family = 'volume' THEN e.density END AS divisor,
+           CASE WHEN u.base_unit = e.base_unit THEN e.cost
+                WHEN u.family = 'volume' AND e.family = 'mass'
+                    THEN CAST(e.cost * e.density AS DECIMAL(38, 12))
+                WHEN u.family = 'mass' AND e.family = 'volume' AND e.density IS NOT NULL THEN e.cost
+           END AS cost
+    FROM uses u JOIN edible e ON e.ingredient_id = u.ingredient_id
 )
-SELECT i.id, i.name, i.family, i.base_unit, i.density, i.yield_pct,
-       CASE WHEN i.deleted_at IS NULL THEN cur.unit_cost END
-FROM ingredients i
-LEFT JOIN cur ON cur.ingredient_id = i.id
-WHERE i.tenant_id = :tenant_id AND i.id IN (SELECT ingredient_id FROM used)
+SELECT ingredient_id, base_unit, waste_pct, name, divisor,
+       CASE WHEN waste_pct = 0 THEN cost
+            ELSE exact_div(CAST(cost * 100 AS DECIMAL(38, 12)), 100 - waste_pct) END
+FROM converted
+
+-- name: ingredient_sums
+-- Every scoped recipe's ingredient lines in one pass (they do not depend on the level): the
+-- exact sum of qty × rate, and the items without a cost or a conversion.
+INSERT INTO rc_ingsum (recipe_id, known, missing)
+WITH ln AS (
+    SELECT l.recipe_id, rt.name,
+           CASE WHEN rt.divisor IS NULL THEN l.qty_base * rt.rate
+                ELSE exact_div(l.qty_base, rt.divisor) * rt.rate END AS cost
+    FROM rc_lines l
+    JOIN rc_rate rt ON rt.ingredient_id = l.ingredient_id AND rt.base_unit = l.base_unit
+                   AND rt.waste_pct = l.waste_pct
+)
+SELECT recipe_id, SUM(cost),
+       CASE WHEN COUNT(*) > COUNT(cost) THEN array_agg(DISTINCT name) FILTER (WHERE cost IS NULL) END
+FROM ln
+GROUP BY recipe_id
+
+-- name: sub_lines
+-- The scope's sub-recipe lines. share (qty ÷ the sub's yield, kept on the line by the recipe
+-- services) is NULL when the line cannot be costed: the sub-recipe is deleted or no longer
+-- yields in the line's unit. It is then listed as missing.
+INSERT INTO rc_sub (recipe_id, lvl, sub_id, name, share)
+SELECT l.recipe_id, s.lvl, l.sub_recipe_id, r.name,
+       CASE WHEN r.deleted_at IS NOT NULL OR r.yield_base <> l.base_unit THEN NULL
+            WHEN l.share IS NOT NULL THEN l.share
+            ELSE exact_div(l.qty_base, r.yield_base_qty) END
+FROM rc_lines l
+JOIN rc_scope s ON s.recipe_id = l.recipe_id
+JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = l.sub_recipe_id
 
 -- name: preload_outside
 -- Sub-recipes used by the scope but outside it keep their stored cost: load it once.
@@ -120,58 +227,54 @@ SELECT c.recipe_id, c.total_cost,
        CASE WHEN c.complete THEN NULL ELSE CAST(c.missing AS VARCHAR[]) END
 FROM recipe_costs c
 WHERE c.tenant_id = :tenant_id
-  AND c.recipe_id IN (
-      SELECT l.sub_recipe_id FROM recipe_lines l JOIN rc_scope s ON s.recipe_id = l.recipe_id
-      WHERE l.tenant_id = :tenant_id AND l.sub_recipe_id IS NOT NULL)
+  AND c.recipe_id IN (SELECT sub_id FROM rc_sub)
   AND c.recipe_id NOT IN (SELECT recipe_id FROM rc_scope)
 
--- name: compute_level
--- Cost every recipe of one level. Ingredient line: qty in the ingredient's base unit (via its
--- density between mass and volume) × unit cost ÷ (yield_pct/100) ÷ (1 − waste_pct/100).
--- Sub-recipe line: qty in the sub's yield base unit × sub total ÷ sub yield_base_qty.
--- A line without a cost or a conversion adds nothing and names its item in missing; a costed
--- but incomplete sub-recipe passes its missing items up. missing is NULL when complete.
-INSERT INTO rc_work (recipe_id, total, missing)
-WITH lv AS (
-    SELECT recipe_id FROM rc_scope WHERE lvl = :lvl
-),
-ln AS (
-    SELECT l.recipe_id,
-           CASE WHEN l.ingredient_id IS NOT NULL THEN
-               exact_div(CAST(exact_div(CAST(CAST(
-                   CASE WHEN l.base_unit = i.base_unit THEN l.qty_base
-                        WHEN l.family = 'volume' AND i.family = 'mass'
-                            THEN CAST(l.qty_base * i.density AS DECIMAL(38, 12))
-                        WHEN l.family = 'mass' AND i.family = 'volume'
-                            THEN exact_div(l.qty_base, i.density)
-                   END * i.unit_cost AS DECIMAL(38, 12)) * 100 AS DECIMAL(38, 12)), i.yield_pct)
-                   * 100 AS DECIMAL(38, 12)), 100 - l.waste_pct)
-           WHEN r.deleted_at IS NULL AND r.yield_base = l.base_unit THEN
-               exact_div(CAST(l.qty_base * w.total AS DECIMAL(38, 12)), r.yield_base_qty)
-           END AS cost,
-           COALESCE(i.name, r.name) AS item,
-           w.missing AS sub_missing
-    FROM lv
-    JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.recipe_id = lv.recipe_id
-    LEFT JOIN rc_ing i ON i.ingredient_id = l.ingredient_id
-    LEFT JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = l.sub_recipe_id
-    LEFT JOIN rc_work w ON w.recipe_id = l.sub_recipe_id
-),
-known AS (
-    SELECT recipe_id, SUM(cost) AS total FROM ln GROUP BY recipe_id
-),
-names AS (
-    SELECT recipe_id, item AS name FROM ln WHERE cost IS NULL
+-- name: missing_items
+-- What each scoped recipe lacks, to any depth: its own ingredients without a cost or a
+-- conversion, its unusable or uncosted sub-recipes by name, the stored missing items of
+-- sub-recipes outside the scope, and, transitively, everything its usable sub-recipes lack.
+-- It depends on no total, so it is one statement for all levels.
+INSERT INTO rc_missing (recipe_id, names)
+WITH RECURSIVE lacks(recipe_id, name) AS (
+    SELECT recipe_id, unnest(missing) FROM rc_ingsum WHERE missing IS NOT NULL
     UNION
-    SELECT recipe_id, unnest(sub_missing) AS name FROM ln WHERE cost IS NOT NULL AND sub_missing IS NOT NULL
-),
-missing AS (
-    SELECT recipe_id, array_agg(name ORDER BY name) AS names FROM names GROUP BY recipe_id
+    SELECT s.recipe_id, s.name FROM rc_sub s
+    LEFT JOIN rc_work w ON w.recipe_id = s.sub_id
+    WHERE s.share IS NULL
+       OR (w.recipe_id IS NULL AND s.sub_id NOT IN (SELECT recipe_id FROM rc_scope))
+    UNION
+    SELECT s.recipe_id, unnest(w.missing) FROM rc_sub s
+    JOIN rc_work w ON w.recipe_id = s.sub_id
+    WHERE s.share IS NOT NULL AND w.missing IS NOT NULL
+    UNION
+    SELECT s.recipe_id, lacks.name FROM lacks
+    JOIN rc_sub s ON s.sub_id = lacks.recipe_id AND s.share IS NOT NULL
 )
-SELECT lv.recipe_id, CAST(COALESCE(known.total, 0) AS DECIMAL(38, 12)), missing.names
-FROM lv
-LEFT JOIN known ON known.recipe_id = lv.recipe_id
-LEFT JOIN missing ON missing.recipe_id = lv.recipe_id
+SELECT recipe_id, array_agg(name ORDER BY name) FROM lacks GROUP BY recipe_id
+
+-- name: compute_level
+-- Cost every recipe of one level: its ingredient sum plus, per usable sub-recipe line,
+-- share × the sub's total (from a lower level or, outside the scope, its stored cost), CAST once.
+INSERT INTO rc_work (recipe_id, total)
+WITH subsum AS (
+    SELECT s.recipe_id, SUM(s.share * w.total) AS known
+    FROM rc_sub s
+    JOIN rc_work w ON w.recipe_id = s.sub_id
+    WHERE s.lvl = :lvl
+    GROUP BY s.recipe_id
+)
+SELECT s.recipe_id, CAST(COALESCE(i.known, 0) + COALESCE(ss.known, 0) AS DECIMAL(38, 12))
+FROM rc_scope s
+LEFT JOIN rc_ingsum i ON i.recipe_id = s.recipe_id
+LEFT JOIN subsum ss ON ss.recipe_id = s.recipe_id
+WHERE s.lvl = :lvl
+
+-- name: old_costs
+INSERT INTO rc_old (recipe_id, total_cost, complete)
+SELECT c.recipe_id, c.total_cost, c.complete
+FROM recipe_costs c
+WHERE c.tenant_id = :tenant_id AND c.recipe_id IN (SELECT recipe_id FROM rc_scope)
 
 -- name: emit_changes
 -- One recipe.recomputed event per scoped recipe whose total or completeness changed (a first
@@ -180,31 +283,55 @@ INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payl
 SELECT :tenant_id, 'recipe.recomputed', 'recipe', CAST(r.id AS VARCHAR),
        json_object(
            'recipe', r.name,
-           'old_total', rtrim(rtrim(CAST(c.total_cost AS VARCHAR), '0'), '.'),
+           'old_total', rtrim(rtrim(CAST(o.total_cost AS VARCHAR), '0'), '.'),
            'new_total', rtrim(rtrim(CAST(w.total AS VARCHAR), '0'), '.'),
-           'complete', w.missing IS NULL,
+           'complete', m.recipe_id IS NULL,
            'cause', CAST(:cause AS VARCHAR))
 FROM rc_scope s
 JOIN rc_work w ON w.recipe_id = s.recipe_id
 JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = s.recipe_id AND r.deleted_at IS NULL
-LEFT JOIN recipe_costs c ON c.tenant_id = :tenant_id AND c.recipe_id = s.recipe_id
-WHERE c.recipe_id IS NULL OR c.total_cost <> w.total OR c.complete <> (w.missing IS NULL)
+LEFT JOIN rc_missing m ON m.recipe_id = s.recipe_id
+LEFT JOIN rc_old o ON o.recipe_id = s.recipe_id
+WHERE o.recipe_id IS NULL OR o.total_cost <> w.total OR o.complete <> (m.recipe_id IS NULL)
 
--- name: delete_costs
-DELETE FROM recipe_costs
-WHERE tenant_id = :tenant_id AND recipe_id IN (SELECT recipe_id FROM rc_scope)
+-- name: update_costs
+-- Rewrite the stored cost of each scoped recipe whose figures changed (total, completeness,
+-- missing items) or that was edited since it was last costed. Unchanged rows are left alone,
+-- computed_at included: rewriting 100k identical rows costs more than the costing itself.
+-- unit_cost is per 1 yield unit (total ÷ yield_qty); food_cost_pct = unit cost ÷ menu price × 100.
+UPDATE recipe_costs
+SET total_cost = w.total,
+    unit_cost = CASE WHEN r.yield_qty = 1 THEN w.total ELSE exact_div(w.total, r.yield_qty) END,
+    food_cost_pct = CASE WHEN r.menu_price IS NOT NULL
+                         THEN exact_div(CAST(exact_div(w.total, r.yield_qty) * 100 AS DECIMAL(38, 12)),
+                                        r.menu_price) END,
+    complete = m.recipe_id IS NULL,
+    missing = COALESCE(to_json(m.names), CAST('[]' AS JSON)),
+    computed_at = current_timestamp
+FROM rc_scope s
+JOIN rc_work w ON w.recipe_id = s.recipe_id
+JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = s.recipe_id AND r.deleted_at IS NULL
+LEFT JOIN rc_missing m ON m.recipe_id = s.recipe_id
+WHERE recipe_costs.tenant_id = :tenant_id AND recipe_costs.recipe_id = s.recipe_id
+  AND (recipe_costs.total_cost <> w.total OR recipe_costs.complete <> (m.recipe_id IS NULL)
+       OR CAST(recipe_costs.missing AS VARCHAR)
+          <> CAST(COALESCE(to_json(m.names), CAST('[]' AS JSON)) AS VARCHAR)
+       OR r.updated_at > recipe_costs.computed_at)
 
 -- name: insert_costs
--- unit_cost is per 1 yield unit (total ÷ yield_qty); food_cost_pct = unit cost ÷ menu price × 100.
+-- First costing of a recipe (no stored row yet).
 INSERT INTO recipe_costs (tenant_id, recipe_id, total_cost, unit_cost, food_cost_pct, complete,
                           missing, computed_at)
-SELECT :tenant_id, r.id, w.total, exact_div(w.total, r.yield_qty),
+SELECT :tenant_id, r.id, w.total,
+       CASE WHEN r.yield_qty = 1 THEN w.total ELSE exact_div(w.total, r.yield_qty) END,
        CASE WHEN r.menu_price IS NOT NULL THEN
            exact_div(CAST(exact_div(w.total, r.yield_qty) * 100 AS DECIMAL(38, 12)), r.menu_price)
        END,
-       w.missing IS NULL,
-       COALESCE(to_json(w.missing), CAST('[]' AS JSON)),
+       m.recipe_id IS NULL,
+       COALESCE(to_json(m.names), CAST('[]' AS JSON)),
        current_timestamp
 FROM rc_scope s
 JOIN rc_work w ON w.recipe_id = s.recipe_id
 JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = s.recipe_id AND r.deleted_at IS NULL
+LEFT JOIN rc_missing m ON m.recipe_id = s.recipe_id
+WHERE s.recipe_id NOT IN (SELECT recipe_id FROM rc_old)
