@@ -2,7 +2,8 @@
 
 The tenant of every request comes from its API key (Authorization: Bearer …), never from
 anything else the caller chooses. Endpoints are plain `def` functions, so FastAPI runs them in
-its threadpool; the stores are thread-safe (DuckDB: a cursor per transaction; PostgreSQL: a pool).
+its threadpool (the two upload endpoints read the body asynchronously, then do the same); the
+stores are thread-safe (DuckDB: a cursor per transaction; PostgreSQL: a pool).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -35,7 +35,8 @@ class InFlight:
     """The (tenant, idempotency key) pairs this process is working on right now.
 
     A duplicate that arrives while the first is still running is told idempotency_in_progress
-    (409) at once, rather than waiting on a database lock and maybe timing out.
+    (409) at once, rather than waiting on a database lock and maybe timing out. Across several
+    server processes the services' idempotency records still allow one effect only.
     """
 
     def __init__(self) -> None:
