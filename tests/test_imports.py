@@ -330,3 +330,27 @@ def test_an_import_recomputes_the_recipes_of_changed_ingredients(store: Store, c
     assert (result.changed, result.recomputed) == (2, 1)
     assert imports.imports_frame(store, ctx)["recomputed"].tolist() == [1]
     assert recipes.recipes_frame(store, ctx)["total_cost"].tolist() == [Decimal("1")]
+
+
+def test_a_large_list_imports_set_based_and_reimports_cleanly(store: Store, ctx: TenantContext,
+                                                              tmp_path: Path) -> None:
+    """12k rows (past the statistics refresh threshold), 3k items, a sku per row."""
+    n, items = 12_000, 3_000
+    frame = pd.DataFrame({"sku": [f"S{i:05d}" for i in range(n)], "item": [f"item {i % items:04d}" for i in range(n)],
+                          "price": [f"{1 + i % 97}.{i % 100:02d}" for i in range(n)],
+                          "pack": [("1 kg", "6 x 1 kg", "500 g")[i % 3] for i in range(n)]})
+    path = tmp_path / "big.csv"
+    frame.to_csv(path, index=False)
+    first = imports.import_price_list(store, ctx, path, idempotency_key="a", supplier="Big")
+    assert (first.rows, first.created, first.changed) == (n, items, items)
+    assert len(imports.supplier_items_frame(store, ctx)) == n
+    # The cheapest row per item wins: compare with the same choice made in pandas.
+    price = frame["price"].map(Decimal)
+    grams = frame["pack"].map({"1 kg": 1000, "6 x 1 kg": 6000, "500 g": 500})
+    expected = (price / grams).groupby(frame["item"]).min().map(costs.to_scale)
+    assert _unit_costs(store, ctx) == expected.to_dict()
+    frame.loc[frame.index % 2 == 0, "price"] = "1000.00"  # dearer rows: no item gets cheaper
+    frame.to_csv(path, index=False)
+    again = imports.import_price_list(store, ctx, path, idempotency_key="b", supplier="Big")
+    assert (again.created, again.changed + again.unchanged) == (0, items)
+    assert _event_counts(store, ctx)["ingredient.cost.updated"] == items + again.changed

@@ -48,6 +48,7 @@ CANONICAL = ("item", "price", "pack", "sku", "category", "unit")
 REQUIRED = ("item", "price", "pack")
 MAX_LISTED = 1000  # bad rows listed in an error (all of them are counted)
 MAX_SKU_LENGTH = 200
+ANALYZE_FROM_ROWS = 10_000  # a list this long changes table sizes enough to refresh statistics
 BATCH_COLUMNS = ["batch_id", "kind", "supplier", "status", "rows", "created", "changed", "unchanged",
                  "recomputed", "duplicate_of", "effective_at", "created_at", "idempotency_key"]
 SUPPLIER_ITEM_COLUMNS = ["supplier_key", "sku", "ingredient", "ingredient_id"]
@@ -124,6 +125,8 @@ def import_price_list(
             return stored
     with tqdm(total=5, desc="price list", unit="step", disable=not progress) as bar:
         prices = _read_price_list(raw, columns)
+        del raw  # the file's bytes: no longer needed while the database works
+        pa.default_memory_pool().release_unused()  # the parser's scratch memory, back to the OS
         bar.update()
         request.setdefault("content_hash", prices.content_hash)
         plan = _Plan(ctx, prices, clean_name(supplier, field="supplier"), idempotency_key,
@@ -166,6 +169,8 @@ def _import(tx: Tx, plan: _Plan) -> ImportResult:
     _create_missing(tx, plan, batch_id)
     _map_skus(tx, plan)
     counts = _write_costs(tx, plan, batch_id, at)
+    if plan.prices.count >= ANALYZE_FROM_ROWS:
+        tx.run("imports.analyze_written")
     plan.step("written")
     changed_now = [r["ingredient_id"] for r in tx.all("imports.changed_ids")] if at <= now else []
     recomputed = recompute_changed(tx, plan.ctx, changed_now, cause="import.completed").recomputed
@@ -206,7 +211,9 @@ def _stage(tx: Tx, plan: _Plan) -> None:
     for name, frame in plan.prices.staging.items():
         if len(frame):
             tx.load(f"price_import_{name}", frame)
+    tx.run("imports.analyze")
     tx.run("imports.match", {"tenant_id": plan.ctx.tenant_id, "supplier_key": plan.supplier_key})
+    tx.run("imports.analyze")
 
 
 def _convert_units(tx: Tx, plan: _Plan) -> pd.DataFrame:
@@ -267,6 +274,7 @@ def _create_missing(tx: Tx, plan: _Plan, batch_id: int) -> None:
     params = {"tenant_id": plan.ctx.tenant_id}
     tx.run("imports.create_ingredients", params)
     tx.run("imports.link_created", params)
+    tx.run("imports.analyze")
     tx.run("imports.name_created", params)
     tx.run("imports.created_events", {**params, "idempotency_key": plan.key, "batch_id": batch_id})
 
@@ -320,14 +328,15 @@ def read_price_list(source: Source, *, columns: Mapping[str, str] | None = None)
 def _read_price_list(raw: _Raw, columns: Mapping[str, str] | None) -> PriceList:
     sheet = _read_sheet(raw)
     positions = _canonical_columns(sheet.headers, columns)
+    encoding, garbled = _encoding_problems(sheet)
     cells = {name: pc.utf8_trim_whitespace(sheet.columns[pos]) for name, pos in positions.items()}
+    del sheet  # a 1M-row list: the untrimmed columns are ~100 MB nobody needs any more
     filled = np.logical_or.reduce([pc.not_equal(c, "").to_numpy(zero_copy_only=False) for c in cells.values()])
     if not filled.any():  # blank rows count for the numbering only
         raise validation_error("the price list has no data rows", rows=[], bad_rows=0)
-    mask = pa.array(filled)
-    cells = {name: column.filter(mask) for name, column in cells.items()}
+    if not filled.all():
+        cells = {name: column.filter(pa.array(filled)) for name, column in cells.items()}
     row_no = np.flatnonzero(filled) + 2  # spreadsheet numbering: the header is row 1
-    encoding, garbled = _encoding_problems(sheet)
     staging, problems = _validated(cells, row_no, np.isin(row_no, garbled))
     return PriceList(staging, len(row_no), pd.concat([encoding, problems]), _content_hash(cells))
 
@@ -356,33 +365,54 @@ def _read_sheet(raw: _Raw) -> _Sheet:
     if raw.kind == "xlsx":
         return _from_grid(_read_xlsx(raw.data), mojibake=False)
     data = raw.data.removeprefix(codecs.BOM_UTF8)
-    try:
-        data.decode("utf-8")
-        mojibake = False
-    except UnicodeDecodeError:  # read on, so the rows holding the bad bytes can be named
-        data, mojibake = data.decode("utf-8", errors="replace").encode("utf-8"), True
-    if not data.strip():
+    mojibake = not _is_utf8(data)
+    if mojibake:  # read on, so the rows holding the bad bytes can be named
+        data = data.decode("utf-8", errors="replace").encode("utf-8")
+    if not data or data.isspace():
         raise validation_error("the price list is empty", rows=[], bad_rows=0)
     return _fast_csv(data, mojibake) or _from_grid(_read_csv(data), mojibake=mojibake)
 
 
+def _is_utf8(data: bytes, *, step: int = 1 << 22) -> bool:
+    """Whether the bytes decode as UTF-8, checked in slices so no copy of the whole text is made."""
+    decoder, view = codecs.getincrementaldecoder("utf-8")(), memoryview(data)
+    try:
+        for start in range(0, len(data), step):
+            decoder.decode(view[start: start + step], final=start + step >= len(data))
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _fast_csv(data: bytes, mojibake: bool) -> _Sheet | None:
     """pyarrow's CSV reader, when it reads rows exactly as a spreadsheet numbers them."""
-    body = data.rstrip(b"\r\n")
-    if body.startswith((b"\n", b"\r\n")) or b"\n\n" in body or b"\n\r\n" in body:
+    if _has_blank_line(data):
         return None  # it skips blank lines, which would shift the row numbers
-    end = body.find(b"\n")
-    header = next(csv.reader([(body if end < 0 else body[:end]).decode().rstrip("\r")]), [])
+    end = data.find(b"\n")
+    header = next(csv.reader([(data if end < 0 else data[:end]).decode().rstrip("\r")]), [])
     names = [f"c{i}" for i in range(len(header))]
     options = pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
+    # One block: the columns come back as single arrays, not chunks to copy together.
+    reading = pacsv.ReadOptions(column_names=names, block_size=min(len(data) + 1, 2**31 - 1))
     try:
-        table = pacsv.read_csv(pa.BufferReader(data), read_options=pacsv.ReadOptions(column_names=names),
+        table = pacsv.read_csv(pa.BufferReader(data), read_options=reading,
                                parse_options=pacsv.ParseOptions(newlines_in_values=True), convert_options=options)
     except pa.ArrowInvalid:
         return None  # ragged rows and the like: pandas reads them or says where they are
-    columns = [table.column(n).combine_chunks() for n in names]
+    columns = [_one_array(table.column(n)) for n in names]
     return _Sheet([c[0].as_py() for c in columns], [c.slice(1) for c in columns], mojibake) if len(table) else None
+
+
+def _has_blank_line(data: bytes) -> bool:
+    end = len(data)
+    while end and data[end - 1] in b"\r\n":  # trailing newlines are no blank rows
+        end -= 1
+    return data.startswith((b"\n", b"\r\n")) or data.find(b"\n\n", 0, end) >= 0 or data.find(b"\n\r\n", 0, end) >= 0
+
+
+def _one_array(column: pa.ChunkedArray) -> pa.Array:
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()  # the former copies nothing
 
 
 def _read_csv(data: bytes) -> pd.DataFrame:
@@ -579,14 +609,14 @@ def _pair_costs(price: _Parsed, pack: _Parsed) -> _Parsed:
     """Unit cost (price ÷ pack quantity, in the pack's base unit) once per distinct pair."""
     usable = ~(price.bad() | pack.bad())
     width = len(pack.values)
-    pairs, codes = np.unique(np.where(usable, price.codes * width + pack.codes, -1), return_inverse=True)
+    codes, pairs = pd.factorize(np.where(usable, price.codes * width + pack.codes, -1))
     values, problems = np.full(len(pairs) + 1, None, dtype=object), np.full(len(pairs) + 1, None, dtype=object)
     for i, pair in enumerate(pairs.tolist()):
         if pair >= 0:
             measure = pack.values[pair % width]
             values[i], problems[i] = _attempt(lambda amount: unit_cost_of(amount, measure.qty),
                                               price.values[pair // width])
-    return _Parsed("price", np.where(usable, codes.reshape(-1), -1), values, problems)
+    return _Parsed("price", np.where(usable, codes, -1), values, problems)
 
 
 def _duplicates(cells: dict[str, pa.Array], row_no: np.ndarray, sku: _Parsed,
@@ -610,8 +640,8 @@ def _items(keys: np.ndarray, key_texts: np.ndarray, item: _Parsed, category: _Pa
            pack: _Parsed, good: np.ndarray) -> pd.DataFrame:
     """One row per item name: what a new ingredient is made of (its first good row)."""
     at = np.flatnonzero(good)
-    codes, first = np.unique(keys[at], return_index=True)
-    rows = at[first]
+    rows = at[~pd.Series(keys[at]).duplicated().to_numpy()]
+    codes = keys[rows]
     declared, measures = unit.values[unit.codes[rows]], pack.values[pack.codes[rows]]
     units = [u if u is not None else (m.family, m.base) for u, m in zip(declared, measures)]
     return _objects({"key_code": codes, "item_key": key_texts[codes], "item": item.values[item.codes[rows]],

@@ -6,6 +6,16 @@
 --   price_import_prices  one per price text;  price_import_costs  one per (price, pack) unit cost
 -- then matched, created and costed with joins. No statement here runs once per row.
 
+-- name: analyze
+-- Fresh statistics for the staging tables, so the planner sizes its joins (PostgreSQL does not
+-- gather them for temporary tables by itself); DuckDB keeps them as it loads: nothing to do.
+SELECT 1 AS analyzed
+
+-- name: analyze_written
+-- Fresh statistics for the tables a large list just filled, so the next import's joins (and
+-- the recompute that follows) are planned for their real size; nothing to do on DuckDB.
+SELECT 1 AS analyzed
+
 -- name: latest_completed
 -- The supplier's latest completed price list: re-sending it is a duplicate, not a change.
 SELECT id, content_hash
@@ -120,9 +130,8 @@ WHERE it.key_code IN (SELECT key_code FROM price_import_match WHERE ingredient_i
 -- name: name_created
 INSERT INTO ingredient_names (tenant_id, ingredient_id, name, name_key, is_alias)
 SELECT i.tenant_id, i.id, i.name, i.name_key, FALSE
-FROM ingredients i
-WHERE i.tenant_id = :tenant_id AND i.deleted_at IS NULL
-  AND i.id IN (SELECT ingredient_id FROM price_import_new)
+FROM price_import_new nw
+JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = nw.ingredient_id AND i.deleted_at IS NULL
 ORDER BY i.id
 
 -- name: add_supplier_items

@@ -48,9 +48,8 @@ INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payl
 SELECT i.tenant_id, 'ingredient.created', 'ingredient', CAST(i.id AS VARCHAR),
        json_object('name', i.name, 'unit', i.base_unit, 'category', i.category),
        CAST(:idempotency_key AS VARCHAR), CAST(:batch_id AS BIGINT)
-FROM ingredients i
-WHERE i.tenant_id = :tenant_id AND i.deleted_at IS NULL
-  AND i.id IN (SELECT ingredient_id FROM price_import_new)
+FROM price_import_new nw
+JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = nw.ingredient_id AND i.deleted_at IS NULL
 ORDER BY i.id
 
 -- name: cost_events
