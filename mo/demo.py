@@ -1,35 +1,172 @@
-"""`make demo`: the main job on the embedded DuckDB default, from a clean clone.
+"""`make demo`: Harbour Kitchen end to end on the embedded DuckDB default, from a clean clone.
 
-Migrates a fresh DuckDB file, creates the demo tenant and prints the status.
+1. A fresh DuckDB file (var/demo.duckdb), migrated on open, with the tenant demo.
+2. Through the client: the 61 demo ingredients.
+3. Headless notebooks (mo.run, audit records under runs/<date>/) and client calls, in order:
+   import_price_list (FreshCo), import_price_list (Metro, its own headers mapped),
+   recipes imported through the client, recipe_costs, import_price_list (FreshCo week 2),
+   update_cost, recipe_costs again (movers since the first), event_sanity, parity_export.
+4. A summary: recipes costed, incomplete ones, biggest movers, event counts, and where the
+   executed notebooks and exports are.
+
+Stops at the first failing step with its error; exit status 0 only when every step ran.
 """
 
 from __future__ import annotations
 
+import csv
+import json
 import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
-from mo import migrations
+import mo
 from mo.errors import MOError
-from mo.services import tenants
-from mo.store import open_store
+from mo.run import RunResult, run_notebook
 
+DEMO_DIR = Path("demo")
 DEMO_DB = Path("var") / "demo.duckdb"
+EXPORT_DIR = Path("var") / "exports"
+TENANT = "demo"
+METRO_COLUMNS = {"Description": "item", "Product Code": "sku", "Pack Size": "pack", "Case Price": "price",
+                 "Dept": "category"}
+# One manual price change, as a chef would type it: salmon went up at the market.
+MANUAL_COST = {"ingredient": "salmon fillet", "price": "58.90", "per": "3 kg", "supplier": "FreshCo",
+               "note": "market price, demo"}
+
+
+@dataclass
+class DemoRun:
+    """The demo's database, what ran, and what it produced."""
+
+    url: str
+    runs: list[RunResult] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+
+    def client(self) -> mo.MOClient:
+        # Opened per step and closed before any notebook runs: one DuckDB file, one writer.
+        return mo.LocalClient(TENANT, db_url=self.url)
+
+    def notebook(self, name: str, **parameters: str) -> RunResult:
+        """Run notebooks/<name>.ipynb headless against the demo database; raise on failure."""
+        env = {"MO_DB_URL": self.url, "MO_TENANT": TENANT, "MO_API_MODE": "local"}
+        result = run_notebook(Path("notebooks") / f"{name}.ipynb", parameters=parameters, env=env)
+        self.runs.append(result)
+        print(result.summary(), flush=True)
+        if not result.ok:
+            raise DemoFailed(result.summary())
+        return result
+
+
+class DemoFailed(Exception):
+    """A demo step failed; its message says which and why."""
+
+
+def fresh_database() -> str:
+    """Delete var/demo.duckdb (and its WAL), create tenant demo in a new one; return its URL."""
+    DEMO_DB.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (DEMO_DB, DEMO_DB.with_name(DEMO_DB.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    url = f"duckdb:///{DEMO_DB.resolve()}"
+    tenant = mo.create_tenant(TENANT, name="Harbour Kitchen", db_url=url)
+    print(f"database  {url}\ntenant    {tenant.slug} — {tenant.name}", flush=True)
+    return url
+
+
+def add_ingredients(demo: DemoRun) -> None:
+    """Every row of demo/ingredients.csv through client.add_ingredient."""
+    with (DEMO_DIR / "ingredients.csv").open(newline="", encoding="utf-8") as handle, demo.client() as client:
+        rows = list(csv.DictReader(handle))
+        for row in rows:
+            client.add_ingredient(row["name"], unit=row["unit"], category=row["category"] or None,
+                                  density=row["density"] or None, yield_pct=row["yield_pct"] or None)
+    print(f"ok      {len(rows)} ingredients added", flush=True)
+
+
+def import_recipes(demo: DemoRun) -> None:
+    """demo/recipes.csv through client.import_recipes (all or nothing)."""
+    with demo.client() as client:
+        result = client.import_recipes(DEMO_DIR / "recipes.csv", idempotency_key="demo-recipes-v1")
+    print(f"ok      {result.recipes} recipes, {result.lines} lines imported", flush=True)
+
+
+def price_list(demo: DemoRun, file: str, supplier: str, **extra: str) -> None:
+    demo.notebook("import_price_list", path=str(DEMO_DIR / file), supplier=supplier, **extra)
+
+
+def run_steps(demo: DemoRun) -> datetime:
+    """Every step in order; returns when the first costing ran (the movers' baseline)."""
+    add_ingredients(demo)
+    price_list(demo, "supplier_freshco.csv", "FreshCo")
+    price_list(demo, "supplier_metro.csv", "Metro", columns=json.dumps(METRO_COLUMNS))
+    import_recipes(demo)
+    baseline = datetime.now(UTC)
+    demo.notebook("recipe_costs")
+    price_list(demo, "supplier_freshco_week2.csv", "FreshCo")
+    demo.notebook("update_cost", **MANUAL_COST)
+    demo.notebook("recipe_costs", since=baseline.isoformat())
+    demo.notebook("event_sanity", window="1h")
+    demo.notebook("parity_export", out_dir=str(EXPORT_DIR), format="csv")
+    return baseline
+
+
+# ---- the summary ----------------------------------------------------------------------------------
+
+
+def movers(client: mo.MOClient, *, since: datetime, top: int = 5) -> list[tuple[str, Decimal, Decimal]]:
+    """(recipe, total before, total after) of the recipes whose cost moved most since `since`."""
+    events = client.events(since=since, types=["recipe.recomputed"])
+    spans: dict[str, list[Decimal]] = {}
+    for text in events["payload"]:
+        body = json.loads(text)
+        if body.get("old_total") is None:
+            continue  # a first costing is not a move
+        span = spans.setdefault(body["recipe"], [Decimal(body["old_total"]), Decimal(body["new_total"])])
+        span[1] = Decimal(body["new_total"])
+    moved = [(name, before, after) for name, (before, after) in spans.items() if before and after != before]
+    return sorted(moved, key=lambda m: abs((m[2] - m[1]) / m[1]), reverse=True)[:top]
+
+
+def summary_lines(client: mo.MOClient, *, since: datetime) -> list[str]:
+    """The closing report: costed, incomplete, movers, events."""
+    costs = client.recipes()
+    incomplete = costs[~costs["complete"]]
+    lines = [f"recipes   {int(costs['complete'].sum())} of {len(costs)} fully costed, {len(incomplete)} incomplete"]
+    lines += [f"          incomplete: {row.name} (missing {row.missing})" for row in incomplete.itertuples()]
+    lines.append("movers    biggest recipe cost changes since the first costing:")
+    for name, before, after in movers(client, since=since):
+        pct = (after - before) / before * 100
+        lines.append(f"          {name:<32} {before:>10.2f} → {after:>10.2f}  ({pct:+.1f}%)")
+    counts = client.event_counts(window="24h")
+    listed = ", ".join(f"{row.event_type} {row.events}" for row in counts.itertuples())
+    lines.append(f"events    {int(counts['events'].sum())} in all: {listed}")
+    return lines
+
+
+def where_lines(demo: DemoRun) -> list[str]:
+    """Where the executed notebooks and the exports are."""
+    lines = ["notebooks executed (audit records):"] + [f"          {r.output}" for r in demo.runs]
+    exports = sorted(EXPORT_DIR.glob("events-*")) if EXPORT_DIR.is_dir() else []
+    lines += ["exports:"] + [f"          {p}" for p in exports]
+    return lines
 
 
 def main() -> int:
-    for stale in (DEMO_DB, DEMO_DB.with_suffix(".duckdb.wal")):
-        stale.unlink(missing_ok=True)
-    url = f"duckdb:///{DEMO_DB.resolve()}"
+    """Run the demo; print what ran, where it is, and the summary. 0 on success, 1 on failure."""
     try:
-        with open_store(url) as store:
-            tenant = tenants.create_tenant(store, "demo", name="Harbour Kitchen")
-            applied = migrations.status(store)
-    except MOError as err:
-        print(err.to_dict(), file=sys.stderr)
+        demo = DemoRun(fresh_database())
+        baseline = run_steps(demo)
+        with demo.client() as client:
+            report = summary_lines(client, since=baseline)
+    except DemoFailed as failed:
+        print(f"demo stopped: {failed}", file=sys.stderr)
         return 1
-    print(f"database  {url}")
-    print(f"schema    {len(applied)} migrations applied ({applied[-1].script})")
-    print(f"tenant    {tenant.slug} — {tenant.name}")
+    except MOError as err:
+        print(f"demo stopped: {json.dumps(err.to_dict(), default=str)}", file=sys.stderr)
+        return 1
+    print("\n".join(["", *where_lines(demo), "", *report]))
     return 0
 
 

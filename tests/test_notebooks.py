@@ -316,3 +316,29 @@ def _no_stray_runs() -> Iterator[None]:
     yield
     after = set((ROOT / "runs").rglob("*.ipynb")) if (ROOT / "runs").is_dir() else set()
     assert after == before
+
+
+# ---- the demo main job -----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_demo_runs_every_notebook_and_prints_the_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from mo import demo
+
+    # A clean checkout's layout in a tmp folder, so var/, runs/ and exports land there.
+    for folder in ("demo", "notebooks"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("conftest.py", "__pycache__"))
+    (tmp_path / "pyproject.toml").write_text("")
+    monkeypatch.chdir(tmp_path)
+    for name in ("MO_DB_URL", "MO_TENANT", "MO_API_MODE", "MO_PROJECT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    assert demo.main() == 0
+    printed = capsys.readouterr().out
+    records = sorted((tmp_path / "runs").glob("*/*.ipynb"))
+    assert len(records) == 8 and printed.count("ok      notebooks/") == 8
+    assert list((tmp_path / "var" / "exports").glob("events-demo-*.csv"))
+    assert "24 of 25 fully costed, 1 incomplete" in printed
+    assert "Pineapple Upside-Down Cake (missing sugar)" in printed
+    assert "movers" in printed and "%)" in printed
+    assert re.search(r"events\s+\d+ in all: .*import\.completed 3", printed)

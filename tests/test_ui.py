@@ -145,6 +145,7 @@ def shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     from IPython.core.interactiveshell import InteractiveShell
 
     monkeypatch.delenv("MO_HEADLESS", raising=False)
+    monkeypatch.delenv("MO_LOUD_ERRORS", raising=False)
     ip = InteractiveShell.instance()
     yield ip
     uninstall(shell=ip)
@@ -164,6 +165,13 @@ def test_install_headless_also_reports_the_error_in_one_line(shell, capsys, monk
     shell.run_cell("from mo.errors import MOError\nraise MOError('conflict', 'taken')")
     printed = capsys.readouterr().out
     assert "MOError: conflict: taken" in printed and "Traceback" not in printed
+
+
+def test_install_loud_keeps_widgets_but_fails_visibly(shell, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MO_LOUD_ERRORS", "1")  # what notebooks/conftest.py sets for nbval
+    assert install(interactive=True, shell=shell) is True
+    shell.run_cell("from mo.errors import MOError\nraise MOError('not_found', 'no such recipe')")
+    assert "MOError: not_found: no such recipe" in capsys.readouterr().out
 
 
 def test_install_refuses_a_bad_interactive_flag_after_installing(shell) -> None:  # type: ignore[no-untyped-def]

@@ -170,9 +170,9 @@ def show_export(result: ExportResult, *, output: widgets.Output | None = None) -
 def _stamp(moment: date | datetime) -> str:
     # Dates stay readable (2024-03-01); instants keep their time, without characters
     # that are awkward in file names.
-    if isinstance(moment, datetime):
+    if isinstance(moment, datetime) and moment.time() != datetime.min.time():
         return moment.strftime("%Y-%m-%dT%H%M%S")
-    return moment.isoformat()
+    return moment.strftime("%Y-%m-%d")
 
 
 def _new_key(prefix: str) -> str:

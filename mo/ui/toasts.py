@@ -7,9 +7,9 @@
   toast inside `output`.
 - ``install(interactive=...)``: an IPython handler for MOError raised by a cell. It shows the
   toast instead of the traceback. The cell still fails (its reply has status "error", so "Run
-  All" stops there); with interactive=False (papermill, nbval) it also emits a one-line error
-  output, because papermill decides a run failed only from error outputs: a scheduled run
-  must fail loudly, with the code and message in its audit record.
+  All" stops there); with interactive=False (papermill) or MO_LOUD_ERRORS=1 (nbval) it also
+  emits a one-line error output, because papermill and nbval decide a cell failed only from
+  error outputs: a scheduled run must fail loudly, with the code and message in its record.
 """
 
 from __future__ import annotations
@@ -157,15 +157,16 @@ class errors_to(ContextDecorator):  # noqa: N801 - used like a function: @errors
 
 # ---- the IPython handler --------------------------------------------------------------------
 
-HEADLESS_ENV = "MO_HEADLESS"
-_state: dict[str, bool] = {"interactive": True}
+HEADLESS_ENV = "MO_HEADLESS"  # "1": no widgets, and errors fail the run loudly (mo run sets it)
+LOUD_ENV = "MO_LOUD_ERRORS"  # "1": errors fail loudly, widgets stay (nbval: notebooks/conftest.py)
+_state: dict[str, bool] = {"loud": False}
 
 
 def _handle_moerror(shell: Any, etype: type[BaseException], value: BaseException, tb: Any,
                     tb_offset: int | None = None) -> list[str]:
     show_error(value)
     line = f"MOError: {value}"
-    if not _state["interactive"]:
+    if _state["loud"]:
         # papermill and nbval see a failure only through an error output; keep it one line.
         shell._showtraceback(etype, value, [line])
     return [line]
@@ -174,13 +175,15 @@ def _handle_moerror(shell: Any, etype: type[BaseException], value: BaseException
 def install(*, interactive: Any = True, shell: Any = None) -> bool:
     """Show MOError raised by notebook cells as toasts; return the interactive flag in force.
 
-    The flag is False, whatever `interactive` says, when MO_HEADLESS=1 is in the environment.
-
     `interactive` may be the raw notebook parameter (bool or "true"/"false"): it is parsed
-    here so that this runs before any other validation. An unparsable value installs the
-    handler in the fail-loudly (non-interactive) mode and then raises its validation_error,
-    which the handler just installed renders.
-    Outside IPython this does nothing and returns the flag. Raises validation_error as above.
+    here so that this runs before any other validation. The flag in force is False, whatever
+    `interactive` says, when MO_HEADLESS=1 is in the environment.
+    Interactive: a failing cell shows the toast only (the cell still fails, so Run All stops).
+    Not interactive, or MO_LOUD_ERRORS=1: it also emits a one-line error output, because that
+    is how papermill and nbval learn that a cell failed.
+    An unparsable `interactive` installs the loud mode, then raises its validation_error (which
+    the handler just installed renders). Outside IPython only the flag is worked out.
+    Raises validation_error as above.
     """
     from mo.ui.params import boolean
 
@@ -189,8 +192,8 @@ def install(*, interactive: Any = True, shell: Any = None) -> bool:
     except MOError as err:
         flag, problem = False, err
     if os.environ.get(HEADLESS_ENV) == "1":
-        flag = False  # nbval cannot pass parameters; mo run and notebooks/conftest.py set this
-    _state["interactive"] = flag
+        flag = False
+    _state["loud"] = not flag or os.environ.get(LOUD_ENV) == "1"
     ip = shell if shell is not None else _current_shell()
     if ip is not None:
         ip.set_custom_exc((MOError,), _handle_moerror)

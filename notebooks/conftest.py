@@ -1,0 +1,75 @@
+"""nbval support: `pytest --nbval-lax notebooks/` runs every notebook against a seeded demo tenant.
+
+nbval cannot pass notebook parameters, so the notebooks run with their defaults (interactive
+True: the forms are built, nothing is clicked). Before any kernel starts, this seeds a fresh
+DuckDB file in a temp folder — the demo ingredients, the FreshCo and Metro price lists, the
+recipes — and points the kernels at it through the environment they inherit:
+
+    MO_DB_URL       the seeded file            MO_TENANT       demo
+    MO_API_MODE     local                      MO_PROJECT_DIR  the repository (relative paths)
+    MO_LOUD_ERRORS  1: an MOError fails the cell visibly (nbval sees only error outputs)
+    TQDM_DISABLE    1
+
+Nothing here runs unless nbval is active, so a plain `pytest notebooks/` stays cheap.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "demo"
+METRO_COLUMNS = {"Description": "item", "Product Code": "sku", "Pack Size": "pack", "Case Price": "price",
+                 "Dept": "category"}
+_SAVED: dict[str, str | None] = {}
+_FOLDER: list[str] = []
+
+
+def _nbval_active(config: pytest.Config) -> bool:
+    return bool(config.getoption("nbval", default=False) or config.getoption("nbval_lax", default=False))
+
+
+def seed_demo(url: str) -> None:
+    """The demo tenant with ingredients, both suppliers' lists and the recipes, costed."""
+    import mo
+
+    mo.create_tenant("demo", name="Harbour Kitchen", db_url=url)
+    with mo.LocalClient("demo", db_url=url) as client, (DEMO / "ingredients.csv").open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            client.add_ingredient(row["name"], unit=row["unit"], category=row["category"] or None,
+                                  density=row["density"] or None, yield_pct=row["yield_pct"] or None)
+        client.import_price_list(DEMO / "supplier_freshco.csv", supplier="FreshCo", idempotency_key="nbval-freshco")
+        client.import_price_list(DEMO / "supplier_metro.csv", supplier="Metro", columns=METRO_COLUMNS,
+                                 idempotency_key="nbval-metro")
+        client.import_recipes(DEMO / "recipes.csv", idempotency_key="nbval-recipes")
+        client.recompute()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not _nbval_active(config):
+        return
+    folder = tempfile.mkdtemp(prefix="mo-nbval-")
+    _FOLDER.append(folder)
+    url = f"duckdb:///{Path(folder) / 'demo.duckdb'}"
+    seed_demo(url)  # closed again before any kernel starts: one DuckDB file, one writer
+    env = {"MO_DB_URL": url, "MO_TENANT": "demo", "MO_API_MODE": "local", "MO_PROJECT_DIR": str(ROOT),
+           "MO_LOUD_ERRORS": "1", "TQDM_DISABLE": "1"}
+    for key, value in env.items():
+        _SAVED[key] = os.environ.get(key)
+        os.environ[key] = value
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for key, value in _SAVED.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    for folder in _FOLDER:
+        shutil.rmtree(folder, ignore_errors=True)
