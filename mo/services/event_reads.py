@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
-from json.scanner import c_make_scanner  # type: ignore[attr-defined]
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
+from json.scanner import c_make_scanner  # type: ignore[attr-defined]
 from typing import Any
 
 import pandas as pd
@@ -46,7 +46,6 @@ _EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)
 _LATEST = datetime(9999, 12, 31, tzinfo=timezone.utc)
 _MAX_LIMIT = 2**62
 _WINDOW_TEXT = re.compile(r"^\s*(\d{1,6})\s*([mhd])\s*$")
-
 
 
 def _canonical_codec() -> Callable[[str], str]:
@@ -177,13 +176,8 @@ def iter_stored_pages(
 
 def fetch_table(tx: Tx, query: str, params: Params) -> pa.Table:
     """A query's rows as an Arrow table of EVENT_SCHEMA (also when the result is empty)."""
-    try:
-        table = tx.arrow(query, params)
-    except AttributeError:
-        # DuckDBTx.arrow calls fetch_arrow_table, which DuckDB 2.0 removed (to_arrow_table
-        # replaced it). Reported to the store's owner; drop this fallback once it is fixed.
-        table = pa.Table.from_pylist(tx.all(query, params))
-    if table.num_rows == 0:
+    table = tx.arrow(query, params)
+    if table.num_rows == 0:  # PostgreSQL hands back a table without columns
         return EVENT_SCHEMA.empty_table()
     return table.select(list(EVENT_SCHEMA.names)).cast(EVENT_SCHEMA)
 

@@ -93,9 +93,10 @@ def export_events(
 
 
 def _pipelined_pages(tx: Tx, ctx: TenantContext, window: Window, chunk_rows: int) -> Iterator[pa.Table]:
-    """Canonical pages, three stages deep: while the caller writes page n, a worker makes
-    page n+1's payloads canonical (the one step that holds the GIL) and another fetches page
-    n+2 (the database and Arrow release the GIL). On two cores this nearly halves an export."""
+    """Canonical pages, three stages deep: while the caller formats and writes page n, a
+    worker makes page n+1's payloads canonical (the one step that holds the GIL throughout)
+    and another fetches page n+2 (the database and Arrow release the GIL). With a core to
+    spare the stages overlap; measured on two busy cores it saved about a sixth."""
     stored = prefetched(iter_stored_pages(tx, ctx, window, page_rows=chunk_rows))
     return prefetched(_canonical_pages(stored))
 
@@ -210,16 +211,30 @@ class _HashingFile(io.RawIOBase):
 
 
 class _CsvSink:
-    """RFC 4180 CSV with a header; strings quoted, nulls empty, formula cells neutralised."""
+    """RFC 4180 CSV with a header; strings quoted, nulls empty, formula cells neutralised.
+
+    Each page is formatted into memory and written in one call: pyarrow's writer would call
+    back into Python for every small block, and each callback waits for the GIL held by the
+    canonicalising thread (measured: that alone made threaded exports slower than serial).
+    """
 
     def __init__(self, out: IO[bytes]) -> None:
-        self._writer = pacsv.CSVWriter(out, CSV_SCHEMA)
+        self._out = out
+        self._header = True
 
     def write(self, page: pa.Table) -> None:
-        self._writer.write_table(pa.table([_csv_cells(name, page) for name in COLUMNS], schema=CSV_SCHEMA))
+        cells = pa.table([_csv_cells(name, page) for name in COLUMNS], schema=CSV_SCHEMA)
+        self._emit(cells)
 
     def close(self) -> None:
-        self._writer.close()
+        if self._header:  # no rows at all: the file is the header line
+            self._emit(CSV_SCHEMA.empty_table())
+
+    def _emit(self, cells: pa.Table) -> None:
+        buffer = pa.BufferOutputStream()
+        pacsv.write_csv(cells, buffer, write_options=pacsv.WriteOptions(include_header=self._header))
+        self._header = False
+        self._out.write(buffer.getvalue())
 
 
 def _csv_cells(name: str, page: pa.Table) -> pa.ChunkedArray:
