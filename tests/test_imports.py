@@ -354,3 +354,12 @@ def test_a_large_list_imports_set_based_and_reimports_cleanly(store: Store, ctx:
     again = imports.import_price_list(store, ctx, path, idempotency_key="b", supplier="Big")
     assert (again.created, again.changed + again.unchanged) == (0, items)
     assert _event_counts(store, ctx)["ingredient.cost.updated"] == items + again.changed
+
+
+def test_quoted_commas_and_newlines_stay_inside_their_cell(store: Store, ctx: TenantContext, tmp_path: Path) -> None:
+    path = _csv(tmp_path, 'item,price,pack\r\n"Flour, plain",1.00,1 kg\r\n"Sugar\r\ncaster",2.00,1 kg\r\nSalt,x,1 kg\r\n')
+    err = _error(imports.import_price_list, store, ctx, path, idempotency_key="k", supplier="M")
+    assert [(r["row"], r["value"]) for r in err.details["rows"]] == [(4, "x")]  # the header is row 1
+    ok = _csv(tmp_path, 'item,price,pack\n"Flour, plain",1.00,1 kg\n"Sugar\ncaster",2.00,1 kg\n', name="ok.csv")
+    imports.import_price_list(store, ctx, ok, idempotency_key="k", supplier="M")
+    assert sorted(costs.ingredients_frame(store, ctx)["name"]) == ["Flour, plain", "Sugar caster"]
