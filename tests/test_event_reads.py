@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from eventlog_support import emit, event_ids, raw, set_occurred_at
 
 from mo.errors import ErrorCode, MOError
@@ -159,3 +162,18 @@ def test_payload_text_written_by_sql_is_made_canonical(store, ctx):
     raw(store, "UPDATE event_log SET payload = CAST(%s AS JSON) WHERE id = %s",
         ('{"b": 1,  "a": [2, 1.50, "\\u00e9"]}', event_ids(store, ctx)[-1]))
     assert events_frame(store, ctx)["payload"].iloc[-1] == '{"a":[2,1.5,"\\u00e9"],"b":1}'
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES, indent=st.sampled_from([None, 1]), ascii_only=st.booleans())
+def test_canonical_json_agrees_with_dumps_whatever_the_formatting(value, indent, ascii_only):
+    # The fast codec uses CPython's C scanner and encoder directly; pin it to the public API.
+    text = json.dumps(value, indent=indent, ensure_ascii=ascii_only)
+    assert canonical_json(text) == dumps(value)
