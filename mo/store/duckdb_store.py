@@ -73,7 +73,13 @@ class DuckDBTx(Tx):
         return -1
 
     def arrow(self, query: str, params: Params = None) -> Any:
-        return self._execute(query, params).to_arrow_table()
+        # A relation hands Arrow its batches directly; a DB-API result would copy them first.
+        q = compiled(DIALECT, query, "dollar")
+        values = {name: (params or {})[name] for name in q.params}
+        try:
+            return self._cur.sql(q.text, params=values or None).to_arrow_table()
+        except duckdb.Error as exc:
+            raise translate(exc) from exc
 
     def load(self, table: str, frame: pd.DataFrame) -> int:
         columns = ", ".join(f'"{c}"' for c in frame.columns)
