@@ -29,7 +29,7 @@ from mo.store.base import Row, Store, Tx
 PLACES = Decimal("1E-12")  # the scale of every DECIMAL(38,12) amount
 MAX_PRICE = Decimal(10) ** 15
 MAX_NOTE_LENGTH = 1000
-_DIVISION_PREC = 28  # the spec: divide in a 28-digit context, then quantize to 12 places
+_DIVISION_PREC = 28  # a quotient carries 28 significant digits before it is rounded to 12 places
 _WIDE_PREC = 60  # quantizing a 28-digit quotient to 12 places may need more than 28 digits
 _CURRENCY = "$£€"
 
@@ -214,8 +214,19 @@ def _apply_cost(tx: Tx, ctx: TenantContext, fields: dict[str, Any], *, key: str)
     now = tx.scalar("costs.now")
     at = fields["at"] or now
     before = _cost_as_of(tx, ctx, int(row["id"]), at)
-    if before is not None and before["unit_cost"] == cost:
+    if before is not None and before["unit_cost"] == cost:  # the chronicle would not change
         return CostUpdate(None, row["name"], money(cost), False, False, 0)  # type: ignore[arg-type]
+    cost_id = _record_cost(tx, ctx, row, fields, qty=qty, cost=cost, at=at, before=before, key=key)
+    current = _cost_as_of(tx, ctx, int(row["id"]), now)
+    # Recipes follow the current cost only: a future (or superseded back-dated) cost leaves it alone.
+    moved = [int(row["id"])] if current is not None and current["id"] == cost_id else []
+    recomputed = recompute_changed(tx, ctx, moved, cause="ingredient.cost.updated").recomputed
+    return CostUpdate(cost_id, row["name"], money(cost), True, False, recomputed)  # type: ignore[arg-type]
+
+
+def _record_cost(tx: Tx, ctx: TenantContext, row: Row, fields: dict[str, Any], *, qty: Decimal, cost: Decimal,
+                 at: datetime, before: Row | None, key: str) -> int:
+    """Insert the cost row and its ingredient.cost.updated event, in the caller's transaction."""
     cost_id = tx.scalar("costs.insert", {
         "tenant_id": ctx.tenant_id, "ingredient_id": row["id"], "price": fields["price"],
         "pack": fields["measure"].text, "pack_qty": to_scale(qty), "unit_cost": cost, "effective_at": at,
@@ -224,10 +235,7 @@ def _apply_cost(tx: Tx, ctx: TenantContext, fields: dict[str, Any], *, key: str)
         "ingredient": row["name"], "ingredient_id": int(row["id"]),
         "old_unit_cost": decimal_text(before and before["unit_cost"]), "new_unit_cost": decimal_text(cost),
         "effective_at": iso(at), "source": "manual", "supplier": fields["supplier"]}, idempotency_key=key)
-    current = _cost_as_of(tx, ctx, int(row["id"]), now)
-    is_current = current is not None and current["id"] == cost_id
-    recomputed = recompute_changed(tx, ctx, [int(row["id"])] if is_current else [], cause="ingredient.cost.updated")
-    return CostUpdate(int(cost_id), row["name"], money(cost), True, False, recomputed.recomputed)  # type: ignore[arg-type]
+    return int(cost_id)
 
 
 def _cost_as_of(tx: Tx, ctx: TenantContext, ingredient_id: int, at: datetime) -> Row | None:
@@ -290,7 +298,8 @@ def _joined_aliases(rows: list[Row]) -> dict[int, str]:
 def typed_frame(rows: list[Row], columns: list[str], *, decimals: Sequence[str] = (),
                 times: Sequence[str] = (), ints: Sequence[str] = ()) -> pd.DataFrame:
     """Query rows as a DataFrame with the same columns and dtypes on every backend, empty or not."""
-    # Rows, not tx.arrow(): DuckDBTx.arrow calls fetch_arrow_table, which DuckDB 2.0 removed.
+    # Rows, not tx.arrow(): PostgreSQL's arrow path infers types from values, so an all-NULL column
+    # would come back typed differently from DuckDB's.
     frame = pd.DataFrame.from_records(rows, columns=columns)
     for column in decimals:
         frame[column] = pd.Series([_exact(v) for v in frame[column]], index=frame.index, dtype=object)
