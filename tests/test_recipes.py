@@ -377,3 +377,143 @@ def test_tenants_never_see_each_others_recipes(store: Store, ctx: TenantContext,
     assert err.code.value == "not_found"
     assert len(rec.recipes_frame(store, other_ctx)) == 1
     assert all(e["payload"]["recipe"] == "Bread" for e in events(store, other_ctx, "recipe.recomputed"))
+
+
+# ------------------------------------------------------------------------------- import
+
+LONG_COLUMNS = ["recipe", "yield_qty", "yield_unit", "menu_price", "kind", "item", "qty", "unit", "waste_pct"]
+
+
+def long_frame(*rows: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=LONG_COLUMNS)
+
+
+def pantry(store: Store, ctx: TenantContext) -> None:
+    ingredient(store, ctx, "Flour", "g", price="2", per="1 kg")
+    ingredient(store, ctx, "Milk", "ml", price="1", per="1 l")
+    ingredient(store, ctx, "Egg", "each", price="3.60", per="1 dozen")
+
+
+BOOK = long_frame(
+    ("Dough", "1", "kg", "", "ingredient", "flour", "1", "kg", ""),
+    ("Dough", "1", "kg", "", "ingredient", "milk", "200", "ml", "5"),
+    ("Pizza", "4", "slices", "3", "recipe", "dough", "250", "g", ""),
+    ("Pizza", "", "", "", "ingredient", "egg", "2", "each", ""),
+)
+
+
+def test_import_creates_recipes_costs_them_and_replays(store: Store, ctx: TenantContext) -> None:
+    pantry(store, ctx)
+    result = rec.import_recipes(store, ctx, BOOK, idempotency_key="book-1")
+    assert (result.recipes, result.lines, result.replayed) == (2, 4, False)
+    dough, pizza = row(store, ctx, "Dough"), row(store, ctx, "Pizza")
+    expected_dough = F(2) + 200 * F(1, 1000) * F(100, 95)
+    assert_money(dough["total_cost"], expected_dough)
+    assert_money(pizza["total_cost"], expected_dough / 4 + F(6, 10))
+    assert (pizza["yield_unit"], pizza["menu_price"], pizza["complete"]) == ("slices", D(3), True)
+    imported = events(store, ctx, "recipes.imported")
+    assert [e["payload"]["recipes"] for e in imported] == [2]
+    before = len(events(store, ctx, "recipe.recomputed"))
+    again = rec.import_recipes(store, ctx, BOOK.copy(), idempotency_key="book-1")
+    assert again == result.__class__(**{**result.to_dict(), "replayed": True, "batch_id": result.batch_id,
+                                        "recipes": 2, "lines": 4})
+    assert len(events(store, ctx, "recipes.imported")) == 1 and len(events(store, ctx, "recipe.recomputed")) == before
+    err = error_of(rec.import_recipes, store, ctx, BOOK.iloc[:2], idempotency_key="book-1")
+    assert err.code.value == "idempotency_conflict"
+
+
+def test_import_reads_csv_and_xlsx_files(store: Store, ctx: TenantContext, tmp_path: Any) -> None:
+    pantry(store, ctx)
+    BOOK.to_csv(tmp_path / "book.csv", index=False)
+    assert rec.import_recipes(store, ctx, tmp_path / "book.csv", idempotency_key="csv").recipes == 2
+    changed = BOOK.assign(qty=["2", "200", "250", "2"])
+    changed.to_excel(tmp_path / "book.xlsx", index=False)
+    assert rec.import_recipes(store, ctx, str(tmp_path / "book.xlsx"), idempotency_key="xlsx").lines == 4
+    assert row(store, ctx, "Dough")["total_cost"] > D(4)
+    err = error_of(rec.import_recipes, store, ctx, tmp_path / "book.txt", idempotency_key="txt")
+    assert err.code.value == "validation_error"
+
+
+def test_import_reports_every_bad_row_and_writes_nothing(store: Store, ctx: TenantContext) -> None:
+    pantry(store, ctx)
+    rec.save_recipe(store, ctx, "Dough", yield_qty=1, yield_unit="kg", lines=[{"ingredient": "flour", "qty": 1, "unit": "kg"}])
+    bad = long_frame(
+        ("Bread", "0", "loaf", "", "ingredient", "flour", "500", "g", ""),
+        ("Bread", "1", "loaf", "", "ingredient", "unobtainium", "abc", "g", "100"),
+        ("Bread", "2", "loaf", "", "recipe", "dough", "1", "l", "3"),
+        ("", "1", "portion", "-1", "thing", "egg", "1", "furlong", ""),
+        ("Omelette", "1", "portion", "", "ingredient", "egg", "100", "g", ""),
+        ("Omelette", "1", "portion", "", "recipe", "Ghost", "1", "portion", ""),
+    )
+    before = len(events(store, ctx, "recipe.saved")) + len(events(store, ctx, "recipe.recomputed"))
+    err = error_of(rec.import_recipes, store, ctx, bad, idempotency_key="bad")
+    assert err.code.value == "validation_error"
+    found = {(r["row"], r["column"]): r for r in err.details["rows"]}
+    assert set(found) == {(2, "yield_qty"), (3, "item"), (3, "qty"), (3, "waste_pct"), (4, "yield_qty"),
+                          (4, "unit"), (4, "waste_pct"), (5, "recipe"), (5, "kind"), (5, "unit"), (5, "menu_price"),
+                          (6, "unit"), (7, "item")}
+    assert [(r["row"], r["column"]) for r in err.details["rows"]][:3] == [(2, "yield_qty"), (3, "item"), (3, "qty")]
+    assert err.details["bad_rows"] == 6
+    assert found[(3, "item")]["problem"] == "unknown ingredient" and found[(7, "item")]["problem"] == "unknown recipe"
+    assert found[(4, "yield_qty")]["problem"] == "differs from row 3 of this recipe"
+    assert found[(6, "unit")]["value"] == "g" and found[(3, "qty")]["value"] == "abc"
+    assert list(rec.recipes_frame(store, ctx)["name"]) == ["Dough"]
+    assert len(events(store, ctx, "recipe.saved")) + len(events(store, ctx, "recipe.recomputed")) == before
+    assert rec.import_recipes(store, ctx, BOOK, idempotency_key="bad").recipes == 2  # the key was not used up
+
+
+def test_import_needs_the_required_columns(store: Store, ctx: TenantContext) -> None:
+    err = error_of(rec.import_recipes, store, ctx, BOOK.drop(columns=["qty", "unit"]), idempotency_key="cols")
+    assert err.code.value == "validation_error"
+    assert [(r["row"], r["column"], r["problem"]) for r in err.details["rows"]] == [
+        (1, "qty", "missing column"), (1, "unit", "missing column")]
+    err = error_of(rec.import_recipes, store, ctx, BOOK.iloc[:0], idempotency_key="empty")
+    assert (err.code.value, err.details["bad_rows"]) == ("validation_error", 0)
+    optional_left_out = BOOK.drop(columns=["menu_price", "waste_pct"])
+    pantry(store, ctx)
+    assert rec.import_recipes(store, ctx, optional_left_out, idempotency_key="lean").recipes == 2
+    assert row(store, ctx, "Pizza")["menu_price"] is None
+
+
+@pytest.mark.parametrize("rows", [
+    [("Soup", "1", "l", "", "recipe", "soup", "1", "l", "")],
+    [("A", "1", "kg", "", "recipe", "b", "1", "kg", ""), ("B", "1", "kg", "", "recipe", "c", "1", "kg", ""),
+     ("C", "1", "kg", "", "recipe", "a", "1", "kg", "")],
+])
+def test_import_refuses_cycles_with_a_path(store: Store, ctx: TenantContext, rows: list[tuple[str, ...]]) -> None:
+    err = error_of(rec.import_recipes, store, ctx, long_frame(*rows), idempotency_key="cycle")
+    assert err.code.value == "cycle_detected"
+    path = err.details["path"]
+    assert path[0] == path[-1] and len(path) == len(rows) + 1
+    assert rec.recipes_frame(store, ctx).empty
+
+
+def test_import_closing_a_cycle_through_a_stored_recipe_is_refused(store: Store, ctx: TenantContext) -> None:
+    pantry(store, ctx)
+    rec.save_recipe(store, ctx, "Base", yield_qty=1, yield_unit="kg", lines=[{"ingredient": "flour", "qty": 1, "unit": "kg"}])
+    rec.save_recipe(store, ctx, "Top", yield_qty=1, yield_unit="kg", lines=[{"recipe": "base", "qty": 1, "unit": "kg"}])
+    err = error_of(rec.import_recipes, store, ctx,
+                   long_frame(("Base", "1", "kg", "", "recipe", "top", "1", "kg", "")), idempotency_key="c2")
+    assert (err.code.value, sorted(err.details["path"][:-1])) == ("cycle_detected", ["Base", "Top"])
+    assert row(store, ctx, "Base")["total_cost"] == D(2)
+
+
+def test_import_replaces_lines_and_recomputes_recipes_using_the_imported_ones(store: Store, ctx: TenantContext) -> None:
+    pantry(store, ctx)
+    rec.save_recipe(store, ctx, "Dough", yield_qty=1, yield_unit="kg", lines=[{"ingredient": "flour", "qty": 1, "unit": "kg"}])
+    rec.save_recipe(store, ctx, "Focaccia", yield_qty=1, yield_unit="tray", lines=[{"recipe": "dough", "qty": 500, "unit": "g"}])
+    assert row(store, ctx, "Focaccia")["total_cost"] == D(1)
+    rec.import_recipes(store, ctx, long_frame(("DOUGH", "2", "kg", "", "ingredient", "flour", "3", "kg", "")),
+                       idempotency_key="replace")
+    dough = row(store, ctx, "DOUGH")
+    assert (dough["total_cost"], dough["yield_qty"]) == (D(6), D(2))
+    assert row(store, ctx, "Focaccia")["total_cost"] == D("1.5")  # 500 g of a 2 kg batch costing 6
+    assert [e["payload"]["cause"] for e in events(store, ctx, "recipe.recomputed")][-2:] == ["recipes.imported"] * 2
+
+
+def test_import_stays_inside_its_tenant(store: Store, ctx: TenantContext, other_ctx: TenantContext) -> None:
+    pantry(store, ctx)
+    err = error_of(rec.import_recipes, store, other_ctx, BOOK, idempotency_key="same-key")
+    assert {r["value"] for r in err.details["rows"] if r["column"] == "item"} == {"flour", "milk", "egg"}
+    assert rec.import_recipes(store, ctx, BOOK, idempotency_key="same-key").recipes == 2
+    assert rec.recipes_frame(store, other_ctx).empty

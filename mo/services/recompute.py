@@ -61,6 +61,7 @@ def recompute_for(
 def open_work(tx: Tx) -> None:
     """Fresh, empty work tables; a caller may then stage recipe ids in rc_seed itself (a bulk
     import does, with INSERT…SELECT) and call recompute_seeded."""
+    tx.run("recompute.tune")
     for table in _WORK_TABLES:
         tx.run(f"recompute.drop_{table}")
         tx.run(f"recompute.create_{table}")

@@ -1,6 +1,9 @@
 -- PostgreSQL spellings of the JSON parts of recompute (the base file is DuckDB's; see it for
 -- what each query does).
 
+-- name: tune
+SELECT set_config('jit', 'off', true) AS tuned
+
 -- name: preload_outside
 INSERT INTO rc_work (recipe_id, total, missing)
 SELECT c.recipe_id, c.total_cost,
