@@ -30,11 +30,21 @@ DEMO_DIR = Path("demo")
 DEMO_DB = Path("var") / "demo.duckdb"
 EXPORT_DIR = Path("var") / "exports"
 TENANT = "demo"
-METRO_COLUMNS = {"Description": "item", "Product Code": "sku", "Pack Size": "pack", "Case Price": "price",
-                 "Dept": "category"}
+METRO_COLUMNS = {
+    "Description": "item",
+    "Product Code": "sku",
+    "Pack Size": "pack",
+    "Case Price": "price",
+    "Dept": "category",
+}
 # One manual price change, as a chef would type it: salmon went up at the market.
-MANUAL_COST = {"ingredient": "salmon fillet", "price": "58.90", "per": "3 kg", "supplier": "FreshCo",
-               "note": "market price, demo"}
+MANUAL_COST = {
+    "ingredient": "salmon fillet",
+    "price": "58.90",
+    "per": "3 kg",
+    "supplier": "FreshCo",
+    "note": "market price, demo",
+}
 
 
 @dataclass
@@ -56,11 +66,11 @@ class DemoRun:
         self.runs.append(result)
         print(result.summary(), flush=True)
         if not result.ok:
-            raise DemoFailed(result.summary())
+            raise DemoStepError(result.summary())
         return result
 
 
-class DemoFailed(Exception):
+class DemoStepError(Exception):
     """A demo step failed; its message says which and why."""
 
 
@@ -77,11 +87,19 @@ def fresh_database() -> str:
 
 def add_ingredients(demo: DemoRun) -> None:
     """Every row of demo/ingredients.csv through client.add_ingredient."""
-    with (DEMO_DIR / "ingredients.csv").open(newline="", encoding="utf-8") as handle, demo.client() as client:
+    with (
+        (DEMO_DIR / "ingredients.csv").open(newline="", encoding="utf-8") as handle,
+        demo.client() as client,
+    ):
         rows = list(csv.DictReader(handle))
         for row in rows:
-            client.add_ingredient(row["name"], unit=row["unit"], category=row["category"] or None,
-                                  density=row["density"] or None, yield_pct=row["yield_pct"] or None)
+            client.add_ingredient(
+                row["name"],
+                unit=row["unit"],
+                category=row["category"] or None,
+                density=row["density"] or None,
+                yield_pct=row["yield_pct"] or None,
+            )
     print(f"ok      {len(rows)} ingredients added", flush=True)
 
 
@@ -112,10 +130,12 @@ def run_steps(demo: DemoRun) -> datetime:
     return baseline
 
 
-# ---- the summary ----------------------------------------------------------------------------------
+# ---- the summary ----------------------------------------------------------------------
 
 
-def movers(client: mo.MOClient, *, since: datetime, top: int = 5) -> list[tuple[str, Decimal, Decimal]]:
+def movers(
+    client: mo.MOClient, *, since: datetime, top: int = 5
+) -> list[tuple[str, Decimal, Decimal]]:
     """(recipe, total before, total after) of the recipes whose cost moved most since `since`."""
     events = client.events(since=since, types=["recipe.recomputed"])
     spans: dict[str, list[Decimal]] = {}
@@ -123,9 +143,15 @@ def movers(client: mo.MOClient, *, since: datetime, top: int = 5) -> list[tuple[
         body = json.loads(text)
         if body.get("old_total") is None:
             continue  # a first costing is not a move
-        span = spans.setdefault(body["recipe"], [Decimal(body["old_total"]), Decimal(body["new_total"])])
+        span = spans.setdefault(
+            body["recipe"], [Decimal(body["old_total"]), Decimal(body["new_total"])]
+        )
         span[1] = Decimal(body["new_total"])
-    moved = [(name, before, after) for name, (before, after) in spans.items() if before and after != before]
+    moved = [
+        (name, before, after)
+        for name, (before, after) in spans.items()
+        if before and after != before
+    ]
     return sorted(moved, key=lambda m: abs((m[2] - m[1]) / m[1]), reverse=True)[:top]
 
 
@@ -133,8 +159,14 @@ def summary_lines(client: mo.MOClient, *, since: datetime) -> list[str]:
     """The closing report: costed, incomplete, movers, events."""
     costs = client.recipes()
     incomplete = costs[~costs["complete"]]
-    lines = [f"recipes   {int(costs['complete'].sum())} of {len(costs)} fully costed, {len(incomplete)} incomplete"]
-    lines += [f"          incomplete: {row.name} (missing {row.missing})" for row in incomplete.itertuples()]
+    lines = [
+        f"recipes   {int(costs['complete'].sum())} of {len(costs)} fully costed, "
+        f"{len(incomplete)} incomplete"
+    ]
+    lines += [
+        f"          incomplete: {row.name} (missing {row.missing})"
+        for row in incomplete.itertuples()
+    ]
     lines.append("movers    biggest recipe cost changes since the first costing:")
     for name, before, after in movers(client, since=since):
         pct = (after - before) / before * 100
@@ -160,7 +192,7 @@ def main() -> int:
         baseline = run_steps(demo)
         with demo.client() as client:
             report = summary_lines(client, since=baseline)
-    except DemoFailed as failed:
+    except DemoStepError as failed:
         print(f"demo stopped: {failed}", file=sys.stderr)
         return 1
     except MOError as err:

@@ -60,12 +60,20 @@ def resolve_notebook(name: str | os.PathLike[str]) -> Path:
     Raises validation_error when neither exists.
     """
     path = Path(name)
-    candidates = [path, path.with_suffix(".ipynb"), NOTEBOOKS_DIR / path, NOTEBOOKS_DIR / path.with_suffix(".ipynb")]
+    candidates = [
+        path,
+        path.with_suffix(".ipynb"),
+        NOTEBOOKS_DIR / path,
+        NOTEBOOKS_DIR / path.with_suffix(".ipynb"),
+    ]
     for candidate in candidates:
         if candidate.is_file() and candidate.suffix == ".ipynb":
             return candidate
-    raise validation_error(f"no notebook {str(name)!r} (looked in . and {NOTEBOOKS_DIR}/)",
-                           field="notebook", value=str(name))
+    raise validation_error(
+        f"no notebook {str(name)!r} (looked in . and {NOTEBOOKS_DIR}/)",
+        field="notebook",
+        value=str(name),
+    )
 
 
 def output_path(notebook: Path, *, runs_dir: Path = RUNS_DIR, now: datetime | None = None) -> Path:
@@ -81,7 +89,9 @@ def output_path(notebook: Path, *, runs_dir: Path = RUNS_DIR, now: datetime | No
             return candidate
         except FileExistsError:
             continue
-    raise validation_error("too many runs of this notebook in one second", field="notebook", value=str(notebook))
+    raise validation_error(
+        "too many runs of this notebook in one second", field="notebook", value=str(notebook)
+    )
 
 
 def check_parameters(notebook: Path, parameters: Mapping[str, Any]) -> None:
@@ -95,8 +105,12 @@ def check_parameters(notebook: Path, parameters: Mapping[str, Any]) -> None:
     declared = {p.name for p in _infer_parameters(nb, name=KERNEL_NAME, language="python")}
     unknown = sorted(set(parameters) - declared)
     if unknown:
-        raise validation_error(f"{notebook.name} has no parameter {', '.join(unknown)}",
-                               field="parameters", value=unknown, expected=sorted(declared))
+        raise validation_error(
+            f"{notebook.name} has no parameter {', '.join(unknown)}",
+            field="parameters",
+            value=unknown,
+            expected=sorted(declared),
+        )
 
 
 @contextmanager
@@ -129,12 +143,22 @@ def _ipc_kernel() -> Iterator[dict[str, Any]]:
         yield {}
         return
     with tempfile.TemporaryDirectory(prefix="mo-kernel-") as folder:
-        yield {"config": Config({"KernelManager": {"transport": "ipc", "ip": str(Path(folder) / "kernel")}})}
+        yield {
+            "config": Config(
+                {"KernelManager": {"transport": "ipc", "ip": str(Path(folder) / "kernel")}}
+            )
+        }
 
 
-def run_notebook(notebook: str | os.PathLike[str], *, parameters: Mapping[str, Any] | None = None,
-                 timeout: int = DEFAULT_TIMEOUT, runs_dir: Path = RUNS_DIR, cwd: Path | None = None,
-                 env: Mapping[str, str] | None = None) -> RunResult:
+def run_notebook(
+    notebook: str | os.PathLike[str],
+    *,
+    parameters: Mapping[str, Any] | None = None,
+    timeout: int = DEFAULT_TIMEOUT,
+    runs_dir: Path = RUNS_DIR,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> RunResult:
     """Execute `notebook` headless with `parameters` (+ interactive=False) and keep the result.
 
     timeout is per cell, in seconds. cwd (default: the current directory) is the kernel's
@@ -150,18 +174,41 @@ def run_notebook(notebook: str | os.PathLike[str], *, parameters: Mapping[str, A
     check_parameters(path, params)
     target = output_path(path, runs_dir=runs_dir)
     started = time.monotonic()
-    with _kernel_env({"TQDM_DISABLE": "1", "MO_HEADLESS": "1", **dict(env or {})}), _ipc_kernel() as engine:
+    with (
+        _kernel_env({"TQDM_DISABLE": "1", "MO_HEADLESS": "1", **dict(env or {})}),
+        _ipc_kernel() as engine,
+    ):
         try:
             papermill.execute_notebook(
-                str(path), str(target), parameters=params, kernel_name=KERNEL_NAME,
-                execution_timeout=timeout, progress_bar=False, log_output=False,
-                cwd=str(cwd or Path.cwd()), **engine)
+                str(path),
+                str(target),
+                parameters=params,
+                kernel_name=KERNEL_NAME,
+                execution_timeout=timeout,
+                progress_bar=False,
+                log_output=False,
+                cwd=str(cwd or Path.cwd()),
+                **engine,
+            )
         except papermill.PapermillExecutionError as err:
-            return RunResult(path, target, False, time.monotonic() - started,
-                             failed_cell=err.exec_count, ename=err.ename, evalue=err.evalue)
+            return RunResult(
+                path,
+                target,
+                False,
+                time.monotonic() - started,
+                failed_cell=err.exec_count,
+                ename=err.ename,
+                evalue=err.evalue,
+            )
         except Exception as err:  # timeouts and dead kernels come from nbclient, not papermill
-            return RunResult(path, target, False, time.monotonic() - started,
-                             ename=type(err).__name__, evalue=str(err).strip().splitlines()[0] if str(err) else "")
+            return RunResult(
+                path,
+                target,
+                False,
+                time.monotonic() - started,
+                ename=type(err).__name__,
+                evalue=str(err).strip().splitlines()[0] if str(err) else "",
+            )
     return RunResult(path, target, True, time.monotonic() - started)
 
 
@@ -173,15 +220,21 @@ def parse_parameters(pairs: Sequence[Sequence[str]] | None) -> dict[str, str]:
     params: dict[str, str] = {}
     for name, value in pairs or ():
         if not name.isidentifier():
-            raise validation_error(f"parameter name {name!r} is not an identifier", field="parameters", value=name)
+            raise validation_error(
+                f"parameter name {name!r} is not an identifier", field="parameters", value=name
+            )
         params[name] = value
     return params
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """The `mo run` handler: 0 when the notebook ran, 1 when a cell failed."""
-    result = run_notebook(args.notebook, parameters=parse_parameters(args.parameters),
-                          timeout=args.timeout, runs_dir=Path(args.runs_dir))
+    result = run_notebook(
+        args.notebook,
+        parameters=parse_parameters(args.parameters),
+        timeout=args.timeout,
+        runs_dir=Path(args.runs_dir),
+    )
     stream = sys.stdout if result.ok else sys.stderr
     print(result.summary(), file=stream)
     return 0 if result.ok else 1
@@ -189,14 +242,36 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def add_run_command(subparsers: Any) -> argparse.ArgumentParser:
     """Register `run` on the CLI's subparsers (handler in `handler`, as the other commands)."""
-    run = subparsers.add_parser("run", help="run a notebook headless (papermill); keeps runs/<date>/…ipynb",
-                                description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("notebook", help="path to a .ipynb, or a name under notebooks/ (e.g. recipe_costs)")
-    run.add_argument("-p", "--parameter", dest="parameters", nargs=2, action="append", metavar=("NAME", "VALUE"),
-                     help="a notebook parameter, passed as a string (repeatable)")
-    run.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, metavar="S",
-                     help=f"per-cell execution timeout in seconds (default {DEFAULT_TIMEOUT})")
-    run.add_argument("--runs-dir", default=str(RUNS_DIR), help="where executed notebooks are kept (default runs/)")
+    run = subparsers.add_parser(
+        "run",
+        help="run a notebook headless (papermill); keeps runs/<date>/…ipynb",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument(
+        "notebook", help="path to a .ipynb, or a name under notebooks/ (e.g. recipe_costs)"
+    )
+    run.add_argument(
+        "-p",
+        "--parameter",
+        dest="parameters",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="a notebook parameter, passed as a string (repeatable)",
+    )
+    run.add_argument(
+        "--timeout",
+        type=int,
+        default=DEFAULT_TIMEOUT,
+        metavar="S",
+        help=f"per-cell execution timeout in seconds (default {DEFAULT_TIMEOUT})",
+    )
+    run.add_argument(
+        "--runs-dir",
+        default=str(RUNS_DIR),
+        help="where executed notebooks are kept (default runs/)",
+    )
     run.set_defaults(handler=cmd_run)
     return run
 

@@ -25,14 +25,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "demo"
-METRO_COLUMNS = {"Description": "item", "Product Code": "sku", "Pack Size": "pack", "Case Price": "price",
-                 "Dept": "category"}
+METRO_COLUMNS = {
+    "Description": "item",
+    "Product Code": "sku",
+    "Pack Size": "pack",
+    "Case Price": "price",
+    "Dept": "category",
+}
 _SAVED: dict[str, str | None] = {}
 _FOLDER: list[str] = []
 
 
 def _nbval_active(config: pytest.Config) -> bool:
-    return bool(config.getoption("nbval", default=False) or config.getoption("nbval_lax", default=False))
+    return bool(
+        config.getoption("nbval", default=False) or config.getoption("nbval_lax", default=False)
+    )
 
 
 def seed_demo(url: str) -> None:
@@ -40,13 +47,27 @@ def seed_demo(url: str) -> None:
     import mo
 
     mo.create_tenant("demo", name="Harbour Kitchen", db_url=url)
-    with mo.LocalClient("demo", db_url=url) as client, (DEMO / "ingredients.csv").open(newline="") as handle:
+    with (
+        mo.LocalClient("demo", db_url=url) as client,
+        (DEMO / "ingredients.csv").open(newline="") as handle,
+    ):
         for row in csv.DictReader(handle):
-            client.add_ingredient(row["name"], unit=row["unit"], category=row["category"] or None,
-                                  density=row["density"] or None, yield_pct=row["yield_pct"] or None)
-        client.import_price_list(DEMO / "supplier_freshco.csv", supplier="FreshCo", idempotency_key="nbval-freshco")
-        client.import_price_list(DEMO / "supplier_metro.csv", supplier="Metro", columns=METRO_COLUMNS,
-                                 idempotency_key="nbval-metro")
+            client.add_ingredient(
+                row["name"],
+                unit=row["unit"],
+                category=row["category"] or None,
+                density=row["density"] or None,
+                yield_pct=row["yield_pct"] or None,
+            )
+        client.import_price_list(
+            DEMO / "supplier_freshco.csv", supplier="FreshCo", idempotency_key="nbval-freshco"
+        )
+        client.import_price_list(
+            DEMO / "supplier_metro.csv",
+            supplier="Metro",
+            columns=METRO_COLUMNS,
+            idempotency_key="nbval-metro",
+        )
         client.import_recipes(DEMO / "recipes.csv", idempotency_key="nbval-recipes")
         client.recompute()
 
@@ -58,8 +79,14 @@ def pytest_configure(config: pytest.Config) -> None:
     _FOLDER.append(folder)
     url = f"duckdb:///{Path(folder) / 'demo.duckdb'}"
     seed_demo(url)  # closed again before any kernel starts: one DuckDB file, one writer
-    env = {"MO_DB_URL": url, "MO_TENANT": "demo", "MO_API_MODE": "local", "MO_PROJECT_DIR": str(ROOT),
-           "MO_LOUD_ERRORS": "1", "TQDM_DISABLE": "1"}
+    env = {
+        "MO_DB_URL": url,
+        "MO_TENANT": "demo",
+        "MO_API_MODE": "local",
+        "MO_PROJECT_DIR": str(ROOT),
+        "MO_LOUD_ERRORS": "1",
+        "TQDM_DISABLE": "1",
+    }
     for key, value in env.items():
         _SAVED[key] = os.environ.get(key)
         os.environ[key] = value

@@ -4,7 +4,8 @@ JupyterLab serves a throwaway project (notebooks/parity_export.ipynb, a seeded D
 tenant) on a free loopback port behind a token. Playwright drives /usr/bin/chromium (test tools
 cannot download their own browser here): open the notebook, run all cells, click Export, see
 the download link; then pick an inverted window, click Export, see the error toast. The page
-is saved to test-artifacts/ as screenshots (-ok.png after the export, -error.png with the toast). Skips only when no Chromium is installed.
+is saved to test-artifacts/ as screenshots (-ok.png after the export, -error.png with the
+toast). Skips only when no Chromium is installed.
 """
 
 from __future__ import annotations
@@ -27,13 +28,25 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "") if p and Path(p).is_file()), None)
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions"]
+CHROMIUM = next(
+    (p for p in ("/usr/bin/chromium", shutil.which("chromium") or "") if p and Path(p).is_file()),
+    None,
+)
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-extensions",
+]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium at /usr/bin/chromium (apt-get install -y chromium)"),
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="no Chromium at /usr/bin/chromium (apt-get install -y chromium)"
+    ),
 ]
 
 
@@ -47,12 +60,23 @@ def _seed(url: str) -> None:
     import mo
 
     mo.create_tenant("demo", name="Harbour Kitchen", db_url=url)
-    with mo.LocalClient("demo", db_url=url) as client, (ROOT / "demo" / "ingredients.csv").open(newline="") as f:
+    with (
+        mo.LocalClient("demo", db_url=url) as client,
+        (ROOT / "demo" / "ingredients.csv").open(newline="") as f,
+    ):
         for row in csv.DictReader(f):
-            client.add_ingredient(row["name"], unit=row["unit"], category=row["category"] or None,
-                                  density=row["density"] or None, yield_pct=row["yield_pct"] or None)
-        client.import_price_list(ROOT / "demo" / "supplier_freshco.csv", supplier="FreshCo",
-                                 idempotency_key="browser-freshco")
+            client.add_ingredient(
+                row["name"],
+                unit=row["unit"],
+                category=row["category"] or None,
+                density=row["density"] or None,
+                yield_pct=row["yield_pct"] or None,
+            )
+        client.import_price_list(
+            ROOT / "demo" / "supplier_freshco.csv",
+            supplier="FreshCo",
+            idempotency_key="browser-freshco",
+        )
 
 
 def _project(tmp_path: Path) -> Path:
@@ -83,24 +107,50 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     db = tmp_path / "demo.duckdb"
     _seed(f"duckdb:///{db}")
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "MO_DB_URL": f"duckdb:///{db}", "MO_TENANT": "demo", "MO_API_MODE": "local",
-           "MO_PROJECT_DIR": str(project), "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
-           "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    env = {
+        **os.environ,
+        "MO_DB_URL": f"duckdb:///{db}",
+        "MO_TENANT": "demo",
+        "MO_API_MODE": "local",
+        "MO_PROJECT_DIR": str(project),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+    }
     for name in ("MO_HEADLESS", "MO_LOUD_ERRORS"):
         env.pop(name, None)
     # No "official Jupyter news?" prompt over the page (and no fetch from the internet).
-    notification = tmp_path / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notification = (
+        tmp_path
+        / "settings"
+        / "@jupyterlab"
+        / "apputils-extension"
+        / "notification.jupyterlab-settings"
+    )
     notification.parent.mkdir(parents=True)
     notification.write_text('{"fetchNews": "false", "checkForUpdates": false}')
     log = tmp_path / "jupyterlab.log"
-    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-               "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={project}",
-               "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={project}",
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # CI containers run as root; the server is loopback-only
     with log.open("wb") as sink:
-        proc = subprocess.Popen(command, cwd=project, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            command, cwd=project, env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_until_up(base, token, proc, log)
@@ -155,7 +205,9 @@ def test_parity_export_screen_in_a_real_browser(lab: tuple[str, str, Path]) -> N
             expect(toast).to_contain_text("since must be before until")
             page.screenshot(path=str(ARTIFACTS / "browser-parity-export-error.png"), full_page=True)
         except Exception:
-            page.screenshot(path=str(ARTIFACTS / "browser-parity-export-failure.png"), full_page=True)
+            page.screenshot(
+                path=str(ARTIFACTS / "browser-parity-export-failure.png"), full_page=True
+            )
             raise
         finally:
             browser.close()
@@ -166,11 +218,15 @@ def _run_all_cells(page: object) -> None:
     from playwright.sync_api import Page
 
     assert isinstance(page, Page)
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
-                           timeout=120_000)
-    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.kernelDisplayStatus"
-                           " === 'idle'", timeout=120_000)
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
+        timeout=120_000,
+    )
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.kernelDisplayStatus === 'idle'",
+        timeout=120_000,
+    )
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")

@@ -30,15 +30,22 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 DEMO = ROOT / "demo"
 EXPECTED = ("event_sanity", "import_price_list", "parity_export", "recipe_costs", "update_cost")
-METRO_COLUMNS = {"Description": "item", "Product Code": "sku", "Pack Size": "pack", "Case Price": "price",
-                 "Dept": "category"}
+METRO_COLUMNS = {
+    "Description": "item",
+    "Product Code": "sku",
+    "Pack Size": "pack",
+    "Case Price": "price",
+    "Dept": "category",
+}
 
 
 # ---- the notebooks as committed ----------------------------------------------------------------
 
 
 def _committed() -> list[Path]:
-    listed = subprocess.run(["git", "ls-files", "notebooks/*.ipynb"], cwd=ROOT, capture_output=True, text=True)
+    listed = subprocess.run(
+        ["git", "ls-files", "notebooks/*.ipynb"], cwd=ROOT, capture_output=True, text=True
+    )
     tracked = {ROOT / line for line in listed.stdout.split()} if listed.returncode == 0 else set()
     return sorted(tracked | set(NOTEBOOKS.glob("*.ipynb")))
 
@@ -52,12 +59,16 @@ def test_notebook_is_output_free_and_parameterised(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     first, second = nb.cells[0], nb.cells[1]
-    assert first.cell_type == "code" and "parameters" in first.metadata.get("tags", []), "first cell: parameters"
+    assert first.cell_type == "code" and "parameters" in first.metadata.get("tags", []), (
+        "first cell: parameters"
+    )
     assert second.cell_type == "code" and "mo.ui.install(interactive=interactive)" in second.source
     assert nb.metadata["kernelspec"]["name"] == "python3"
     for cell in nb.cells:
         if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None, f"outputs in {path.name}: {cell.source[:60]}"
+            assert cell.outputs == [] and cell.execution_count is None, (
+                f"outputs in {path.name}: {cell.source[:60]}"
+            )
 
 
 @pytest.mark.parametrize("path", _committed(), ids=lambda p: p.name)
@@ -68,7 +79,9 @@ def test_parameters_default_to_interactive_and_text(path: Path) -> None:
     assert declared["interactive"]["default"] == "True"
     assert "tenant" in declared
     # Everything else is text (or blank): the validation cell turns it into values.
-    assert all(v["default"].startswith(('"', "'")) for k, v in declared.items() if k != "interactive")
+    assert all(
+        v["default"].startswith(('"', "'")) for k, v in declared.items() if k != "interactive"
+    )
 
 
 # ---- a fresh demo tenant per run -------------------------------------------------------------
@@ -79,8 +92,13 @@ def _seed(url: str) -> None:
     with mo.LocalClient("demo", db_url=url) as client:
         with (DEMO / "ingredients.csv").open(newline="") as handle:
             for row in csv.DictReader(handle):
-                client.add_ingredient(row["name"], unit=row["unit"], category=row["category"] or None,
-                                      density=row["density"] or None, yield_pct=row["yield_pct"] or None)
+                client.add_ingredient(
+                    row["name"],
+                    unit=row["unit"],
+                    category=row["category"] or None,
+                    density=row["density"] or None,
+                    yield_pct=row["yield_pct"] or None,
+                )
 
 
 @pytest.fixture(scope="session")
@@ -101,8 +119,14 @@ class Demo:
         self.runs = folder / "runs"
 
     def run(self, notebook: str, **parameters: Any) -> RunResult:
-        return run_notebook(NOTEBOOKS / f"{notebook}.ipynb", parameters=parameters, timeout=300, runs_dir=self.runs,
-                            cwd=ROOT, env={"MO_DB_URL": self.url, "MO_TENANT": "demo", "MO_API_MODE": "local"})
+        return run_notebook(
+            NOTEBOOKS / f"{notebook}.ipynb",
+            parameters=parameters,
+            timeout=300,
+            runs_dir=self.runs,
+            cwd=ROOT,
+            env={"MO_DB_URL": self.url, "MO_TENANT": "demo", "MO_API_MODE": "local"},
+        )
 
     def client(self) -> mo.MOClient:
         return mo.LocalClient("demo", db_url=self.url)
@@ -124,7 +148,11 @@ def outputs(result: RunResult) -> list[dict[str, Any]]:
 
 
 def toasts(result: RunResult) -> list[str]:
-    return [_text(o["data"]["text/html"]) for o in outputs(result) if "mo-toast" in _text(o.get("data", {}).get("text/html", ""))]
+    return [
+        _text(o["data"]["text/html"])
+        for o in outputs(result)
+        if "mo-toast" in _text(o.get("data", {}).get("text/html", ""))
+    ]
 
 
 def plain(result: RunResult) -> str:
@@ -152,9 +180,13 @@ def test_import_price_list_imports_replays_and_charts(demo: Demo) -> None:
     assert any("data-code='ok'" in t and "completed" in t for t in toasts(first))
     again = demo.import_list(DEMO / "supplier_freshco.csv", "FreshCo")  # same run: replays
     assert any("(replayed)" in _stripped(t) for t in toasts(again))
-    metro = demo.import_list(DEMO / "supplier_metro.csv", "Metro", columns=json.dumps(METRO_COLUMNS))
+    metro = demo.import_list(
+        DEMO / "supplier_metro.csv", "Metro", columns=json.dumps(METRO_COLUMNS)
+    )
     assert images(metro) == 1 and "change_pct" in plain(metro)
-    week2 = demo.import_list(DEMO / "supplier_freshco_week2.csv", "FreshCo", effective_at="2099-01-01")
+    week2 = demo.import_list(
+        DEMO / "supplier_freshco_week2.csv", "FreshCo", effective_at="2099-01-01"
+    )
     assert images(week2) == 1
     with demo.client() as client:
         batches = client.imports()
@@ -166,7 +198,9 @@ def test_import_price_list_lists_rejected_rows_and_fails(demo: Demo, tmp_path: P
     bad = tmp_path / "bad.csv"
     bad.write_text("item,price,pack\nonion,9.80,10 kg\ncarrot,lots,10 kg\nleek,2.00,\n")
     result = demo.run("import_price_list", path=str(bad), supplier="FreshCo")
-    assert not result.ok and result.ename == "MOError" and result.evalue.startswith("validation_error")
+    assert (
+        not result.ok and result.ename == "MOError" and result.evalue.startswith("validation_error")
+    )
     assert "problem" in plain(result) and "lots" in plain(result)  # the rejected-rows table
     assert any("data-code='validation_error'" in t for t in toasts(result))
     with demo.client() as client:
@@ -185,7 +219,9 @@ def test_a_bad_parameter_fails_the_run_naming_it(demo: Demo) -> None:
 
 
 def test_update_cost_headless(demo: Demo) -> None:
-    result = demo.run("update_cost", ingredient="onion", price="9.80", per="10 kg", supplier="FreshCo")
+    result = demo.run(
+        "update_cost", ingredient="onion", price="9.80", per="10 kg", supplier="FreshCo"
+    )
     assert result.ok, result.summary()
     assert any("0.00098" in t for t in toasts(result))
     # papermill's own CLI would have turned "7" into 7: an int is accepted as well.
@@ -216,7 +252,9 @@ def test_recipe_costs_reports_costs_incomplete_and_movers(demo: Demo) -> None:
     result = demo.run("recipe_costs", recipe="Chicken Pie")
     assert result.ok, result.summary()
     text = plain(result)
-    assert "Pineapple Upside-Down Cake" in text and "sugar" in text  # incomplete, and what is missing
+    assert (
+        "Pineapple Upside-Down Cake" in text and "sugar" in text
+    )  # incomplete, and what is missing
     assert "change_pct" in text  # the movers table
     assert images(result) == 1
     assert any("recipes fully costed" in _stripped(t) for t in toasts(result))
@@ -241,8 +279,14 @@ def test_parity_export_headless_writes_file_and_manifest(demo: Demo, tmp_path: P
     demo.import_list(DEMO / "supplier_freshco.csv", "FreshCo")
     out = tmp_path / "exports"
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
-    result = demo.run("parity_export", since="2020-01-01", until=tomorrow, format="jsonl",
-                      types="import.completed, ingredient.cost.updated", out_dir=str(out))
+    result = demo.run(
+        "parity_export",
+        since="2020-01-01",
+        until=tomorrow,
+        format="jsonl",
+        types="import.completed, ingredient.cost.updated",
+        out_dir=str(out),
+    )
     assert result.ok, result.summary()
     [export] = out.glob("events-demo-*.jsonl")
     manifest = json.loads(export.with_name(export.name + ".manifest.json").read_text())
@@ -252,11 +296,13 @@ def test_parity_export_headless_writes_file_and_manifest(demo: Demo, tmp_path: P
 
 
 def test_parity_export_refuses_an_inverted_window(demo: Demo, tmp_path: Path) -> None:
-    result = demo.run("parity_export", since="2024-04-01", until="2024-03-01", out_dir=str(tmp_path / "x"))
+    result = demo.run(
+        "parity_export", since="2024-04-01", until="2024-03-01", out_dir=str(tmp_path / "x")
+    )
     assert not result.ok and result.ename == "MOError" and "until" in (result.evalue or "")
 
 
-# ---- mo run ----------------------------------------------------------------------------------------
+# ---- mo run -------------------------------------------------------------------------------------
 
 
 def test_output_paths_are_dated_and_never_reused(tmp_path: Path) -> None:
@@ -268,8 +314,14 @@ def test_output_paths_are_dated_and_never_reused(tmp_path: Path) -> None:
 
 
 def _mo_run(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mo.run", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "mo.run", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture
@@ -279,19 +331,55 @@ def run_env(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return {**os.environ, "MO_DB_URL": demo.url, "MO_TENANT": "demo", "MO_API_MODE": "local"}
 
 
-def test_mo_run_exit_status_and_audit_record(demo: Demo, run_env: dict[str, str], tmp_path: Path) -> None:
+def test_mo_run_exit_status_and_audit_record(
+    demo: Demo, run_env: dict[str, str], tmp_path: Path
+) -> None:
     runs = tmp_path / "audit"
-    ok = _mo_run("update_cost", "-p", "ingredient", "onion", "-p", "price", "007", "-p", "per", "10 kg",
-                 "--runs-dir", str(runs), env=run_env, cwd=ROOT)
+    ok = _mo_run(
+        "update_cost",
+        "-p",
+        "ingredient",
+        "onion",
+        "-p",
+        "price",
+        "007",
+        "-p",
+        "per",
+        "10 kg",
+        "--runs-dir",
+        str(runs),
+        env=run_env,
+        cwd=ROOT,
+    )
     assert ok.returncode == 0, ok.stderr
     [record] = list(runs.glob("*/update_cost-*.ipynb"))
-    injected = [c for c in nbformat.read(record, as_version=4).cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert "price = \"007\"" in injected[0].source and "interactive = False" in injected[0].source
-    failed = _mo_run("update_cost", "-p", "ingredient", "saffron", "-p", "price", "1", "-p", "per", "1 kg",
-                     "--runs-dir", str(runs), env=run_env, cwd=ROOT)
+    injected = [
+        c
+        for c in nbformat.read(record, as_version=4).cells
+        if "injected-parameters" in c.metadata.get("tags", [])
+    ]
+    assert 'price = "007"' in injected[0].source and "interactive = False" in injected[0].source
+    failed = _mo_run(
+        "update_cost",
+        "-p",
+        "ingredient",
+        "saffron",
+        "-p",
+        "price",
+        "1",
+        "-p",
+        "per",
+        "1 kg",
+        "--runs-dir",
+        str(runs),
+        env=run_env,
+        cwd=ROOT,
+    )
     assert failed.returncode == 1
     assert "MOError: not_found" in failed.stderr and "saffron" in failed.stderr
-    unknown = _mo_run("update_cost", "-p", "prize", "1", "--runs-dir", str(runs), env=run_env, cwd=ROOT)
+    unknown = _mo_run(
+        "update_cost", "-p", "prize", "1", "--runs-dir", str(runs), env=run_env, cwd=ROOT
+    )
     assert unknown.returncode == 2 and '"field":"parameters"' in unknown.stderr
     assert len(list(runs.glob("*/*.ipynb"))) == 2  # a refused command leaves no record
 
@@ -299,7 +387,11 @@ def test_mo_run_exit_status_and_audit_record(demo: Demo, run_env: dict[str, str]
 def test_mo_run_times_out(demo: Demo, tmp_path: Path) -> None:
     slow = tmp_path / "slow.ipynb"
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     params = nbformat.v4.new_code_cell("interactive = True")
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell("import time\ntime.sleep(30)")]
@@ -318,17 +410,22 @@ def _no_stray_runs() -> Iterator[None]:
     assert after == before
 
 
-# ---- the demo main job -----------------------------------------------------------------------------
+# ---- the demo main job --------------------------------------------------------------------------
 
 
 @pytest.mark.slow
-def test_demo_runs_every_notebook_and_prints_the_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_runs_every_notebook_and_prints_the_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from mo import demo
 
     # A clean checkout's layout in a tmp folder, so var/, runs/ and exports land there.
     for folder in ("demo", "notebooks"):
-        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("conftest.py", "__pycache__"))
+        shutil.copytree(
+            ROOT / folder,
+            tmp_path / folder,
+            ignore=shutil.ignore_patterns("conftest.py", "__pycache__"),
+        )
     (tmp_path / "pyproject.toml").write_text("")
     monkeypatch.chdir(tmp_path)
     for name in ("MO_DB_URL", "MO_TENANT", "MO_API_MODE", "MO_PROJECT_DIR"):

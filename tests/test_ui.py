@@ -38,9 +38,18 @@ def test_text_turns_papermill_numbers_back_into_text() -> None:
     _fails(params.text, ["a"], name="supplier")
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    (True, True), (False, False), ("true", True), ("FALSE", False), ("yes", True), ("0", False), (1, True),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (True, True),
+        (False, False),
+        ("true", True),
+        ("FALSE", False),
+        ("yes", True),
+        ("0", False),
+        (1, True),
+    ],
+)
 def test_boolean_accepts_the_usual_spellings(raw: object, expected: bool) -> None:
     assert params.boolean(raw, name="interactive") is expected
 
@@ -54,7 +63,9 @@ def test_decimal_is_exact_whatever_papermill_made_of_it() -> None:
     assert params.decimal("4.50", name="price") == Decimal("4.50")
     assert params.decimal(4.5, name="price") == Decimal("4.5")
     assert params.decimal(7, name="price") == Decimal(7)
-    assert params.decimal("0.1", name="price") + params.decimal("0.2", name="price") == Decimal("0.3")
+    assert params.decimal("0.1", name="price") + params.decimal("0.2", name="price") == Decimal(
+        "0.3"
+    )
     for raw in ("abc", "NaN", float("inf"), "", True):
         _fails(params.decimal, raw, name="price")
     err = _fails(params.decimal, "0", name="price", positive=True)
@@ -64,7 +75,9 @@ def test_decimal_is_exact_whatever_papermill_made_of_it() -> None:
 
 def test_dates_and_instants() -> None:
     assert params.iso_date("2024-03-01", name="since") == date(2024, 3, 1)
-    assert params.iso_date(20240301, name="since") == date(2024, 3, 1)  # papermill made an int of it
+    assert params.iso_date(20240301, name="since") == date(
+        2024, 3, 1
+    )  # papermill made an int of it
     assert params.iso_datetime("2024-03-01", name="since") == datetime(2024, 3, 1, tzinfo=UTC)
     assert params.iso_datetime("2024-03-01T06:30:00Z", name="since").hour == 6
     assert params.optional_datetime("", name="effective_at") is None
@@ -95,7 +108,9 @@ def test_lists_choices_and_mappings() -> None:
     _fails(params.mapping, "{oops", name="columns")
 
 
-def test_paths_resolve_against_the_project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_paths_resolve_against_the_project_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "demo").mkdir()
     (tmp_path / "demo" / "list.csv").write_text("item,price\n")
@@ -113,7 +128,9 @@ def test_paths_resolve_against_the_project_dir(tmp_path: Path, monkeypatch: pyte
 
 
 def test_toast_shows_code_message_and_details_escaped() -> None:
-    err = MOError("validation_error", "price <b>must</b> be positive", {"field": "price", "value": "-1"})
+    err = MOError(
+        "validation_error", "price <b>must</b> be positive", {"field": "price", "value": "-1"}
+    )
     markup = toast_html(err)
     assert "mo-toast-error" in markup and "data-code='validation_error'" in markup
     assert "&lt;b&gt;must&lt;/b&gt;" in markup and "<b>must" not in markup
@@ -151,9 +168,13 @@ def shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     uninstall(shell=ip)
 
 
-def test_install_shows_moerror_as_toast_not_traceback(shell, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+def test_install_shows_moerror_as_toast_not_traceback(
+    shell, capsys: pytest.CaptureFixture[str]
+) -> None:  # type: ignore[no-untyped-def]
     assert install(interactive="true", shell=shell) is True
-    result = shell.run_cell("from mo.errors import MOError\nraise MOError('conflict', 'taken', {'name': 'x'})")
+    result = shell.run_cell(
+        "from mo.errors import MOError\nraise MOError('conflict', 'taken', {'name': 'x'})"
+    )
     assert isinstance(result.error_in_exec, MOError)  # the cell still failed: Run All stops here
     printed = capsys.readouterr().out
     assert "Traceback" not in printed and "IPython.core.display.HTML" in printed
@@ -212,7 +233,11 @@ def test_update_cost_form_writes_a_cost_and_shows_success(client) -> None:  # ty
     form.button.click()
     assert "mo-toast-success" in _only_toast(form) and "0.00098" in _only_toast(form)
     [row] = client.cost_history("onion").to_dict("records")
-    assert row["price"] == Decimal("9.8") and row["supplier"] == "FreshCo" and row["source"] == "manual"
+    assert (
+        row["price"] == Decimal("9.8")
+        and row["supplier"] == "FreshCo"
+        and row["source"] == "manual"
+    )
     events = client.events(types=["ingredient.cost.updated"])
     assert len(events) == 1 and events["idempotency_key"].iloc[0] == first_key
     assert form.key != first_key  # the next click is a new change
@@ -225,7 +250,9 @@ def test_update_cost_form_shows_the_client_error_as_a_toast(client) -> None:  # 
     form.price.value, form.per.value = "-3", "1 kg"
     form.button.click()
     toast = _only_toast(form)
-    assert "mo-toast-error" in toast and "data-code='validation_error'" in toast and "price" in toast
+    assert (
+        "mo-toast-error" in toast and "data-code='validation_error'" in toast and "price" in toast
+    )
     form.price.value, form.per.value = "2.00", "1 l"  # onion is weighed: litres need a density
     form.button.click()
     assert "data-code='unit_mismatch'" in _only_toast(form)
@@ -242,7 +269,10 @@ def test_parity_export_form_writes_the_file_and_shows_links(client, tmp_path: Pa
     today = date.today()
     form = parity_export_form(client, out_dir=tmp_path / "exports")
     assert "ingredient.cost.updated" in form.types.options
-    form.since.value, form.until.value = date(today.year - 1, 1, 1), date.fromordinal(today.toordinal() + 1)
+    form.since.value, form.until.value = (
+        date(today.year - 1, 1, 1),
+        date.fromordinal(today.toordinal() + 1),
+    )
     form.types.value = ("ingredient.cost.updated",)
     form.format.value = "jsonl"
     form.button.click()
@@ -251,13 +281,19 @@ def test_parity_export_form_writes_the_file_and_shows_links(client, tmp_path: Pa
     assert Path(result.path).suffix == ".jsonl"
     assert "ingredient.cost.updated" in Path(result.path).read_text()
     shown = "".join(form.toasts())
-    assert "mo-toast-success" in shown and "class='mo-download'" in shown and Path(result.path).name in shown
+    assert (
+        "mo-toast-success" in shown
+        and "class='mo-download'" in shown
+        and Path(result.path).name in shown
+    )
 
 
 def test_parity_export_form_refuses_an_inverted_window(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from mo.ui import parity_export_form
 
-    form = parity_export_form(client, out_dir=tmp_path / "exports", since=date(2024, 4, 1), until=date(2024, 3, 1))
+    form = parity_export_form(
+        client, out_dir=tmp_path / "exports", since=date(2024, 4, 1), until=date(2024, 3, 1)
+    )
     form.button.click()
     toast = _only_toast(form)
     assert "data-code='validation_error'" in toast and "since" in toast and form.last_result is None

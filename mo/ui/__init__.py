@@ -13,17 +13,54 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mo.ui import params
-from mo.ui.toasts import (errors_to, install, rejected_rows, show_error, show_success, success_html, toast_html,
-                          uninstall)
+from mo.ui.toasts import (
+    errors_to,
+    install,
+    rejected_rows,
+    show_error,
+    show_success,
+    success_html,
+    toast_html,
+    uninstall,
+)
 
 if TYPE_CHECKING:
-    from mo.ui.forms import (ParityExportForm, UpdateCostForm, export_events, parity_export_form, show_export,
-                             update_cost_form)
+    from mo.ui.forms import (
+        ParityExportForm,
+        UpdateCostForm,
+        export_events,
+        parity_export_form,
+        show_export,
+        update_cost_form,
+    )
 
-_FORMS = ("update_cost_form", "parity_export_form", "UpdateCostForm", "ParityExportForm", "export_events",
-          "show_export")
-__all__ = ["params", "install", "uninstall", "errors_to", "show_error", "show_success", "toast_html",
-           "success_html", "rejected_rows", *_FORMS]
+_FORMS = frozenset(
+    {
+        "update_cost_form",
+        "parity_export_form",
+        "UpdateCostForm",
+        "ParityExportForm",
+        "export_events",
+        "show_export",
+    }
+)
+__all__ = [
+    "params",
+    "install",
+    "uninstall",
+    "errors_to",
+    "show_error",
+    "show_success",
+    "toast_html",
+    "success_html",
+    "rejected_rows",
+    "update_cost_form",
+    "parity_export_form",
+    "UpdateCostForm",
+    "ParityExportForm",
+    "export_events",
+    "show_export",
+]
 
 
 def __getattr__(name: str) -> object:

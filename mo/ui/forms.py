@@ -57,33 +57,66 @@ class UpdateCostForm(_Form):
     of writing twice; the key is renewed after each success, so the next change is new.
     """
 
-    def __init__(self, client: MOClient, *, ingredient: str | None = None, price: str | None = None,
-                 per: str | None = None, supplier: str | None = None) -> None:
+    def __init__(
+        self,
+        client: MOClient,
+        *,
+        ingredient: str | None = None,
+        price: str | None = None,
+        per: str | None = None,
+        supplier: str | None = None,
+    ) -> None:
         self.client = client
         names = _ingredient_names(client)
-        self.ingredient = widgets.Combobox(value=ingredient or "", options=names, ensure_option=False,
-                                           description="Ingredient", placeholder="e.g. onion", style=_LABEL)
-        self.price = widgets.Text(value=price or "", description="Price", placeholder="e.g. 12.50", style=_LABEL)
-        self.per = widgets.Text(value=per or "", description="Per", placeholder="e.g. 10 kg, 6x1kg, each",
-                                style=_LABEL)
+        self.ingredient = widgets.Combobox(
+            value=ingredient or "",
+            options=names,
+            ensure_option=False,
+            description="Ingredient",
+            placeholder="e.g. onion",
+            style=_LABEL,
+        )
+        self.price = widgets.Text(
+            value=price or "", description="Price", placeholder="e.g. 12.50", style=_LABEL
+        )
+        self.per = widgets.Text(
+            value=per or "", description="Per", placeholder="e.g. 10 kg, 6x1kg, each", style=_LABEL
+        )
         self.supplier = widgets.Text(value=supplier or "", description="Supplier", style=_LABEL)
         self.note = widgets.Text(description="Note", style=_LABEL)
-        self.button = widgets.Button(description="Update cost", button_style="primary", icon="check")
+        self.button = widgets.Button(
+            description="Update cost", button_style="primary", icon="check"
+        )
         self.output = widgets.Output()
         self.key = _new_key("ui-update-cost")
         self.button.on_click(self._submit)
-        self.box = widgets.VBox([self.ingredient, self.price, self.per, self.supplier, self.note,
-                                 self.button, self.output])
+        self.box = widgets.VBox(
+            [
+                self.ingredient,
+                self.price,
+                self.per,
+                self.supplier,
+                self.note,
+                self.button,
+                self.output,
+            ]
+        )
 
     def _submit(self, _button: widgets.Button | None = None) -> None:
         with errors_to(self.output):
             result = self.client.update_cost(
-                _required(self.ingredient.value, "ingredient"), self.price.value.strip(),
-                per=_required(self.per.value, "per"), idempotency_key=self.key,
-                supplier=self.supplier.value.strip() or None, note=self.note.value.strip() or None)
-            title = (f"{result.ingredient}: {result.unit_cost} per base unit"
-                     + (" (replayed, nothing written)" if result.replayed else "")
-                     + ("" if result.changed or result.replayed else " (unchanged)"))
+                _required(self.ingredient.value, "ingredient"),
+                self.price.value.strip(),
+                per=_required(self.per.value, "per"),
+                idempotency_key=self.key,
+                supplier=self.supplier.value.strip() or None,
+                note=self.note.value.strip() or None,
+            )
+            title = (
+                f"{result.ingredient}: {result.unit_cost} per base unit"
+                + (" (replayed, nothing written)" if result.replayed else "")
+                + ("" if result.changed or result.replayed else " (unchanged)")
+            )
             show_success(title, result.to_dict(), output=self.output)
             self.key = _new_key("ui-update-cost")
 
@@ -96,67 +129,136 @@ class ParityExportForm(_Form):
     the notebook's folder).
     """
 
-    def __init__(self, client: MOClient, *, out_dir: str | os.PathLike[str], since: date | None = None,
-                 until: date | None = None, types: Sequence[str] = (), format: str = "csv",
-                 type_options: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        client: MOClient,
+        *,
+        out_dir: str | os.PathLike[str],
+        since: date | None = None,
+        until: date | None = None,
+        types: Sequence[str] = (),
+        format: str = "csv",
+        type_options: Sequence[str] | None = None,
+    ) -> None:
         self.client = client
         self.out_dir = Path(out_dir)
         options = list(type_options) if type_options is not None else _event_types(client)
         self.since = widgets.DatePicker(value=since, description="Since", style=_LABEL)
         self.until = widgets.DatePicker(value=until, description="Until (excl.)", style=_LABEL)
-        self.types = widgets.SelectMultiple(options=sorted(set(options) | set(types)), value=tuple(types),
-                                            description="Types", rows=min(8, max(3, len(options))), style=_LABEL)
-        self.format = widgets.ToggleButtons(options=FORMATS, value=format, description="Format", style=_LABEL)
+        self.types = widgets.SelectMultiple(
+            options=sorted(set(options) | set(types)),
+            value=tuple(types),
+            description="Types",
+            rows=min(8, max(3, len(options))),
+            style=_LABEL,
+        )
+        self.format = widgets.ToggleButtons(
+            options=FORMATS, value=format, description="Format", style=_LABEL
+        )
         self.button = widgets.Button(description="Export", button_style="primary", icon="download")
         self.output = widgets.Output()
         self.last_result: Any = None
         self.button.on_click(self._export)
         hint = widgets.HTML("<small>No type selected exports every type.</small>")
-        self.box = widgets.VBox([widgets.HBox([self.since, self.until]), self.types, hint, self.format,
-                                 self.button, self.output])
+        self.box = widgets.VBox(
+            [
+                widgets.HBox([self.since, self.until]),
+                self.types,
+                hint,
+                self.format,
+                self.button,
+                self.output,
+            ]
+        )
 
     def _export(self, _button: widgets.Button | None = None) -> None:
         with errors_to(self.output):
             since, until = _picked(self.since.value, "since"), _picked(self.until.value, "until")
-            result = export_events(self.client, out_dir=self.out_dir, since=since, until=until,
-                                   format=self.format.value, types=self.types.value)
+            result = export_events(
+                self.client,
+                out_dir=self.out_dir,
+                since=since,
+                until=until,
+                format=self.format.value,
+                types=self.types.value,
+            )
             self.last_result = result
             show_export(result, output=self.output)
 
 
-def update_cost_form(client: MOClient, *, ingredient: str | None = None, price: object = None,
-                     per: str | None = None, supplier: str | None = None) -> UpdateCostForm:
+def update_cost_form(
+    client: MOClient,
+    *,
+    ingredient: str | None = None,
+    price: object = None,
+    per: str | None = None,
+    supplier: str | None = None,
+) -> UpdateCostForm:
     """An UpdateCostForm over `client`, prefilled with whichever values are given."""
-    return UpdateCostForm(client, ingredient=ingredient, price=None if price is None else str(price), per=per,
-                          supplier=supplier)
+    return UpdateCostForm(
+        client,
+        ingredient=ingredient,
+        price=None if price is None else str(price),
+        per=per,
+        supplier=supplier,
+    )
 
 
-def parity_export_form(client: MOClient, *, out_dir: str | os.PathLike[str], since: date | None = None,
-                       until: date | None = None, types: Sequence[str] = (), format: str = "csv",
-                       type_options: Sequence[str] | None = None) -> ParityExportForm:
+def parity_export_form(
+    client: MOClient,
+    *,
+    out_dir: str | os.PathLike[str],
+    since: date | None = None,
+    until: date | None = None,
+    types: Sequence[str] = (),
+    format: str = "csv",
+    type_options: Sequence[str] | None = None,
+) -> ParityExportForm:
     """A ParityExportForm over `client`; type options default to the types in the tenant's log."""
-    return ParityExportForm(client, out_dir=out_dir, since=since, until=until, types=types, format=format,
-                            type_options=type_options)
+    return ParityExportForm(
+        client,
+        out_dir=out_dir,
+        since=since,
+        until=until,
+        types=types,
+        format=format,
+        type_options=type_options,
+    )
 
 
-def export_events(client: MOClient, *, out_dir: str | os.PathLike[str], since: date | datetime,
-                  until: date | datetime, format: str, types: Sequence[str] = ()) -> ExportResult:
+def export_events(
+    client: MOClient,
+    *,
+    out_dir: str | os.PathLike[str],
+    since: date | datetime,
+    until: date | datetime,
+    format: str,
+    types: Sequence[str] = (),
+) -> ExportResult:
     """client.export_events into out_dir/events-<tenant>-<since>-<until>.<format> (out_dir is
     created). No types means every type. Raises what the client raises (validation_error for
     an inverted window, unknown types or format)."""
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"events-{client.tenant}-{_stamp(since)}-{_stamp(until)}.{format}"
-    return client.export_events(target, since=since.isoformat(), until=until.isoformat(), format=format,
-                                types=list(types) or None)
+    return client.export_events(
+        target,
+        since=since.isoformat(),
+        until=until.isoformat(),
+        format=format,
+        types=list(types) or None,
+    )
 
 
 def show_export(result: ExportResult, *, output: widgets.Output | None = None) -> None:
     """A success toast for an export and links to download the file and its manifest."""
     from IPython.display import display
 
-    show_success(f"Exported {result.rows} events", {"file": Path(result.path).name, "sha256": result.sha256},
-                 output=output)
+    show_success(
+        f"Exported {result.rows} events",
+        {"file": Path(result.path).name, "sha256": result.sha256},
+        output=output,
+    )
     links = _download_links(Path(result.path), Path(result.manifest_path))
     if output is None:
         display(links)
@@ -210,7 +312,9 @@ def _download_links(export: Path, manifest: Path) -> Any:
 
     links = " · ".join(
         f"<a class='mo-download' href='{html.escape(_href(p))}' download='{html.escape(p.name)}' "
-        f"target='_blank'>{html.escape(p.name)}</a>" for p in (export, manifest))
+        f"target='_blank'>{html.escape(p.name)}</a>"
+        for p in (export, manifest)
+    )
     return HTML(f"<div class='mo-downloads'>Download: {links}</div>")
 
 

@@ -44,8 +44,12 @@ def invalid(message: str, **details: Any) -> MOError:
 
 def bad(name: str, value: Any, expected: str) -> MOError:
     """The validation_error for parameter `name`: says what was given and what would do."""
-    return invalid(f"parameter {name}: expected {expected}, got {_shown(value)!r}",
-                            field=name, value=_shown(value), expected=expected)
+    return invalid(
+        f"parameter {name}: expected {expected}, got {_shown(value)!r}",
+        field=name,
+        value=_shown(value),
+        expected=expected,
+    )
 
 
 def _is_blank(value: Any) -> bool:
@@ -84,8 +88,9 @@ def boolean(value: Any, *, name: str) -> bool:
     raise bad(name, value, "true or false")
 
 
-def decimal(value: Any, *, name: str, minimum: Decimal | int | None = None,
-            positive: bool = False) -> Decimal:
+def decimal(
+    value: Any, *, name: str, minimum: Decimal | int | None = None, positive: bool = False
+) -> Decimal:
     """An exact, finite Decimal from a str, int, float (via its repr) or Decimal.
 
     positive=True refuses zero and below; minimum refuses values below it.
@@ -137,7 +142,9 @@ def iso_datetime(value: Any, *, name: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))  # type: ignore[union-attr]
     except ValueError:
-        raise bad(name, value, "an ISO date or date-time, e.g. 2024-03-01 or 2024-03-01T06:00Z") from None
+        raise bad(
+            name, value, "an ISO date or date-time, e.g. 2024-03-01 or 2024-03-01T06:00Z"
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -164,8 +171,9 @@ def optional_datetime(value: Any, *, name: str) -> datetime | None:
     return None if _is_blank(value) else iso_datetime(value, name=name)
 
 
-def time_window(since: Any, until: Any, *, names: tuple[str, str] = ("since", "until")
-                ) -> tuple[datetime, datetime]:
+def time_window(
+    since: Any, until: Any, *, names: tuple[str, str] = ("since", "until")
+) -> tuple[datetime, datetime]:
     """The half-open window [since, until) as aware datetimes.
 
     Raises validation_error naming the bad bound, or both when until is not after since.
@@ -174,27 +182,35 @@ def time_window(since: Any, until: Any, *, names: tuple[str, str] = ("since", "u
     end = iso_datetime(until, name=names[1])
     if end <= start:
         raise invalid(
-            f"parameter {names[1]} must be after {names[0]} (the window is [{names[0]}, {names[1]}))",
-            field=names[1], value=end.isoformat(), expected=f"after {start.isoformat()}",
-            since=start.isoformat(), until=end.isoformat())
+            f"parameter {names[1]} must be after {names[0]} "
+            f"(the window is [{names[0]}, {names[1]}))",
+            field=names[1],
+            value=end.isoformat(),
+            expected=f"after {start.isoformat()}",
+            since=start.isoformat(),
+            until=end.isoformat(),
+        )
     return start, end
 
 
 def str_list(value: Any, *, name: str) -> tuple[str, ...]:
-    """"a, b" → ("a", "b"); a list or tuple of scalars as well; blank → ().
+    """ "a, b" → ("a", "b"); a list or tuple of scalars as well; blank → ().
 
     Raises validation_error for a non-scalar item.
     """
     if _is_blank(value):
         return ()
-    items: Iterable[Any] = value.split(",") if isinstance(value, str) else (
-        value if isinstance(value, list | tuple) else [value])
+    items: Iterable[Any] = (
+        value.split(",")
+        if isinstance(value, str)
+        else (value if isinstance(value, list | tuple) else [value])
+    )
     cleaned = [text(item, name=name, required=False) for item in items]
     return tuple(item for item in cleaned if item)
 
 
 def choice(value: Any, *, name: str, choices: Iterable[str]) -> str:
-    """One of `choices` (case-insensitive, returned as listed). Raises validation_error otherwise."""
+    """One of `choices` (case-insensitive, returned as listed). Raises validation_error."""
     options = list(choices)
     raw = text(value, name=name) or ""
     for option in options:

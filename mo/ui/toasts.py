@@ -18,7 +18,7 @@ import html
 import json
 import os
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextlib import ContextDecorator
 from typing import TYPE_CHECKING, Any
 
@@ -56,10 +56,16 @@ def _details_html(details: Any) -> str:
         return ""
     if isinstance(details, Mapping):
         rows = "".join(
-            f"<tr><th style='text-align:left;padding-right:1em;font-weight:600'>{html.escape(str(k))}</th>"
-            f"<td><code>{html.escape(_compact(v))}</code></td></tr>" for k, v in details.items())
-        return f"<table class='mo-toast-details' style='margin-top:.4em;font-size:90%'>{rows}</table>"
-    return f"<pre class='mo-toast-details' style='margin:.4em 0 0'>{html.escape(_compact(details))}</pre>"
+            f"<tr><th style='text-align:left;padding-right:1em;font-weight:600'>"
+            f"{html.escape(str(k))}</th>"
+            f"<td><code>{html.escape(_compact(v))}</code></td></tr>"
+            for k, v in details.items()
+        )
+        return (
+            f"<table class='mo-toast-details' style='margin-top:.4em;font-size:90%'>{rows}</table>"
+        )
+    text = html.escape(_compact(details))
+    return f"<pre class='mo-toast-details' style='margin:.4em 0 0'>{text}</pre>"
 
 
 MAX_DETAIL_CHARS = 400
@@ -68,16 +74,22 @@ MAX_DETAIL_CHARS = 400
 def _compact(value: Any) -> str:
     # A toast is a headline: long details (1000 bad rows) belong in a table the caller shows.
     text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
-    return text if len(text) <= MAX_DETAIL_CHARS else text[:MAX_DETAIL_CHARS] + f" … ({len(text)} chars)"
+    return (
+        text
+        if len(text) <= MAX_DETAIL_CHARS
+        else text[:MAX_DETAIL_CHARS] + f" … ({len(text)} chars)"
+    )
 
 
 def _box(tone: str, kind: str, code: str, title: str, body: str) -> str:
     background, ink = _PALETTE[tone]
-    return (f"<div class='mo-toast mo-toast-{kind}' data-code='{html.escape(code)}' role='alert' "
-            f"style='background:{background};border-left:4px solid {ink};color:#1f2937;"
-            f"padding:.6em .9em;margin:.3em 0;border-radius:4px;font-family:sans-serif'>"
-            f"<strong style='color:{ink}'>{html.escape(code)}</strong> "
-            f"<span class='mo-toast-message'>{html.escape(title)}</span>{body}</div>")
+    return (
+        f"<div class='mo-toast mo-toast-{kind}' data-code='{html.escape(code)}' role='alert' "
+        f"style='background:{background};border-left:4px solid {ink};color:#1f2937;"
+        f"padding:.6em .9em;margin:.3em 0;border-radius:4px;font-family:sans-serif'>"
+        f"<strong style='color:{ink}'>{html.escape(code)}</strong> "
+        f"<span class='mo-toast-message'>{html.escape(title)}</span>{body}</div>"
+    )
 
 
 def toast_html(err: MOError) -> str:
@@ -98,8 +110,11 @@ def as_moerror(exc: BaseException) -> MOError:
     """
     if isinstance(exc, MOError):
         return exc
-    return MOError(ErrorCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}",
-                   {"type": type(exc).__name__, "where": _last_frame(exc)})
+    return MOError(
+        ErrorCode.INTERNAL_ERROR,
+        f"{type(exc).__name__}: {exc}",
+        {"type": type(exc).__name__, "where": _last_frame(exc)},
+    )
 
 
 def _last_frame(exc: BaseException) -> str:
@@ -122,8 +137,9 @@ def show_error(err: BaseException, *, output: ipywidgets.Output | None = None) -
     _display_html(toast_html(as_moerror(err)), output)
 
 
-def show_success(title: str, facts: Mapping[str, Any] | None = None, *,
-                 output: ipywidgets.Output | None = None) -> None:
+def show_success(
+    title: str, facts: Mapping[str, Any] | None = None, *, output: ipywidgets.Output | None = None
+) -> None:
     """Render a success toast in the current cell, or in `output` when given."""
     _display_html(success_html(title, facts), output)
 
@@ -148,7 +164,9 @@ class errors_to(ContextDecorator):  # noqa: N801 - used like a function: @errors
             self.output.outputs = ()
         return self.output
 
-    def __exit__(self, etype: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(
+        self, etype: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> bool:
         if exc is None or not isinstance(exc, Exception):
             return False
         show_error(exc, output=self.output)
@@ -162,8 +180,13 @@ LOUD_ENV = "MO_LOUD_ERRORS"  # "1": errors fail loudly, widgets stay (nbval: not
 _state: dict[str, bool] = {"loud": False}
 
 
-def _handle_moerror(shell: Any, etype: type[BaseException], value: BaseException, tb: Any,
-                    tb_offset: int | None = None) -> list[str]:
+def _handle_moerror(
+    shell: Any,
+    etype: type[BaseException],
+    value: BaseException,
+    tb: Any,
+    tb_offset: int | None = None,
+) -> list[str]:
     show_error(value)
     line = f"MOError: {value}"
     if _state["loud"]:
@@ -229,13 +252,3 @@ def rejected_rows(err: MOError) -> Any:
     import pandas as pd
 
     return pd.DataFrame(rows)
-
-
-def iter_toasts(outputs: list[Mapping[str, Any]]) -> Iterator[str]:
-    """The toast HTML blocks among notebook cell outputs (for tests and run reports)."""
-    for out in outputs:
-        markup = out.get("data", {}).get("text/html", "")
-        markup = "".join(markup) if isinstance(markup, list) else markup
-        if "mo-toast" in markup:
-            yield markup
-
