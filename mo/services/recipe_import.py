@@ -33,7 +33,6 @@ from mo.store.base import Store, Tx
 REQUIRED = ("recipe", "yield_qty", "yield_unit", "kind", "item", "qty", "unit")
 OPTIONAL = ("menu_price", "waste_pct")
 KINDS = ("ingredient", "recipe")
-_STAGING = ("recipes", "lines")
 Problem = str | None
 
 
@@ -343,7 +342,6 @@ def _import(tx: Tx, ctx: TenantContext, text: pd.DataFrame, *, key: str, digest:
         "replaced": replaced}, idempotency_key=key, batch_id=batch_id)
     recomputed = _recompute_imported(tx, ctx)
     tx.run("recipes.import_batch_recomputed", {**params, "id": batch_id, "recomputed": recomputed})
-    _drop_staging(tx)
     return RecipeImportResult(batch_id=batch_id, recipes=len(heads), lines=len(text), replayed=False)
 
 
@@ -355,9 +353,7 @@ def _recompute_imported(tx: Tx, ctx: TenantContext) -> int:
 
 def _stage(tx: Tx, text: pd.DataFrame, rows: pd.DataFrame, heads: pd.DataFrame) -> None:
     """Bulk-load the checked rows (bad cells as NULL) into the ri_* temporary tables."""
-    _drop_staging(tx)
-    for table in _STAGING:
-        tx.run(f"recipes.create_import_{table}")
+    tx.run("recipes.open_import")
     lines = rows[["key", "kind", "item", "item_key", "qty", "unit", "family", "base_unit", "qty_base",
                   "waste_pct"]].rename(columns={"key": "recipe_key"})
     lines.insert(0, "row_no", (text.index + 2).astype("int64"))
@@ -374,8 +370,3 @@ def _stage(tx: Tx, text: pd.DataFrame, rows: pd.DataFrame, heads: pd.DataFrame) 
 
 def _texts(values: pd.Series) -> list[str | None]:
     return [str(v) if isinstance(v, Decimal) else None for v in values]
-
-
-def _drop_staging(tx: Tx) -> None:
-    for table in _STAGING:
-        tx.run(f"recipes.drop_import_{table}")

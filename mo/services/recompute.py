@@ -25,8 +25,6 @@ from mo.store.base import Row, Store, Tx
 # would otherwise never end on a cycle that slipped past the save-time check (a race).
 MAX_DEPTH = 64
 _FEW_IDS = 16
-_WORK_TABLES = ("seed", "seed_ing", "ids", "lines", "edges", "scope", "rate", "ingsum", "sub", "work",
-                "missing", "old")
 
 
 def recompute_for(
@@ -54,17 +52,14 @@ def recompute_for(
         return compute_scope(tx, ctx, cause=cause)
     _load_ids(tx, "rc_seed", recipe_ids or ())
     _load_ids(tx, "rc_seed_ing", ingredient_ids or ())
-    tx.run("recompute.seed_from_ingredients", {"tenant_id": ctx.tenant_id})
     return recompute_seeded(tx, ctx, cause=cause)
 
 
 def open_work(tx: Tx) -> None:
-    """Fresh, empty work tables; a caller may then stage recipe ids in rc_seed itself (a bulk
-    import does, with INSERT…SELECT) and call recompute_seeded."""
-    tx.run("recompute.tune")
-    for table in _WORK_TABLES:
-        tx.run(f"recompute.drop_{table}")
-        tx.run(f"recompute.create_{table}")
+    """Fresh, empty work tables (one statement); a caller may then stage recipe ids in rc_seed
+    itself (a bulk import does, with INSERT…SELECT) and call recompute_seeded. They are
+    temporary and vanish with the transaction, so nothing needs dropping afterwards."""
+    tx.run("recompute.open_work")
 
 
 def recompute_seeded(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
@@ -80,7 +75,7 @@ def _check_cause(cause: object) -> None:
 
 
 def compute_scope(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
-    """Cost the recipes staged in rc_ids, write their costs and events, drop the work tables."""
+    """Cost the recipes staged in rc_ids; write their costs and recipe.recomputed events."""
     params = {"tenant_id": ctx.tenant_id}
     tx.run("recompute.scope_lines", params)
     tx.run("recompute.edges", params)
@@ -88,7 +83,8 @@ def compute_scope(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
     shape = tx.one("recompute.max_level") or {"recipes": 0, "max_level": -1}
     if int(shape["max_level"]) >= MAX_DEPTH:
         raise _cycle_error(tx.all("recompute.scope_edges", params))
-    for step in ("load_rates", "ingredient_sums", "sub_lines", "preload_outside", "missing_items"):
+    for step in ("load_rates", "ingredient_sums", "ingredient_missing", "sub_lines", "preload_outside",
+                 "missing_items"):
         tx.run(f"recompute.{step}", params)
     for level in range(int(shape["max_level"]) + 1):
         tx.run("recompute.compute_level", {**params, "lvl": level})
@@ -96,7 +92,6 @@ def compute_scope(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
     changed = tx.run("recompute.emit_changes", {**params, "cause": cause})
     tx.run("recompute.update_costs", params)
     tx.run("recompute.insert_costs", params)
-    _close_work(tx)
     return RecomputeResult(recomputed=int(shape["recipes"]), changed=max(changed, 0))
 
 
@@ -129,12 +124,6 @@ def _load_ids(tx: Tx, table: str, ids: Sequence[int]) -> None:
             tx.run(f"recompute.add_{table}", {"id": one})
     else:
         tx.load(table, pd.DataFrame({"id": pd.Series(unique, dtype="int64")}))
-
-
-def _close_work(tx: Tx) -> None:
-    # On failure the transaction rolls back, and with it the tables' creation.
-    for table in _WORK_TABLES:
-        tx.run(f"recompute.drop_{table}")
 
 
 def _cycle_error(edges: list[Row]) -> MOError:

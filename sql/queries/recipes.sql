@@ -148,22 +148,18 @@ ORDER BY name, id
 -- ri_recipes / ri_lines are temporary staging tables holding one import's checked rows;
 -- amounts arrive as exact decimal text and are CAST on the way in.
 
--- name: drop_import_recipes
-DROP TABLE IF EXISTS ri_recipes
--- name: drop_import_lines
-DROP TABLE IF EXISTS ri_lines
-
--- name: create_import_recipes
-CREATE TEMP TABLE ri_recipes (
+-- name: open_import
+-- Fresh, empty staging tables in one round trip; temporary, so they vanish with the transaction
+-- (PostgreSQL's override drops them at commit).
+CREATE OR REPLACE TEMP TABLE ri_recipes (
     recipe_key VARCHAR, name VARCHAR, row_no BIGINT, yield_qty VARCHAR, yield_unit VARCHAR,
     yield_family VARCHAR, yield_base VARCHAR, yield_base_qty VARCHAR, menu_price VARCHAR
-)
--- name: create_import_lines
-CREATE TEMP TABLE ri_lines (
+);
+CREATE OR REPLACE TEMP TABLE ri_lines (
     row_no BIGINT, recipe_key VARCHAR, position INTEGER, kind VARCHAR, item VARCHAR,
     item_key VARCHAR, qty VARCHAR, unit VARCHAR, family VARCHAR, base_unit VARCHAR,
     qty_base VARCHAR, waste_pct VARCHAR
-)
+);
 
 -- name: import_problems
 -- Rows whose item is unknown, or whose unit cannot measure their item (a sub-recipe's yield

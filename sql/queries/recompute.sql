@@ -5,7 +5,8 @@
 --   rc_ids     the scope: seeds + ancestors      rc_lines     the scope's lines (read once)
 --   rc_edges   sub-recipe edges inside the scope rc_scope     scope + level (longest chain below)
 --   rc_rate    cost per line unit of each (ingredient, line unit, waste) the scope uses
---   rc_ingsum  per recipe: its ingredient lines' exact cost and missing items (any level)
+--   rc_ingsum  per recipe: its ingredient lines' exact cost (any level: they need no sub)
+--   rc_ingmiss per recipe: its ingredients without a cost or a conversion
 --   rc_sub     the scope's sub-recipe lines with their share (NULL: unusable)
 --   rc_work    computed totals (and the stored ones of subs outside the scope)
 --   rc_missing per recipe: its missing items, own and propagated from sub-recipes
@@ -16,92 +17,50 @@
 -- total is CAST once, because in DuckDB every DECIMAL(38) rescale or division is a 128-bit
 -- division, which would dominate the run time if done per line.
 
--- name: tune
--- PostgreSQL only (its override turns JIT off): the work tables have no statistics, so the
--- planner's guesses can cross jit_above_cost and a sub-millisecond query then spends most of a
--- second compiling. DuckDB has nothing to tune.
-SELECT 1 AS tuned
-
--- name: drop_seed
-DROP TABLE IF EXISTS rc_seed
--- name: drop_seed_ing
-DROP TABLE IF EXISTS rc_seed_ing
--- name: drop_ids
-DROP TABLE IF EXISTS rc_ids
--- name: drop_lines
-DROP TABLE IF EXISTS rc_lines
--- name: drop_edges
-DROP TABLE IF EXISTS rc_edges
--- name: drop_scope
-DROP TABLE IF EXISTS rc_scope
--- name: drop_rate
-DROP TABLE IF EXISTS rc_rate
--- name: drop_ingsum
-DROP TABLE IF EXISTS rc_ingsum
--- name: drop_sub
-DROP TABLE IF EXISTS rc_sub
--- name: drop_work
-DROP TABLE IF EXISTS rc_work
--- name: drop_missing
-DROP TABLE IF EXISTS rc_missing
--- name: drop_old
-DROP TABLE IF EXISTS rc_old
-
--- name: create_seed
-CREATE TEMP TABLE rc_seed (id BIGINT)
--- name: create_seed_ing
-CREATE TEMP TABLE rc_seed_ing (id BIGINT)
--- name: create_ids
-CREATE TEMP TABLE rc_ids (id BIGINT)
--- name: create_lines
-CREATE TEMP TABLE rc_lines (
+-- name: open_work
+-- Fresh, empty work tables in one round trip. They are temporary: they die with the
+-- transaction's connection (DuckDB) or at commit (PostgreSQL, see its override).
+CREATE OR REPLACE TEMP TABLE rc_seed (id BIGINT);
+CREATE OR REPLACE TEMP TABLE rc_seed_ing (id BIGINT);
+CREATE OR REPLACE TEMP TABLE rc_ids (id BIGINT);
+CREATE OR REPLACE TEMP TABLE rc_lines (
     recipe_id BIGINT, ingredient_id BIGINT, sub_recipe_id BIGINT, family VARCHAR,
     base_unit VARCHAR, qty_base DECIMAL(38, 12), waste_pct DECIMAL(38, 12), share DECIMAL(38, 12)
-)
--- name: create_edges
-CREATE TEMP TABLE rc_edges (parent BIGINT, child BIGINT)
--- name: create_scope
-CREATE TEMP TABLE rc_scope (recipe_id BIGINT, lvl INTEGER)
--- name: create_rate
-CREATE TEMP TABLE rc_rate (
+);
+CREATE OR REPLACE TEMP TABLE rc_edges (parent BIGINT, child BIGINT);
+CREATE OR REPLACE TEMP TABLE rc_scope (recipe_id BIGINT, lvl INTEGER);
+CREATE OR REPLACE TEMP TABLE rc_rate (
     ingredient_id BIGINT, base_unit VARCHAR, waste_pct DECIMAL(38, 12), name VARCHAR,
     divisor DECIMAL(38, 12), rate DECIMAL(38, 12)
-)
--- name: create_ingsum
-CREATE TEMP TABLE rc_ingsum (recipe_id BIGINT, known DECIMAL(38, 24), missing VARCHAR[])
--- name: create_sub
-CREATE TEMP TABLE rc_sub (
+);
+CREATE OR REPLACE TEMP TABLE rc_ingsum (recipe_id BIGINT, known DECIMAL(38, 24));
+CREATE OR REPLACE TEMP TABLE rc_ingmiss (recipe_id BIGINT, name VARCHAR);
+CREATE OR REPLACE TEMP TABLE rc_sub (
     recipe_id BIGINT, lvl INTEGER, sub_id BIGINT, name VARCHAR, share DECIMAL(38, 12)
-)
--- name: create_work
-CREATE TEMP TABLE rc_work (recipe_id BIGINT, total DECIMAL(38, 12), missing VARCHAR[])
--- name: create_missing
-CREATE TEMP TABLE rc_missing (recipe_id BIGINT, names VARCHAR[])
--- name: create_old
-CREATE TEMP TABLE rc_old (recipe_id BIGINT, total_cost DECIMAL(38, 12), complete BOOLEAN)
+);
+CREATE OR REPLACE TEMP TABLE rc_work (recipe_id BIGINT, total DECIMAL(38, 12), missing VARCHAR[]);
+CREATE OR REPLACE TEMP TABLE rc_missing (recipe_id BIGINT, names VARCHAR[]);
+CREATE OR REPLACE TEMP TABLE rc_old (recipe_id BIGINT, total_cost DECIMAL(38, 12), complete BOOLEAN);
 
 -- name: add_rc_seed
 INSERT INTO rc_seed (id) VALUES (:id)
 -- name: add_rc_seed_ing
 INSERT INTO rc_seed_ing (id) VALUES (:id)
 
--- name: seed_from_ingredients
--- Recipes that use one of the seed ingredients directly; their ancestors follow in scope_ancestors.
-INSERT INTO rc_seed (id)
-SELECT DISTINCT l.recipe_id
-FROM recipe_lines l
-WHERE l.tenant_id = :tenant_id AND l.ingredient_id IN (SELECT id FROM rc_seed_ing)
-
 -- name: scope_all
 INSERT INTO rc_ids (id)
 SELECT id FROM recipes WHERE tenant_id = :tenant_id AND deleted_at IS NULL
 
 -- name: scope_ancestors
--- Seeds plus every recipe above them. The walk passes through deleted recipes (a deleted seed's
--- parents must be recomputed too), but only active recipes are costed.
+-- The seed recipes, the recipes using a seed ingredient, and every recipe above them. The walk
+-- passes through deleted recipes (a deleted seed's parents must be recomputed too), but only
+-- active recipes are costed.
 INSERT INTO rc_ids (id)
 WITH RECURSIVE up(id) AS (
     SELECT id FROM rc_seed
+    UNION
+    SELECT l.recipe_id FROM recipe_lines l
+    WHERE l.tenant_id = :tenant_id AND l.ingredient_id IN (SELECT id FROM rc_seed_ing)
     UNION
     SELECT l.recipe_id
     FROM up
@@ -197,21 +156,25 @@ SELECT ingredient_id, base_unit, waste_pct, name, divisor,
 FROM converted
 
 -- name: ingredient_sums
--- Every scoped recipe's ingredient lines in one pass (they do not depend on the level): the
--- exact sum of qty × rate, and the items without a cost or a conversion.
-INSERT INTO rc_ingsum (recipe_id, known, missing)
-WITH ln AS (
-    SELECT l.recipe_id, rt.name,
-           CASE WHEN rt.divisor IS NULL THEN l.qty_base * rt.rate
-                ELSE exact_div(l.qty_base, rt.divisor) * rt.rate END AS cost
-    FROM rc_lines l
-    JOIN rc_rate rt ON rt.ingredient_id = l.ingredient_id AND rt.base_unit = l.base_unit
-                   AND rt.waste_pct = l.waste_pct
-)
-SELECT recipe_id, SUM(cost),
-       CASE WHEN COUNT(*) > COUNT(cost) THEN array_agg(DISTINCT name) FILTER (WHERE cost IS NULL) END
-FROM ln
-GROUP BY recipe_id
+-- Every scoped recipe's ingredient lines in one pass (they need no sub-recipe, so no level):
+-- the exact sum of qty × rate. A plain aggregate on purpose: the missing items are collected
+-- apart (ingredient_missing), where they are few.
+INSERT INTO rc_ingsum (recipe_id, known)
+SELECT l.recipe_id,
+       SUM(CASE WHEN rt.divisor IS NULL THEN l.qty_base * rt.rate
+                ELSE exact_div(l.qty_base, rt.divisor) * rt.rate END)
+FROM rc_lines l
+JOIN rc_rate rt ON rt.ingredient_id = l.ingredient_id AND rt.base_unit = l.base_unit
+               AND rt.waste_pct = l.waste_pct
+GROUP BY l.recipe_id
+
+-- name: ingredient_missing
+INSERT INTO rc_ingmiss (recipe_id, name)
+SELECT DISTINCT l.recipe_id, rt.name
+FROM rc_lines l
+JOIN rc_rate rt ON rt.ingredient_id = l.ingredient_id AND rt.base_unit = l.base_unit
+               AND rt.waste_pct = l.waste_pct
+WHERE rt.rate IS NULL
 
 -- name: sub_lines
 -- The scope's sub-recipe lines. share (qty ÷ the sub's yield, kept on the line by the recipe
@@ -243,7 +206,7 @@ WHERE c.tenant_id = :tenant_id
 -- It depends on no total, so it is one statement for all levels.
 INSERT INTO rc_missing (recipe_id, names)
 WITH RECURSIVE lacks(recipe_id, name) AS (
-    SELECT recipe_id, unnest(missing) FROM rc_ingsum WHERE missing IS NOT NULL
+    SELECT recipe_id, name FROM rc_ingmiss
     UNION
     SELECT s.recipe_id, s.name FROM rc_sub s
     LEFT JOIN rc_work w ON w.recipe_id = s.sub_id

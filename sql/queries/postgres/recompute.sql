@@ -1,8 +1,50 @@
 -- PostgreSQL spellings of the JSON parts of recompute (the base file is DuckDB's; see it for
 -- what each query does).
 
--- name: tune
-SELECT set_config('jit', 'off', true) AS tuned
+-- name: open_work
+-- One statement (a DO block) so the DDL costs one round trip; ON COMMIT DROP cleans up.
+-- JIT goes off for the rest of the transaction: the work tables have no statistics, so the
+-- planner's guesses can cross jit_above_cost, and a sub-millisecond query then spends most of
+-- a second compiling.
+DO $$
+BEGIN
+    PERFORM set_config('jit', 'off', true);
+    DROP TABLE IF EXISTS pg_temp.rc_seed;
+    CREATE TEMP TABLE rc_seed (id BIGINT) ON COMMIT DROP;
+    DROP TABLE IF EXISTS pg_temp.rc_seed_ing;
+    CREATE TEMP TABLE rc_seed_ing (id BIGINT) ON COMMIT DROP;
+    DROP TABLE IF EXISTS pg_temp.rc_ids;
+    CREATE TEMP TABLE rc_ids (id BIGINT) ON COMMIT DROP;
+    DROP TABLE IF EXISTS pg_temp.rc_lines;
+    CREATE TEMP TABLE rc_lines (
+        recipe_id BIGINT, ingredient_id BIGINT, sub_recipe_id BIGINT, family VARCHAR,
+        base_unit VARCHAR, qty_base DECIMAL(38, 12), waste_pct DECIMAL(38, 12), share DECIMAL(38, 12)
+    ) ON COMMIT DROP;
+    DROP TABLE IF EXISTS pg_temp.rc_edges;
+    CREATE TEMP TABLE rc_edges (parent BIGINT, child BIGINT) ON COMMIT DROP;
+    DROP TABLE IF EXISTS pg_temp.rc_scope;
+    CREATE TEMP TABLE rc_scope (recipe_id BIGINT, lvl INTEGER) ON COMMIT DROP;
+    DROP TABLE IF EXISTS pg_temp.rc_rate;
+    CREATE TEMP TABLE rc_rate (
+        ingredient_id BIGINT, base_unit VARCHAR, waste_pct DECIMAL(38, 12), name VARCHAR,
+        divisor DECIMAL(38, 12), rate DECIMAL(38, 12)
+    ) ON COMMIT DROP;
+    DROP TABLE IF EXISTS pg_temp.rc_ingsum;
+    CREATE TEMP TABLE rc_ingsum (recipe_id BIGINT, known DECIMAL(38, 24)) ON COMMIT DROP;
+    DROP TABLE IF EXISTS pg_temp.rc_ingmiss;
+    CREATE TEMP TABLE rc_ingmiss (recipe_id BIGINT, name VARCHAR) ON COMMIT DROP;
+    DROP TABLE IF EXISTS pg_temp.rc_sub;
+    CREATE TEMP TABLE rc_sub (
+        recipe_id BIGINT, lvl INTEGER, sub_id BIGINT, name VARCHAR, share DECIMAL(38, 12)
+    ) ON COMMIT DROP;
+    DROP TABLE IF EXISTS pg_temp.rc_work;
+    CREATE TEMP TABLE rc_work (recipe_id BIGINT, total DECIMAL(38, 12), missing VARCHAR[]) ON COMMIT DROP;
+    DROP TABLE IF EXISTS pg_temp.rc_missing;
+    CREATE TEMP TABLE rc_missing (recipe_id BIGINT, names VARCHAR[]) ON COMMIT DROP;
+    DROP TABLE IF EXISTS pg_temp.rc_old;
+    CREATE TEMP TABLE rc_old (recipe_id BIGINT, total_cost DECIMAL(38, 12), complete BOOLEAN) ON COMMIT DROP;
+END
+$$
 
 -- name: preload_outside
 INSERT INTO rc_work (recipe_id, total, missing)
