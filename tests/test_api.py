@@ -313,3 +313,31 @@ def test_an_export_streams_with_its_checksum_and_manifest(http: httpx.Client, au
     window = assert_error_shape(http.get("/v1/events/export", headers=auth, params={"since": "2000-01-01"}), 422,
                                 "validation_error")
     assert window["details"] == {"missing": ["until"]}
+
+
+def test_mo_serve_runs_the_api(db_url: str, api_keys: dict[str, str], tmp_path) -> None:
+    """`mo serve` as an operator runs it: a separate process, answering on the chosen port."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as probe:  # a free loopback port (tiny race, acceptable in a test)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "mo", "--db-url", db_url, "serve", "--port", str(port)],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/v1/tenant",
+                                   headers={"Authorization": f"Bearer {api_keys[TENANT]}"}, timeout=2)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline, "mo serve did not start"
+                time.sleep(0.1)
+        assert answer.json() == {"tenant": TENANT}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

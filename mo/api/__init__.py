@@ -1,7 +1,21 @@
-"""The HTTP API of mo (`mo serve`): FastAPI routes under /v1 over the same services."""
+"""The HTTP API of mo (`mo serve`): FastAPI routes under /v1 over the same services.
+
+create_app loads on first use, so `mo`'s other subcommands never import FastAPI or uvicorn.
+"""
 
 from __future__ import annotations
 
-from mo.api.app import create_app
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mo.api.app import create_app
 
 __all__ = ["create_app"]
+
+
+def __getattr__(name: str) -> object:
+    if name == "create_app":
+        from mo.api.app import create_app
+
+        return create_app
+    raise AttributeError(f"module 'mo.api' has no attribute {name!r}")

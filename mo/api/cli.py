@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mo.api.server import DEFAULT_HOST, DEFAULT_PORT
+DEFAULT_HOST = "127.0.0.1"  # loopback: exposing the API is a deliberate --host choice
+DEFAULT_PORT = 8765
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from mo.api.server import serve
+    from mo.api.server import serve  # here, not at import: other subcommands skip uvicorn/FastAPI
 
     serve(host=args.host, port=args.port, db_url=args.db_url)  # args.db_url: this or mo's global option
     return 0

@@ -9,10 +9,8 @@ import httpx
 import uvicorn
 
 from mo.api.app import create_app
+from mo.api.cli import DEFAULT_HOST, DEFAULT_PORT
 from mo.errors import ErrorCode, MOError
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8765
 
 
 def build_server(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, db_url: str | None = None,
