@@ -124,7 +124,7 @@ def run_steps(demo: DemoRun) -> datetime:
     demo.notebook("recipe_costs")
     price_list(demo, "supplier_freshco_week2.csv", "FreshCo")
     demo.notebook("update_cost", **MANUAL_COST)
-    demo.notebook("recipe_costs", since=baseline.isoformat())
+    demo.notebook("recipe_costs", since=baseline.isoformat(), recipe="Chicken Pie")
     demo.notebook("event_sanity", window="1h")
     demo.notebook("parity_export", out_dir=str(EXPORT_DIR), format="csv")
     return baseline
