@@ -2,8 +2,9 @@
 
 Each run gets a fresh DuckDB demo tenant (a copy of one template seeded with the demo
 ingredients), reached through MO_DB_URL / MO_TENANT in the kernel's environment.
-Also checked: the committed notebooks carry no outputs and start with a `parameters` cell
-followed by the validation cell, and `mo run`'s exit status and audit record.
+Also checked: the same notebooks over a real `mo serve` (MO_API_MODE=http); that the committed
+notebooks carry no outputs and start with a `parameters` cell followed by the validation cell;
+`mo run`'s exit status and audit record; and the `make demo` main job.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import csv
 import json
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -118,14 +122,16 @@ class Demo:
         self.url = f"duckdb:///{self.db}"
         self.runs = folder / "runs"
 
-    def run(self, notebook: str, **parameters: Any) -> RunResult:
+    def run(
+        self, notebook: str, *, env: dict[str, str] | None = None, **parameters: Any
+    ) -> RunResult:
         return run_notebook(
             NOTEBOOKS / f"{notebook}.ipynb",
             parameters=parameters,
             timeout=300,
             runs_dir=self.runs,
             cwd=ROOT,
-            env={"MO_DB_URL": self.url, "MO_TENANT": "demo", "MO_API_MODE": "local"},
+            env=env or {"MO_DB_URL": self.url, "MO_TENANT": "demo", "MO_API_MODE": "local"},
         )
 
     def client(self) -> mo.MOClient:
@@ -300,6 +306,68 @@ def test_parity_export_refuses_an_inverted_window(demo: Demo, tmp_path: Path) ->
         "parity_export", since="2024-04-01", until="2024-03-01", out_dir=str(tmp_path / "x")
     )
     assert not result.ok and result.ename == "MOError" and "until" in (result.evalue or "")
+
+
+# ---- the same notebooks over HTTP ----------------------------------------------------------------
+
+
+@pytest.fixture
+def served(demo: Demo) -> Iterator[dict[str, str]]:
+    """A real `mo serve` over the demo database; yields the kernel env for MO_API_MODE=http."""
+    key = mo.create_api_key("demo", db_url=demo.url)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "mo", "serve", "--port", str(port), "--db-url", demo.url]
+    server = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{base}/openapi.json", server)
+        # A DB URL that cannot open: the notebooks must not reach the database themselves.
+        yield {
+            "MO_API_MODE": "http",
+            "MO_API_URL": base,
+            "MO_API_KEY": key,
+            "MO_TENANT": "demo",
+            "MO_DB_URL": "duckdb:////nonexistent/folder/mo.duckdb",
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_for(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "mo serve exited"
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"mo serve did not answer at {url}")
+
+
+def test_the_same_notebooks_run_over_http(
+    demo: Demo, served: dict[str, str], tmp_path: Path
+) -> None:
+    imported = demo.run(
+        "import_price_list", env=served, path=str(DEMO / "supplier_freshco.csv"), supplier="FreshCo"
+    )
+    assert imported.ok, imported.summary()
+    updated = demo.run("update_cost", env=served, ingredient="onion", price="10.10", per="10 kg")
+    assert updated.ok, updated.summary()
+    refused = demo.run("update_cost", env=served, ingredient="saffron", price="1", per="1 g")
+    assert not refused.ok and (refused.evalue or "").startswith("not_found")  # rebuilt from HTTP
+    out = tmp_path / "exports"
+    exported = demo.run(
+        "parity_export", env=served, since="2020-01-01", format="jsonl", out_dir=str(out)
+    )
+    assert exported.ok, exported.summary()
+    [export] = out.glob("events-demo-*.jsonl")
+    assert '"import.completed"' in export.read_text()
 
 
 # ---- mo run -------------------------------------------------------------------------------------
