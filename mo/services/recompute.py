@@ -86,8 +86,7 @@ def compute_scope(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
     for step in ("load_rates", "ingredient_sums", "ingredient_missing", "sub_lines", "preload_outside",
                  "missing_items"):
         tx.run(f"recompute.{step}", params)
-    for level in range(int(shape["max_level"]) + 1):
-        tx.run("recompute.compute_level", {**params, "lvl": level})
+    tx.run("recompute.compute_levels")
     tx.run("recompute.old_costs", params)
     changed = tx.run("recompute.emit_changes", {**params, "cause": cause})
     tx.run("recompute.update_costs", params)

@@ -222,22 +222,38 @@ WITH RECURSIVE lacks(recipe_id, name) AS (
 )
 SELECT recipe_id, array_agg(name ORDER BY name) FROM lacks GROUP BY recipe_id
 
--- name: compute_level
--- Cost every recipe of one level: its ingredient sum plus, per usable sub-recipe line,
--- share × the sub's total (from a lower level or, outside the scope, its stored cost), CAST once.
+-- name: compute_levels
+-- Cost every scoped recipe, level by level, in one statement: a recipe's total is its
+-- ingredient sum plus, per usable sub-recipe line, share × the sub's total, CAST once. DuckDB's
+-- USING KEY recursion keeps every total computed so far (recurring.tot), so each step costs
+-- the next level from all lower ones and from the stored costs of subs outside the scope
+-- (seeded at level -1). A level-L recipe always has a sub at level L−1, so the inner joins of
+-- the step find it. (PostgreSQL's override loops over the levels in a DO block instead.)
 INSERT INTO rc_work (recipe_id, total)
-WITH subsum AS (
-    SELECT s.recipe_id, SUM(s.share * w.total) AS known
-    FROM rc_sub s
-    JOIN rc_work w ON w.recipe_id = s.sub_id
-    WHERE s.lvl = :lvl
-    GROUP BY s.recipe_id
+WITH RECURSIVE tot(recipe_id, lvl, total) USING KEY (recipe_id) AS (
+    SELECT recipe_id, -1, total FROM rc_work
+    UNION
+    SELECT s.recipe_id, 0, CAST(COALESCE(i.known, 0) + COALESCE(o.known, 0) AS DECIMAL(38, 12))
+    FROM rc_scope s
+    LEFT JOIN rc_ingsum i ON i.recipe_id = s.recipe_id
+    LEFT JOIN (
+        SELECT b.recipe_id, SUM(b.share * w.total) AS known
+        FROM rc_sub b JOIN rc_work w ON w.recipe_id = b.sub_id
+        WHERE b.lvl = 0
+        GROUP BY b.recipe_id
+    ) o ON o.recipe_id = s.recipe_id
+    WHERE s.lvl = 0
+    UNION
+    SELECT s.recipe_id, s.lvl,
+           CAST(COALESCE(MAX(i.known), 0) + COALESCE(SUM(b.share * t.total), 0) AS DECIMAL(38, 12))
+    FROM rc_scope s
+    JOIN rc_sub b ON b.recipe_id = s.recipe_id
+    JOIN recurring.tot t ON t.recipe_id = b.sub_id
+    LEFT JOIN rc_ingsum i ON i.recipe_id = s.recipe_id
+    WHERE s.lvl = (SELECT MAX(lvl) + 1 FROM tot)
+    GROUP BY s.recipe_id, s.lvl
 )
-SELECT s.recipe_id, CAST(COALESCE(i.known, 0) + COALESCE(ss.known, 0) AS DECIMAL(38, 12))
-FROM rc_scope s
-LEFT JOIN rc_ingsum i ON i.recipe_id = s.recipe_id
-LEFT JOIN subsum ss ON ss.recipe_id = s.recipe_id
-WHERE s.lvl = :lvl
+SELECT recipe_id, total FROM tot WHERE lvl >= 0
 
 -- name: old_costs
 INSERT INTO rc_old (recipe_id, total_cost, complete)

@@ -46,6 +46,30 @@ BEGIN
 END
 $$
 
+-- name: compute_levels
+-- One round trip: a loop over the levels, lowest first, each level one INSERT…SELECT.
+DO $$
+DECLARE
+    top INTEGER := (SELECT COALESCE(MAX(lvl), -1) FROM rc_scope);
+BEGIN
+    FOR lv IN 0..top LOOP
+        INSERT INTO rc_work (recipe_id, total)
+        WITH subsum AS (
+            SELECT b.recipe_id, SUM(b.share * w.total) AS known
+            FROM rc_sub b
+            JOIN rc_work w ON w.recipe_id = b.sub_id
+            WHERE b.lvl = lv
+            GROUP BY b.recipe_id
+        )
+        SELECT s.recipe_id, CAST(COALESCE(i.known, 0) + COALESCE(ss.known, 0) AS DECIMAL(38, 12))
+        FROM rc_scope s
+        LEFT JOIN rc_ingsum i ON i.recipe_id = s.recipe_id
+        LEFT JOIN subsum ss ON ss.recipe_id = s.recipe_id
+        WHERE s.lvl = lv;
+    END LOOP;
+END
+$$
+
 -- name: preload_outside
 INSERT INTO rc_work (recipe_id, total, missing)
 SELECT c.recipe_id, c.total_cost,
