@@ -1,12 +1,15 @@
 """Recipe costs, recomputed set-based over the recipe graph, to any depth.
 
 One recompute costs a *scope*: the given recipes (or the recipes using the given ingredients)
-plus every recipe above them. Each scoped recipe gets a level (its longest chain of in-scope
-sub-recipes below it); then one INSERT…SELECT per level costs all recipes of that level at once,
-reading sub-recipe costs from the levels below or, for subs outside the scope, from their stored
-recipe_costs. No per-recipe loop: the number of statements grows with the depth, not the count.
+plus every recipe above them. The scope's lines are read once; each scoped recipe gets a level
+(its longest chain of in-scope sub-recipes below it); ingredient lines are costed in one pass
+(rate per distinct ingredient use × qty), and the levels are then costed lowest first in one
+statement, reading sub-recipe totals from the levels below or, for subs outside the scope, from
+their stored recipe_costs. No per-recipe loop: a fixed number of statements whatever the size.
 
-The SQL lives in sql/queries/recompute.sql; every quotient goes through exact_div (V006).
+The SQL, and why it avoids division, lives in sql/queries/recompute.sql (exact_div: V006).
+Costs carry 12 decimal places; a line's rate is rounded there too, so a line is exact to about
+qty × 10^-12 (well under a cent for any real kitchen quantity).
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from collections.abc import Sequence
 import pandas as pd
 
 from mo.context import TenantContext
-from mo.errors import ErrorCode, MOError, validation_error
-from mo.names import name_key
+from mo.errors import ErrorCode, MOError, not_found, validation_error
+from mo.names import clean_name, name_key
 from mo.results import RecomputeResult
 from mo.store.base import Row, Store, Tx
 
@@ -65,6 +68,7 @@ def open_work(tx: Tx) -> None:
 def recompute_seeded(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
     """Recompute the recipes staged in rc_seed and all their ancestors (see recompute_for)."""
     _check_cause(cause)
+    tx.run("recompute.graph", {"tenant_id": ctx.tenant_id})
     tx.run("recompute.scope_ancestors", {"tenant_id": ctx.tenant_id})
     return compute_scope(tx, ctx, cause=cause)
 
@@ -112,7 +116,7 @@ def recompute(store: Store, ctx: TenantContext, *, recipes: list[str] | None = N
 def _active_recipe_id(tx: Tx, ctx: TenantContext, name: str) -> int:
     row = tx.one("recipes.by_key", {"tenant_id": ctx.tenant_id, "name_key": name_key(name, field="recipe")})
     if row is None:
-        raise MOError(ErrorCode.NOT_FOUND, f"recipe {name!r} not found", {"kind": "recipe", "name": name})
+        raise not_found("recipe", clean_name(name, field="recipe"))
     return int(row["id"])
 
 

@@ -13,6 +13,8 @@ BEGIN
     CREATE TEMP TABLE rc_seed (id BIGINT) ON COMMIT DROP;
     DROP TABLE IF EXISTS pg_temp.rc_seed_ing;
     CREATE TEMP TABLE rc_seed_ing (id BIGINT) ON COMMIT DROP;
+    DROP TABLE IF EXISTS pg_temp.rc_graph;
+    CREATE TEMP TABLE rc_graph (parent BIGINT, child BIGINT) ON COMMIT DROP;
     DROP TABLE IF EXISTS pg_temp.rc_ids;
     CREATE TEMP TABLE rc_ids (id BIGINT) ON COMMIT DROP;
     DROP TABLE IF EXISTS pg_temp.rc_lines;
@@ -45,6 +47,25 @@ BEGIN
     CREATE TEMP TABLE rc_old (recipe_id BIGINT, total_cost DECIMAL(38, 12), complete BOOLEAN) ON COMMIT DROP;
 END
 $$
+
+-- name: graph
+-- Nothing to copy: the walk below uses the recipe_lines_sub_recipe index (V007).
+SELECT 0 AS edges
+
+-- name: scope_ancestors
+INSERT INTO rc_ids (id)
+WITH RECURSIVE up(id) AS (
+    SELECT id FROM rc_seed
+    UNION
+    SELECT l.recipe_id FROM recipe_lines l
+    WHERE l.tenant_id = :tenant_id AND l.ingredient_id IN (SELECT id FROM rc_seed_ing)
+    UNION
+    SELECT l.recipe_id
+    FROM up
+    JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.sub_recipe_id = up.id
+)
+SELECT r.id FROM recipes r
+WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL AND r.id IN (SELECT id FROM up)
 
 -- name: compute_levels
 -- One round trip: a loop over the levels, lowest first, each level one INSERT…SELECT.
