@@ -18,8 +18,14 @@ if TYPE_CHECKING:
     from mo.client import MOClient, connect, create_api_key, create_tenant
     from mo.client.http import HttpClient
     from mo.client.local import LocalClient
-    from mo.results import (CostUpdate, ExportResult, ImportResult, RecipeImportResult, RecipeRecord,
-                            RecomputeResult)
+    from mo.results import (
+        CostUpdate,
+        ExportResult,
+        ImportResult,
+        RecipeImportResult,
+        RecipeRecord,
+        RecomputeResult,
+    )
     from mo.services.ingredients import IngredientRecord
 
 _LAZY: dict[str, str] = {
@@ -38,7 +44,24 @@ _LAZY: dict[str, str] = {
     "IngredientRecord": "mo.services.ingredients",
 }
 
-__all__ = ["ErrorCode", "MOError", *_LAZY]
+__all__ = [
+    "CostUpdate",
+    "ErrorCode",
+    "ExportResult",
+    "HttpClient",
+    "ImportResult",
+    "IngredientRecord",
+    "LocalClient",
+    "MOClient",
+    "MOError",
+    "RecipeImportResult",
+    "RecipeRecord",
+    "RecomputeResult",
+    "connect",
+    "create_api_key",
+    "create_tenant",
+]
+assert set(__all__) == {"ErrorCode", "MOError", *_LAZY}  # one list to read, kept whole
 __version__ = "0.1.0"
 
 

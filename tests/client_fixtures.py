@@ -43,8 +43,9 @@ def api_server(db_url: str, api_keys: dict[str, str]) -> Iterator[BackgroundServ
 
 
 @pytest.fixture
-def connect_as(mode: str, db_url: str, api_keys: dict[str, str],
-               request: pytest.FixtureRequest) -> Iterator[Callable[[str], MOClient]]:
+def connect_as(
+    mode: str, db_url: str, api_keys: dict[str, str], request: pytest.FixtureRequest
+) -> Iterator[Callable[[str], MOClient]]:
     """open(slug) → a client of the parametrized mode for that tenant; all closed afterwards."""
     opened: list[MOClient] = []
 

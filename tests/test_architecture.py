@@ -26,19 +26,57 @@ NOTEBOOKS = ROOT / "notebooks"
 UI_PACKAGE = ROOT / "mo" / "ui"
 
 ALLOWED_MODULES = ("mo.client", "mo.ui", "mo.errors")  # and their submodules
-ALLOWED_MO_NAMES = frozenset({
-    "connect", "MOError", "ErrorCode", "ui", "client", "MOClient", "LocalClient", "HttpClient",
-    "create_tenant", "create_api_key", "CostUpdate", "ImportResult", "RecipeImportResult",
-    "RecomputeResult", "ExportResult", "RecipeRecord", "IngredientRecord", "__version__",
-})
-DRIVERS = frozenset({"duckdb", "duckdb_engine", "psycopg", "psycopg2", "psycopg_pool", "sqlalchemy", "sqlite3",
-                     "asyncpg", "pg8000"})
-SQL_PATTERNS = tuple(re.compile(p) for p in (
-    r"\bSELECT\b", r"\bINSERT\s+INTO\b", r"\bUPDATE\s+\w+\s+SET\b", r"\bDELETE\s+FROM\b",
-    r"\b(?:CREATE|DROP|ALTER|TRUNCATE)\s+TABLE\b",
-    r"(?i)\bselect\s+(?:\*|distinct\b|count\s*\()", r"(?i)\binsert\s+into\s+\w+", r"(?i)\bdelete\s+from\s+\w+",
-    r"(?i)\bupdate\s+\w+\s+set\s+\w+\s*=", r"(?i)\b(?:create|drop)\s+table\b", r"\bread_sql(?:_query|_table)?\b",
-))
+ALLOWED_MO_NAMES = frozenset(
+    {
+        "connect",
+        "MOError",
+        "ErrorCode",
+        "ui",
+        "client",
+        "MOClient",
+        "LocalClient",
+        "HttpClient",
+        "create_tenant",
+        "create_api_key",
+        "CostUpdate",
+        "ImportResult",
+        "RecipeImportResult",
+        "RecomputeResult",
+        "ExportResult",
+        "RecipeRecord",
+        "IngredientRecord",
+        "__version__",
+    }
+)
+DRIVERS = frozenset(
+    {
+        "duckdb",
+        "duckdb_engine",
+        "psycopg",
+        "psycopg2",
+        "psycopg_pool",
+        "sqlalchemy",
+        "sqlite3",
+        "asyncpg",
+        "pg8000",
+    }
+)
+SQL_PATTERNS = tuple(
+    re.compile(p)
+    for p in (
+        r"\bSELECT\b",
+        r"\bINSERT\s+INTO\b",
+        r"\bUPDATE\s+\w+\s+SET\b",
+        r"\bDELETE\s+FROM\b",
+        r"\b(?:CREATE|DROP|ALTER|TRUNCATE)\s+TABLE\b",
+        r"(?i)\bselect\s+(?:\*|distinct\b|count\s*\()",
+        r"(?i)\binsert\s+into\s+\w+",
+        r"(?i)\bdelete\s+from\s+\w+",
+        r"(?i)\bupdate\s+\w+\s+set\s+\w+\s*=",
+        r"(?i)\b(?:create|drop)\s+table\b",
+        r"\bread_sql(?:_query|_table)?\b",
+    )
+)
 MAGIC = re.compile(r"^\s*(%%?|!)")
 SQL_MAGIC = re.compile(r"^\s*%%?sql\b", re.MULTILINE)
 
@@ -73,14 +111,22 @@ def _import_problems(tree: ast.AST, *, package: str | None) -> list[tuple[int, s
             module = _absolute(node, package)
             problems += _module_problem(node.lineno, module)
             if module == "mo":
-                problems += [(node.lineno, f"from mo import {a.name}: not part of the client surface")
-                             for a in node.names if a.name not in ALLOWED_MO_NAMES]
+                problems += [
+                    (node.lineno, f"from mo import {a.name}: not part of the client surface")
+                    for a in node.names
+                    if a.name not in ALLOWED_MO_NAMES
+                ]
         elif isinstance(node, ast.Call) and _is_dynamic_import(node):
             target = node.args[0].value  # type: ignore[attr-defined]
             problems += _module_problem(node.lineno, target)
-    problems += [(n.lineno, f"mo.{n.attr}: not part of the client surface") for n in ast.walk(tree)
-                 if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in mo_aliases
-                 and n.attr not in ALLOWED_MO_NAMES]
+    problems += [
+        (n.lineno, f"mo.{n.attr}: not part of the client surface")
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Attribute)
+        and isinstance(n.value, ast.Name)
+        and n.value.id in mo_aliases
+        and n.attr not in ALLOWED_MO_NAMES
+    ]
     return problems
 
 
@@ -103,8 +149,12 @@ def _module_problem(line: int, module: str) -> list[tuple[int, str]]:
 
 def _is_dynamic_import(node: ast.Call) -> bool:
     name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-    return (name in ("import_module", "__import__") and bool(node.args)
-            and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str))
+    return (
+        name in ("import_module", "__import__")
+        and bool(node.args)
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    )
 
 
 def _code_without_comments(source: str) -> str:
@@ -122,7 +172,10 @@ def _code_without_comments(source: str) -> str:
 
 
 def _sql_problems(source: str) -> list[tuple[int, str]]:
-    problems = [(source[: m.start()].count("\n") + 1, "uses the %sql magic") for m in SQL_MAGIC.finditer(source)]
+    problems = [
+        (source[: m.start()].count("\n") + 1, "uses the %sql magic")
+        for m in SQL_MAGIC.finditer(source)
+    ]
     code = _code_without_comments(source)
     for number, line in enumerate(code.splitlines(), start=1):
         for pattern in SQL_PATTERNS:
@@ -160,7 +213,9 @@ def check_file(path: Path) -> list[Violation]:
     if path.suffix == ".ipynb":
         return check_notebook(path)
     package = "mo.ui" + "".join("." + p for p in path.relative_to(UI_PACKAGE).parent.parts)
-    return check_python(path.read_text(encoding="utf-8"), origin=str(path.relative_to(ROOT)), package=package)
+    return check_python(
+        path.read_text(encoding="utf-8"), origin=str(path.relative_to(ROOT)), package=package
+    )
 
 
 def checked_files() -> list[Path]:
@@ -223,8 +278,15 @@ GOOD_CELLS = {
 def _notebook(tmp_path: Path, *cells: str, markdown: str = "") -> Path:
     path = tmp_path / "sample.ipynb"
     body = [{"cell_type": "markdown", "metadata": {}, "source": markdown}] + [
-        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-         "source": cell.splitlines(keepends=True)} for cell in cells]
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": cell.splitlines(keepends=True),
+        }
+        for cell in cells
+    ]
     path.write_text(json.dumps({"cells": body, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     return path
 
@@ -237,10 +299,18 @@ def test_a_bad_notebook_cell_is_caught(tmp_path: Path, case: str) -> None:
 
 @pytest.mark.parametrize("case", list(GOOD_CELLS))
 def test_a_good_notebook_cell_passes(tmp_path: Path, case: str) -> None:
-    assert check_notebook(_notebook(tmp_path, GOOD_CELLS[case], markdown="SELECT * FROM prose")) == []
+    assert (
+        check_notebook(_notebook(tmp_path, GOOD_CELLS[case], markdown="SELECT * FROM prose")) == []
+    )
 
 
 def test_a_bad_ui_helper_is_caught() -> None:
     helper = '"""A form."""\nfrom ..services import recipes\nfrom . import toasts\nSQL = "INSERT INTO recipes VALUES (1)"\n'
-    problems = {v.problem.split(" (")[0] for v in check_python(helper, origin="mo/ui/bad.py", package="mo.ui")}
-    assert problems == {"imports mo.services: notebooks and UI helpers use only mo, mo.client, mo.ui", "holds SQL"}
+    problems = {
+        v.problem.split(" (")[0]
+        for v in check_python(helper, origin="mo/ui/bad.py", package="mo.ui")
+    }
+    assert problems == {
+        "imports mo.services: notebooks and UI helpers use only mo, mo.client, mo.ui",
+        "holds SQL",
+    }

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures are imported from client_fixtures, then requested by name)
 """The MOClient contract, run in four configurations: (duckdb, postgres) × (local, http).
 
 Every test states the same expectations for every configuration, and reads are also compared
@@ -12,12 +13,24 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 from client_fixtures import (  # noqa: F401  (fixtures)
-    OTHER_TENANT, TENANT, api_keys, api_server, client, connect_as, error_of, error_tuple, mode, other_client, twin)
+    OTHER_TENANT,
+    TENANT,
+    api_keys,
+    api_server,
+    client,
+    connect_as,
+    error_of,
+    error_tuple,
+    mode,
+    other_client,
+    twin,
+)
 
 import mo
 from mo.client import frames
@@ -45,15 +58,20 @@ def assert_same_read(client: MOClient, twin: MOClient, read: str, **kwargs: Any)
     return ours
 
 
-def assert_same_error(client: MOClient, twin: MOClient, call: Callable[[MOClient], Any]) -> mo.MOError:
+def assert_same_error(
+    client: MOClient, twin: MOClient, call: Callable[[MOClient], Any]
+) -> mo.MOError:
     ours, reference = error_of(lambda: call(client)), error_of(lambda: call(twin))
     assert error_tuple(ours) == error_tuple(reference)
     return ours
 
 
 def _public_methods(cls: type) -> dict[str, inspect.Signature]:
-    return {name: inspect.signature(member) for name, member in vars(cls).items()
-            if callable(member) and not name.startswith("_")}
+    return {
+        name: inspect.signature(member)
+        for name, member in vars(cls).items()
+        if callable(member) and not name.startswith("_")
+    }
 
 
 def test_both_adapters_have_the_protocols_signatures() -> None:
@@ -76,12 +94,21 @@ def test_both_adapters_satisfy_the_protocol(client: MOClient) -> None:
 
 
 def test_add_ingredient_returns_the_exact_record(client: MOClient) -> None:
-    record = client.add_ingredient(" Flour ", unit="g", category="dry goods", density=Decimal("0.530"),
-                                   yield_pct="92.5")
+    record = client.add_ingredient(
+        " Flour ", unit="g", category="dry goods", density=Decimal("0.530"), yield_pct="92.5"
+    )
     assert isinstance(record, mo.IngredientRecord)
     assert record.to_dict() | {"id": 0} == {
-        "id": 0, "name": "Flour", "unit": "g", "family": "mass", "category": "dry goods",
-        "density": "0.53", "yield_pct": "92.5", "aliases": [], "deleted": False}
+        "id": 0,
+        "name": "Flour",
+        "unit": "g",
+        "family": "mass",
+        "category": "dry goods",
+        "density": "0.53",
+        "yield_pct": "92.5",
+        "aliases": [],
+        "deleted": False,
+    }
     assert record.density == Decimal("0.53") and isinstance(record.yield_pct, Decimal)
 
 
@@ -95,20 +122,29 @@ def test_aliases_delete_and_restore(client: MOClient) -> None:
     assert restored.deleted is False and restored.aliases == ("Plain flour",)
 
 
-def test_ingredients_table_matches_the_schema_and_the_local_reference(client: MOClient, twin: MOClient) -> None:
+def test_ingredients_table_matches_the_schema_and_the_local_reference(
+    client: MOClient, twin: MOClient
+) -> None:
     assert_schema(client.ingredients(), "ingredients")  # empty: the columns are still all there
     client.add_ingredient("Flour", unit="g", density="0.53")
     client.add_ingredient("Milk", unit="ml", category="dairy")
     client.add_alias("Flour", "Plain flour")
-    client.update_cost("flour", "12.00", per="25 kg", idempotency_key="c1", effective_at="2024-01-02T03:04:05Z")
+    client.update_cost(
+        "flour", "12.00", per="25 kg", idempotency_key="c1", effective_at="2024-01-02T03:04:05Z"
+    )
     client.delete_ingredient("Milk")
     frame = assert_same_read(client, twin, "ingredients")
     assert_schema(frame, "ingredients")
     assert frame["name"].tolist() == ["Flour"]
-    assert frame.loc[0, "unit_cost"] == Decimal("0.00048") and frame.loc[0, "aliases"] == "Plain flour"
+    assert (
+        frame.loc[0, "unit_cost"] == Decimal("0.00048") and frame.loc[0, "aliases"] == "Plain flour"
+    )
     assert frame.loc[0, "effective_at"] == pd.Timestamp(datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
     everything = assert_same_read(client, twin, "ingredients", include_deleted=True)
-    assert everything["name"].tolist() == ["Flour", "Milk"] and everything["deleted"].tolist() == [False, True]
+    assert everything["name"].tolist() == ["Flour", "Milk"] and everything["deleted"].tolist() == [
+        False,
+        True,
+    ]
     assert pd.isna(everything.loc[1, "unit_cost"]) and pd.isna(everything.loc[1, "effective_at"])
 
 
@@ -117,27 +153,54 @@ def test_ingredients_table_matches_the_schema_and_the_local_reference(client: MO
 
 def test_update_cost_result_replay_and_conflict(client: MOClient) -> None:
     client.add_ingredient("Flour", unit="g")
-    first = client.update_cost("flour", Decimal("12.00"), per="6 x 1 kg", idempotency_key="k-1",
-                               supplier="Bakers", note="spring")
+    first = client.update_cost(
+        "flour",
+        Decimal("12.00"),
+        per="6 x 1 kg",
+        idempotency_key="k-1",
+        supplier="Bakers",
+        note="spring",
+    )
     assert isinstance(first, mo.CostUpdate)
-    assert (first.ingredient, first.unit_cost, first.changed, first.replayed) == ("Flour", Decimal("0.002"), True, False)
-    again = client.update_cost("flour", Decimal("12.00"), per="6 x 1 kg", idempotency_key="k-1",
-                               supplier="Bakers", note="spring")
+    assert (first.ingredient, first.unit_cost, first.changed, first.replayed) == (
+        "Flour",
+        Decimal("0.002"),
+        True,
+        False,
+    )
+    again = client.update_cost(
+        "flour",
+        Decimal("12.00"),
+        per="6 x 1 kg",
+        idempotency_key="k-1",
+        supplier="Bakers",
+        note="spring",
+    )
     assert again.to_dict() == first.to_dict() | {"replayed": True}
     err = error_of(lambda: client.update_cost("flour", "13", per="kg", idempotency_key="k-1"))
     assert err.code is mo.ErrorCode.IDEMPOTENCY_CONFLICT and err.details["idempotency_key"] == "k-1"
 
 
-def test_cost_history_matches_the_schema_and_the_local_reference(client: MOClient, twin: MOClient) -> None:
+def test_cost_history_matches_the_schema_and_the_local_reference(
+    client: MOClient, twin: MOClient
+) -> None:
     assert_schema(client.cost_history(), "cost_history")
     client.add_ingredient("Flour", unit="g")
     client.add_ingredient("Butter", unit="g")
-    client.update_cost("flour", "1.10", per="kg", idempotency_key="a", effective_at=datetime(2024, 1, 1, tzinfo=UTC))
+    client.update_cost(
+        "flour",
+        "1.10",
+        per="kg",
+        idempotency_key="a",
+        effective_at=datetime(2024, 1, 1, tzinfo=UTC),
+    )
     client.update_cost("flour", "1.30", per="kg", idempotency_key="b", effective_at="2024-03-01")
-    client.update_cost("butter", 4, per="250 g", idempotency_key="c", supplier="Dairy Co", note="block")
+    client.update_cost(
+        "butter", 4, per="250 g", idempotency_key="c", supplier="Dairy Co", note="block"
+    )
     history = assert_same_read(client, twin, "cost_history")
     assert_schema(history, "cost_history")
-    assert history["price"].tolist() == [Decimal("1.1"), Decimal("1.3"), Decimal("4")]
+    assert history["price"].tolist() == [Decimal("1.1"), Decimal("1.3"), Decimal(4)]
     assert all(isinstance(v, Decimal) for v in [*history["price"], *history["unit_cost"]])
     only_flour = assert_same_read(client, twin, "cost_history", ingredient="FLOUR")
     assert only_flour["ingredient"].unique().tolist() == ["Flour"]
@@ -158,8 +221,9 @@ BAD_CALLS: dict[str, Callable[[MOClient], Any]] = {
     "negative price": lambda c: c.update_cost("Flour", "-1", per="kg", idempotency_key="n1"),
     "unit mismatch": lambda c: c.update_cost("Flour", "1", per="l", idempotency_key="n2"),
     "bad pack": lambda c: c.update_cost("Flour", "1", per="lots", idempotency_key="n3"),
-    "bad effective_at": lambda c: c.update_cost("Flour", "1", per="kg", idempotency_key="n4",
-                                                effective_at="next tuesday"),
+    "bad effective_at": lambda c: c.update_cost(
+        "Flour", "1", per="kg", idempotency_key="n4", effective_at="next tuesday"
+    ),
     "cost of unknown": lambda c: c.update_cost("Saffron", "1", per="g", idempotency_key="n5"),
     "missing key": lambda c: c.update_cost("Flour", "1", per="kg", idempotency_key=None),  # type: ignore[arg-type]
     "blank key": lambda c: c.update_cost("Flour", "1", per="kg", idempotency_key="  "),
@@ -169,17 +233,27 @@ BAD_CALLS: dict[str, Callable[[MOClient], Any]] = {
 
 
 @pytest.mark.parametrize("case", list(BAD_CALLS))
-def test_errors_are_identical_from_both_clients(client: MOClient, twin: MOClient, case: str) -> None:
+def test_errors_are_identical_from_both_clients(
+    client: MOClient, twin: MOClient, case: str
+) -> None:
     client.add_ingredient("Flour", unit="g")
     err = assert_same_error(client, twin, BAD_CALLS[case])
-    assert err.code in (mo.ErrorCode.VALIDATION_ERROR, mo.ErrorCode.NOT_FOUND, mo.ErrorCode.CONFLICT,
-                        mo.ErrorCode.UNIT_MISMATCH)
+    assert err.code in (
+        mo.ErrorCode.VALIDATION_ERROR,
+        mo.ErrorCode.NOT_FOUND,
+        mo.ErrorCode.CONFLICT,
+        mo.ErrorCode.UNIT_MISMATCH,
+    )
 
 
-def test_idempotency_conflict_is_identical_from_both_clients(client: MOClient, twin: MOClient) -> None:
+def test_idempotency_conflict_is_identical_from_both_clients(
+    client: MOClient, twin: MOClient
+) -> None:
     client.add_ingredient("Flour", unit="g")
     client.update_cost("Flour", "1", per="kg", idempotency_key="same")
-    assert_same_error(client, twin, lambda c: c.update_cost("Flour", "2", per="kg", idempotency_key="same"))
+    assert_same_error(
+        client, twin, lambda c: c.update_cost("Flour", "2", per="kg", idempotency_key="same")
+    )
 
 
 def test_a_non_ascii_idempotency_key_works_and_replays(client: MOClient) -> None:
@@ -192,29 +266,47 @@ def test_a_non_ascii_idempotency_key_works_and_replays(client: MOClient) -> None
 # ---- tenants ------------------------------------------------------------------------------------------
 
 
-def test_a_tenant_sees_and_touches_only_its_own_rows(client: MOClient, other_client: MOClient) -> None:
+def test_a_tenant_sees_and_touches_only_its_own_rows(
+    client: MOClient, other_client: MOClient
+) -> None:
     assert other_client.tenant == OTHER_TENANT
     client.add_ingredient("Flour", unit="g")
     client.update_cost("Flour", "1", per="kg", idempotency_key="shared-key")
     assert other_client.ingredients().empty and other_client.cost_history().empty
-    for call in (lambda c: c.delete_ingredient("Flour"), lambda c: c.add_alias("Flour", "x"),
-                 lambda c: c.cost_history("Flour")):
-        assert error_of(lambda: call(other_client)).code is mo.ErrorCode.NOT_FOUND
+    for call in (
+        lambda c: c.delete_ingredient("Flour"),
+        lambda c: c.add_alias("Flour", "x"),
+        lambda c: c.cost_history("Flour"),
+    ):
+        assert error_of(lambda call=call: call(other_client)).code is mo.ErrorCode.NOT_FOUND
     # The same idempotency key in another tenant is another request, not a replay.
     other_client.add_ingredient("Flour", unit="g")
-    assert not other_client.update_cost("Flour", "2", per="kg", idempotency_key="shared-key").replayed
+    assert not other_client.update_cost(
+        "Flour", "2", per="kg", idempotency_key="shared-key"
+    ).replayed
     assert client.ingredients()["unit_cost"].tolist() == [Decimal("0.001")]
 
 
-def test_an_unknown_tenant_or_key_is_refused(mode: str, db_url: str, api_server_url: str | None) -> None:
+def test_an_unknown_tenant_or_key_is_refused(
+    mode: str, db_url: str, api_server_url: str | None
+) -> None:
     if mode == "local":
-        assert error_of(lambda: mo.LocalClient("nobody", db_url=db_url)).code is mo.ErrorCode.TENANT_NOT_FOUND
-        assert error_of(lambda: mo.LocalClient(None, db_url=db_url)).code is mo.ErrorCode.TENANT_REQUIRED
+        assert (
+            error_of(lambda: mo.LocalClient("nobody", db_url=db_url)).code
+            is mo.ErrorCode.TENANT_NOT_FOUND
+        )
+        assert (
+            error_of(lambda: mo.LocalClient(None, db_url=db_url)).code
+            is mo.ErrorCode.TENANT_REQUIRED
+        )
     else:
         assert api_server_url is not None
         with mo.HttpClient(api_server_url, api_key="mo_not-a-key") as stranger:
             assert error_of(stranger.ingredients).code is mo.ErrorCode.UNAUTHORIZED
-            assert error_of(lambda: stranger.add_ingredient("x", unit="g")).code is mo.ErrorCode.UNAUTHORIZED
+            assert (
+                error_of(lambda: stranger.add_ingredient("x", unit="g")).code
+                is mo.ErrorCode.UNAUTHORIZED
+            )
 
 
 @pytest.fixture
@@ -225,9 +317,14 @@ def api_server_url(mode: str, request: pytest.FixtureRequest) -> str | None:
 # ---- connect() ----------------------------------------------------------------------------------------
 
 
-def test_connect_takes_its_defaults_from_dotenv(mode: str, db_url: str, api_keys: dict[str, str],
-                                                api_server_url: str | None, monkeypatch: pytest.MonkeyPatch,
-                                                tmp_path) -> None:
+def test_connect_takes_its_defaults_from_dotenv(
+    mode: str,
+    db_url: str,
+    api_keys: dict[str, str],
+    api_server_url: str | None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path,
+) -> None:
     """The same notebook code, `mo.connect()`, goes local or over HTTP as .env says."""
     for name in ("MO_API_MODE", "MO_TENANT", "MO_DB_URL", "MO_API_URL", "MO_API_KEY"):
         monkeypatch.delenv(name, raising=False)
@@ -251,7 +348,10 @@ def test_connect_takes_its_defaults_from_dotenv(mode: str, db_url: str, api_keys
 
 
 def test_connect_rejects_an_unknown_mode() -> None:
-    assert error_of(lambda: mo.connect("acme", mode="carrier-pigeon")).code is mo.ErrorCode.VALIDATION_ERROR
+    assert (
+        error_of(lambda: mo.connect("acme", mode="carrier-pigeon")).code
+        is mo.ErrorCode.VALIDATION_ERROR
+    )
 
 
 # ---- price list imports ---------------------------------------------------------------------------------
@@ -266,16 +366,30 @@ def price_csv(tmp_path) -> Any:
     return path
 
 
-def test_a_price_list_file_imports_replays_and_dedupes(client: MOClient, twin: MOClient, price_csv) -> None:
-    first = client.import_price_list(price_csv, idempotency_key="p-1", supplier="Bakers",
-                                     effective_at="2024-01-01T00:00:00Z")
+def test_a_price_list_file_imports_replays_and_dedupes(
+    client: MOClient, twin: MOClient, price_csv
+) -> None:
+    first = client.import_price_list(
+        price_csv, idempotency_key="p-1", supplier="Bakers", effective_at="2024-01-01T00:00:00Z"
+    )
     assert isinstance(first, mo.ImportResult)
-    assert (first.status, first.rows, first.created, first.changed, first.replayed) == ("completed", 2, 2, 2, False)
-    again = client.import_price_list(str(price_csv), idempotency_key="p-1", supplier="Bakers",
-                                     effective_at="2024-01-01T00:00:00Z")
+    assert (first.status, first.rows, first.created, first.changed, first.replayed) == (
+        "completed",
+        2,
+        2,
+        2,
+        False,
+    )
+    again = client.import_price_list(
+        str(price_csv),
+        idempotency_key="p-1",
+        supplier="Bakers",
+        effective_at="2024-01-01T00:00:00Z",
+    )
     assert again.to_dict() == first.to_dict() | {"replayed": True}
-    duplicate = client.import_price_list(price_csv, idempotency_key="p-2", supplier="bakers",
-                                         effective_at="2024-01-01T00:00:00Z")
+    duplicate = client.import_price_list(
+        price_csv, idempotency_key="p-2", supplier="bakers", effective_at="2024-01-01T00:00:00Z"
+    )
     assert (duplicate.status, duplicate.duplicate_of) == ("duplicate", first.batch_id)
     batches = assert_same_read(client, twin, "imports")
     assert_schema(batches, "imports")
@@ -285,7 +399,9 @@ def test_a_price_list_file_imports_replays_and_dedupes(client: MOClient, twin: M
 
 
 def test_a_price_list_as_xlsx_dataframe_or_rows(client: MOClient, tmp_path) -> None:
-    frame = pd.DataFrame({"item": ["Flour", "Milk"], "price": [Decimal("20.00"), 1.2], "pack": ["25 kg", "1 l"]})
+    frame = pd.DataFrame(
+        {"item": ["Flour", "Milk"], "price": [Decimal("20.00"), 1.2], "pack": ["25 kg", "1 l"]}
+    )
     xlsx = tmp_path / "prices.xlsx"
     frame.astype(str).to_excel(xlsx, index=False)
     by_file = client.import_price_list(xlsx, idempotency_key="x", supplier="A")
@@ -297,24 +413,43 @@ def test_a_price_list_as_xlsx_dataframe_or_rows(client: MOClient, tmp_path) -> N
 
 
 IMPORT_ERRORS: dict[str, Callable[[MOClient, Any], Any]] = {
-    "bad rows": lambda c, tmp: c.import_price_list(_bad_list(tmp), idempotency_key="b1", supplier="A"),
-    "missing file": lambda c, tmp: c.import_price_list(tmp / "nope.csv", idempotency_key="b2", supplier="A"),
-    "wrong suffix": lambda c, tmp: c.import_price_list(_file(tmp, "p.txt.json", PRICE_LIST), idempotency_key="b3",
-                                                       supplier="A"),
-    "no key": lambda c, tmp: c.import_price_list(_file(tmp, "p.csv", PRICE_LIST), idempotency_key=None,
-                                                 supplier="A"),
-    "no key, no file": lambda c, tmp: c.import_price_list(tmp / "nope.csv", idempotency_key="", supplier="A"),
-    "no supplier": lambda c, tmp: c.import_price_list(_file(tmp, "p.csv", PRICE_LIST), idempotency_key="b4",
-                                                      supplier=" "),
-    "missing columns": lambda c, tmp: c.import_price_list(pd.DataFrame({"item": ["x"]}), idempotency_key="b5",
-                                                          supplier="A"),
-    "empty frame": lambda c, tmp: c.import_price_list(pd.DataFrame({"item": [], "price": [], "pack": []}),
-                                                      idempotency_key="b6", supplier="A"),
+    "bad rows": lambda c, tmp: c.import_price_list(
+        _bad_list(tmp), idempotency_key="b1", supplier="A"
+    ),
+    "missing file": lambda c, tmp: c.import_price_list(
+        tmp / "nope.csv", idempotency_key="b2", supplier="A"
+    ),
+    "wrong suffix": lambda c, tmp: c.import_price_list(
+        _file(tmp, "p.txt.json", PRICE_LIST), idempotency_key="b3", supplier="A"
+    ),
+    "no key": lambda c, tmp: c.import_price_list(
+        _file(tmp, "p.csv", PRICE_LIST), idempotency_key=None, supplier="A"
+    ),
+    "no key, no file": lambda c, tmp: c.import_price_list(
+        tmp / "nope.csv", idempotency_key="", supplier="A"
+    ),
+    "no supplier": lambda c, tmp: c.import_price_list(
+        _file(tmp, "p.csv", PRICE_LIST), idempotency_key="b4", supplier=" "
+    ),
+    "missing columns": lambda c, tmp: c.import_price_list(
+        pd.DataFrame({"item": ["x"]}), idempotency_key="b5", supplier="A"
+    ),
+    "empty frame": lambda c, tmp: c.import_price_list(
+        pd.DataFrame({"item": [], "price": [], "pack": []}), idempotency_key="b6", supplier="A"
+    ),
     "bad source": lambda c, tmp: c.import_price_list(42, idempotency_key="b7", supplier="A"),  # type: ignore[arg-type]
-    "unknown item": lambda c, tmp: c.import_price_list([{"item": "Saffron", "price": "1", "pack": "1 g"}],
-                                                       idempotency_key="b8", supplier="A", create_missing=False),
-    "bad mapping": lambda c, tmp: c.import_price_list(_file(tmp, "p.csv", PRICE_LIST), idempotency_key="b9",
-                                                      supplier="A", columns={"item": "colour"}),
+    "unknown item": lambda c, tmp: c.import_price_list(
+        [{"item": "Saffron", "price": "1", "pack": "1 g"}],
+        idempotency_key="b8",
+        supplier="A",
+        create_missing=False,
+    ),
+    "bad mapping": lambda c, tmp: c.import_price_list(
+        _file(tmp, "p.csv", PRICE_LIST),
+        idempotency_key="b9",
+        supplier="A",
+        columns={"item": "colour"},
+    ),
 }
 
 
@@ -325,11 +460,17 @@ def _file(folder: Any, name: str, text: str) -> Any:
 
 
 def _bad_list(folder: Any) -> Any:
-    return _file(folder, "bad.csv", "item,price,pack\nFlour,20.00,25 kg\n,3.00,1 kg\nSugar,abc,1 kg\nSalt,-1,1 kg\n")
+    return _file(
+        folder,
+        "bad.csv",
+        "item,price,pack\nFlour,20.00,25 kg\n,3.00,1 kg\nSugar,abc,1 kg\nSalt,-1,1 kg\n",
+    )
 
 
 @pytest.mark.parametrize("case", list(IMPORT_ERRORS))
-def test_import_errors_are_identical_from_both_clients(client: MOClient, twin: MOClient, tmp_path, case: str) -> None:
+def test_import_errors_are_identical_from_both_clients(
+    client: MOClient, twin: MOClient, tmp_path, case: str
+) -> None:
     err = assert_same_error(client, twin, lambda c: IMPORT_ERRORS[case](c, tmp_path))
     if case == "bad rows":
         assert err.details["bad_rows"] == 3 and [r["row"] for r in err.details["rows"]] == [3, 4, 5]
@@ -351,14 +492,25 @@ def test_events_and_counts_match_the_local_reference(client: MOClient, twin: MOC
     every = assert_same_read(client, twin, "events")
     assert_schema(every, "events")
     assert "ingredient.cost.updated" in every["event_type"].tolist()
-    chosen = assert_same_read(client, twin, "events", types=["ingredient.created"], limit=5,
-                              since=datetime(2000, 1, 1, tzinfo=UTC), until="2999-01-01")
+    chosen = assert_same_read(
+        client,
+        twin,
+        "events",
+        types=["ingredient.created"],
+        limit=5,
+        since=datetime(2000, 1, 1, tzinfo=UTC),
+        until="2999-01-01",
+    )
     assert chosen["event_type"].tolist() == ["ingredient.created"]
     counts = assert_same_read(client, twin, "event_counts", window="24h")
     assert_schema(counts, "event_counts")
     assert dict(zip(counts["event_type"], counts["events"])) == {
-        "api_key.created": 1, "tenant.created": 1, "ingredient.alias_added": 1, "ingredient.cost.updated": 1,
-        "ingredient.created": 1}
+        "api_key.created": 1,
+        "tenant.created": 1,
+        "ingredient.alias_added": 1,
+        "ingredient.cost.updated": 1,
+        "ingredient.created": 1,
+    }
 
 
 EVENT_ERRORS: dict[str, Callable[[MOClient], Any]] = {
@@ -376,20 +528,24 @@ EVENT_ERRORS: dict[str, Callable[[MOClient], Any]] = {
     "window number": lambda c: c.event_counts(window=5),  # type: ignore[arg-type]
     "export without until": lambda c: c.export_events("x.csv", since="2024-01-01", until=None),  # type: ignore[arg-type]
     "export bad format": lambda c: c.export_events("x.txt", since="2024-01-01", until="2025-01-01"),
-    "export folder missing": lambda c: c.export_events("/no/such/folder/x.csv", since="2024-01-01",
-                                                       until="2025-01-01"),
+    "export folder missing": lambda c: c.export_events(
+        "/no/such/folder/x.csv", since="2024-01-01", until="2025-01-01"
+    ),
     "export to a folder": lambda c: c.export_events("/tmp", since="2024-01-01", until="2025-01-01"),
 }
 
 
 @pytest.mark.parametrize("case", list(EVENT_ERRORS))
-def test_event_errors_are_identical_from_both_clients(client: MOClient, twin: MOClient, case: str) -> None:
+def test_event_errors_are_identical_from_both_clients(
+    client: MOClient, twin: MOClient, case: str
+) -> None:
     assert assert_same_error(client, twin, EVENT_ERRORS[case]).code is mo.ErrorCode.VALIDATION_ERROR
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
-def test_export_writes_the_same_files_as_the_local_client(client: MOClient, twin: MOClient, tmp_path,
-                                                          fmt: str) -> None:
+def test_export_writes_the_same_files_as_the_local_client(
+    client: MOClient, twin: MOClient, tmp_path, fmt: str
+) -> None:
     _some_history(client)
     window = {"since": "2000-01-01", "until": datetime(2999, 1, 1, tzinfo=UTC)}
     (tmp_path / "ours").mkdir(), (tmp_path / "ref").mkdir()
@@ -398,9 +554,11 @@ def test_export_writes_the_same_files_as_the_local_client(client: MOClient, twin
     assert isinstance(ours, mo.ExportResult)
     assert ours.path == str((tmp_path / "ours" / f"events.{fmt}").resolve()) and ours.rows == 5
     assert (ours.rows, ours.sha256) == (reference.rows, reference.sha256)
-    assert open(ours.path, "rb").read() == open(reference.path, "rb").read()
-    manifests = [json.loads(open(r.manifest_path).read()) for r in (ours, reference)]
-    assert [m.pop("generated_at") and m for m in manifests][0] == manifests[1]
+    assert Path(ours.path).read_bytes() == Path(reference.path).read_bytes()
+    manifests = [json.loads(Path(r.manifest_path).read_text()) for r in (ours, reference)]
+    for manifest in manifests:
+        manifest.pop("generated_at")
+    assert manifests[0] == manifests[1]
     assert manifests[0]["file"] == f"events.{fmt}" and manifests[0]["sha256"] == ours.sha256
 
 
@@ -416,19 +574,42 @@ def _kitchen(client: MOClient) -> None:
     client.update_cost("Egg", "3.00", per="12 each", idempotency_key="c-egg")
 
 
-def test_nested_recipes_costs_breakdown_delete_and_recompute(client: MOClient, twin: MOClient) -> None:
+def test_nested_recipes_costs_breakdown_delete_and_recompute(
+    client: MOClient, twin: MOClient
+) -> None:
     assert_schema(client.recipes(), "recipes")
     _kitchen(client)
-    dough = client.save_recipe("Dough", yield_qty="1", yield_unit="kg", lines=[
-        {"ingredient": "flour", "qty": Decimal("600"), "unit": "g"},
-        {"ingredient": "butter", "qty": "400", "unit": "g", "waste_pct": "5"}])
-    assert isinstance(dough, mo.RecipeRecord) and (dough.name, dough.lines, dough.deleted) == ("Dough", 2, False)
-    tart = client.save_recipe("Tart", yield_qty=8, yield_unit="each", menu_price="4.50", lines=(
-        {"recipe": "dough", "qty": "500", "unit": "g"}, {"ingredient": "egg", "qty": 2, "unit": "each"}))
-    assert tart.menu_price == Decimal("4.5") and tart.yield_qty == Decimal("8")
+    dough = client.save_recipe(
+        "Dough",
+        yield_qty="1",
+        yield_unit="kg",
+        lines=[
+            {"ingredient": "flour", "qty": Decimal(600), "unit": "g"},
+            {"ingredient": "butter", "qty": "400", "unit": "g", "waste_pct": "5"},
+        ],
+    )
+    assert isinstance(dough, mo.RecipeRecord) and (dough.name, dough.lines, dough.deleted) == (
+        "Dough",
+        2,
+        False,
+    )
+    tart = client.save_recipe(
+        "Tart",
+        yield_qty=8,
+        yield_unit="each",
+        menu_price="4.50",
+        lines=(
+            {"recipe": "dough", "qty": "500", "unit": "g"},
+            {"ingredient": "egg", "qty": 2, "unit": "each"},
+        ),
+    )
+    assert tart.menu_price == Decimal("4.5") and tart.yield_qty == Decimal(8)
     table = assert_same_read(client, twin, "recipes")
     assert_schema(table, "recipes")
-    assert table["name"].tolist() == ["Dough", "Tart"] and table["complete"].tolist() == [True, True]
+    assert table["name"].tolist() == ["Dough", "Tart"] and table["complete"].tolist() == [
+        True,
+        True,
+    ]
     breakdown = assert_same_read(client, twin, "recipe_breakdown", name="TART")
     assert_schema(breakdown, "recipe_breakdown")
     assert sorted(breakdown["ingredient"]) == ["Butter", "Egg", "Flour"]
@@ -443,20 +624,42 @@ def test_nested_recipes_costs_breakdown_delete_and_recompute(client: MOClient, t
 
 RECIPE_ERRORS: dict[str, Callable[[MOClient], Any]] = {
     "no lines": lambda c: c.save_recipe("Bread", yield_qty=1, yield_unit="each", lines=[]),
-    "line not a mapping": lambda c: c.save_recipe("Bread", yield_qty=1, yield_unit="each",
-                                                  lines=[("Flour", 1, "g")]),
-    "unknown key": lambda c: c.save_recipe("Bread", yield_qty=1, yield_unit="each",
-                                           lines=[{"ingredient": "Flour", "qty": 1, "unit": "g", "x": 1}]),
-    "bad qty": lambda c: c.save_recipe("Bread", yield_qty=1, yield_unit="each",
-                                       lines=[{"ingredient": "Flour", "qty": "-1", "unit": "g"}]),
-    "bad yield": lambda c: c.save_recipe("Bread", yield_qty="lots", yield_unit="each",
-                                         lines=[{"ingredient": "Flour", "qty": 1, "unit": "g"}]),
-    "unknown item": lambda c: c.save_recipe("Bread", yield_qty=1, yield_unit="each",
-                                            lines=[{"ingredient": "Saffron", "qty": 1, "unit": "g"}]),
-    "unit mismatch": lambda c: c.save_recipe("Bread", yield_qty=1, yield_unit="each",
-                                             lines=[{"ingredient": "Flour", "qty": 1, "unit": "each"}]),
-    "self cycle": lambda c: c.save_recipe("Dough", yield_qty=1, yield_unit="kg",
-                                          lines=[{"recipe": "Dough", "qty": 1, "unit": "kg"}]),
+    "line not a mapping": lambda c: c.save_recipe(
+        "Bread", yield_qty=1, yield_unit="each", lines=[("Flour", 1, "g")]
+    ),
+    "unknown key": lambda c: c.save_recipe(
+        "Bread",
+        yield_qty=1,
+        yield_unit="each",
+        lines=[{"ingredient": "Flour", "qty": 1, "unit": "g", "x": 1}],
+    ),
+    "bad qty": lambda c: c.save_recipe(
+        "Bread",
+        yield_qty=1,
+        yield_unit="each",
+        lines=[{"ingredient": "Flour", "qty": "-1", "unit": "g"}],
+    ),
+    "bad yield": lambda c: c.save_recipe(
+        "Bread",
+        yield_qty="lots",
+        yield_unit="each",
+        lines=[{"ingredient": "Flour", "qty": 1, "unit": "g"}],
+    ),
+    "unknown item": lambda c: c.save_recipe(
+        "Bread",
+        yield_qty=1,
+        yield_unit="each",
+        lines=[{"ingredient": "Saffron", "qty": 1, "unit": "g"}],
+    ),
+    "unit mismatch": lambda c: c.save_recipe(
+        "Bread",
+        yield_qty=1,
+        yield_unit="each",
+        lines=[{"ingredient": "Flour", "qty": 1, "unit": "each"}],
+    ),
+    "self cycle": lambda c: c.save_recipe(
+        "Dough", yield_qty=1, yield_unit="kg", lines=[{"recipe": "Dough", "qty": 1, "unit": "kg"}]
+    ),
     "breakdown unknown": lambda c: c.recipe_breakdown("Nope"),
     "breakdown not text": lambda c: c.recipe_breakdown(7),  # type: ignore[arg-type]
     "delete unknown": lambda c: c.delete_recipe("Nope"),
@@ -465,9 +668,16 @@ RECIPE_ERRORS: dict[str, Callable[[MOClient], Any]] = {
 
 
 @pytest.mark.parametrize("case", list(RECIPE_ERRORS))
-def test_recipe_errors_are_identical_from_both_clients(client: MOClient, twin: MOClient, case: str) -> None:
+def test_recipe_errors_are_identical_from_both_clients(
+    client: MOClient, twin: MOClient, case: str
+) -> None:
     _kitchen(client)
-    client.save_recipe("Dough", yield_qty=1, yield_unit="kg", lines=[{"ingredient": "Flour", "qty": 1, "unit": "kg"}])
+    client.save_recipe(
+        "Dough",
+        yield_qty=1,
+        yield_unit="kg",
+        lines=[{"ingredient": "Flour", "qty": 1, "unit": "kg"}],
+    )
     assert_same_error(client, twin, RECIPE_ERRORS[case])
 
 
@@ -481,13 +691,17 @@ Tart,8,each,4.50,ingredient,Egg,2,each,
 """
 
 
-def test_recipes_import_from_file_or_frame_and_replay(client: MOClient, twin: MOClient, tmp_path) -> None:
+def test_recipes_import_from_file_or_frame_and_replay(
+    client: MOClient, twin: MOClient, tmp_path
+) -> None:
     _kitchen(client)
     path = _file(tmp_path, "recipes.csv", RECIPES_CSV)
     first = client.import_recipes(path, idempotency_key="r-1")
     assert isinstance(first, mo.RecipeImportResult)
     assert (first.recipes, first.lines, first.replayed) == (2, 4, False)
-    assert client.import_recipes(str(path), idempotency_key="r-1").to_dict() == first.to_dict() | {"replayed": True}
+    assert client.import_recipes(str(path), idempotency_key="r-1").to_dict() == first.to_dict() | {
+        "replayed": True
+    }
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     assert client.import_recipes(frame, idempotency_key="r-2").recipes == 2
     table = assert_same_read(client, twin, "recipes")
@@ -496,19 +710,30 @@ def test_recipes_import_from_file_or_frame_and_replay(client: MOClient, twin: MO
 
 RECIPE_IMPORT_ERRORS: dict[str, Callable[[MOClient, Any], Any]] = {
     "missing file": lambda c, tmp: c.import_recipes(tmp / "nope.csv", idempotency_key="x1"),
-    "wrong suffix": lambda c, tmp: c.import_recipes(_file(tmp, "r.json", RECIPES_CSV), idempotency_key="x2"),
-    "missing column": lambda c, tmp: c.import_recipes(_file(tmp, "r.csv", "recipe,item\nA,b\n"), idempotency_key="x3"),
-    "bad rows": lambda c, tmp: c.import_recipes(_file(tmp, "r.csv", RECIPES_CSV.replace(",600,", ",-6,")
-                                                      .replace("Egg", "Saffron")), idempotency_key="x4"),
-    "no key": lambda c, tmp: c.import_recipes(_file(tmp, "r.csv", RECIPES_CSV), idempotency_key=None),
+    "wrong suffix": lambda c, tmp: c.import_recipes(
+        _file(tmp, "r.json", RECIPES_CSV), idempotency_key="x2"
+    ),
+    "missing column": lambda c, tmp: c.import_recipes(
+        _file(tmp, "r.csv", "recipe,item\nA,b\n"), idempotency_key="x3"
+    ),
+    "bad rows": lambda c, tmp: c.import_recipes(
+        _file(tmp, "r.csv", RECIPES_CSV.replace(",600,", ",-6,").replace("Egg", "Saffron")),
+        idempotency_key="x4",
+    ),
+    "no key": lambda c, tmp: c.import_recipes(
+        _file(tmp, "r.csv", RECIPES_CSV), idempotency_key=None
+    ),
     "no key, bad file": lambda c, tmp: c.import_recipes(tmp / "nope.csv", idempotency_key=None),
-    "frame missing column": lambda c, tmp: c.import_recipes(pd.DataFrame({"recipe": ["A"]}), idempotency_key="x5"),
+    "frame missing column": lambda c, tmp: c.import_recipes(
+        pd.DataFrame({"recipe": ["A"]}), idempotency_key="x5"
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(RECIPE_IMPORT_ERRORS))
-def test_recipe_import_errors_are_identical_from_both_clients(client: MOClient, twin: MOClient, tmp_path,
-                                                              case: str) -> None:
+def test_recipe_import_errors_are_identical_from_both_clients(
+    client: MOClient, twin: MOClient, tmp_path, case: str
+) -> None:
     _kitchen(client)
     assert_same_error(client, twin, lambda c: RECIPE_IMPORT_ERRORS[case](c, tmp_path))
     assert client.recipes().empty
@@ -517,7 +742,9 @@ def test_recipe_import_errors_are_identical_from_both_clients(client: MOClient, 
 # ---- sanity -------------------------------------------------------------------------------------------------
 
 
-def test_sanity_matches_the_schema_and_the_local_reference(client: MOClient, twin: MOClient) -> None:
+def test_sanity_matches_the_schema_and_the_local_reference(
+    client: MOClient, twin: MOClient
+) -> None:
     _kitchen(client)
     report = assert_same_read(client, twin, "sanity")
     assert_schema(report, "sanity")

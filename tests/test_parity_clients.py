@@ -29,8 +29,19 @@ from mo.api.server import BackgroundServer
 from mo.client import MOClient
 
 TENANT = "parity"
-ID_KEYS = frozenset({"id", "event_id", "batch_id", "cost_id", "duplicate_of", "aggregate_id", "ingredient_id",
-                     "recipe_id", "prefix"})  # prefix: the random head of an API key
+ID_KEYS = frozenset(
+    {
+        "id",
+        "event_id",
+        "batch_id",
+        "cost_id",
+        "duplicate_of",
+        "aggregate_id",
+        "ingredient_id",
+        "recipe_id",
+        "prefix",
+    }
+)  # prefix: the random head of an API key
 TIME_KEYS = frozenset({"occurred_at", "computed_at", "created_at", "generated_at"})
 
 PRICES_WEEK1 = """item,sku,price,pack,category,unit
@@ -39,10 +50,14 @@ Butter,B-1,4.40,500 g,dairy,
 Milk,M-1,1.20,1 l,dairy,
 Vanilla,V-1,12.00,100 ml,flavour,ml
 """
-PRICES_WEEK2 = pd.DataFrame({
-    "Description": ["FLOUR", "Butter", "Sugar"], "Code": ["F-25", "B-1", "S-1"],
-    "Case Price": ["22.50", "4.40", "3.10"], "Pack Size": ["25 kg", "500 g", "2 kg"],
-})
+PRICES_WEEK2 = pd.DataFrame(
+    {
+        "Description": ["FLOUR", "Butter", "Sugar"],
+        "Code": ["F-25", "B-1", "S-1"],
+        "Case Price": ["22.50", "4.40", "3.10"],
+        "Pack Size": ["25 kg", "500 g", "2 kg"],
+    }
+)
 RECIPES_CSV = """recipe,yield_qty,yield_unit,menu_price,kind,item,qty,unit,waste_pct
 Sponge,1,kg,,ingredient,Flour,300,g,
 Sponge,1,kg,,ingredient,Egg,6,each,
@@ -74,8 +89,10 @@ class Transcript:
 def outcome(value: Any) -> Any:
     if isinstance(value, pd.DataFrame):
         kept = value.drop(columns=[c for c in value.columns if c in ID_KEYS | TIME_KEYS])
-        return {"dtypes": [str(t) for t in kept.dtypes],
-                "rows": [[repr(v) for v in row] for row in kept.itertuples(index=False, name=None)]}
+        return {
+            "dtypes": [str(t) for t in kept.dtypes],
+            "rows": [[repr(v) for v in row] for row in kept.itertuples(index=False, name=None)],
+        }
     if hasattr(value, "to_dict"):
         return scrub(value.to_dict())
     return value
@@ -96,7 +113,12 @@ def run_scenario(client: MOClient, folder: Path) -> dict[str, Any]:
     week1.write_text(PRICES_WEEK1, encoding="utf-8")
     recipes_csv = folder / "recipes.csv"
     recipes_csv.write_text(RECIPES_CSV, encoding="utf-8")
-    week2_columns = {"Description": "item", "Code": "sku", "Case Price": "price", "Pack Size": "pack"}
+    week2_columns = {
+        "Description": "item",
+        "Code": "sku",
+        "Case Price": "price",
+        "Pack Size": "pack",
+    }
     jan, feb, mar = (datetime(2024, m, 1, tzinfo=UTC) for m in (1, 2, 3))
 
     # Ingredients and aliases.
@@ -109,34 +131,117 @@ def run_scenario(client: MOClient, folder: Path) -> dict[str, Any]:
     t.do("alias butter", lambda c: c.add_alias("Butter", "Beurre"))
 
     # Two imports, a duplicate of the first and a replay of the second.
-    t.do("import week1", lambda c: c.import_price_list(week1, idempotency_key="imp-1", supplier="Bakers Supply",
-                                                       effective_at=jan))
-    t.do("import week2", lambda c: c.import_price_list(PRICES_WEEK2, idempotency_key="imp-2", supplier="Metro",
-                                                       effective_at=feb, columns=week2_columns))
-    t.do("import week1 again", lambda c: c.import_price_list(week1, idempotency_key="imp-3",
-                                                             supplier="bakers supply", effective_at=jan))
-    t.do("replay week2", lambda c: c.import_price_list(PRICES_WEEK2, idempotency_key="imp-2", supplier="Metro",
-                                                       effective_at=feb, columns=week2_columns))
+    t.do(
+        "import week1",
+        lambda c: c.import_price_list(
+            week1, idempotency_key="imp-1", supplier="Bakers Supply", effective_at=jan
+        ),
+    )
+    t.do(
+        "import week2",
+        lambda c: c.import_price_list(
+            PRICES_WEEK2,
+            idempotency_key="imp-2",
+            supplier="Metro",
+            effective_at=feb,
+            columns=week2_columns,
+        ),
+    )
+    t.do(
+        "import week1 again",
+        lambda c: c.import_price_list(
+            week1, idempotency_key="imp-3", supplier="bakers supply", effective_at=jan
+        ),
+    )
+    t.do(
+        "replay week2",
+        lambda c: c.import_price_list(
+            PRICES_WEEK2,
+            idempotency_key="imp-2",
+            supplier="Metro",
+            effective_at=feb,
+            columns=week2_columns,
+        ),
+    )
 
     # Manual cost updates, a no-op and a replay.
-    t.do("egg cost", lambda c: c.update_cost("egg", "3.60", per="12 each", idempotency_key="c-1", effective_at=jan,
-                                             supplier="Farm", note="free range"))
-    t.do("flour cost", lambda c: c.update_cost("Plain flour", Decimal("24.00"), per="25 kg", idempotency_key="c-2",
-                                               effective_at=mar))
-    t.do("flour same cost", lambda c: c.update_cost("flour", "24", per="25000 g", idempotency_key="c-3",
-                                                    effective_at=mar))
-    t.do("egg replay", lambda c: c.update_cost("egg", "3.60", per="12 each", idempotency_key="c-1",
-                                               effective_at=jan, supplier="Farm", note="free range"))
+    t.do(
+        "egg cost",
+        lambda c: c.update_cost(
+            "egg",
+            "3.60",
+            per="12 each",
+            idempotency_key="c-1",
+            effective_at=jan,
+            supplier="Farm",
+            note="free range",
+        ),
+    )
+    t.do(
+        "flour cost",
+        lambda c: c.update_cost(
+            "Plain flour", Decimal("24.00"), per="25 kg", idempotency_key="c-2", effective_at=mar
+        ),
+    )
+    t.do(
+        "flour same cost",
+        lambda c: c.update_cost(
+            "flour", "24", per="25000 g", idempotency_key="c-3", effective_at=mar
+        ),
+    )
+    t.do(
+        "egg replay",
+        lambda c: c.update_cost(
+            "egg",
+            "3.60",
+            per="12 each",
+            idempotency_key="c-1",
+            effective_at=jan,
+            supplier="Farm",
+            note="free range",
+        ),
+    )
 
     # Nested recipes, then a recipe import that uses them.
-    t.do("dough", lambda c: c.save_recipe("Dough", yield_qty="1", yield_unit="kg", lines=[
-        {"ingredient": "flour", "qty": "600", "unit": "g"},
-        {"ingredient": "beurre", "qty": "400", "unit": "g", "waste_pct": "5"}]))
-    t.do("custard", lambda c: c.save_recipe("Custard", yield_qty="1", yield_unit="l", lines=[
-        {"ingredient": "milk", "qty": "800", "unit": "ml"}, {"ingredient": "egg", "qty": 8, "unit": "each"},
-        {"ingredient": "sugar", "qty": "120", "unit": "g"}, {"ingredient": "vanilla", "qty": "5", "unit": "ml"}]))
-    t.do("tart", lambda c: c.save_recipe("Tart", yield_qty=8, yield_unit="each", menu_price="4.50", lines=[
-        {"recipe": "dough", "qty": "500", "unit": "g"}, {"recipe": "custard", "qty": "0.75", "unit": "l"}]))
+    t.do(
+        "dough",
+        lambda c: c.save_recipe(
+            "Dough",
+            yield_qty="1",
+            yield_unit="kg",
+            lines=[
+                {"ingredient": "flour", "qty": "600", "unit": "g"},
+                {"ingredient": "beurre", "qty": "400", "unit": "g", "waste_pct": "5"},
+            ],
+        ),
+    )
+    t.do(
+        "custard",
+        lambda c: c.save_recipe(
+            "Custard",
+            yield_qty="1",
+            yield_unit="l",
+            lines=[
+                {"ingredient": "milk", "qty": "800", "unit": "ml"},
+                {"ingredient": "egg", "qty": 8, "unit": "each"},
+                {"ingredient": "sugar", "qty": "120", "unit": "g"},
+                {"ingredient": "vanilla", "qty": "5", "unit": "ml"},
+            ],
+        ),
+    )
+    t.do(
+        "tart",
+        lambda c: c.save_recipe(
+            "Tart",
+            yield_qty=8,
+            yield_unit="each",
+            menu_price="4.50",
+            lines=[
+                {"recipe": "dough", "qty": "500", "unit": "g"},
+                {"recipe": "custard", "qty": "0.75", "unit": "l"},
+            ],
+        ),
+    )
     t.do("import recipes", lambda c: c.import_recipes(recipes_csv, idempotency_key="rec-1"))
 
     # Soft deletes, then a recompute.
@@ -166,14 +271,26 @@ BAD_INPUTS: dict[str, Callable[[MOClient], Any]] = {
     "bad: unit mismatch": lambda c: c.update_cost("Egg", "1", per="kg", idempotency_key="bad-2"),
     "bad: key reuse": lambda c: c.update_cost("egg", "9.99", per="12 each", idempotency_key="c-1"),
     "bad: no key": lambda c: c.update_cost("egg", "1", per="each", idempotency_key=None),  # type: ignore[arg-type]
-    "bad: cycle": lambda c: c.save_recipe("Dough", yield_qty=1, yield_unit="kg",
-                                          lines=[{"recipe": "Tart", "qty": 1, "unit": "each"}]),
-    "bad: recipe line": lambda c: c.save_recipe("Scone", yield_qty=1, yield_unit="each",
-                                                lines=[{"ingredient": "Flour", "qty": "lots", "unit": "g"}]),
+    "bad: cycle": lambda c: c.save_recipe(
+        "Dough", yield_qty=1, yield_unit="kg", lines=[{"recipe": "Tart", "qty": 1, "unit": "each"}]
+    ),
+    "bad: recipe line": lambda c: c.save_recipe(
+        "Scone",
+        yield_qty=1,
+        yield_unit="each",
+        lines=[{"ingredient": "Flour", "qty": "lots", "unit": "g"}],
+    ),
     "bad: import rows": lambda c: c.import_price_list(
-        [{"item": "Flour", "price": "-2", "pack": "1 kg"}, {"item": "", "price": "1", "pack": "1 kg"}],
-        idempotency_key="bad-3", supplier="Bakers Supply"),
-    "bad: deleted ingredient": lambda c: c.update_cost("Vanilla", "1", per="ml", idempotency_key="bad-4"),
+        [
+            {"item": "Flour", "price": "-2", "pack": "1 kg"},
+            {"item": "", "price": "1", "pack": "1 kg"},
+        ],
+        idempotency_key="bad-3",
+        supplier="Bakers Supply",
+    ),
+    "bad: deleted ingredient": lambda c: c.update_cost(
+        "Vanilla", "1", per="ml", idempotency_key="bad-4"
+    ),
     "bad: unknown recipe": lambda c: c.recipe_breakdown("Pavlova"),
     "bad: event window": lambda c: c.events(since="2025-01-01", until="2024-01-01"),
 }
@@ -188,12 +305,20 @@ def exported_events(client: MOClient, folder: Path) -> list[dict[str, Any]]:
     their order.
     """
     result = client.export_events(folder / "events.jsonl", since="2000-01-01", until="2999-01-01")
-    events = [json.loads(line) for line in Path(result.path).read_text(encoding="utf-8").splitlines()]
+    events = [
+        json.loads(line) for line in Path(result.path).read_text(encoding="utf-8").splitlines()
+    ]
     assert len(events) == result.rows
     groups: dict[str, list[dict[str, Any]]] = {}
     for event in events:
-        groups.setdefault(event["occurred_at"], []).append(scrub({**event, "payload": json.loads(event["payload"])}))
-    return [e for _, group in sorted(groups.items()) for e in sorted(group, key=lambda e: json.dumps(e, sort_keys=True))]
+        groups.setdefault(event["occurred_at"], []).append(
+            scrub({**event, "payload": json.loads(event["payload"])})
+        )
+    return [
+        e
+        for _, group in sorted(groups.items())
+        for e in sorted(group, key=lambda e: json.dumps(e, sort_keys=True))
+    ]
 
 
 # ---- the four configurations --------------------------------------------------------------------------
@@ -230,7 +355,10 @@ def client_for(mode: str, db_url: str) -> Iterator[MOClient]:
         with mo.LocalClient(TENANT, db_url=db_url) as client:
             yield client
         return
-    with BackgroundServer(db_url=db_url) as server, mo.HttpClient(server.base_url, api_key=key) as client:
+    with (
+        BackgroundServer(db_url=db_url) as server,
+        mo.HttpClient(server.base_url, api_key=key) as client,
+    ):
         yield client
 
 
@@ -245,7 +373,9 @@ def configurations(pg_url: str | None) -> list[tuple[str, str]]:
     return [(backend, mode) for backend in backends for mode in ("local", "http")]
 
 
-def test_the_scenario_is_identical_in_every_configuration(pg_url: str | None, tmp_path: Path) -> None:
+def test_the_scenario_is_identical_in_every_configuration(
+    pg_url: str | None, tmp_path: Path
+) -> None:
     transcripts: dict[str, dict[str, Any]] = {}
     for backend, mode in configurations(pg_url):
         folder = tmp_path / f"{backend}-{mode}"
@@ -256,21 +386,44 @@ def test_the_scenario_is_identical_in_every_configuration(pg_url: str | None, tm
     sanity_check(reference)
     for name, transcript in others:
         for step, expected in reference["steps"].items():
-            assert transcript["steps"][step] == expected, f"{name} differs from {reference_name} at {step!r}"
-        assert transcript["events"] == reference["events"], f"{name}'s event stream differs from {reference_name}'s"
-    print(f"\nparity: {', '.join(transcripts)} — {len(reference['steps'])} steps, {len(reference['events'])} events")
+            assert transcript["steps"][step] == expected, (
+                f"{name} differs from {reference_name} at {step!r}"
+            )
+        assert transcript["events"] == reference["events"], (
+            f"{name}'s event stream differs from {reference_name}'s"
+        )
+    print(
+        f"\nparity: {', '.join(transcripts)} — {len(reference['steps'])} steps, {len(reference['events'])} events"
+    )
 
 
 def sanity_check(transcript: dict[str, Any]) -> None:
     """The scenario did what it says, so identical transcripts mean identical behaviour."""
     steps = transcript["steps"]
-    assert all("error" in steps[step] for step in BAD_INPUTS), [s for s in BAD_INPUTS if "error" not in steps[s]]
-    failed = [s for s, out in steps.items() if isinstance(out, dict) and "error" in out and s not in BAD_INPUTS]
+    assert all("error" in steps[step] for step in BAD_INPUTS), [
+        s for s in BAD_INPUTS if "error" not in steps[s]
+    ]
+    failed = [
+        s
+        for s, out in steps.items()
+        if isinstance(out, dict) and "error" in out and s not in BAD_INPUTS
+    ]
     assert not failed, {s: steps[s] for s in failed}
-    assert steps["import week1"]["status"] == "completed" and steps["import week1 again"]["status"] == "duplicate"
+    assert (
+        steps["import week1"]["status"] == "completed"
+        and steps["import week1 again"]["status"] == "duplicate"
+    )
     assert steps["replay week2"]["replayed"] is True and steps["egg replay"]["replayed"] is True
     assert steps["flour same cost"]["changed"] is False
     types = [e["event_type"] for e in transcript["events"]]
-    for expected in ("ingredient.alias_added", "import.completed", "ingredient.cost.updated", "recipe.saved",
-                     "recipes.imported", "ingredient.deleted", "recipe.deleted", "recipe.recomputed"):
+    for expected in (
+        "ingredient.alias_added",
+        "import.completed",
+        "ingredient.cost.updated",
+        "recipe.saved",
+        "recipes.imported",
+        "ingredient.deleted",
+        "recipe.deleted",
+        "recipe.recomputed",
+    ):
         assert expected in types, expected

@@ -48,9 +48,11 @@ class InFlight:
         pair = (tenant_id, key)
         with self._lock:
             if pair in self._keys:
-                raise MOError(ErrorCode.IDEMPOTENCY_IN_PROGRESS,
-                              "a request with this idempotency key is still in progress; retry shortly",
-                              {"idempotency_key": key})
+                raise MOError(
+                    ErrorCode.IDEMPOTENCY_IN_PROGRESS,
+                    "a request with this idempotency key is still in progress; retry shortly",
+                    {"idempotency_key": key},
+                )
             self._keys.add(pair)
         try:
             yield
@@ -85,7 +87,9 @@ class ApiKeyAuth:
             await self.app(scope, receive, send)
             return
         try:
-            ctx = await run_in_threadpool(authenticate, self.store, _bearer_token(Headers(scope=scope)))
+            ctx = await run_in_threadpool(
+                authenticate, self.store, _bearer_token(Headers(scope=scope))
+            )
         except MOError as err:
             await error_response(err)(scope, receive, send)
             return
@@ -98,8 +102,9 @@ def _bearer_token(headers: Headers) -> str | None:
     return (token.strip() or None) if scheme.lower() == "bearer" else None
 
 
-def caller(request: Request,
-           credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+def caller(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Caller:
     """The tenant whose API key the request carries (ApiKeyAuth checked it; `credentials` is
     declared so that the OpenAPI document shows the bearer scheme)."""
     return request.state.caller  # type: ignore[no-any-return]
@@ -140,8 +145,12 @@ def create_app(db_url: str | None = None) -> FastAPI:
         yield
         store.close()
 
-    app = FastAPI(title="mo", version="1", lifespan=lifespan,
-                  description="Recipe costing: ingredients, supplier prices, recipes and their costs.")
+    app = FastAPI(
+        title="mo",
+        version="1",
+        lifespan=lifespan,
+        description="Recipe costing: ingredients, supplier prices, recipes and their costs.",
+    )
     app.state.store = store
     app.state.in_flight = InFlight()
     install_error_handlers(app)

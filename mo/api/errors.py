@@ -42,7 +42,9 @@ class IdempotencyKeyRequired(MOError):
     """
 
     def __init__(self) -> None:
-        super().__init__(ErrorCode.VALIDATION_ERROR, "idempotency_key is required", {"field": "idempotency_key"})
+        super().__init__(
+            ErrorCode.VALIDATION_ERROR, "idempotency_key is required", {"field": "idempotency_key"}
+        )
 
     @property
     def http_status(self) -> int:
@@ -86,11 +88,18 @@ def _field_problem(error: Any) -> dict[str, str]:
     location = [str(part) for part in error.get("loc", ())]
     if error.get("type") == "json_invalid":  # loc may hold a character offset, not a field
         named = [part for part in location[1:] if not part.isdigit()]
-        return {"field": ".".join(named) or "body", "in": "body", "problem": "malformed JSON",
-                "type": "json_invalid"}
-    return {"field": ".".join(location[1:]) or (location[0] if location else ""),
-            "in": location[0] if location else "", "problem": str(error.get("msg", "")),
-            "type": str(error.get("type", ""))}
+        return {
+            "field": ".".join(named) or "body",
+            "in": "body",
+            "problem": "malformed JSON",
+            "type": "json_invalid",
+        }
+    return {
+        "field": ".".join(location[1:]) or (location[0] if location else ""),
+        "in": location[0] if location else "",
+        "problem": str(error.get("msg", "")),
+        "type": str(error.get("type", "")),
+    }
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:

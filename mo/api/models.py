@@ -24,11 +24,19 @@ class _Body(BaseModel):
 
 
 class IngredientIn(_Body):
-    name: Any = Field(description="display name; unique among active names and aliases", examples=["Flour"])
-    unit: Any = Field(description="base unit: g, ml or each (or a unit of that family)", examples=["g"])
+    name: Any = Field(
+        description="display name; unique among active names and aliases", examples=["Flour"]
+    )
+    unit: Any = Field(
+        description="base unit: g, ml or each (or a unit of that family)", examples=["g"]
+    )
     category: Any = Field(None, examples=["dry goods"])
-    density: Any = Field(None, description="g per ml, as a decimal string or number", examples=["0.53"])
-    yield_pct: Any = Field(None, description="usable share in percent (default 100)", examples=["92.5"])
+    density: Any = Field(
+        None, description="g per ml, as a decimal string or number", examples=["0.53"]
+    )
+    yield_pct: Any = Field(
+        None, description="usable share in percent (default 100)", examples=["92.5"]
+    )
 
 
 class AliasIn(_Body):
@@ -36,9 +44,15 @@ class AliasIn(_Body):
 
 
 class CostIn(_Body):
-    price: Any = Field(description="price of one pack, as a decimal string or number", examples=["12.50"])
-    per: Any = Field(description="the pack the price buys, e.g. '25 kg' or 'each'", examples=["25 kg"])
-    effective_at: Any = Field(None, description="ISO 8601 time the price applies from (default now)")
+    price: Any = Field(
+        description="price of one pack, as a decimal string or number", examples=["12.50"]
+    )
+    per: Any = Field(
+        description="the pack the price buys, e.g. '25 kg' or 'each'", examples=["25 kg"]
+    )
+    effective_at: Any = Field(
+        None, description="ISO 8601 time the price applies from (default now)"
+    )
     supplier: Any = None
     note: Any = None
 
@@ -115,13 +129,20 @@ def _wire_type(annotation: Any) -> Any:
 def wire_model(result_class: type) -> type[BaseModel]:
     """A pydantic model of result_class.to_dict(), for the OpenAPI document."""
     hints = typing.get_type_hints(result_class)
-    fields: dict[str, Any] = {f.name: (_wire_type(hints[f.name]), ...) for f in dataclasses.fields(result_class)}
+    fields: dict[str, Any] = {
+        f.name: (_wire_type(hints[f.name]), ...) for f in dataclasses.fields(result_class)
+    }
     return create_model(result_class.__name__, **fields)
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text}
-    for status, text in ((400, "missing Idempotency-Key"), (401, "missing or unknown API key"),
-                         (404, "not found"), (409, "conflict or request in progress"),
-                         (422, "invalid request"), (500, "unexpected failure"))
+    for status, text in (
+        (400, "missing Idempotency-Key"),
+        (401, "missing or unknown API key"),
+        (404, "not found"),
+        (409, "conflict or request in progress"),
+        (422, "invalid request"),
+        (500, "unexpected failure"),
+    )
 }

@@ -22,11 +22,29 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from mo.api.app import Caller, caller, idempotency_key, in_flight
-from mo.api.models import (ERROR_RESPONSES, AliasIn, CostIn, IngredientIn, PriceListRowsIn, RecipeIn, RecipeRowsIn,
-                           RecomputeIn, Table, TenantOut, wire_model)
+from mo.api.models import (
+    ERROR_RESPONSES,
+    AliasIn,
+    CostIn,
+    IngredientIn,
+    PriceListRowsIn,
+    RecipeIn,
+    RecipeRowsIn,
+    RecomputeIn,
+    Table,
+    TenantOut,
+    wire_model,
+)
 from mo.api.uploads import uploaded_source
 from mo.client import frames
-from mo.results import CostUpdate, ImportResult, RecipeImportResult, RecipeRecord, RecomputeResult, Result
+from mo.results import (
+    CostUpdate,
+    ImportResult,
+    RecipeImportResult,
+    RecipeRecord,
+    RecomputeResult,
+    Result,
+)
 from mo.services.ingredients import IngredientRecord
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
@@ -60,8 +78,15 @@ def whoami(who: Who) -> dict[str, str]:
 
 @router.post("/ingredients", tags=["ingredients"], response_model=wire_model(IngredientRecord))
 def add_ingredient(who: Who, body: IngredientIn) -> JSONResponse:
-    return result(who.client.add_ingredient(body.name, unit=body.unit, category=body.category,
-                                            density=body.density, yield_pct=body.yield_pct))
+    return result(
+        who.client.add_ingredient(
+            body.name,
+            unit=body.unit,
+            category=body.category,
+            density=body.density,
+            yield_pct=body.yield_pct,
+        )
+    )
 
 
 @router.get("/ingredients", tags=["ingredients"], response_model=Table)
@@ -69,25 +94,45 @@ def ingredients(who: Who, include_deleted: bool = False) -> JSONResponse:
     return table("ingredients", who.client.ingredients(include_deleted=include_deleted))
 
 
-@router.post("/ingredients/{name:path}/aliases", tags=["ingredients"], response_model=wire_model(IngredientRecord))
+@router.post(
+    "/ingredients/{name:path}/aliases",
+    tags=["ingredients"],
+    response_model=wire_model(IngredientRecord),
+)
 def add_alias(who: Who, name: str, body: AliasIn) -> JSONResponse:
     return result(who.client.add_alias(name, body.alias))
 
 
-@router.post("/ingredients/{name:path}/restore", tags=["ingredients"], response_model=wire_model(IngredientRecord))
+@router.post(
+    "/ingredients/{name:path}/restore",
+    tags=["ingredients"],
+    response_model=wire_model(IngredientRecord),
+)
 def restore_ingredient(who: Who, name: str) -> JSONResponse:
     return result(who.client.restore_ingredient(name))
 
 
-@router.post("/ingredients/{name:path}/costs", tags=["costs"], response_model=wire_model(CostUpdate))
+@router.post(
+    "/ingredients/{name:path}/costs", tags=["costs"], response_model=wire_model(CostUpdate)
+)
 def update_cost(request: Request, who: Who, key: Key, name: str, body: CostIn) -> JSONResponse:
     with in_flight(request, who, key):
-        return result(who.client.update_cost(name, body.price, per=body.per, idempotency_key=key,
-                                             effective_at=body.effective_at, supplier=body.supplier,
-                                             note=body.note))
+        return result(
+            who.client.update_cost(
+                name,
+                body.price,
+                per=body.per,
+                idempotency_key=key,
+                effective_at=body.effective_at,
+                supplier=body.supplier,
+                note=body.note,
+            )
+        )
 
 
-@router.delete("/ingredients/{name:path}", tags=["ingredients"], response_model=wire_model(IngredientRecord))
+@router.delete(
+    "/ingredients/{name:path}", tags=["ingredients"], response_model=wire_model(IngredientRecord)
+)
 def delete_ingredient(who: Who, name: str) -> JSONResponse:
     return result(who.client.delete_ingredient(name))
 
@@ -102,8 +147,15 @@ def cost_history(who: Who, ingredient: str | None = None) -> JSONResponse:
 
 @router.post("/recipes", tags=["recipes"], response_model=wire_model(RecipeRecord))
 def save_recipe(who: Who, body: RecipeIn) -> JSONResponse:
-    return result(who.client.save_recipe(body.name, yield_qty=body.yield_qty, yield_unit=body.yield_unit,
-                                         lines=body.lines, menu_price=body.menu_price))
+    return result(
+        who.client.save_recipe(
+            body.name,
+            yield_qty=body.yield_qty,
+            yield_unit=body.yield_unit,
+            lines=body.lines,
+            menu_price=body.menu_price,
+        )
+    )
 
 
 @router.get("/recipes", tags=["recipes"], response_model=Table)
@@ -130,8 +182,13 @@ def recompute(who: Who, body: RecomputeIn) -> JSONResponse:
 
 
 @router.get("/events", tags=["events"], response_model=Table)
-def events(who: Who, since: str | None = None, until: str | None = None,
-           types: Annotated[list[str] | None, Query()] = None, limit: int | None = None) -> JSONResponse:
+def events(
+    who: Who,
+    since: str | None = None,
+    until: str | None = None,
+    types: Annotated[list[str] | None, Query()] = None,
+    limit: int | None = None,
+) -> JSONResponse:
     return table("events", who.client.events(since=since, until=until, types=types, limit=limit))
 
 
@@ -145,47 +202,96 @@ def sanity(who: Who) -> JSONResponse:
     return table("sanity", who.client.sanity())
 
 
-@router.get("/events/export", tags=["events"], response_class=FileResponse,
-            responses={200: {"description": "the export file (CSV or JSONL); X-MO-Rows, X-MO-Sha256 and "
-                                             "X-MO-Manifest (base64 of the manifest JSON) describe it",
-                             "content": {"text/csv": {}, "application/x-ndjson": {}}}})
-def export_events(who: Who, since: str | None = None, until: str | None = None, format: str | None = None,
-                  types: Annotated[list[str] | None, Query()] = None, name: str | None = None) -> FileResponse:
+@router.get(
+    "/events/export",
+    tags=["events"],
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "the export file (CSV or JSONL); X-MO-Rows, X-MO-Sha256 and "
+            "X-MO-Manifest (base64 of the manifest JSON) describe it",
+            "content": {"text/csv": {}, "application/x-ndjson": {}},
+        }
+    },
+)
+def export_events(
+    who: Who,
+    since: str | None = None,
+    until: str | None = None,
+    format: str | None = None,
+    types: Annotated[list[str] | None, Query()] = None,
+    name: str | None = None,
+) -> FileResponse:
     """Export the window [since, until) of the event log and stream the file; `name` is the file
     name the manifest records (default events.<format>)."""
     folder = Path(tempfile.mkdtemp(prefix="mo-export-"))
     try:
         target = folder / Path(name or f"events.{format or 'csv'}").name
-        done = who.client.export_events_under(target, since=since, until=until, format=format, types=types,
-                                              base_dir=folder)
+        done = who.client.export_events_under(
+            target, since=since, until=until, format=format, types=types, base_dir=folder
+        )
         manifest = Path(done.manifest_path).read_bytes()
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    headers = {"X-MO-Rows": str(done.rows), "X-MO-Sha256": done.sha256,
-               "X-MO-Manifest": base64.b64encode(manifest).decode()}
+    headers = {
+        "X-MO-Rows": str(done.rows),
+        "X-MO-Sha256": done.sha256,
+        "X-MO-Manifest": base64.b64encode(manifest).decode(),
+    }
     media = "text/csv" if done.path.endswith(".csv") else "application/x-ndjson"
-    return FileResponse(done.path, headers=headers, media_type=media, filename=target.name,
-                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+    return FileResponse(
+        done.path,
+        headers=headers,
+        media_type=media,
+        filename=target.name,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
 
 
 # ---- imports: a file upload or JSON rows --------------------------------------------------------
 
 
 def _upload_doc(model: type[BaseModel], options: str) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {
-        "application/json": {"schema": model.model_json_schema(ref_template="#/components/schemas/{model}")},
-        "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-            "file": {"type": "string", "format": "binary", "description": "a .csv or .xlsx file"},
-            "options": {"type": "string", "description": f"JSON object of the options: {options}"}}}},
-    }}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": model.model_json_schema(ref_template="#/components/schemas/{model}")
+                },
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": "a .csv or .xlsx file",
+                            },
+                            "options": {
+                                "type": "string",
+                                "description": f"JSON object of the options: {options}",
+                            },
+                        },
+                    }
+                },
+            },
+        }
+    }
 
 
-@router.post("/imports", tags=["costs"], response_model=wire_model(ImportResult),
-             openapi_extra=_upload_doc(PriceListRowsIn, "supplier, effective_at, columns, create_missing"))
+@router.post(
+    "/imports",
+    tags=["costs"],
+    response_model=wire_model(ImportResult),
+    openapi_extra=_upload_doc(PriceListRowsIn, "supplier, effective_at, columns, create_missing"),
+)
 async def import_price_list(request: Request, who: Who, key: Key) -> JSONResponse:
     """Import a supplier price list: a multipart file upload, or JSON rows."""
     async with uploaded_source(request, PriceListRowsIn) as (source, options):
+
         def run() -> ImportResult:
             with in_flight(request, who, key):
                 return who.client.import_price_list(source, idempotency_key=key, **options)
@@ -198,11 +304,16 @@ def imports(who: Who) -> JSONResponse:
     return table("imports", who.client.imports())
 
 
-@router.post("/recipes/import", tags=["recipes"], response_model=wire_model(RecipeImportResult),
-             openapi_extra=_upload_doc(RecipeRowsIn, "none yet"))
+@router.post(
+    "/recipes/import",
+    tags=["recipes"],
+    response_model=wire_model(RecipeImportResult),
+    openapi_extra=_upload_doc(RecipeRowsIn, "none yet"),
+)
 async def import_recipes(request: Request, who: Who, key: Key) -> JSONResponse:
     """Import recipes in long format: a multipart file upload, or JSON rows."""
     async with uploaded_source(request, RecipeRowsIn) as (source, _):
+
         def run() -> RecipeImportResult:
             with in_flight(request, who, key):
                 return who.client.import_recipes(source, idempotency_key=key)

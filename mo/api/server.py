@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Self
 
 import httpx
 import uvicorn
@@ -13,11 +14,22 @@ from mo.api.cli import DEFAULT_HOST, DEFAULT_PORT
 from mo.errors import ErrorCode, MOError
 
 
-def build_server(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, db_url: str | None = None,
-                 log_level: str = "info") -> uvicorn.Server:
+def build_server(
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    db_url: str | None = None,
+    log_level: str = "info",
+) -> uvicorn.Server:
     """A uvicorn server for the app over db_url (default MO_DB_URL); raises what create_app raises."""
-    config = uvicorn.Config(create_app(db_url), host=host, port=port, log_level=log_level,
-                            access_log=log_level == "debug", lifespan="on")
+    config = uvicorn.Config(
+        create_app(db_url),
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=log_level == "debug",
+        lifespan="on",
+    )
     return uvicorn.Server(config)
 
 
@@ -33,7 +45,9 @@ class BackgroundServer:
     Raises unavailable when it does not come up within `timeout` seconds.
     """
 
-    def __init__(self, *, db_url: str, host: str = DEFAULT_HOST, port: int = 0, timeout: float = 20.0) -> None:
+    def __init__(
+        self, *, db_url: str, host: str = DEFAULT_HOST, port: int = 0, timeout: float = 20.0
+    ) -> None:
         self.server = build_server(host=host, port=port, db_url=db_url, log_level="warning")
         self._thread = threading.Thread(target=self.server.run, name="mo-serve", daemon=True)
         self._timeout = timeout
@@ -44,7 +58,7 @@ class BackgroundServer:
         host, port = sockets[0].getsockname()[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "BackgroundServer":
+    def start(self) -> Self:
         self._thread.start()
         deadline = time.monotonic() + self._timeout
         while time.monotonic() < deadline:
@@ -66,7 +80,7 @@ class BackgroundServer:
         self.server.should_exit = True
         self._thread.join(timeout=self._timeout)
 
-    def __enter__(self) -> "BackgroundServer":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

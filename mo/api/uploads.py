@@ -26,7 +26,9 @@ _COPY_CHUNK = 1 << 20
 
 
 @asynccontextmanager
-async def uploaded_source(request: Request, model: type[BaseModel]) -> AsyncIterator[tuple[Any, dict[str, Any]]]:
+async def uploaded_source(
+    request: Request, model: type[BaseModel]
+) -> AsyncIterator[tuple[Any, dict[str, Any]]]:
     """(source, options) from the request; options are the model's fields besides rows/header.
 
     Raises RequestValidationError (422, fields listed) for a malformed body or unknown fields,
@@ -40,18 +42,25 @@ async def uploaded_source(request: Request, model: type[BaseModel]) -> AsyncIter
         fields = _validated(model, await _json_body(request))
         yield frame_from_body(fields.pop("header"), fields.pop("rows")), fields
     else:
-        raise validation_error("send a multipart/form-data file upload or a JSON body", field="content-type",
-                               value=kind[:100])
+        raise validation_error(
+            "send a multipart/form-data file upload or a JSON body",
+            field="content-type",
+            value=kind[:100],
+        )
 
 
 @asynccontextmanager
-async def _saved_upload(request: Request, model: type[BaseModel]) -> AsyncIterator[tuple[Any, dict[str, Any]]]:
+async def _saved_upload(
+    request: Request, model: type[BaseModel]
+) -> AsyncIterator[tuple[Any, dict[str, Any]]]:
     async with request.form() as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise validation_error("the upload has no file part named 'file'", field="file")
         options = form.get("options")
-        fields = _validated(model, {"rows": None, **_options(options if isinstance(options, str) else None)})
+        fields = _validated(
+            model, {"rows": None, **_options(options if isinstance(options, str) else None)}
+        )
         folder = Path(tempfile.mkdtemp(prefix="mo-upload-"))
         try:
             path = folder / (Path(upload.filename or "").name or "upload")
@@ -70,8 +79,9 @@ def _options(text: str | None) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except ValueError:
-        raise RequestValidationError([{"type": "json_invalid", "loc": ("body", "options"),
-                                       "msg": "options is not JSON"}]) from None
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body", "options"), "msg": "options is not JSON"}]
+        ) from None
     if not isinstance(value, dict):
         raise validation_error("options must be a JSON object", field="options")
     return value
@@ -81,7 +91,9 @@ async def _json_body(request: Request) -> Any:
     try:
         return json.loads(await request.body())
     except ValueError:
-        raise RequestValidationError([{"type": "json_invalid", "loc": ("body", 0), "msg": "JSON decode error"}]) from None
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body", 0), "msg": "JSON decode error"}]
+        ) from None
 
 
 def _validated(model: type[BaseModel], body: Any) -> dict[str, Any]:
@@ -89,5 +101,8 @@ def _validated(model: type[BaseModel], body: Any) -> dict[str, Any]:
         return dict(model.model_validate(body))
     except ValidationError as exc:
         raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False, include_input=False)]
+            [
+                {**e, "loc": ("body", *e["loc"])}
+                for e in exc.errors(include_url=False, include_input=False)
+            ]
         ) from None

@@ -16,11 +16,17 @@ if TYPE_CHECKING:
     from mo.client.local import LocalClient
     from mo.services.tenants import Tenant
 
-__all__ = ["MOClient", "LocalClient", "HttpClient", "connect", "create_tenant", "create_api_key"]
+__all__ = ["HttpClient", "LocalClient", "MOClient", "connect", "create_api_key", "create_tenant"]
 
 
-def connect(tenant: str | None = None, *, mode: str | None = None, db_url: str | None = None,
-            base_url: str | None = None, api_key: str | None = None) -> MOClient:
+def connect(
+    tenant: str | None = None,
+    *,
+    mode: str | None = None,
+    db_url: str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+) -> MOClient:
     """A client for one tenant; every default comes from the environment or .env.
 
     mode "local" (MO_API_MODE, the default) opens db_url (MO_DB_URL) in this process for
@@ -35,25 +41,37 @@ def connect(tenant: str | None = None, *, mode: str | None = None, db_url: str |
     if chosen == "local":
         from mo.client.local import LocalClient
 
-        return LocalClient(tenant if tenant is not None else settings.tenant, db_url=db_url or settings.db_url)
+        return LocalClient(
+            tenant if tenant is not None else settings.tenant, db_url=db_url or settings.db_url
+        )
     if chosen == "http":
-        return _connect_http(tenant if tenant is not None else settings.tenant,
-                             base_url or settings.api_url, api_key or settings.api_key)
-    raise MOError(ErrorCode.VALIDATION_ERROR, "mode must be local or http", {"field": "mode", "value": chosen})
+        return _connect_http(
+            tenant if tenant is not None else settings.tenant,
+            base_url or settings.api_url,
+            api_key or settings.api_key,
+        )
+    raise MOError(
+        ErrorCode.VALIDATION_ERROR, "mode must be local or http", {"field": "mode", "value": chosen}
+    )
 
 
 def _connect_http(tenant: str | None, base_url: str, api_key: str | None) -> MOClient:
     from mo.client.http import HttpClient
 
     if not api_key:
-        raise MOError(ErrorCode.UNAUTHORIZED, "an API key is required (set MO_API_KEY or pass api_key=)")
+        raise MOError(
+            ErrorCode.UNAUTHORIZED, "an API key is required (set MO_API_KEY or pass api_key=)"
+        )
     client = HttpClient(base_url, api_key=api_key)
     try:
         # Ask once, now: a wrong key or a key of another tenant must fail here, not mid-notebook.
         key_tenant = client.tenant
         if tenant is not None and key_tenant != tenant:
-            raise MOError(ErrorCode.FORBIDDEN, f"the API key belongs to tenant {key_tenant!r}, not {tenant!r}",
-                          {"tenant": tenant, "key_tenant": key_tenant})
+            raise MOError(
+                ErrorCode.FORBIDDEN,
+                f"the API key belongs to tenant {key_tenant!r}, not {tenant!r}",
+                {"tenant": tenant, "key_tenant": key_tenant},
+            )
     except BaseException:
         client.close()
         raise

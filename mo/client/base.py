@@ -13,15 +13,21 @@ import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeAlias, runtime_checkable
 
 from mo.errors import validation_error
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mo.results import (CostUpdate, ExportResult, ImportResult, RecipeImportResult, RecipeRecord,
-                            RecomputeResult)
+    from mo.results import (
+        CostUpdate,
+        ExportResult,
+        ImportResult,
+        RecipeImportResult,
+        RecipeRecord,
+        RecomputeResult,
+    )
     from mo.services.ingredients import IngredientRecord
 
 Number: TypeAlias = Decimal | int | float | str
@@ -39,8 +45,15 @@ class MOClient(Protocol):
         """The tenant slug this client acts for."""
 
     # ---- ingredients --------------------------------------------------------------------------
-    def add_ingredient(self, name: str, *, unit: str, category: str | None = None,
-                       density: Number | None = None, yield_pct: Number | None = None) -> IngredientRecord:
+    def add_ingredient(
+        self,
+        name: str,
+        *,
+        unit: str,
+        category: str | None = None,
+        density: Number | None = None,
+        yield_pct: Number | None = None,
+    ) -> IngredientRecord:
         """Create an ingredient (unit g, ml or each, or one of their family). Raises
         validation_error, conflict (the name is an active name or alias)."""
 
@@ -57,9 +70,17 @@ class MOClient(Protocol):
         """Bring back the latest deleted ingredient of that name. Raises not_found, conflict."""
 
     # ---- costs and imports --------------------------------------------------------------------
-    def update_cost(self, ingredient: str, price: Number, *, per: str, idempotency_key: str,
-                    effective_at: When | None = None, supplier: str | None = None,
-                    note: str | None = None) -> CostUpdate:
+    def update_cost(
+        self,
+        ingredient: str,
+        price: Number,
+        *,
+        per: str,
+        idempotency_key: str,
+        effective_at: When | None = None,
+        supplier: str | None = None,
+        note: str | None = None,
+    ) -> CostUpdate:
         """Record a pack price from effective_at (default now). Idempotent on the key: the
         same call again replays (replayed=True). Raises validation_error, not_found,
         unit_mismatch, idempotency_conflict, idempotency_in_progress."""
@@ -67,9 +88,16 @@ class MOClient(Protocol):
     def cost_history(self, ingredient: str | None = None) -> pd.DataFrame:
         """Every cost row (READ_SCHEMAS["cost_history"]), of one ingredient or all. Raises not_found."""
 
-    def import_price_list(self, source: Source, *, idempotency_key: str, supplier: str,
-                          effective_at: When | None = None, columns: Mapping[str, str] | None = None,
-                          create_missing: bool = True) -> ImportResult:
+    def import_price_list(
+        self,
+        source: Source,
+        *,
+        idempotency_key: str,
+        supplier: str,
+        effective_at: When | None = None,
+        columns: Mapping[str, str] | None = None,
+        create_missing: bool = True,
+    ) -> ImportResult:
         """Import a supplier price list, all or nothing; idempotent on the key, and a repeat of
         the supplier's latest list is recorded as a "duplicate". Raises validation_error (every
         bad row in details), not_found (no such file), idempotency_conflict."""
@@ -78,8 +106,15 @@ class MOClient(Protocol):
         """Every import batch, oldest first (READ_SCHEMAS["imports"])."""
 
     # ---- recipes ------------------------------------------------------------------------------
-    def save_recipe(self, name: str, *, yield_qty: Number, yield_unit: str, lines: Sequence[Any],
-                    menu_price: Number | None = None) -> RecipeRecord:
+    def save_recipe(
+        self,
+        name: str,
+        *,
+        yield_qty: Number,
+        yield_unit: str,
+        lines: Sequence[Any],
+        menu_price: Number | None = None,
+    ) -> RecipeRecord:
         """Create or replace a recipe; lines are mappings with ingredient or recipe, qty, unit
         (and waste_pct). Raises validation_error, not_found, unit_mismatch, cycle_detected."""
 
@@ -100,8 +135,14 @@ class MOClient(Protocol):
         """Recompute the named recipes and their users (None: all). Raises not_found."""
 
     # ---- events -------------------------------------------------------------------------------
-    def events(self, *, since: When | None = None, until: When | None = None,
-               types: Sequence[str] | None = None, limit: int | None = None) -> pd.DataFrame:
+    def events(
+        self,
+        *,
+        since: When | None = None,
+        until: When | None = None,
+        types: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
         """Events in [since, until), oldest first (READ_SCHEMAS["events"]). Raises validation_error."""
 
     def event_counts(self, *, window: str = "1h") -> pd.DataFrame:
@@ -110,8 +151,15 @@ class MOClient(Protocol):
     def sanity(self) -> pd.DataFrame:
         """The platform's invariant checks for this tenant (READ_SCHEMAS["sanity"])."""
 
-    def export_events(self, path: str | os.PathLike[str], *, since: When, until: When,
-                      format: str | None = None, types: Sequence[str] | None = None) -> ExportResult:
+    def export_events(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        since: When,
+        until: When,
+        format: str | None = None,
+        types: Sequence[str] | None = None,
+    ) -> ExportResult:
         """Write events in [since, until) to `path` on this machine (CSV or JSONL, by format or
         suffix) and a manifest beside it. Raises validation_error (window, path, format)."""
 
@@ -119,7 +167,7 @@ class MOClient(Protocol):
     def close(self) -> None:
         """Release what the client opened (a store, a connection pool)."""
 
-    def __enter__(self) -> MOClient: ...
+    def __enter__(self) -> Self: ...
 
     def __exit__(self, *exc: object) -> None: ...
 

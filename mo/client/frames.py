@@ -93,8 +93,13 @@ def _to_json(value: Any) -> Any:
 
 
 _PYTHON: dict[Kind, Callable[[Any], Any]] = {
-    "int": _to_int, "float": _to_float, "decimal": _to_decimal, "str": str,
-    "bool": _to_bool, "date": _to_date, "json": _to_json,
+    "int": _to_int,
+    "float": _to_float,
+    "decimal": _to_decimal,
+    "str": str,
+    "bool": _to_bool,
+    "date": _to_date,
+    "json": _to_json,
 }
 
 
@@ -102,7 +107,9 @@ def column(values: Iterable[Any], kind: Kind) -> pd.Series:
     """A Series of the kind's dtype from any values of that kind (missing values → NA)."""
     items = list(values)
     if kind == "datetime":
-        stamps = pd.to_datetime([None if is_missing(v) else v for v in items], utc=True, format="ISO8601")
+        stamps = pd.to_datetime(
+            [None if is_missing(v) else v for v in items], utc=True, format="ISO8601"
+        )
         return pd.Series(stamps, dtype=DTYPES[kind])
     convert = _PYTHON[kind]
     cleaned = [None if is_missing(v) else convert(v) for v in items]
@@ -164,8 +171,11 @@ def column_kinds(frame: pd.DataFrame, schema: Schema, *, read: str) -> list[tupl
     declared = dict(schema)
     missing = [name for name in declared if name not in frame.columns]
     if missing and len(frame):
-        raise MOError(ErrorCode.INTERNAL_ERROR, f"{read} returned a table without {', '.join(missing)}",
-                      {"read": read, "missing": missing})
+        raise MOError(
+            ErrorCode.INTERNAL_ERROR,
+            f"{read} returned a table without {', '.join(missing)}",
+            {"read": read, "missing": missing},
+        )
     extras = [(str(c), infer_kind(frame[c])) for c in frame.columns if c not in declared]
     return list(schema) + extras
 
@@ -174,9 +184,17 @@ def conform(frame: pd.DataFrame, schema: Schema, *, read: str) -> pd.DataFrame:
     """The frame with the schema's columns, order and dtypes, on a fresh RangeIndex."""
     frame = _flatten_index(frame)
     kinds = column_kinds(frame, schema, read=read)
-    data = {name: _conformed(frame[name] if name in frame.columns else pd.Series([], dtype=object), kind)
-            for name, kind in kinds}
-    return pd.DataFrame(data, index=pd.RangeIndex(len(frame))) if data else pd.DataFrame(index=pd.RangeIndex(0))
+    data = {
+        name: _conformed(
+            frame[name] if name in frame.columns else pd.Series([], dtype=object), kind
+        )
+        for name, kind in kinds
+    }
+    return (
+        pd.DataFrame(data, index=pd.RangeIndex(len(frame)))
+        if data
+        else pd.DataFrame(index=pd.RangeIndex(0))
+    )
 
 
 def _flatten_index(frame: pd.DataFrame) -> pd.DataFrame:
@@ -187,7 +205,11 @@ def _flatten_index(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _conformed(series: pd.Series, kind: Kind) -> pd.Series:
-    if str(series.dtype) == str(pd.api.types.pandas_dtype(DTYPES[kind])) and kind not in ("decimal", "date", "json"):
+    if str(series.dtype) == str(pd.api.types.pandas_dtype(DTYPES[kind])) and kind not in (
+        "decimal",
+        "date",
+        "json",
+    ):
         return series.reset_index(drop=True)
     return column(series.tolist(), kind)
 
@@ -229,7 +251,11 @@ def decode(body: Mapping[str, Any]) -> pd.DataFrame:
         raise MOError(ErrorCode.INTERNAL_ERROR, "malformed table in response", {"columns": columns})
     length = len(data[0]) if data else 0
     series = {c["name"]: column(values, c["kind"]) for c, values in zip(columns, data)}
-    return pd.DataFrame(series, index=pd.RangeIndex(length)) if series else pd.DataFrame(index=pd.RangeIndex(0))
+    return (
+        pd.DataFrame(series, index=pd.RangeIndex(length))
+        if series
+        else pd.DataFrame(index=pd.RangeIndex(0))
+    )
 
 
 # ---- one schema per read method ---------------------------------------------------------------
@@ -238,30 +264,72 @@ def decode(body: Mapping[str, Any]) -> pd.DataFrame:
 
 READ_SCHEMAS: dict[str, Schema] = {
     "ingredients": (
-        ("id", "int"), ("name", "str"), ("unit", "str"), ("category", "str"), ("density", "decimal"),
-        ("yield_pct", "decimal"), ("unit_cost", "decimal"), ("effective_at", "datetime"), ("aliases", "str"),
+        ("id", "int"),
+        ("name", "str"),
+        ("unit", "str"),
+        ("category", "str"),
+        ("density", "decimal"),
+        ("yield_pct", "decimal"),
+        ("unit_cost", "decimal"),
+        ("effective_at", "datetime"),
+        ("aliases", "str"),
         ("deleted", "bool"),
     ),
     "cost_history": (
-        ("ingredient", "str"), ("price", "decimal"), ("pack", "str"), ("unit_cost", "decimal"), ("unit", "str"),
-        ("effective_at", "datetime"), ("source", "str"), ("supplier", "str"), ("note", "str"),
-        ("batch_id", "int"), ("cost_id", "int"),
+        ("ingredient", "str"),
+        ("price", "decimal"),
+        ("pack", "str"),
+        ("unit_cost", "decimal"),
+        ("unit", "str"),
+        ("effective_at", "datetime"),
+        ("source", "str"),
+        ("supplier", "str"),
+        ("note", "str"),
+        ("batch_id", "int"),
+        ("cost_id", "int"),
     ),
     "imports": (
-        ("batch_id", "int"), ("kind", "str"), ("supplier", "str"), ("status", "str"), ("rows", "int"),
-        ("created", "int"), ("changed", "int"), ("unchanged", "int"), ("recomputed", "int"),
-        ("duplicate_of", "int"), ("effective_at", "datetime"), ("created_at", "datetime"),
+        ("batch_id", "int"),
+        ("kind", "str"),
+        ("supplier", "str"),
+        ("status", "str"),
+        ("rows", "int"),
+        ("created", "int"),
+        ("changed", "int"),
+        ("unchanged", "int"),
+        ("recomputed", "int"),
+        ("duplicate_of", "int"),
+        ("effective_at", "datetime"),
+        ("created_at", "datetime"),
         ("idempotency_key", "str"),
     ),
     "recipes": (
-        ("name", "str"), ("yield_qty", "decimal"), ("yield_unit", "str"), ("total_cost", "decimal"),
-        ("unit_cost", "decimal"), ("menu_price", "decimal"), ("food_cost_pct", "decimal"), ("complete", "bool"),
-        ("missing", "str"), ("computed_at", "datetime"),
+        ("name", "str"),
+        ("yield_qty", "decimal"),
+        ("yield_unit", "str"),
+        ("total_cost", "decimal"),
+        ("unit_cost", "decimal"),
+        ("menu_price", "decimal"),
+        ("food_cost_pct", "decimal"),
+        ("complete", "bool"),
+        ("missing", "str"),
+        ("computed_at", "datetime"),
     ),
-    "recipe_breakdown": (("ingredient", "str"), ("qty", "decimal"), ("unit", "str"), ("cost", "decimal")),
+    "recipe_breakdown": (
+        ("ingredient", "str"),
+        ("qty", "decimal"),
+        ("unit", "str"),
+        ("cost", "decimal"),
+    ),
     "events": (
-        ("id", "int"), ("event_id", "str"), ("event_type", "str"), ("aggregate_type", "str"),
-        ("aggregate_id", "str"), ("payload", "str"), ("occurred_at", "datetime"), ("idempotency_key", "str"),
+        ("id", "int"),
+        ("event_id", "str"),
+        ("event_type", "str"),
+        ("aggregate_type", "str"),
+        ("aggregate_id", "str"),
+        ("payload", "str"),
+        ("occurred_at", "datetime"),
+        ("idempotency_key", "str"),
         ("batch_id", "int"),
     ),
     "event_counts": (("event_type", "str"), ("events", "int")),

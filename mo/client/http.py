@@ -14,25 +14,41 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
 from mo.client import frames
 from mo.client.base import Number, Source, When, require_text
-from mo.client.wire import (dumps, events_query, idempotency_header, is_path, query_value, segment, source_body,
-                            window_text)
+from mo.client.wire import (
+    dumps,
+    events_query,
+    idempotency_header,
+    is_path,
+    query_value,
+    segment,
+    source_body,
+    window_text,
+)
 from mo.errors import ErrorCode, MOError
 from mo.idempotency import check_key
-from mo.results import (CostUpdate, ExportResult, ImportResult, RecipeImportResult, RecipeRecord,
-                        RecomputeResult)
+from mo.results import (
+    CostUpdate,
+    ExportResult,
+    ImportResult,
+    RecipeImportResult,
+    RecipeRecord,
+    RecomputeResult,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from mo.services.ingredients import IngredientRecord
 
-DEFAULT_TIMEOUT = httpx.Timeout(300.0, connect=10.0)  # imports, recomputes and exports can take a while
+DEFAULT_TIMEOUT = httpx.Timeout(
+    300.0, connect=10.0
+)  # imports, recomputes and exports can take a while
 
 
 def _record(data: dict[str, Any]) -> IngredientRecord:
@@ -63,19 +79,31 @@ class HttpClient:
         return self._tenant
 
     # ---- the wire -----------------------------------------------------------------------------
-    def _send(self, method: str, path: str, *, idempotency_key: object = None, **kwargs: Any) -> httpx.Response:
+    def _send(
+        self, method: str, path: str, *, idempotency_key: object = None, **kwargs: Any
+    ) -> httpx.Response:
         headers = {**self._auth, **idempotency_header(idempotency_key), **kwargs.pop("headers", {})}
         try:
             response = self._http.request(method, self._base + path, headers=headers, **kwargs)
         except httpx.TransportError as exc:
-            raise MOError(ErrorCode.UNAVAILABLE, f"the mo API at {self._base} did not answer",
-                          {"reason": "connection", "url": self._base}) from exc
+            raise MOError(
+                ErrorCode.UNAVAILABLE,
+                f"the mo API at {self._base} did not answer",
+                {"reason": "connection", "url": self._base},
+            ) from exc
         if response.is_error:
             raise _error_from(response)
         return response
 
-    def _json(self, method: str, path: str, *, body: Any = None, idempotency_key: object = None,
-              params: Mapping[str, Any] | None = None) -> Any:
+    def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        idempotency_key: object = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Any:
         kwargs: dict[str, Any] = {}
         if body is not None:
             kwargs.update(content=dumps(body), headers={"Content-Type": "application/json"})
@@ -87,9 +115,22 @@ class HttpClient:
         return frames.decode(self._json("GET", path, params=params))
 
     # ---- ingredients --------------------------------------------------------------------------
-    def add_ingredient(self, name: str, *, unit: str, category: str | None = None,
-                       density: Number | None = None, yield_pct: Number | None = None) -> IngredientRecord:
-        body = {"name": name, "unit": unit, "category": category, "density": density, "yield_pct": yield_pct}
+    def add_ingredient(
+        self,
+        name: str,
+        *,
+        unit: str,
+        category: str | None = None,
+        density: Number | None = None,
+        yield_pct: Number | None = None,
+    ) -> IngredientRecord:
+        body = {
+            "name": name,
+            "unit": unit,
+            "category": category,
+            "density": density,
+            "yield_pct": yield_pct,
+        }
         return _record(self._json("POST", "/v1/ingredients", body=body))
 
     def add_alias(self, ingredient: str, alias: str) -> IngredientRecord:
@@ -100,30 +141,61 @@ class HttpClient:
         return self._table("/v1/ingredients", include_deleted=bool(include_deleted))
 
     def delete_ingredient(self, name: str) -> IngredientRecord:
-        return _record(self._json("DELETE", f"/v1/ingredients/{segment(require_text(name, field='ingredient'))}"))
+        return _record(
+            self._json(
+                "DELETE", f"/v1/ingredients/{segment(require_text(name, field='ingredient'))}"
+            )
+        )
 
     def restore_ingredient(self, name: str) -> IngredientRecord:
         path = f"/v1/ingredients/{segment(require_text(name, field='ingredient'))}/restore"
         return _record(self._json("POST", path))
 
     # ---- costs and imports --------------------------------------------------------------------
-    def update_cost(self, ingredient: str, price: Number, *, per: str, idempotency_key: str,
-                    effective_at: When | None = None, supplier: str | None = None,
-                    note: str | None = None) -> CostUpdate:
+    def update_cost(
+        self,
+        ingredient: str,
+        price: Number,
+        *,
+        per: str,
+        idempotency_key: str,
+        effective_at: When | None = None,
+        supplier: str | None = None,
+        note: str | None = None,
+    ) -> CostUpdate:
         path = f"/v1/ingredients/{segment(require_text(ingredient, field='ingredient'))}/costs"
-        body = {"price": price, "per": per, "effective_at": effective_at, "supplier": supplier, "note": note}
-        return CostUpdate.from_dict(self._json("POST", path, body=body, idempotency_key=idempotency_key))
+        body = {
+            "price": price,
+            "per": per,
+            "effective_at": effective_at,
+            "supplier": supplier,
+            "note": note,
+        }
+        return CostUpdate.from_dict(
+            self._json("POST", path, body=body, idempotency_key=idempotency_key)
+        )
 
     def cost_history(self, ingredient: str | None = None) -> pd.DataFrame:
         if ingredient is not None:
             require_text(ingredient, field="ingredient")
         return self._table("/v1/costs", ingredient=ingredient)
 
-    def import_price_list(self, source: Source, *, idempotency_key: str, supplier: str,
-                          effective_at: When | None = None, columns: Mapping[str, str] | None = None,
-                          create_missing: bool = True) -> ImportResult:
-        options = {"supplier": supplier, "effective_at": effective_at, "columns": columns,
-                   "create_missing": create_missing}
+    def import_price_list(
+        self,
+        source: Source,
+        *,
+        idempotency_key: str,
+        supplier: str,
+        effective_at: When | None = None,
+        columns: Mapping[str, str] | None = None,
+        create_missing: bool = True,
+    ) -> ImportResult:
+        options = {
+            "supplier": supplier,
+            "effective_at": effective_at,
+            "columns": columns,
+            "create_missing": create_missing,
+        }
 
         def check_file(file: Path) -> None:
             if not file.is_file():  # the service's checks, in its order, up to its not_found
@@ -136,14 +208,23 @@ class HttpClient:
                 parse_effective_at(effective_at)
                 read_price_list(file, columns=columns)
 
-        data = self._upload("/v1/imports", source, options, idempotency_key=idempotency_key, check_file=check_file)
+        data = self._upload(
+            "/v1/imports", source, options, idempotency_key=idempotency_key, check_file=check_file
+        )
         return ImportResult.from_dict(data)
 
     def imports(self) -> pd.DataFrame:
         return self._table("/v1/imports")
 
-    def _upload(self, path: str, source: Source, options: dict[str, Any], *, idempotency_key: object,
-                check_file: Callable[[Path], None]) -> Any:
+    def _upload(
+        self,
+        path: str,
+        source: Source,
+        options: dict[str, Any],
+        *,
+        idempotency_key: object,
+        check_file: Callable[[Path], None],
+    ) -> Any:
         """A file travels as a multipart upload (its bytes unchanged); a DataFrame or rows as JSON.
 
         check_file runs the service's own checks that depend on the caller's file system (a
@@ -157,14 +238,31 @@ class HttpClient:
             return self._json("POST", path, body=body, idempotency_key=idempotency_key)
         file = Path(source)  # type: ignore[arg-type]
         with file.open("rb") as handle:
-            return self._send("POST", path, idempotency_key=idempotency_key, files={"file": (file.name, handle)},
-                              data={"options": dumps(options)}).json()
+            return self._send(
+                "POST",
+                path,
+                idempotency_key=idempotency_key,
+                files={"file": (file.name, handle)},
+                data={"options": dumps(options)},
+            ).json()
 
     # ---- recipes ------------------------------------------------------------------------------
-    def save_recipe(self, name: str, *, yield_qty: Number, yield_unit: str, lines: Sequence[Any],
-                    menu_price: Number | None = None) -> RecipeRecord:
-        body = {"name": name, "yield_qty": yield_qty, "yield_unit": yield_unit, "lines": lines,
-                "menu_price": menu_price}
+    def save_recipe(
+        self,
+        name: str,
+        *,
+        yield_qty: Number,
+        yield_unit: str,
+        lines: Sequence[Any],
+        menu_price: Number | None = None,
+    ) -> RecipeRecord:
+        body = {
+            "name": name,
+            "yield_qty": yield_qty,
+            "yield_unit": yield_unit,
+            "lines": lines,
+            "menu_price": menu_price,
+        }
         return RecipeRecord.from_dict(self._json("POST", "/v1/recipes", body=body))
 
     def import_recipes(self, source: Source, *, idempotency_key: str) -> RecipeImportResult:
@@ -176,7 +274,9 @@ class HttpClient:
 
                 read_source(file)
 
-        data = self._upload("/v1/recipes/import", source, {}, idempotency_key=idempotency_key, check_file=check_file)
+        data = self._upload(
+            "/v1/recipes/import", source, {}, idempotency_key=idempotency_key, check_file=check_file
+        )
         return RecipeImportResult.from_dict(data)
 
     def recipes(self, *, include_deleted: bool = False) -> pd.DataFrame:
@@ -190,11 +290,19 @@ class HttpClient:
         return RecipeRecord.from_dict(self._json("DELETE", path))
 
     def recompute(self, *, recipes: Sequence[str] | None = None) -> RecomputeResult:
-        return RecomputeResult.from_dict(self._json("POST", "/v1/recompute", body={"recipes": recipes}))
+        return RecomputeResult.from_dict(
+            self._json("POST", "/v1/recompute", body={"recipes": recipes})
+        )
 
     # ---- events -------------------------------------------------------------------------------
-    def events(self, *, since: When | None = None, until: When | None = None,
-               types: Sequence[str] | None = None, limit: int | None = None) -> pd.DataFrame:
+    def events(
+        self,
+        *,
+        since: When | None = None,
+        until: When | None = None,
+        types: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
         return self._table("/v1/events", **events_query(since, until, types, limit))
 
     def event_counts(self, *, window: str = "1h") -> pd.DataFrame:
@@ -203,11 +311,18 @@ class HttpClient:
     def sanity(self) -> pd.DataFrame:
         return self._table("/v1/sanity")
 
-    def export_events(self, path: str | os.PathLike[str], *, since: When, until: When,
-                      format: str | None = None, types: Sequence[str] | None = None) -> ExportResult:
+    def export_events(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        since: When,
+        until: When,
+        format: str | None = None,
+        types: Sequence[str] | None = None,
+    ) -> ExportResult:
         """The server writes the export; it streams here into `path`, checked against its sha256,
         and its manifest lands beside it — the same files LocalClient would write."""
-        target, chosen, params = _export_request(path, since, until, format, types)
+        target, _format, params = _export_request(path, since, until, format, types)
         with self._stream("GET", "/v1/events/export", params=params) as response:
             rows, digest = int(response.headers["x-mo-rows"]), response.headers["x-mo-sha256"]
             manifest = base64.b64decode(response.headers["x-mo-manifest"])
@@ -217,17 +332,24 @@ class HttpClient:
         return ExportResult(str(target), rows, digest, str(manifest_path))
 
     @contextmanager
-    def _stream(self, method: str, path: str, *, params: Mapping[str, Any]) -> Iterator[httpx.Response]:
+    def _stream(
+        self, method: str, path: str, *, params: Mapping[str, Any]
+    ) -> Iterator[httpx.Response]:
         query = {k: query_value(v) for k, v in params.items() if v is not None}
         try:
-            with self._http.stream(method, self._base + path, params=query, headers=self._auth) as response:
+            with self._http.stream(
+                method, self._base + path, params=query, headers=self._auth
+            ) as response:
                 if response.is_error:
                     response.read()
                     raise _error_from(response)
                 yield response
         except httpx.TransportError as exc:
-            raise MOError(ErrorCode.UNAVAILABLE, f"the mo API at {self._base} did not answer",
-                          {"reason": "connection", "url": self._base}) from exc
+            raise MOError(
+                ErrorCode.UNAVAILABLE,
+                f"the mo API at {self._base} did not answer",
+                {"reason": "connection", "url": self._base},
+            ) from exc
 
     # ---- lifetime -----------------------------------------------------------------------------
     def close(self) -> None:
@@ -235,7 +357,7 @@ class HttpClient:
         if self._owns_http:
             self._http.close()
 
-    def __enter__(self) -> HttpClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -245,8 +367,9 @@ class HttpClient:
         return f"HttpClient({self._base!r})"
 
 
-def _export_request(path: str | os.PathLike[str], since: Any, until: Any, format: str | None,
-                    types: Any) -> tuple[Path, str, dict[str, Any]]:
+def _export_request(
+    path: str | os.PathLike[str], since: Any, until: Any, format: str | None, types: Any
+) -> tuple[Path, str, dict[str, Any]]:
     """The local target, its format and the query; checked with the export service's own rules,
     in its order (window, then path, then format), so the errors match LocalClient's."""
     from mo.services.event_reads import check_window
@@ -254,13 +377,24 @@ def _export_request(path: str | os.PathLike[str], since: Any, until: Any, format
 
     if since is None or until is None:
         missing = [name for name, value in (("since", since), ("until", until)) if value is None]
-        raise MOError(ErrorCode.VALIDATION_ERROR, "an export needs both since and until", {"missing": missing})
+        raise MOError(
+            ErrorCode.VALIDATION_ERROR, "an export needs both since and until", {"missing": missing}
+        )
     check_window(since, until, types)
     target = resolve_target(path, base_dir=None)
     chosen = pick_format(target, format)
     query = events_query(since, until, types, None)
-    return target, chosen, {"since": query["since"], "until": query["until"], "types": query["types"],
-                            "format": chosen, "name": target.name}
+    return (
+        target,
+        chosen,
+        {
+            "since": query["since"],
+            "until": query["until"],
+            "types": query["types"],
+            "format": chosen,
+            "name": target.name,
+        },
+    )
 
 
 def _download(response: httpx.Response, target: Path, digest: str) -> None:
@@ -272,8 +406,11 @@ def _download(response: httpx.Response, target: Path, digest: str) -> None:
             sha.update(chunk)
             out.write(chunk)
         if sha.hexdigest() != digest:  # raising inside the block leaves no file behind
-            raise MOError(ErrorCode.UNAVAILABLE, "the export arrived incomplete or damaged; retry it",
-                          {"reason": "checksum", "path": str(target)})
+            raise MOError(
+                ErrorCode.UNAVAILABLE,
+                "the export arrived incomplete or damaged; retry it",
+                {"reason": "checksum", "path": str(target)},
+            )
 
 
 def _write_file(target: Path, data: bytes) -> None:
@@ -290,6 +427,13 @@ def _error_from(response: httpx.Response) -> MOError:
         body = None
     if isinstance(body, dict) and "error" in body:
         return MOError.from_dict(body)
-    code = ErrorCode.UNAVAILABLE if response.status_code in (502, 503, 504) else ErrorCode.INTERNAL_ERROR
-    return MOError(code, f"the mo API answered HTTP {response.status_code} without an error body",
-                   {"status": response.status_code})
+    code = (
+        ErrorCode.UNAVAILABLE
+        if response.status_code in (502, 503, 504)
+        else ErrorCode.INTERNAL_ERROR
+    )
+    return MOError(
+        code,
+        f"the mo API answered HTTP {response.status_code} without an error body",
+        {"status": response.status_code},
+    )

@@ -12,7 +12,7 @@ import importlib
 import os
 from collections.abc import Mapping, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from mo.client import frames
 from mo.client.base import Number, Source, When, require_text
@@ -22,8 +22,14 @@ from mo.settings import load_settings
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mo.results import (CostUpdate, ExportResult, ImportResult, RecipeImportResult, RecipeRecord,
-                            RecomputeResult)
+    from mo.results import (
+        CostUpdate,
+        ExportResult,
+        ImportResult,
+        RecipeImportResult,
+        RecipeRecord,
+        RecomputeResult,
+    )
     from mo.services.ingredients import IngredientRecord
     from mo.store import Store
 
@@ -68,17 +74,33 @@ class LocalClient:
         return frames.conform(frame, frames.READ_SCHEMAS[read], read=read)
 
     # ---- ingredients --------------------------------------------------------------------------
-    def add_ingredient(self, name: str, *, unit: str, category: str | None = None,
-                       density: Number | None = None, yield_pct: Number | None = None) -> IngredientRecord:
-        return _service("ingredients").add_ingredient(self._store, self._ctx, name, unit=unit, category=category,
-                                                      density=density, yield_pct=yield_pct)
+    def add_ingredient(
+        self,
+        name: str,
+        *,
+        unit: str,
+        category: str | None = None,
+        density: Number | None = None,
+        yield_pct: Number | None = None,
+    ) -> IngredientRecord:
+        return _service("ingredients").add_ingredient(
+            self._store,
+            self._ctx,
+            name,
+            unit=unit,
+            category=category,
+            density=density,
+            yield_pct=yield_pct,
+        )
 
     def add_alias(self, ingredient: str, alias: str) -> IngredientRecord:
         require_text(ingredient, field="ingredient")
         return _service("ingredients").add_alias(self._store, self._ctx, ingredient, alias)
 
     def ingredients(self, *, include_deleted: bool = False) -> pd.DataFrame:
-        frame = _service("costs").ingredients_frame(self._store, self._ctx, include_deleted=include_deleted)
+        frame = _service("costs").ingredients_frame(
+            self._store, self._ctx, include_deleted=include_deleted
+        )
         return self._read("ingredients", frame)
 
     def delete_ingredient(self, name: str) -> IngredientRecord:
@@ -90,46 +112,98 @@ class LocalClient:
         return _service("ingredients").restore_ingredient(self._store, self._ctx, name)
 
     # ---- costs and imports --------------------------------------------------------------------
-    def update_cost(self, ingredient: str, price: Number, *, per: str, idempotency_key: str,
-                    effective_at: When | None = None, supplier: str | None = None,
-                    note: str | None = None) -> CostUpdate:
+    def update_cost(
+        self,
+        ingredient: str,
+        price: Number,
+        *,
+        per: str,
+        idempotency_key: str,
+        effective_at: When | None = None,
+        supplier: str | None = None,
+        note: str | None = None,
+    ) -> CostUpdate:
         require_text(ingredient, field="ingredient")
-        return _service("costs").update_cost(self._store, self._ctx, ingredient, price, per=per,
-                                             idempotency_key=idempotency_key, effective_at=effective_at,
-                                             supplier=supplier, note=note)
+        return _service("costs").update_cost(
+            self._store,
+            self._ctx,
+            ingredient,
+            price,
+            per=per,
+            idempotency_key=idempotency_key,
+            effective_at=effective_at,
+            supplier=supplier,
+            note=note,
+        )
 
     def cost_history(self, ingredient: str | None = None) -> pd.DataFrame:
         if ingredient is not None:
             require_text(ingredient, field="ingredient")
-        return self._read("cost_history", _service("costs").cost_history(self._store, self._ctx, ingredient))
+        return self._read(
+            "cost_history", _service("costs").cost_history(self._store, self._ctx, ingredient)
+        )
 
-    def import_price_list(self, source: Source, *, idempotency_key: str, supplier: str,
-                          effective_at: When | None = None, columns: Mapping[str, str] | None = None,
-                          create_missing: bool = True) -> ImportResult:
+    def import_price_list(
+        self,
+        source: Source,
+        *,
+        idempotency_key: str,
+        supplier: str,
+        effective_at: When | None = None,
+        columns: Mapping[str, str] | None = None,
+        create_missing: bool = True,
+    ) -> ImportResult:
         return _service("imports").import_price_list(
-            self._store, self._ctx, source, idempotency_key=idempotency_key, supplier=supplier,
-            effective_at=effective_at, columns=columns, create_missing=create_missing, progress=False)
+            self._store,
+            self._ctx,
+            source,
+            idempotency_key=idempotency_key,
+            supplier=supplier,
+            effective_at=effective_at,
+            columns=columns,
+            create_missing=create_missing,
+            progress=False,
+        )
 
     def imports(self) -> pd.DataFrame:
         return self._read("imports", _service("imports").imports_frame(self._store, self._ctx))
 
     # ---- recipes ------------------------------------------------------------------------------
-    def save_recipe(self, name: str, *, yield_qty: Number, yield_unit: str, lines: Sequence[Any],
-                    menu_price: Number | None = None) -> RecipeRecord:
-        return _service("recipes").save_recipe(self._store, self._ctx, name, yield_qty=yield_qty,
-                                               yield_unit=yield_unit, lines=lines, menu_price=menu_price)
+    def save_recipe(
+        self,
+        name: str,
+        *,
+        yield_qty: Number,
+        yield_unit: str,
+        lines: Sequence[Any],
+        menu_price: Number | None = None,
+    ) -> RecipeRecord:
+        return _service("recipes").save_recipe(
+            self._store,
+            self._ctx,
+            name,
+            yield_qty=yield_qty,
+            yield_unit=yield_unit,
+            lines=lines,
+            menu_price=menu_price,
+        )
 
     def import_recipes(self, source: Source, *, idempotency_key: str) -> RecipeImportResult:
-        return _service("recipes").import_recipes(self._store, self._ctx, source,
-                                                  idempotency_key=idempotency_key)
+        return _service("recipes").import_recipes(
+            self._store, self._ctx, source, idempotency_key=idempotency_key
+        )
 
     def recipes(self, *, include_deleted: bool = False) -> pd.DataFrame:
-        frame = _service("recipes").recipes_frame(self._store, self._ctx, include_deleted=include_deleted)
+        frame = _service("recipes").recipes_frame(
+            self._store, self._ctx, include_deleted=include_deleted
+        )
         return self._read("recipes", frame)
 
     def recipe_breakdown(self, name: str) -> pd.DataFrame:
         require_text(name, field="recipe")
-        return self._read("recipe_breakdown", _service("recipes").recipe_breakdown(self._store, self._ctx, name))
+        return self._read(
+            "recipe_breakdown", _service("recipes").recipe_breakdown(self._store, self._ctx, name)
+        )
 
     def delete_recipe(self, name: str) -> RecipeRecord:
         require_text(name, field="recipe")
@@ -139,28 +213,62 @@ class LocalClient:
         return _service("recompute").recompute(self._store, self._ctx, recipes=recipes)
 
     # ---- events -------------------------------------------------------------------------------
-    def events(self, *, since: When | None = None, until: When | None = None,
-               types: Sequence[str] | None = None, limit: int | None = None) -> pd.DataFrame:
-        frame = _service("event_reads").events_frame(self._store, self._ctx, since=since, until=until,
-                                                     types=types, limit=limit)
+    def events(
+        self,
+        *,
+        since: When | None = None,
+        until: When | None = None,
+        types: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        frame = _service("event_reads").events_frame(
+            self._store, self._ctx, since=since, until=until, types=types, limit=limit
+        )
         return self._read("events", frame)
 
     def event_counts(self, *, window: str = "1h") -> pd.DataFrame:
-        return self._read("event_counts", _service("event_reads").event_counts(self._store, self._ctx, window=window))
+        return self._read(
+            "event_counts",
+            _service("event_reads").event_counts(self._store, self._ctx, window=window),
+        )
 
     def sanity(self) -> pd.DataFrame:
         return self._read("sanity", _service("sanity").sanity(self._store, self._ctx))
 
-    def export_events(self, path: str | os.PathLike[str], *, since: When, until: When,
-                      format: str | None = None, types: Sequence[str] | None = None) -> ExportResult:
-        return self.export_events_under(path, since=since, until=until, format=format, types=types, base_dir=None)
+    def export_events(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        since: When,
+        until: When,
+        format: str | None = None,
+        types: Sequence[str] | None = None,
+    ) -> ExportResult:
+        return self.export_events_under(
+            path, since=since, until=until, format=format, types=types, base_dir=None
+        )
 
-    def export_events_under(self, path: str | os.PathLike[str], *, since: When, until: When,
-                            format: str | None, types: Sequence[str] | None,
-                            base_dir: str | os.PathLike[str] | None) -> ExportResult:
+    def export_events_under(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        since: When,
+        until: When,
+        format: str | None,
+        types: Sequence[str] | None,
+        base_dir: str | os.PathLike[str] | None,
+    ) -> ExportResult:
         """export_events confined to base_dir (the API writes into a scratch directory)."""
-        return _service("export").export_events(self._store, self._ctx, path, since=since, until=until,
-                                                format=format, types=types, base_dir=base_dir)
+        return _service("export").export_events(
+            self._store,
+            self._ctx,
+            path,
+            since=since,
+            until=until,
+            format=format,
+            types=types,
+            base_dir=base_dir,
+        )
 
     # ---- lifetime -----------------------------------------------------------------------------
     def close(self) -> None:
@@ -168,7 +276,7 @@ class LocalClient:
         if self._owns_store:
             self._store.close()
 
-    def __enter__(self) -> LocalClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -176,4 +284,3 @@ class LocalClient:
 
     def __repr__(self) -> str:
         return f"LocalClient(tenant={self.tenant!r}, backend={self._store.dialect!r})"
-

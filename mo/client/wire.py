@@ -8,6 +8,7 @@ services' order, so a bad argument gives the same MOError over HTTP as in-proces
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -85,7 +86,7 @@ def _cell(value: Any) -> Any:
         return None
     if hasattr(value, "item") and not isinstance(value, str):
         value = value.item()
-    if isinstance(value, float) and value != value:
+    if isinstance(value, float) and math.isnan(value):
         return None
     return value if isinstance(value, str | int | float | bool) else str(value)
 
@@ -119,14 +120,18 @@ def events_query(since: Any, until: Any, types: Any, limit: Any) -> dict[str, An
     here with mo.services.event_reads.check_window, in the order events_frame judges them.
     """
     listed = _types_list(types)
-    unsafe_window = not (_query_safe_time(since) and _query_safe_time(until)) or (types is not None and not listed)
+    unsafe_window = not (_query_safe_time(since) and _query_safe_time(until)) or (
+        types is not None and not listed
+    )
     unsafe_limit = limit is not None and (isinstance(limit, bool) or not isinstance(limit, int))
     if unsafe_window or unsafe_limit:
         from mo.services.event_reads import check_window
 
         check_window(since, until, types if listed is None else listed)
     if unsafe_limit:
-        raise validation_error("limit must be a positive integer", field="limit", value=repr(limit)[:40])
+        raise validation_error(
+            "limit must be a positive integer", field="limit", value=repr(limit)[:40]
+        )
     return {"since": since, "until": until, "types": listed, "limit": limit}
 
 
