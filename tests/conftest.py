@@ -22,6 +22,9 @@ from mo.context import TenantContext
 from mo.services import tenants
 from mo.store import Store, connect_store
 
+# The four-way client fixtures (duckdb/postgres × local/http) for every test module.
+pytest_plugins = ["client_fixtures"]
+
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ["duckdb", "postgres"]
 

@@ -28,6 +28,7 @@ NO_DELETED_FILTER = {
     "ingredients.names_deleted_with": "restore looks among deleted rows",
     "ingredients.restore": "restore targets a deleted row",
     "ingredients.restore_names": "restore targets deleted rows",
+    "sanity.events_without_row": "a soft-deleted row still exists for its events",
     "testing.ingredients": "tests count every written row",
     "testing.ingredient_names": "tests count every written row",
 }
