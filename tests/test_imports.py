@@ -3,6 +3,7 @@ content, header mapping, CSV/XLSX/DataFrame sources, matching by sku, name and a
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -363,3 +364,26 @@ def test_quoted_commas_and_newlines_stay_inside_their_cell(store: Store, ctx: Te
     ok = _csv(tmp_path, 'item,price,pack\n"Flour, plain",1.00,1 kg\n"Sugar\ncaster",2.00,1 kg\n', name="ok.csv")
     imports.import_price_list(store, ctx, ok, idempotency_key="k", supplier="M")
     assert sorted(costs.ingredients_frame(store, ctx)["name"]) == ["Flour, plain", "Sugar caster"]
+
+
+def test_concurrent_imports_of_the_same_new_items_create_each_once(store: Store, ctx: TenantContext) -> None:
+    """Three suppliers' lists name the same 300 new items at once: one creates, the rest match."""
+    frame = _frame(*[(f"Item {i}", "1.00", "1 kg", "") for i in range(300)])
+    barrier, results, errors = threading.Barrier(3), [], []
+
+    def run(n: int) -> None:
+        barrier.wait()
+        try:
+            results.append(imports.import_price_list(store, ctx, frame.assign(price=f"{n + 1}.00"),
+                                                     idempotency_key=f"k{n}", supplier=f"Supplier {n}"))
+        except MOError as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and sum(r.created for r in results) == 300
+    assert len(costs.ingredients_frame(store, ctx)) == 300
+    assert _event_counts(store, ctx)["ingredient.created"] == 300

@@ -20,7 +20,7 @@ import pyarrow as pa
 from tqdm.auto import tqdm
 
 from mo.context import TenantContext
-from mo.errors import MOError, validation_error
+from mo.errors import ErrorCode, MOError, validation_error
 from mo.events import EVENT_TYPES, emit_event
 from mo.idempotency import check_key, replay, request_hash
 from mo.names import clean_name, name_key
@@ -29,7 +29,7 @@ from mo.services.costs import (decimal_text, idempotent, iso, pack_in_base, pars
                                to_scale, typed_frame, unit_cost_of)
 from mo.services.price_lists import (PROBLEM_COLUMNS, PriceList, Source, column_mapping, load_source, pack_measure,
                                      read_loaded, read_price_list)
-from mo.store.base import Row, Store, Tx
+from mo.store.base import Row, Store, Tx, transaction_conflict
 
 __all__ = ["import_price_list", "imports_frame", "read_price_list", "supplier_items_frame"]
 
@@ -136,8 +136,7 @@ def _import(tx: Tx, plan: _Plan) -> ImportResult:
     _refuse_bad_rows(tx, plan, _convert_units(tx, plan))
     plan.step("checked")
     batch_id = _insert_batch(tx, plan, at, status="completed", duplicate_of=None)
-    _create_missing(tx, plan, batch_id)
-    _map_skus(tx, plan)
+    _retrying_races(lambda: (_create_missing(tx, plan, batch_id), _map_skus(tx, plan)))
     counts = _write_costs(tx, plan, batch_id, at)
     if plan.prices.count >= ANALYZE_FROM_ROWS:
         tx.run("imports.analyze_written")
@@ -149,6 +148,17 @@ def _import(tx: Tx, plan: _Plan) -> ImportResult:
     _finish_batch(tx, plan, result)
     plan.step("recomputed")
     return result
+
+
+def _retrying_races(write: Callable[[], Any]) -> None:
+    """Run `write`; a unique rule broken by a concurrent import (it created the same new name or
+    sku first) becomes a transaction conflict, so the whole import is retried and matches them."""
+    try:
+        write()
+    except MOError as err:
+        if err.code is ErrorCode.CONFLICT:
+            raise transaction_conflict(err) from err
+        raise
 
 
 def _duplicate_of(tx: Tx, plan: _Plan) -> int | None:
