@@ -17,7 +17,7 @@ import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -276,11 +276,13 @@ class _Parsed:
     values: np.ndarray  # object, per distinct text, then None
     problems: np.ndarray  # object: None or a sentence, per distinct text, then None
 
+    @cached_property
     def bad(self) -> np.ndarray:
+        """Per row: whether its text has a problem."""
         return np.not_equal(self.problems, None)[self.codes]
 
     def frame(self, row_no: np.ndarray, shown: pa.Array) -> pd.DataFrame:
-        at = np.flatnonzero(self.bad())
+        at = np.flatnonzero(self.bad)
         return pd.DataFrame({"row": row_no[at], "column": self.column, "value": shown.take(at).to_pylist(),
                              "problem": self.problems[self.codes[at]]}, columns=PROBLEM_COLUMNS)
 
@@ -322,7 +324,7 @@ def _validated(cells: dict[str, pa.Array], row_no: np.ndarray,
     cost = _pair_costs(price, pack)
     duplicates, repeated = _duplicates(cells, row_no, sku, keys)
     checks += [sku, cost]
-    good = ~(garbled | repeated | np.logical_or.reduce([check.bad() for check in checks]))
+    good = ~(garbled | repeated | np.logical_or.reduce([check.bad for check in checks]))
     problems = pd.concat([check.frame(row_no, cells[check.column]) for check in checks] + [duplicates])
     sku_text = pc.if_else(pc.equal(cells["sku"], ""), None, cells["sku"]).filter(pa.array(good))
     rows = pd.DataFrame({"row_no": row_no[good], "key_code": keys[good], "sku": sku_text.to_pandas(),
@@ -369,7 +371,7 @@ def _sku_check(cells: pa.Array) -> _Parsed:
 
 def _pair_costs(price: _Parsed, pack: _Parsed) -> _Parsed:
     """Unit cost (price ÷ pack quantity, in the pack's base unit) once per distinct pair."""
-    usable = ~(price.bad() | pack.bad())
+    usable = ~(price.bad | pack.bad)
     width = len(pack.values)
     codes, pairs = pd.factorize(np.where(usable, price.codes * width + pack.codes, -1))
     values, problems = np.full(len(pairs) + 1, None, dtype=object), np.full(len(pairs) + 1, None, dtype=object)
