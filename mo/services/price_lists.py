@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -28,7 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from mo.errors import MOError, not_found, validation_error
-from mo.measure import Measure, parse_quantity
+from mo.measure import Measure, parse_quantity, parse_unit
 from mo.names import MAX_NAME_LENGTH, clean_name
 from mo.services.costs import read_price, to_scale, unit_cost_of
 from mo.services.ingredients import BASE_UNITS_ALLOWED, base_unit_for
@@ -81,7 +82,12 @@ def read_price_list(source: Source, *, columns: Mapping[str, str] | None = None)
 
 def read_loaded(raw: RawSource, columns: Mapping[str, str] | None) -> PriceList:
     """read_price_list for a source load_source has read already (an import hashes it first)."""
+    # mo.measure builds its unit table on first use (a few hundred ms of pint): let that happen
+    # while pyarrow parses the file, which releases the GIL.
+    warm_up = threading.Thread(target=parse_unit, args=("g",), daemon=True)
+    warm_up.start()
     sheet = _read_sheet(raw)
+    warm_up.join()
     positions = _canonical_columns(sheet.headers, columns)
     encoding, garbled = _encoding_problems(sheet)
     cells = {name: pc.utf8_trim_whitespace(sheet.columns[pos]) for name, pos in positions.items()}
