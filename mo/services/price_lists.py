@@ -127,12 +127,15 @@ def _read_sheet(raw: RawSource) -> _Sheet:
     if raw.kind == "xlsx":
         return _from_grid(_read_xlsx(raw.data), mojibake=False)
     data = raw.data.removeprefix(codecs.BOM_UTF8)
+    if not data or data.isspace():
+        raise validation_error("the price list is empty", rows=[], bad_rows=0)
+    fast = _fast_csv(data, mojibake=False)  # refuses bad UTF-8 as well as ragged rows
+    if fast is not None:
+        return fast
     mojibake = not _is_utf8(data)
     if mojibake:  # read on, so the rows holding the bad bytes can be named
         data = data.decode("utf-8", errors="replace").encode("utf-8")
-    if not data or data.isspace():
-        raise validation_error("the price list is empty", rows=[], bad_rows=0)
-    return _fast_csv(data, mojibake) or _from_grid(_read_csv(data), mojibake=mojibake)
+    return _fast_csv(data, mojibake=mojibake) or _from_grid(_read_csv(data), mojibake=mojibake)
 
 
 def _is_utf8(data: bytes, *, step: int = 1 << 22) -> bool:
@@ -146,12 +149,11 @@ def _is_utf8(data: bytes, *, step: int = 1 << 22) -> bool:
     return True
 
 
-def _fast_csv(data: bytes, mojibake: bool) -> _Sheet | None:
-    """pyarrow's CSV reader, when it reads rows exactly as a spreadsheet numbers them."""
-    if _has_blank_line(data):
-        return None  # it skips blank lines, which would shift the row numbers
+def _fast_csv(data: bytes, *, mojibake: bool) -> _Sheet | None:
+    """pyarrow's CSV reader; None for what it refuses (bad UTF-8, ragged rows): pandas reads
+    that, or says where it is wrong. Blank lines are kept as rows, as a spreadsheet counts them."""
     end = data.find(b"\n")
-    header = next(csv.reader([(data if end < 0 else data[:end]).decode().rstrip("\r")]), [])
+    header = next(csv.reader([(data if end < 0 else data[:end]).decode(errors="replace").rstrip("\r")]), [])
     names = [f"c{i}" for i in range(len(header))]
     options = pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
@@ -159,22 +161,14 @@ def _fast_csv(data: bytes, mojibake: bool) -> _Sheet | None:
     # reader need not look for quoted newlines to split blocks (2.5x faster) — up to 2 GB.
     block = min(len(data) + 1, _MAX_BLOCK)
     reading = pacsv.ReadOptions(column_names=names, block_size=block)
-    parsing = pacsv.ParseOptions(newlines_in_values=block == _MAX_BLOCK)
+    parsing = pacsv.ParseOptions(newlines_in_values=block == _MAX_BLOCK, ignore_empty_lines=False)
     try:
         table = pacsv.read_csv(pa.BufferReader(data), read_options=reading, parse_options=parsing,
                                convert_options=options)
     except pa.ArrowInvalid:
-        return None  # ragged rows and the like: pandas reads them or says where they are
+        return None
     columns = [_one_array(table.column(n)) for n in names]
     return _Sheet([c[0].as_py() for c in columns], [c.slice(1) for c in columns], mojibake) if len(table) else None
-
-
-def _has_blank_line(data: bytes) -> bool:
-    end = len(data)
-    while end and data[end - 1] in b"\r\n":  # trailing newlines are no blank rows
-        end -= 1
-    cr = b"\r" in data and (data.find(b"\n\r\n", 0, end) >= 0 or data.find(b"\r\r", 0, end) >= 0)
-    return data.startswith((b"\n", b"\r")) or data.find(b"\n\n", 0, end) >= 0 or cr
 
 
 def _one_array(column: pa.ChunkedArray) -> pa.Array:
