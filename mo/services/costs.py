@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
 import pandas as pd
@@ -33,12 +33,42 @@ _DIVISION_PREC = 28  # a quotient carries 28 significant digits before it is rou
 _WIDE_PREC = 60  # quantizing a 28-digit quotient to 12 places may need more than 28 digits
 _CURRENCY = "$£€"
 
-HISTORY_COLUMNS = ["ingredient", "price", "pack", "unit_cost", "unit", "effective_at", "source",
-                   "supplier", "note", "batch_id", "cost_id"]
-CURRENT_COLUMNS = ["ingredient", "ingredient_id", "unit_cost", "unit", "effective_at", "source",
-                   "supplier", "batch_id", "cost_id"]
-INGREDIENT_COLUMNS = ["id", "name", "unit", "category", "density", "yield_pct", "unit_cost",
-                      "effective_at", "aliases", "deleted"]
+HISTORY_COLUMNS = [
+    "ingredient",
+    "price",
+    "pack",
+    "unit_cost",
+    "unit",
+    "effective_at",
+    "source",
+    "supplier",
+    "note",
+    "batch_id",
+    "cost_id",
+]
+CURRENT_COLUMNS = [
+    "ingredient",
+    "ingredient_id",
+    "unit_cost",
+    "unit",
+    "effective_at",
+    "source",
+    "supplier",
+    "batch_id",
+    "cost_id",
+]
+INGREDIENT_COLUMNS = [
+    "id",
+    "name",
+    "unit",
+    "category",
+    "density",
+    "yield_pct",
+    "unit_cost",
+    "effective_at",
+    "aliases",
+    "deleted",
+]
 
 
 # ------------------------------------------------------------------ rules shared with imports
@@ -51,11 +81,16 @@ def read_price(value: object) -> Decimal:
     """
     text = value.strip().lstrip(_CURRENCY).strip() if isinstance(value, str) else value
     if isinstance(text, str) and "," in text:
-        raise validation_error("price must use '.' for decimals and no thousands separators",
-                               field="price", value=value[:100])
+        raise validation_error(
+            "price must use '.' for decimals and no thousands separators",
+            field="price",
+            value=value[:100],
+        )
     price = positive_decimal(text, field="price", maximum=MAX_PRICE)
     if price.normalize().as_tuple().exponent < -12:  # type: ignore[operator]
-        raise validation_error("price has more than 12 decimal places", field="price", value=str(value)[:100])
+        raise validation_error(
+            "price has more than 12 decimal places", field="price", value=str(value)[:100]
+        )
     return price
 
 
@@ -69,8 +104,9 @@ def unit_cost_of(price: Decimal, qty: Decimal) -> Decimal:
         quotient = price / qty
     cost = to_scale(quotient)
     if cost == 0:
-        raise validation_error("unit cost rounds to zero at 12 decimal places",
-                               field="price", value=str(price))
+        raise validation_error(
+            "unit cost rounds to zero at 12 decimal places", field="price", value=str(price)
+        )
     return cost
 
 
@@ -81,7 +117,9 @@ def to_scale(value: Decimal) -> Decimal:
         return value.quantize(PLACES, rounding=ROUND_HALF_EVEN)
 
 
-def pack_in_base(measure: Measure, *, ingredient: str, base: str, density: Decimal | None) -> Decimal:
+def pack_in_base(
+    measure: Measure, *, ingredient: str, base: str, density: Decimal | None
+) -> Decimal:
     """The pack quantity in the ingredient's base unit (mass<->volume only via its density).
 
     Raises MOError(unit_mismatch) naming the pack's unit and the ingredient's unit.
@@ -93,9 +131,13 @@ def pack_in_base(measure: Measure, *, ingredient: str, base: str, density: Decim
     except MOError as err:
         if err.code is not ErrorCode.UNIT_MISMATCH:
             raise
-        message = (f"a price per {measure.text!r} ({measure.base}, {measure.family}) cannot apply to "
-                   f"{ingredient!r}, measured in {base}: {err.details.get('problem')}")
-        raise MOError(ErrorCode.UNIT_MISMATCH, message, {**err.details, "ingredient": ingredient}) from err
+        message = (
+            f"a price per {measure.text!r} ({measure.base}, {measure.family}) cannot apply to "
+            f"{ingredient!r}, measured in {base}: {err.details.get('problem')}"
+        )
+        raise MOError(
+            ErrorCode.UNIT_MISMATCH, message, {**err.details, "ingredient": ingredient}
+        ) from err
 
 
 def parse_effective_at(value: datetime | date | str | None) -> datetime | None:
@@ -109,13 +151,19 @@ def parse_effective_at(value: datetime | date | str | None) -> datetime | None:
         try:
             value = datetime.fromisoformat(value.strip())
         except ValueError:
-            raise validation_error("effective_at must be an ISO 8601 date or time",
-                                   field="effective_at", value=value[:100]) from None
+            raise validation_error(
+                "effective_at must be an ISO 8601 date or time",
+                field="effective_at",
+                value=value[:100],
+            ) from None
     if isinstance(value, date) and not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
     if not isinstance(value, datetime):
-        raise validation_error("effective_at must be a datetime or ISO 8601 text",
-                               field="effective_at", value=repr(value)[:100])
+        raise validation_error(
+            "effective_at must be a datetime or ISO 8601 text",
+            field="effective_at",
+            value=repr(value)[:100],
+        )
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -129,8 +177,15 @@ def decimal_text(value: Decimal | None) -> str | None:
     return None if value is None else format(money(value), "f")
 
 
-def idempotent(store: Store, ctx: TenantContext, *, key: str, operation: str, request: dict[str, Any],
-               work: Callable[[Tx], dict[str, Any]]) -> Outcome:
+def idempotent(
+    store: Store,
+    ctx: TenantContext,
+    *,
+    key: str,
+    operation: str,
+    request: dict[str, Any],
+    work: Callable[[Tx], dict[str, Any]],
+) -> Outcome:
     """mo.idempotency.run_idempotent, except that a reused key stays an idempotency_conflict.
 
     run_idempotent turns every error whose details name the key into idempotency_in_progress,
@@ -145,11 +200,15 @@ def idempotent(store: Store, ctx: TenantContext, *, key: str, operation: str, re
         raise
 
 
-def recompute_changed(tx: Tx, ctx: TenantContext, ingredient_ids: Sequence[int], *, cause: str) -> RecomputeResult:
+def recompute_changed(
+    tx: Tx, ctx: TenantContext, ingredient_ids: Sequence[int], *, cause: str
+) -> RecomputeResult:
     """Recompute the recipes using these ingredients, inside the caller's transaction."""
     if not ingredient_ids:  # None would mean "every recipe" to recompute_for
         return RecomputeResult(0, 0)
-    from mo.services import recompute  # lazy: a cost update need not load the recipe engine up front
+    from mo.services import (
+        recompute,
+    )  # lazy: a cost update need not load the recipe engine up front
 
     return recompute.recompute_for(tx, ctx, ingredient_ids=list(ingredient_ids), cause=cause)
 
@@ -169,7 +228,7 @@ def update_cost(
     supplier: str | None = None,
     note: str | None = None,
 ) -> CostUpdate:
-    """Record that `ingredient` costs `price` per `per` (e.g. 12.00 per "6 x 1 kg") from effective_at.
+    """Record that `ingredient` costs `price` per `per` (12.00 per "6 x 1 kg") from effective_at.
 
     effective_at defaults to now; a future one is stored but leaves the current cost alone. When
     the unit cost equals the one already in effect at that time nothing is written (changed=False,
@@ -180,23 +239,41 @@ def update_cost(
     Raises validation_error (price, per, effective_at, supplier, note, key), not_found (ingredient),
     unit_mismatch (per's unit vs the ingredient's), idempotency_conflict (key reused differently).
     """
-    fields = _cost_fields(ingredient, price, per=per, effective_at=effective_at, supplier=supplier, note=note)
+    fields = _cost_fields(
+        ingredient, price, per=per, effective_at=effective_at, supplier=supplier, note=note
+    )
     at = fields["at"]
-    request = {"ingredient": name_key(ingredient, field="ingredient"), "price": str(fields["price"]),
-               "per": per, "effective_at": None if at is None else iso(at),
-               "supplier": fields["supplier"], "note": fields["note"]}
+    request = {
+        "ingredient": name_key(ingredient, field="ingredient"),
+        "price": str(fields["price"]),
+        "per": per,
+        "effective_at": None if at is None else iso(at),
+        "supplier": fields["supplier"],
+        "note": fields["note"],
+    }
 
     def work(tx: Tx) -> dict[str, Any]:
         return _apply_cost(tx, ctx, fields, key=idempotency_key).to_dict()
 
-    outcome = idempotent(store, ctx, key=idempotency_key, operation="update_cost", request=request, work=work)
+    outcome = idempotent(
+        store, ctx, key=idempotency_key, operation="update_cost", request=request, work=work
+    )
     return replace(CostUpdate.from_dict(outcome.result), replayed=outcome.replayed)
 
 
-def _cost_fields(ingredient: str, price: object, *, per: str, effective_at: datetime | str | None,
-                 supplier: str | None, note: str | None) -> dict[str, Any]:
+def _cost_fields(
+    ingredient: str,
+    price: object,
+    *,
+    per: str,
+    effective_at: datetime | str | None,
+    supplier: str | None,
+    note: str | None,
+) -> dict[str, Any]:
     if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE_LENGTH):
-        raise validation_error(f"note must be text of at most {MAX_NOTE_LENGTH} characters", field="note")
+        raise validation_error(
+            f"note must be text of at most {MAX_NOTE_LENGTH} characters", field="note"
+        )
     return {
         "name": clean_name(ingredient, field="ingredient"),
         "price": read_price(price),
@@ -209,37 +286,77 @@ def _cost_fields(ingredient: str, price: object, *, per: str, effective_at: date
 
 def _apply_cost(tx: Tx, ctx: TenantContext, fields: dict[str, Any], *, key: str) -> CostUpdate:
     row = find_active(tx, ctx, fields["name"])
-    qty = pack_in_base(fields["measure"], ingredient=row["name"], base=row["base_unit"], density=row["density"])
+    qty = pack_in_base(
+        fields["measure"], ingredient=row["name"], base=row["base_unit"], density=row["density"]
+    )
     cost = unit_cost_of(fields["price"], qty)
+    shown = money(cost) or cost  # without trailing zeros (money() is None only for None)
     now = tx.scalar("costs.now")
     at = fields["at"] or now
     before = _cost_as_of(tx, ctx, int(row["id"]), at)
     if before is not None and before["unit_cost"] == cost:  # the chronicle would not change
-        return CostUpdate(None, row["name"], money(cost), False, False, 0)  # type: ignore[arg-type]
+        return CostUpdate(None, row["name"], shown, False, False, 0)
     cost_id = _record_cost(tx, ctx, row, fields, qty=qty, cost=cost, at=at, before=before, key=key)
     current = _cost_as_of(tx, ctx, int(row["id"]), now)
-    # Recipes follow the current cost only: a future (or superseded back-dated) cost leaves it alone.
+    # Recipes follow the current cost only: a future or superseded back-dated cost leaves it be.
     moved = [int(row["id"])] if current is not None and current["id"] == cost_id else []
     recomputed = recompute_changed(tx, ctx, moved, cause="ingredient.cost.updated").recomputed
-    return CostUpdate(cost_id, row["name"], money(cost), True, False, recomputed)  # type: ignore[arg-type]
+    return CostUpdate(cost_id, row["name"], shown, True, False, recomputed)
 
 
-def _record_cost(tx: Tx, ctx: TenantContext, row: Row, fields: dict[str, Any], *, qty: Decimal, cost: Decimal,
-                 at: datetime, before: Row | None, key: str) -> int:
+def _record_cost(
+    tx: Tx,
+    ctx: TenantContext,
+    row: Row,
+    fields: dict[str, Any],
+    *,
+    qty: Decimal,
+    cost: Decimal,
+    at: datetime,
+    before: Row | None,
+    key: str,
+) -> int:
     """Insert the cost row and its ingredient.cost.updated event, in the caller's transaction."""
-    cost_id = tx.scalar("costs.insert", {
-        "tenant_id": ctx.tenant_id, "ingredient_id": row["id"], "price": fields["price"],
-        "pack": fields["measure"].text, "pack_qty": to_scale(qty), "unit_cost": cost, "effective_at": at,
-        "source": "manual", "supplier": fields["supplier"], "note": fields["note"], "idempotency_key": key})
-    emit_event(tx, ctx, "ingredient.cost.updated", "ingredient", row["id"], {
-        "ingredient": row["name"], "ingredient_id": int(row["id"]),
-        "old_unit_cost": decimal_text(before and before["unit_cost"]), "new_unit_cost": decimal_text(cost),
-        "effective_at": iso(at), "source": "manual", "supplier": fields["supplier"]}, idempotency_key=key)
+    cost_id = tx.scalar(
+        "costs.insert",
+        {
+            "tenant_id": ctx.tenant_id,
+            "ingredient_id": row["id"],
+            "price": fields["price"],
+            "pack": fields["measure"].text,
+            "pack_qty": to_scale(qty),
+            "unit_cost": cost,
+            "effective_at": at,
+            "source": "manual",
+            "supplier": fields["supplier"],
+            "note": fields["note"],
+            "idempotency_key": key,
+        },
+    )
+    emit_event(
+        tx,
+        ctx,
+        "ingredient.cost.updated",
+        "ingredient",
+        row["id"],
+        {
+            "ingredient": row["name"],
+            "ingredient_id": int(row["id"]),
+            "old_unit_cost": decimal_text(before and before["unit_cost"]),
+            "new_unit_cost": decimal_text(cost),
+            "effective_at": iso(at),
+            "source": "manual",
+            "supplier": fields["supplier"],
+        },
+        idempotency_key=key,
+    )
     return int(cost_id)
 
 
 def _cost_as_of(tx: Tx, ctx: TenantContext, ingredient_id: int, at: datetime) -> Row | None:
-    return tx.one("costs.as_of", {"tenant_id": ctx.tenant_id, "ingredient_id": ingredient_id, "at": at})
+    return tx.one(
+        "costs.as_of", {"tenant_id": ctx.tenant_id, "ingredient_id": ingredient_id, "at": at}
+    )
 
 
 # ------------------------------------------------------------------------------------ frames
@@ -256,20 +373,34 @@ def cost_history(store: Store, ctx: TenantContext, ingredient: str | None = None
             rows = tx.all("costs.history", {"tenant_id": ctx.tenant_id})
         else:
             row = find_active(tx, ctx, ingredient)
-            rows = tx.all("costs.history_of", {"tenant_id": ctx.tenant_id, "ingredient_id": row["id"]})
-    return typed_frame(rows, HISTORY_COLUMNS, decimals=("price", "unit_cost"), times=("effective_at",),
-                       ints=("batch_id", "cost_id"))
+            rows = tx.all(
+                "costs.history_of", {"tenant_id": ctx.tenant_id, "ingredient_id": row["id"]}
+            )
+    return typed_frame(
+        rows,
+        HISTORY_COLUMNS,
+        decimals=("price", "unit_cost"),
+        times=("effective_at",),
+        ints=("batch_id", "cost_id"),
+    )
 
 
 def current_costs_frame(store: Store, ctx: TenantContext) -> pd.DataFrame:
     """The current cost of each active ingredient that has one (CURRENT_COLUMNS), by name."""
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         rows = tx.all("costs.current", {"tenant_id": ctx.tenant_id})
-    return typed_frame(rows, CURRENT_COLUMNS, decimals=("unit_cost",), times=("effective_at",),
-                       ints=("ingredient_id", "batch_id", "cost_id"))
+    return typed_frame(
+        rows,
+        CURRENT_COLUMNS,
+        decimals=("unit_cost",),
+        times=("effective_at",),
+        ints=("ingredient_id", "batch_id", "cost_id"),
+    )
 
 
-def ingredients_frame(store: Store, ctx: TenantContext, *, include_deleted: bool = False) -> pd.DataFrame:
+def ingredients_frame(
+    store: Store, ctx: TenantContext, *, include_deleted: bool = False
+) -> pd.DataFrame:
     """The tenant's ingredients with their current unit cost, by name (INGREDIENT_COLUMNS).
 
     unit_cost/effective_at are empty (None/NaT) without a current cost; aliases is a sorted
@@ -279,11 +410,19 @@ def ingredients_frame(store: Store, ctx: TenantContext, *, include_deleted: bool
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         rows = tx.all("costs.ingredients", params)
         aliases = tx.all("costs.aliases", params)
-    frame = typed_frame(rows, [c for c in INGREDIENT_COLUMNS if c != "aliases"],
-                        decimals=("density", "yield_pct", "unit_cost"), times=("effective_at",), ints=("id",))
+    frame = typed_frame(
+        rows,
+        [c for c in INGREDIENT_COLUMNS if c != "aliases"],
+        decimals=("density", "yield_pct", "unit_cost"),
+        times=("effective_at",),
+        ints=("id",),
+    )
     joined = _joined_aliases(aliases)
-    frame.insert(8, "aliases", pd.Series([joined.get(int(i), "") for i in frame["id"]], index=frame.index,
-                                         dtype=object))
+    frame.insert(
+        8,
+        "aliases",
+        pd.Series([joined.get(int(i), "") for i in frame["id"]], index=frame.index, dtype=object),
+    )
     frame["deleted"] = frame["deleted"].astype(bool)
     return frame
 
@@ -292,17 +431,28 @@ def _joined_aliases(rows: list[Row]) -> dict[int, str]:
     grouped: dict[int, list[str]] = {}
     for row in rows:
         grouped.setdefault(int(row["ingredient_id"]), []).append(row["name"])
-    return {key: "; ".join(sorted(names, key=lambda n: (n.casefold(), n))) for key, names in grouped.items()}
+    return {
+        key: "; ".join(sorted(names, key=lambda n: (n.casefold(), n)))
+        for key, names in grouped.items()
+    }
 
 
-def typed_frame(rows: list[Row], columns: list[str], *, decimals: Sequence[str] = (),
-                times: Sequence[str] = (), ints: Sequence[str] = ()) -> pd.DataFrame:
+def typed_frame(
+    rows: list[Row],
+    columns: list[str],
+    *,
+    decimals: Sequence[str] = (),
+    times: Sequence[str] = (),
+    ints: Sequence[str] = (),
+) -> pd.DataFrame:
     """Query rows as a DataFrame with the same columns and dtypes on every backend, empty or not."""
     # Rows, not tx.arrow(): PostgreSQL's arrow path infers types from values, so an all-NULL column
     # would come back typed differently from DuckDB's.
     frame = pd.DataFrame.from_records(rows, columns=columns)
     for column in decimals:
-        frame[column] = pd.Series([_exact(v) for v in frame[column]], index=frame.index, dtype=object)
+        frame[column] = pd.Series(
+            [_exact(v) for v in frame[column]], index=frame.index, dtype=object
+        )
     for column in times:
         frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[ns, UTC]")
     for column in ints:
@@ -311,9 +461,6 @@ def typed_frame(rows: list[Row], columns: list[str], *, decimals: Sequence[str] 
 
 
 def _exact(value: Any) -> Decimal | None:
-    if value is None or (isinstance(value, float) and value != value):  # reindexed gaps are NaN
+    if value is None or pd.isna(value):  # a NULL, as pandas may spell it
         return None
-    try:
-        return value if isinstance(value, Decimal) else Decimal(str(value))
-    except InvalidOperation:  # pragma: no cover - the columns are DECIMAL
-        return None
+    return value if isinstance(value, Decimal) else Decimal(str(value))

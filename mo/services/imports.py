@@ -25,10 +25,27 @@ from mo.events import EVENT_TYPES, emit_event
 from mo.idempotency import check_key, replay, request_hash
 from mo.names import clean_name, name_key
 from mo.results import ImportResult
-from mo.services.costs import (decimal_text, idempotent, iso, pack_in_base, parse_effective_at, recompute_changed,
-                               to_scale, typed_frame, unit_cost_of)
-from mo.services.price_lists import (PROBLEM_COLUMNS, PriceList, Source, column_mapping, load_source, pack_measure,
-                                     read_loaded, read_price_list)
+from mo.services.costs import (
+    decimal_text,
+    idempotent,
+    iso,
+    pack_in_base,
+    parse_effective_at,
+    recompute_changed,
+    to_scale,
+    typed_frame,
+    unit_cost_of,
+)
+from mo.services.price_lists import (
+    PROBLEM_COLUMNS,
+    PriceList,
+    Source,
+    column_mapping,
+    load_source,
+    pack_measure,
+    read_loaded,
+    read_price_list,
+)
 from mo.store.base import Row, Store, Tx, transaction_conflict
 
 __all__ = ["import_price_list", "imports_frame", "read_price_list", "supplier_items_frame"]
@@ -36,11 +53,28 @@ __all__ = ["import_price_list", "imports_frame", "read_price_list", "supplier_it
 OPERATION = "import_price_list"
 MAX_LISTED = 1000  # bad rows listed in an error (all of them are counted)
 ANALYZE_FROM_ROWS = 10_000  # a list this long changes table sizes enough to refresh statistics
-BATCH_COLUMNS = ["batch_id", "kind", "supplier", "status", "rows", "created", "changed", "unchanged",
-                 "recomputed", "duplicate_of", "effective_at", "created_at", "idempotency_key"]
+BATCH_COLUMNS = [
+    "batch_id",
+    "kind",
+    "supplier",
+    "status",
+    "rows",
+    "created",
+    "changed",
+    "unchanged",
+    "recomputed",
+    "duplicate_of",
+    "effective_at",
+    "created_at",
+    "idempotency_key",
+]
 SUPPLIER_ITEM_COLUMNS = ["supplier_key", "sku", "ingredient", "ingredient_id"]
 _CREATE_STAGING = ("rows", "items", "packs", "prices", "costs", "match", "new", "conv", "chosen")
-assert {"ingredient.created", "ingredient.cost.updated", "import.completed"} <= EVENT_TYPES  # SQL emits them
+assert {
+    "ingredient.created",
+    "ingredient.cost.updated",
+    "import.completed",
+} <= EVENT_TYPES  # SQL emits them
 
 
 @dataclass(frozen=True)
@@ -90,28 +124,46 @@ def import_price_list(
     """
     check_key(idempotency_key)
     supplier_name, at = clean_name(supplier, field="supplier"), parse_effective_at(effective_at)
-    request = {"supplier": name_key(supplier_name), "columns": column_mapping(columns),
-               "effective_at": None if at is None else iso(at), "create_missing": bool(create_missing)}
+    request = {
+        "supplier": name_key(supplier_name),
+        "columns": column_mapping(columns),
+        "effective_at": None if at is None else iso(at),
+        "create_missing": bool(create_missing),
+    }
     raw = load_source(source)
-    if raw.data is not None:  # a file: its bytes identify the request, so a replay skips the parsing
+    if (
+        raw.data is not None
+    ):  # a file: its bytes identify the request, so a replay skips the parsing
         request["content_hash"] = "sha256:" + hashlib.sha256(raw.data).hexdigest()
         stored = _stored_result(store, ctx, idempotency_key, request)
         if stored is not None:
             return stored
     with tqdm(total=4, desc="price list", unit="step", disable=not progress) as bar:
         prices = read_loaded(raw, columns)
-        del raw  # the file's bytes, and the parser's scratch memory: not needed while the database works
+        del (
+            raw
+        )  # the file's bytes, and the parser's scratch memory: not needed while the database works
         pa.default_memory_pool().release_unused()
         bar.update()
         request.setdefault("content_hash", prices.content_hash)
-        plan = _Plan(ctx, prices, supplier_name, idempotency_key, at, bool(create_missing), _stepper(bar))
-        outcome = idempotent(store, ctx, key=idempotency_key, operation=OPERATION, request=request,
-                             work=lambda tx: _import(tx, plan).to_dict())
+        plan = _Plan(
+            ctx, prices, supplier_name, idempotency_key, at, bool(create_missing), _stepper(bar)
+        )
+        outcome = idempotent(
+            store,
+            ctx,
+            key=idempotency_key,
+            operation=OPERATION,
+            request=request,
+            work=lambda tx: _import(tx, plan).to_dict(),
+        )
     return replace(ImportResult.from_dict(outcome.result), replayed=outcome.replayed)
 
 
-def _stored_result(store: Store, ctx: TenantContext, key: str, request: dict[str, Any]) -> ImportResult | None:
-    """The finished import stored under `key`, if any; idempotency_conflict if it was another request."""
+def _stored_result(
+    store: Store, ctx: TenantContext, key: str, request: dict[str, Any]
+) -> ImportResult | None:
+    """The finished import stored under `key`, if any; idempotency_conflict for another request."""
     fingerprint = request_hash({"operation": OPERATION, **request})  # as run_idempotent computes it
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         stored = replay(tx, ctx, key=key, operation=OPERATION, fingerprint=fingerprint)
@@ -122,6 +174,7 @@ def _stepper(bar: Any) -> Callable[[str], None]:
     def step(name: str) -> None:
         bar.set_postfix_str(name, refresh=False)
         bar.update()
+
     return step
 
 
@@ -131,7 +184,9 @@ def _import(tx: Tx, plan: _Plan) -> ImportResult:
     duplicate_of = _duplicate_of(tx, plan)
     if duplicate_of is not None:
         batch_id = _insert_batch(tx, plan, at, status="duplicate", duplicate_of=duplicate_of)
-        return ImportResult(batch_id, "duplicate", plan.prices.count, 0, 0, 0, 0, False, duplicate_of)
+        return ImportResult(
+            batch_id, "duplicate", plan.prices.count, 0, 0, 0, 0, False, duplicate_of
+        )
     _stage(tx, plan)
     _refuse_bad_rows(tx, plan, _convert_units(tx, plan))
     plan.step("checked")
@@ -143,8 +198,17 @@ def _import(tx: Tx, plan: _Plan) -> ImportResult:
     plan.step("written")
     changed_now = [r["ingredient_id"] for r in tx.all("imports.changed_ids")] if at <= now else []
     recomputed = recompute_changed(tx, plan.ctx, changed_now, cause="import.completed").recomputed
-    result = ImportResult(batch_id, "completed", plan.prices.count, counts["created"], counts["changed"],
-                          counts["unchanged"], recomputed, False, None)
+    result = ImportResult(
+        batch_id,
+        "completed",
+        plan.prices.count,
+        counts["created"],
+        counts["changed"],
+        counts["unchanged"],
+        recomputed,
+        False,
+        None,
+    )
     _finish_batch(tx, plan, result)
     plan.step("recomputed")
     return result
@@ -162,26 +226,64 @@ def _retrying_races(write: Callable[[], Any]) -> None:
 
 
 def _duplicate_of(tx: Tx, plan: _Plan) -> int | None:
-    latest = tx.one("imports.latest_completed", {"tenant_id": plan.ctx.tenant_id, "supplier_key": plan.supplier_key})
+    latest = tx.one(
+        "imports.latest_completed",
+        {"tenant_id": plan.ctx.tenant_id, "supplier_key": plan.supplier_key},
+    )
     same = latest is not None and latest["content_hash"] == plan.prices.content_hash
     return int(latest["id"]) if same else None  # type: ignore[index]
 
 
-def _insert_batch(tx: Tx, plan: _Plan, at: datetime, *, status: str, duplicate_of: int | None) -> int:
-    return int(tx.scalar("imports.insert_batch", {
-        "tenant_id": plan.ctx.tenant_id, "idempotency_key": plan.key, "supplier": plan.supplier,
-        "supplier_key": plan.supplier_key, "content_hash": plan.prices.content_hash, "status": status,
-        "rows": plan.prices.count, "duplicate_of": duplicate_of, "effective_at": at}))
+def _insert_batch(
+    tx: Tx, plan: _Plan, at: datetime, *, status: str, duplicate_of: int | None
+) -> int:
+    return int(
+        tx.scalar(
+            "imports.insert_batch",
+            {
+                "tenant_id": plan.ctx.tenant_id,
+                "idempotency_key": plan.key,
+                "supplier": plan.supplier,
+                "supplier_key": plan.supplier_key,
+                "content_hash": plan.prices.content_hash,
+                "status": status,
+                "rows": plan.prices.count,
+                "duplicate_of": duplicate_of,
+                "effective_at": at,
+            },
+        )
+    )
 
 
 def _finish_batch(tx: Tx, plan: _Plan, result: ImportResult) -> None:
-    tx.run("imports.finish_batch", {"tenant_id": plan.ctx.tenant_id, "id": result.batch_id,
-                                    "created": result.created, "changed": result.changed,
-                                    "unchanged": result.unchanged, "recomputed": result.recomputed})
-    emit_event(tx, plan.ctx, "import.completed", "import_batch", result.batch_id, {
-        "batch_id": result.batch_id, "supplier": plan.supplier, "rows": result.rows, "created": result.created,
-        "changed": result.changed, "unchanged": result.unchanged}, idempotency_key=plan.key,
-        batch_id=result.batch_id)
+    tx.run(
+        "imports.finish_batch",
+        {
+            "tenant_id": plan.ctx.tenant_id,
+            "id": result.batch_id,
+            "created": result.created,
+            "changed": result.changed,
+            "unchanged": result.unchanged,
+            "recomputed": result.recomputed,
+        },
+    )
+    emit_event(
+        tx,
+        plan.ctx,
+        "import.completed",
+        "import_batch",
+        result.batch_id,
+        {
+            "batch_id": result.batch_id,
+            "supplier": plan.supplier,
+            "rows": result.rows,
+            "created": result.created,
+            "changed": result.changed,
+            "unchanged": result.unchanged,
+        },
+        idempotency_key=plan.key,
+        batch_id=result.batch_id,
+    )
 
 
 def _stage(tx: Tx, plan: _Plan) -> None:
@@ -204,16 +306,27 @@ def _convert_units(tx: Tx, plan: _Plan) -> tuple[pd.DataFrame, int]:
     """
     converted, problems, bad_rows = [], [], 0
     for row in tx.all("imports.to_convert", {"tenant_id": plan.ctx.tenant_id}):
-        qty = pack_in_base(pack_measure(row["pack"]), ingredient=row["name"], base=row["base_unit"],
-                           density=row["density"])
+        qty = pack_in_base(
+            pack_measure(row["pack"]),
+            ingredient=row["name"],
+            base=row["base_unit"],
+            density=row["density"],
+        )
         try:
             cost = unit_cost_of(row["price"], qty)
         except MOError as err:
             problems.append((row["row_no"], "price", decimal_text(row["price"]), err.message))
             bad_rows += int(row["rows"])
             continue
-        converted.append((row["price_code"], row["pack_code"], row["ingredient_id"], format(to_scale(qty), "f"),
-                          format(cost, "f")))
+        converted.append(
+            (
+                row["price_code"],
+                row["pack_code"],
+                row["ingredient_id"],
+                format(to_scale(qty), "f"),
+                format(cost, "f"),
+            )
+        )
     if converted:
         columns = ["price_code", "pack_code", "ingredient_id", "pack_qty", "unit_cost"]
         tx.load("price_import_conv", pd.DataFrame(converted, columns=columns))
@@ -222,33 +335,65 @@ def _convert_units(tx: Tx, plan: _Plan) -> tuple[pd.DataFrame, int]:
 
 def _refuse_bad_rows(tx: Tx, plan: _Plan, found: tuple[pd.DataFrame, int]) -> None:
     """Raise one validation_error listing the file's bad rows and those the database reveals."""
-    params = {"tenant_id": plan.ctx.tenant_id, "create_missing": plan.create_missing, "limit": MAX_LISTED}
+    params = {
+        "tenant_id": plan.ctx.tenant_id,
+        "create_missing": plan.create_missing,
+        "limit": MAX_LISTED,
+    }
     clashes = tx.all("imports.unit_clashes", params)
     unknown = [] if plan.create_missing else tx.all("imports.unknown_items", params)
     in_database = found[1] + sum(int(rows[0]["total"]) for rows in (clashes, unknown) if rows)
-    bad_rows = plan.prices.problems["row"].nunique() + in_database  # disjoint: bad rows are not loaded
+    bad_rows = (
+        plan.prices.problems["row"].nunique() + in_database
+    )  # disjoint: bad rows are not loaded
     if bad_rows:
-        listed = [plan.prices.problems, found[0], _clash_problems(clashes), _unknown_problems(unknown)]
+        listed = [
+            plan.prices.problems,
+            found[0],
+            _clash_problems(clashes),
+            _unknown_problems(unknown),
+        ]
         raise _bad_rows_error(pd.concat(listed), bad_rows)
 
 
 def _clash_problems(rows: list[Row]) -> pd.DataFrame:
-    return pd.DataFrame([(r["row_no"], "pack", r["pack"],
-                          f"a pack in {r['base']} cannot price {r['ingredient']!r}, measured in {r['unit']}")
-                         for r in rows], columns=PROBLEM_COLUMNS)
+    return pd.DataFrame(
+        [
+            (
+                r["row_no"],
+                "pack",
+                r["pack"],
+                f"a pack in {r['base']} cannot price {r['ingredient']!r}, measured in {r['unit']}",
+            )
+            for r in rows
+        ],
+        columns=PROBLEM_COLUMNS,
+    )
 
 
 def _unknown_problems(rows: list[Row]) -> pd.DataFrame:
-    return pd.DataFrame([(r["row_no"], "item", r["item"], "unknown item (create_missing is off)") for r in rows],
-                        columns=PROBLEM_COLUMNS)
+    return pd.DataFrame(
+        [(r["row_no"], "item", r["item"], "unknown item (create_missing is off)") for r in rows],
+        columns=PROBLEM_COLUMNS,
+    )
 
 
 def _bad_rows_error(problems: pd.DataFrame, bad_rows: int) -> MOError:
     listed = problems.sort_values(["row"], kind="stable").head(MAX_LISTED)
-    rows = [{"row": int(r.row), "column": r.column, "value": None if r.value is None else str(r.value)[:100],
-             "problem": r.problem} for r in listed.itertuples(index=False)]
-    return validation_error(f"{bad_rows} row(s) of the price list cannot be imported; nothing was imported",
-                            rows=rows, bad_rows=int(bad_rows))
+    rows = [
+        {
+            "row": int(r.row),
+            "column": r.column,
+            "value": None if r.value is None else str(r.value)[:100],
+            "problem": r.problem,
+        }
+        for r in listed.itertuples(index=False)
+    ]
+    return validation_error(
+        f"{bad_rows} row(s) of the price list cannot be imported; nothing was imported",
+        rows=rows,
+        bad_rows=int(bad_rows),
+    )
 
 
 def _create_missing(tx: Tx, plan: _Plan, batch_id: int) -> None:
@@ -267,7 +412,12 @@ def _map_skus(tx: Tx, plan: _Plan) -> None:
 
 
 def _write_costs(tx: Tx, plan: _Plan, batch_id: int, at: datetime) -> Row:
-    params = {"tenant_id": plan.ctx.tenant_id, "at": at, "supplier": plan.supplier, "batch_id": batch_id}
+    params = {
+        "tenant_id": plan.ctx.tenant_id,
+        "at": at,
+        "supplier": plan.supplier,
+        "batch_id": batch_id,
+    }
     tx.run("imports.choose_costs", {"tenant_id": plan.ctx.tenant_id, "at": at})
     tx.run("imports.insert_costs", params)
     tx.run("imports.cost_events", {**params, "effective_at": iso(at), "idempotency_key": plan.key})
@@ -283,8 +433,12 @@ def imports_frame(store: Store, ctx: TenantContext) -> pd.DataFrame:
     """Every import batch of the tenant, oldest first (BATCH_COLUMNS)."""
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         rows = tx.all("imports.batches", {"tenant_id": ctx.tenant_id})
-    return typed_frame(rows, BATCH_COLUMNS, times=("effective_at", "created_at"),
-                       ints=("batch_id", "rows", "created", "changed", "unchanged", "recomputed", "duplicate_of"))
+    return typed_frame(
+        rows,
+        BATCH_COLUMNS,
+        times=("effective_at", "created_at"),
+        ints=("batch_id", "rows", "created", "changed", "unchanged", "recomputed", "duplicate_of"),
+    )
 
 
 def supplier_items_frame(store: Store, ctx: TenantContext) -> pd.DataFrame:

@@ -77,7 +77,8 @@ JOIN price_import_prices pr ON pr.price_code = m.price_code
 JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = m.ingredient_id AND i.deleted_at IS NULL
 WHERE p.base <> m.ing_base AND p.family IN ('mass', 'volume') AND m.ing_family IN ('mass', 'volume')
   AND m.ing_density IS NOT NULL
-GROUP BY m.price_code, m.pack_code, m.ingredient_id, pr.price, p.pack, i.name, i.base_unit, i.density
+GROUP BY m.price_code, m.pack_code, m.ingredient_id, pr.price, p.pack, i.name, i.base_unit,
+         i.density
 ORDER BY min(m.row_no)
 
 -- name: unit_clashes
@@ -101,7 +102,8 @@ FROM (
 ) bad
 JOIN price_import_packs p ON p.pack_code = bad.pack_code
 JOIN price_import_items it ON it.key_code = bad.key_code
-LEFT JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = bad.ingredient_id AND i.deleted_at IS NULL
+LEFT JOIN ingredients i
+       ON i.tenant_id = :tenant_id AND i.id = bad.ingredient_id AND i.deleted_at IS NULL
 ORDER BY bad.row_no
 
 -- name: unknown_items

@@ -4,7 +4,8 @@
 
 -- name: create_rows
 CREATE OR REPLACE TEMP TABLE price_import_rows (
-    row_no BIGINT, key_code BIGINT, sku VARCHAR, pack_code BIGINT, price_code BIGINT, cost_code BIGINT)
+    row_no BIGINT, key_code BIGINT, sku VARCHAR, pack_code BIGINT, price_code BIGINT,
+    cost_code BIGINT)
 
 -- name: create_items
 CREATE OR REPLACE TEMP TABLE price_import_items (
@@ -25,8 +26,9 @@ CREATE OR REPLACE TEMP TABLE price_import_costs (
 
 -- name: create_match
 CREATE OR REPLACE TEMP TABLE price_import_match (
-    row_no BIGINT, key_code BIGINT, sku VARCHAR, pack_code BIGINT, price_code BIGINT, cost_code BIGINT,
-    ingredient_id BIGINT, ing_base VARCHAR, ing_family VARCHAR, ing_density DECIMAL(38, 12), sku_state VARCHAR)
+    row_no BIGINT, key_code BIGINT, sku VARCHAR, pack_code BIGINT, price_code BIGINT,
+    cost_code BIGINT, ingredient_id BIGINT, ing_base VARCHAR, ing_family VARCHAR,
+    ing_density DECIMAL(38, 12), sku_state VARCHAR)
 
 -- name: create_new
 CREATE OR REPLACE TEMP TABLE price_import_new (
@@ -39,8 +41,9 @@ CREATE OR REPLACE TEMP TABLE price_import_conv (
 
 -- name: create_chosen
 CREATE OR REPLACE TEMP TABLE price_import_chosen (
-    ingredient_id BIGINT, row_no BIGINT, price DECIMAL(38, 12), pack VARCHAR, pack_qty DECIMAL(38, 12),
-    unit_cost DECIMAL(38, 12), old_unit_cost DECIMAL(38, 12), changed BOOLEAN)
+    ingredient_id BIGINT, row_no BIGINT, price DECIMAL(38, 12), pack VARCHAR,
+    pack_qty DECIMAL(38, 12), unit_cost DECIMAL(38, 12), old_unit_cost DECIMAL(38, 12),
+    changed BOOLEAN)
 
 -- name: created_events
 INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload,

@@ -3,7 +3,8 @@
 
 -- name: create_rows
 CREATE TEMP TABLE price_import_rows (
-    row_no BIGINT, key_code BIGINT, sku VARCHAR, pack_code BIGINT, price_code BIGINT, cost_code BIGINT) ON COMMIT DROP
+    row_no BIGINT, key_code BIGINT, sku VARCHAR, pack_code BIGINT, price_code BIGINT,
+    cost_code BIGINT) ON COMMIT DROP
 
 -- name: create_items
 CREATE TEMP TABLE price_import_items (
@@ -12,7 +13,8 @@ CREATE TEMP TABLE price_import_items (
 
 -- name: create_packs
 CREATE TEMP TABLE price_import_packs (
-    pack_code BIGINT, pack VARCHAR, family VARCHAR, base VARCHAR, pack_qty DECIMAL(38, 12)) ON COMMIT DROP
+    pack_code BIGINT, pack VARCHAR, family VARCHAR, base VARCHAR,
+    pack_qty DECIMAL(38, 12)) ON COMMIT DROP
 
 -- name: create_prices
 CREATE TEMP TABLE price_import_prices (
@@ -24,8 +26,9 @@ CREATE TEMP TABLE price_import_costs (
 
 -- name: create_match
 CREATE TEMP TABLE price_import_match (
-    row_no BIGINT, key_code BIGINT, sku VARCHAR, pack_code BIGINT, price_code BIGINT, cost_code BIGINT,
-    ingredient_id BIGINT, ing_base VARCHAR, ing_family VARCHAR, ing_density DECIMAL(38, 12), sku_state VARCHAR) ON COMMIT DROP
+    row_no BIGINT, key_code BIGINT, sku VARCHAR, pack_code BIGINT, price_code BIGINT,
+    cost_code BIGINT, ingredient_id BIGINT, ing_base VARCHAR, ing_family VARCHAR,
+    ing_density DECIMAL(38, 12), sku_state VARCHAR) ON COMMIT DROP
 
 -- name: create_new
 CREATE TEMP TABLE price_import_new (
@@ -38,8 +41,9 @@ CREATE TEMP TABLE price_import_conv (
 
 -- name: create_chosen
 CREATE TEMP TABLE price_import_chosen (
-    ingredient_id BIGINT, row_no BIGINT, price DECIMAL(38, 12), pack VARCHAR, pack_qty DECIMAL(38, 12),
-    unit_cost DECIMAL(38, 12), old_unit_cost DECIMAL(38, 12), changed BOOLEAN) ON COMMIT DROP
+    ingredient_id BIGINT, row_no BIGINT, price DECIMAL(38, 12), pack VARCHAR,
+    pack_qty DECIMAL(38, 12), unit_cost DECIMAL(38, 12), old_unit_cost DECIMAL(38, 12),
+    changed BOOLEAN) ON COMMIT DROP
 
 -- name: created_events
 INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload,
@@ -77,7 +81,8 @@ ANALYZE price_import_rows, price_import_items, price_import_packs, price_import_
 -- then scans the table once per new item (minutes for 100k items).
 WITH created AS (
     INSERT INTO ingredients (tenant_id, name, name_key, family, base_unit, category)
-    SELECT CAST(:tenant_id AS VARCHAR), it.item, it.item_key, it.new_family, it.new_base, it.category
+    SELECT CAST(:tenant_id AS VARCHAR), it.item, it.item_key, it.new_family, it.new_base,
+           it.category
     FROM price_import_items it
     WHERE it.key_code IN (SELECT key_code FROM price_import_match WHERE ingredient_id IS NULL)
     ORDER BY it.item_key
