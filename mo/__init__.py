@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         RecomputeResult,
     )
     from mo.services.ingredients import IngredientRecord
+    from mo.settings import project_dir
 
 _LAZY: dict[str, str] = {
     "connect": "mo.client",
@@ -42,6 +43,7 @@ _LAZY: dict[str, str] = {
     "RecipeRecord": "mo.results",
     "RecomputeResult": "mo.results",
     "IngredientRecord": "mo.services.ingredients",
+    "project_dir": "mo.settings",
 }
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "RecipeRecord",
     "RecomputeResult",
     "connect",
+    "project_dir",
     "create_api_key",
     "create_tenant",
 ]

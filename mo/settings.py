@@ -32,22 +32,51 @@ def _lookup(name: str, dotenv: dict[str, str | None]) -> str | None:
     return value or None
 
 
-def default_db_url(cwd: Path | None = None) -> str:
-    """duckdb:///<path>: the embedded default, a file under var/ in the working directory."""
-    return "duckdb:///" + str((cwd or Path.cwd()) / DEFAULT_DB_PATH)
+def project_dir() -> Path:
+    """The folder mo works from: $MO_PROJECT_DIR, else the nearest of the working directory and
+    its parents holding pyproject.toml or .env, else the working directory.
+
+    Why: `mo run` starts kernels where it is called, JupyterLab and nbval in notebooks/; the
+    same .env, database and relative paths must be found from all of them.
+    """
+    explicit = os.environ.get("MO_PROJECT_DIR")
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    cwd = Path.cwd().resolve()
+    for folder in (cwd, *cwd.parents):
+        if (folder / "pyproject.toml").is_file() or (folder / ".env").is_file():
+            return folder
+    return cwd
+
+
+def default_db_url(base: Path | None = None) -> str:
+    """duckdb:///<path>: the embedded default, a file under var/ in the project folder."""
+    return "duckdb:///" + str((base or project_dir()) / DEFAULT_DB_PATH)
+
+
+def _anchored(url: str | None, base: Path) -> str | None:
+    # A relative DuckDB path in .env means relative to that file, wherever the kernel runs.
+    if url and url.startswith("duckdb:///") and not url.startswith("duckdb:////"):
+        path = url.removeprefix("duckdb:///")
+        if path and path != ":memory:":
+            return "duckdb:///" + str(base / path)
+    return url
 
 
 def load_settings(env_file: Path | None = None) -> Settings:
-    """Read MO_* settings; raise validation_error for a value mo cannot use."""
-    path = env_file or Path.cwd() / ".env"
+    """Read MO_* settings from the environment, then from the project's .env; raise
+    validation_error for a value mo cannot use."""
+    path = env_file or project_dir() / ".env"
     dotenv = dotenv_values(path) if path.is_file() else {}
+    if "MO_DB_URL" in dotenv and "MO_DB_URL" not in os.environ:
+        dotenv["MO_DB_URL"] = _anchored(dotenv["MO_DB_URL"], path.parent)
     api_mode = (_lookup("MO_API_MODE", dotenv) or "local").lower()
     if api_mode not in API_MODES:
         raise validation_error(
             f"MO_API_MODE must be one of {', '.join(API_MODES)}", field="MO_API_MODE", value=api_mode
         )
     return Settings(
-        db_url=_lookup("MO_DB_URL", dotenv) or default_db_url(),
+        db_url=_lookup("MO_DB_URL", dotenv) or default_db_url(path.parent),
         api_mode=api_mode,
         api_url=_lookup("MO_API_URL", dotenv) or DEFAULT_API_URL,
         api_key=_lookup("MO_API_KEY", dotenv),

@@ -38,6 +38,7 @@ ALLOWED_MO_NAMES = frozenset(
         "HttpClient",
         "create_tenant",
         "create_api_key",
+        "project_dir",
         "CostUpdate",
         "ImportResult",
         "RecipeImportResult",

@@ -42,3 +42,15 @@ def test_env_example_documents_every_setting() -> None:
     text = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
     for name in VARS:
         assert f"\n{name}=" in text
+
+
+def test_the_project_env_is_found_from_a_subfolder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kernels started in notebooks/ read the project's .env, and its relative DuckDB path
+    means the same file as from the project folder."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / ".env").write_text("MO_DB_URL=duckdb:///var/kitchen.duckdb\nMO_TENANT=demo\n")
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    settings = load_settings()
+    assert settings.tenant == "demo"
+    assert settings.db_url == f"duckdb:///{tmp_path / 'var' / 'kitchen.duckdb'}"

@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from mo import ErrorCode, MOError  # the public surface only: notebooks' rules apply here too
+from mo import ErrorCode, MOError, project_dir  # the public surface only: notebooks' rules apply here too
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "on", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "off", "0"})
@@ -235,23 +235,6 @@ def mapping(value: Any, *, name: str) -> dict[str, str] | None:
     if not isinstance(parsed, Mapping) or not all(isinstance(v, str) for v in parsed.values()):
         raise bad(name, value, "a mapping of column names to column names")
     return {str(k): v for k, v in parsed.items()}
-
-
-def project_dir() -> Path:
-    """Where relative paths in parameters start: $MO_PROJECT_DIR, else the nearest of the
-    working directory and its parents holding pyproject.toml or .env, else the working directory.
-
-    Why: `mo run` starts kernels in the directory it was called from, JupyterLab and nbval in
-    the notebook's folder; "demo/supplier_freshco.csv" must name the same file in all three.
-    """
-    explicit = os.environ.get("MO_PROJECT_DIR")
-    if explicit:
-        return Path(explicit).expanduser().resolve()
-    cwd = Path.cwd().resolve()
-    for folder in (cwd, *cwd.parents):
-        if (folder / "pyproject.toml").is_file() or (folder / ".env").is_file():
-            return folder
-    return cwd
 
 
 def project_path(value: Any, *, name: str) -> Path:
