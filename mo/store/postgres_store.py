@@ -20,6 +20,11 @@ from mo.store.base import Params, Row, Store, Tx, transaction_conflict
 
 DIALECT = "postgres"
 _COPY_CHUNK_ROWS = 100_000
+# The role tenant transactions run as: no BYPASSRLS, owns nothing, so the row-level security
+# policies of migration V008 apply even when the server is reached as a superuser or the owner.
+TENANT_ROLE = "mo_app"
+# One round trip: the tenant for the policies, then the role (set_config('role') = SET LOCAL ROLE).
+_ENTER_TENANT = "SELECT set_config('app.tenant_id', %s, true), set_config('role', %s, true)"
 
 
 def translate(exc: Exception) -> MOError:
@@ -111,10 +116,14 @@ class PostgresStore(Store):
 
     @contextmanager
     def transaction(self, *, tenant_id: str | None = None) -> Iterator[Tx]:
+        """A transaction on a pooled connection. With a tenant it sets app.tenant_id and runs as
+        TENANT_ROLE, so row-level security confines it to that tenant's rows (both revert at
+        commit or rollback); without one (migrations, tenant lookup, API-key authentication) it
+        keeps the connecting role."""
         try:
             with self._pool.connection() as conn, conn.transaction():
                 if tenant_id is not None:
-                    conn.execute("SELECT set_config('app.tenant_id', %s, true)", (tenant_id,))
+                    conn.execute(_ENTER_TENANT, (tenant_id, TENANT_ROLE))
                 yield PostgresTx(conn)
         except psycopg.Error as exc:
             raise translate(exc) from exc
