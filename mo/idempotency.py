@@ -65,11 +65,24 @@ def run_idempotent(
     try:
         return store.atomic(attempt, tenant_id=ctx.tenant_id)
     except MOError as err:
-        if err.details.get("idempotency_key") == key:
+        if err.code is ErrorCode.UNAVAILABLE and err.details.get("idempotency_key") == key:
             raise MOError(ErrorCode.IDEMPOTENCY_IN_PROGRESS,
                           "a request with this idempotency key is still in progress; retry shortly",
                           {"idempotency_key": key}) from err
+        if err.code is ErrorCode.CONFLICT:
+            # DuckDB may let two uncommitted claims of one key through and report the clash
+            # later, on another unique rule the duplicate work breaks (the key of the cost row
+            # or of the batch). If the key has been committed meanwhile, that duplicate won.
+            stored = _committed(store, ctx, key=key, operation=operation, fingerprint=fingerprint)
+            if stored is not None:
+                return Outcome(stored, True)
         raise
+
+
+def _committed(store: Store, ctx: TenantContext, *, key: str, operation: str,
+               fingerprint: str) -> dict[str, Any] | None:
+    with store.transaction(tenant_id=ctx.tenant_id) as tx:
+        return replay(tx, ctx, key=key, operation=operation, fingerprint=fingerprint)
 
 
 def replay(tx: Tx, ctx: TenantContext, *, key: str, operation: str, fingerprint: str) -> dict[str, Any] | None:
