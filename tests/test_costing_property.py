@@ -26,12 +26,20 @@ from mo.store import Store
 
 F = Fraction
 TOLERANCE = F(1, 10_000)
-UNITS = {"g": ("mass", "g", 1), "kg": ("mass", "g", 1000), "ml": ("volume", "ml", 1),
-         "l": ("volume", "ml", 1000), "each": ("count", "each", 1), "dozen": ("count", "each", 12),
-         "portion": ("count", "portion", 1)}
-PACKS = {"mass": {"1 kg": 1000, "500 g": 500, "6 x 1 kg": 6000, "250g": 250},
-         "volume": {"1 l": 1000, "750 ml": 750, "12 x 330 ml": 3960},
-         "count": {"1 each": 1, "12 each": 12, "case of 24": 24}}
+UNITS = {
+    "g": ("mass", "g", 1),
+    "kg": ("mass", "g", 1000),
+    "ml": ("volume", "ml", 1),
+    "l": ("volume", "ml", 1000),
+    "each": ("count", "each", 1),
+    "dozen": ("count", "each", 12),
+    "portion": ("count", "portion", 1),
+}
+PACKS = {
+    "mass": {"1 kg": 1000, "500 g": 500, "6 x 1 kg": 6000, "250g": 250},
+    "volume": {"1 l": 1000, "750 ml": 750, "12 x 330 ml": 3960},
+    "count": {"1 each": 1, "12 each": 12, "case of 24": 24},
+}
 INGREDIENT_UNITS = {"g": "mass", "ml": "volume", "each": "count"}
 _slugs = itertools.count()
 
@@ -70,18 +78,32 @@ def _family(unit: str) -> str:
 def ingredients(draw: st.DrawFn, index: int) -> Ingredient:
     unit = draw(st.sampled_from(sorted(INGREDIENT_UNITS)))
     family = INGREDIENT_UNITS[unit]
-    density = draw(st.sampled_from([None, "0.5", "0.92", "1", "1.03"])) if family != "count" else None
-    return Ingredient(f"i{index}", unit, density, draw(st.sampled_from(["100", "100", "80", "72.5", "33.3"])),
-                      draw(st.sampled_from([None, "0.5", "1.2", "3.33", "12", "99.99"])),
-                      draw(st.sampled_from(sorted(PACKS[family]))))
+    density = (
+        draw(st.sampled_from([None, "0.5", "0.92", "1", "1.03"])) if family != "count" else None
+    )
+    return Ingredient(
+        f"i{index}",
+        unit,
+        density,
+        draw(st.sampled_from(["100", "100", "80", "72.5", "33.3"])),
+        draw(st.sampled_from([None, "0.5", "1.2", "3.33", "12", "99.99"])),
+        draw(st.sampled_from(sorted(PACKS[family]))),
+    )
 
 
 def _line_units(family: str) -> list[str]:
-    return {"mass": ["g", "kg"], "volume": ["ml", "l"], "count": ["each", "dozen"], "portion": ["portion"]}[family]
+    return {
+        "mass": ["g", "kg"],
+        "volume": ["ml", "l"],
+        "count": ["each", "dozen"],
+        "portion": ["portion"],
+    }[family]
 
 
 @st.composite
-def recipe_line(draw: st.DrawFn, ingredients: list[Ingredient], earlier: list[Recipe], chain: bool) -> dict[str, str]:
+def recipe_line(
+    draw: st.DrawFn, ingredients: list[Ingredient], earlier: list[Recipe], chain: bool
+) -> dict[str, str]:
     if earlier and (chain or draw(st.booleans())):
         sub = earlier[-1] if chain else draw(st.sampled_from(earlier))
         base = F(sub.yield_qty) * UNITS[sub.yield_unit][2]
@@ -92,8 +114,12 @@ def recipe_line(draw: st.DrawFn, ingredients: list[Ingredient], earlier: list[Re
     item = draw(st.sampled_from(ingredients))
     family = INGREDIENT_UNITS[item.unit]
     units = _line_units(family) if family == "count" else ["g", "kg", "ml", "l"]
-    return {"ingredient": item.name, "qty": draw(st.sampled_from(["0.25", "1", "2", "3", "10", "100", "250", "0.333"])),
-            "unit": draw(st.sampled_from(units)), "waste_pct": draw(st.sampled_from(["0", "0", "5", "12.5"]))}
+    return {
+        "ingredient": item.name,
+        "qty": draw(st.sampled_from(["0.25", "1", "2", "3", "10", "100", "250", "0.333"])),
+        "unit": draw(st.sampled_from(units)),
+        "waste_pct": draw(st.sampled_from(["0", "0", "5", "12.5"])),
+    }
 
 
 def _decimal_text(value: Fraction) -> str:
@@ -107,13 +133,23 @@ def plans(draw: st.DrawFn) -> Plan:
     items = [draw(ingredients(i)) for i in range(draw(st.integers(1, 5)))]
     recipes: list[Recipe] = []
     for index in range(draw(st.integers(1, 9))):
-        recipe = Recipe(f"r{index}", draw(st.sampled_from(["1", "2", "0.5", "4", "10", "1.5", "3"])),
-                        draw(st.sampled_from(["g", "kg", "ml", "l", "each", "portion"])))
+        recipe = Recipe(
+            f"r{index}",
+            draw(st.sampled_from(["1", "2", "0.5", "4", "10", "1.5", "3"])),
+            draw(st.sampled_from(["g", "kg", "ml", "l", "each", "portion"])),
+        )
         chain = bool(recipes) and draw(st.integers(0, 2)) > 0  # mostly deep: up to 8 levels
-        recipe.lines = [draw(recipe_line(items, recipes, chain and n == 0)) for n in range(draw(st.integers(1, 4)))]
+        recipe.lines = [
+            draw(recipe_line(items, recipes, chain and n == 0))
+            for n in range(draw(st.integers(1, 4)))
+        ]
         recipes.append(recipe)
-    repriced = draw(st.none() | st.tuples(st.integers(0, len(items) - 1), st.sampled_from(["0.75", "7.5"])))
-    reyielded = draw(st.none() | st.tuples(st.integers(0, len(recipes) - 1), st.sampled_from(["2", "6"])))
+    repriced = draw(
+        st.none() | st.tuples(st.integers(0, len(items) - 1), st.sampled_from(["0.75", "7.5"]))
+    )
+    reyielded = draw(
+        st.none() | st.tuples(st.integers(0, len(recipes) - 1), st.sampled_from(["2", "6"]))
+    )
     return Plan(items, recipes, repriced, reyielded)
 
 
@@ -140,7 +176,9 @@ def model(plan: Plan) -> dict[str, tuple[Fraction, frozenset[str]]]:
                 total += qty * sub_total / (F(yields[sub.name]) * UNITS[sub.yield_unit][2])
                 missing |= sub_missing
                 continue
-            cost = _ingredient_line(items[line["ingredient"]], prices[line["ingredient"]], qty, line)
+            cost = _ingredient_line(
+                items[line["ingredient"]], prices[line["ingredient"]], qty, line
+            )
             if cost is None:
                 missing |= {line["ingredient"]}
             else:
@@ -149,7 +187,9 @@ def model(plan: Plan) -> dict[str, tuple[Fraction, frozenset[str]]]:
     return done
 
 
-def _ingredient_line(item: Ingredient, price: str | None, qty: Fraction, line: dict[str, str]) -> Fraction | None:
+def _ingredient_line(
+    item: Ingredient, price: str | None, qty: Fraction, line: dict[str, str]
+) -> Fraction | None:
     line_family, target = UNITS[line["unit"]][0], INGREDIENT_UNITS[item.unit]
     if price is None:
         return None
@@ -169,23 +209,43 @@ def _apply(store: Store, plan: Plan) -> tenants.TenantContext:
     tenants.create_tenant(store, slug)
     ctx = tenants.resolve_tenant(store, slug)
     for item in plan.ingredients:
-        add_ingredient(store, ctx, item.name, unit=item.unit, density=item.density, yield_pct=item.yield_pct)
+        add_ingredient(
+            store, ctx, item.name, unit=item.unit, density=item.density, yield_pct=item.yield_pct
+        )
         if item.price is not None:
-            update_cost(store, ctx, item.name, item.price, per=item.pack, idempotency_key=uuid.uuid4().hex)
+            update_cost(
+                store, ctx, item.name, item.price, per=item.pack, idempotency_key=uuid.uuid4().hex
+            )
     for recipe in plan.recipes:
-        rec.save_recipe(store, ctx, recipe.name, yield_qty=recipe.yield_qty, yield_unit=recipe.yield_unit,
-                        lines=recipe.lines)
+        rec.save_recipe(
+            store,
+            ctx,
+            recipe.name,
+            yield_qty=recipe.yield_qty,
+            yield_unit=recipe.yield_unit,
+            lines=recipe.lines,
+        )
     if plan.repriced:
         item = plan.ingredients[plan.repriced[0]]
-        update_cost(store, ctx, item.name, plan.repriced[1], per=item.pack, idempotency_key=uuid.uuid4().hex)
+        update_cost(
+            store, ctx, item.name, plan.repriced[1], per=item.pack, idempotency_key=uuid.uuid4().hex
+        )
     if plan.reyielded:
         recipe = plan.recipes[plan.reyielded[0]]
-        rec.save_recipe(store, ctx, recipe.name, yield_qty=plan.reyielded[1], yield_unit=recipe.yield_unit,
-                        lines=recipe.lines)
+        rec.save_recipe(
+            store,
+            ctx,
+            recipe.name,
+            yield_qty=plan.reyielded[1],
+            yield_unit=recipe.yield_unit,
+            lines=recipe.lines,
+        )
     return ctx
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(plan=plans())
 def test_mo_costs_random_recipe_dags_like_an_exact_model(store: Store, plan: Plan) -> None:
     ctx = _apply(store, plan)
@@ -194,7 +254,11 @@ def test_mo_costs_random_recipe_dags_like_an_exact_model(store: Store, plan: Pla
     got = {r["name"]: r for r in frame.to_dict("records")}
     assert sorted(got) == sorted(expected)
     for name, (total, missing) in expected.items():
-        assert abs(F(got[name]["total_cost"]) - total) <= TOLERANCE, (name, got[name]["total_cost"], float(total))
+        assert abs(F(got[name]["total_cost"]) - total) <= TOLERANCE, (
+            name,
+            got[name]["total_cost"],
+            float(total),
+        )
         assert got[name]["complete"] == (not missing), name
         assert got[name]["missing"] == "; ".join(sorted(missing)), name
 
@@ -203,8 +267,15 @@ def test_the_model_is_exact_on_a_hand_example() -> None:
     """The model itself, checked against arithmetic done by hand."""
     flour = Ingredient("i0", "g", None, "80", "12", "6 x 1 kg")  # 0.002 per g, 80% usable
     milk = Ingredient("i1", "ml", None, "100", None, "1 l")  # no cost: missing
-    base = Recipe("r0", "2", "kg", [{"ingredient": "i0", "qty": "1", "unit": "kg", "waste_pct": "0"},
-                                    {"ingredient": "i1", "qty": "1", "unit": "l", "waste_pct": "0"}])
+    base = Recipe(
+        "r0",
+        "2",
+        "kg",
+        [
+            {"ingredient": "i0", "qty": "1", "unit": "kg", "waste_pct": "0"},
+            {"ingredient": "i1", "qty": "1", "unit": "l", "waste_pct": "0"},
+        ],
+    )
     top = Recipe("r1", "4", "portion", [{"recipe": "r0", "qty": "500", "unit": "g"}])
     result = model(Plan([flour, milk], [base, top], None, None))
     assert result == {"r0": (F(5, 2), frozenset({"i1"})), "r1": (F(5, 8), frozenset({"i1"}))}

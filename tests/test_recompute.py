@@ -23,7 +23,9 @@ from mo.store.base import Tx
 D = Decimal
 
 
-def set_cost(store: Store, ctx: TenantContext, name: str, price: str, *, per: str, at: str | None = None) -> None:
+def set_cost(
+    store: Store, ctx: TenantContext, name: str, price: str, *, per: str, at: str | None = None
+) -> None:
     update_cost(store, ctx, name, price, per=per, idempotency_key=uuid.uuid4().hex, effective_at=at)
 
 
@@ -40,7 +42,11 @@ def computed_at(store: Store, ctx: TenantContext) -> dict[str, Any]:
 def recomputed_events(store: Store, ctx: TenantContext) -> list[dict[str, Any]]:
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         rows = tx.all("testing.events", {"tenant_id": ctx.tenant_id})
-    return [loads(r["payload"]) | {"id": r["aggregate_id"]} for r in rows if r["event_type"] == "recipe.recomputed"]
+    return [
+        loads(r["payload"]) | {"id": r["aggregate_id"]}
+        for r in rows
+        if r["event_type"] == "recipe.recomputed"
+    ]
 
 
 @pytest.fixture
@@ -50,30 +56,78 @@ def chain(store: Store, ctx: TenantContext) -> TenantContext:
     add_ingredient(store, ctx, "Lettuce", unit="each")
     set_cost(store, ctx, "Flour", "2", per="1 kg")
     set_cost(store, ctx, "Lettuce", "1", per="1 each")
-    rec.save_recipe(store, ctx, "Dough", yield_qty=1, yield_unit="kg", lines=[{"ingredient": "flour", "qty": 1, "unit": "kg"}])
-    rec.save_recipe(store, ctx, "Pizza", yield_qty=4, yield_unit="slice", lines=[{"recipe": "dough", "qty": 250, "unit": "g"}])
-    rec.save_recipe(store, ctx, "Party", yield_qty=1, yield_unit="batch", lines=[{"recipe": "pizza", "qty": 8, "unit": "slices"}])
-    rec.save_recipe(store, ctx, "Salad", yield_qty=1, yield_unit="portion", lines=[{"ingredient": "lettuce", "qty": 1, "unit": "each"}])
+    rec.save_recipe(
+        store,
+        ctx,
+        "Dough",
+        yield_qty=1,
+        yield_unit="kg",
+        lines=[{"ingredient": "flour", "qty": 1, "unit": "kg"}],
+    )
+    rec.save_recipe(
+        store,
+        ctx,
+        "Pizza",
+        yield_qty=4,
+        yield_unit="slice",
+        lines=[{"recipe": "dough", "qty": 250, "unit": "g"}],
+    )
+    rec.save_recipe(
+        store,
+        ctx,
+        "Party",
+        yield_qty=1,
+        yield_unit="batch",
+        lines=[{"recipe": "pizza", "qty": 8, "unit": "slices"}],
+    )
+    rec.save_recipe(
+        store,
+        ctx,
+        "Salad",
+        yield_qty=1,
+        yield_unit="portion",
+        lines=[{"ingredient": "lettuce", "qty": 1, "unit": "each"}],
+    )
     return ctx
 
 
-def test_a_cost_change_propagates_to_every_ancestor_with_events(store: Store, chain: TenantContext) -> None:
-    assert totals(store, chain) == {"Dough": (D(2), True), "Pizza": (D("0.5"), True), "Party": (D(1), True),
-                                    "Salad": (D(1), True)}
+def test_a_cost_change_propagates_to_every_ancestor_with_events(
+    store: Store, chain: TenantContext
+) -> None:
+    assert totals(store, chain) == {
+        "Dough": (D(2), True),
+        "Pizza": (D("0.5"), True),
+        "Party": (D(1), True),
+        "Salad": (D(1), True),
+    }
     before = len(recomputed_events(store, chain))
     set_cost(store, chain, "Flour", "3", per="1 kg")
-    assert totals(store, chain)["Party"] == (D("1.5"), True) and totals(store, chain)["Pizza"] == (D("0.75"), True)
+    assert totals(store, chain)["Party"] == (D("1.5"), True) and totals(store, chain)["Pizza"] == (
+        D("0.75"),
+        True,
+    )
     new = recomputed_events(store, chain)[before:]
     assert sorted((e["recipe"], e["old_total"], e["new_total"]) for e in new) == [
-        ("Dough", "2", "3"), ("Party", "1", "1.5"), ("Pizza", "0.5", "0.75")]
-    assert {e["cause"] for e in new} == {"ingredient.cost.updated"} and all(e["complete"] for e in new)
+        ("Dough", "2", "3"),
+        ("Party", "1", "1.5"),
+        ("Pizza", "0.5", "0.75"),
+    ]
+    assert {e["cause"] for e in new} == {"ingredient.cost.updated"} and all(
+        e["complete"] for e in new
+    )
 
 
-def test_ingredient_scope_is_its_users_and_their_ancestors(store: Store, chain: TenantContext) -> None:
+def test_ingredient_scope_is_its_users_and_their_ancestors(
+    store: Store, chain: TenantContext
+) -> None:
     flour = _ingredient_id(store, chain, "flour")
-    result = store.atomic(lambda tx: recompute_for(tx, chain, ingredient_ids=[flour], cause="test"),
-                          tenant_id=chain.tenant_id)
-    assert result == RecomputeResult(recomputed=3, changed=0)  # Dough, Pizza, Party; nothing changed
+    result = store.atomic(
+        lambda tx: recompute_for(tx, chain, ingredient_ids=[flour], cause="test"),
+        tenant_id=chain.tenant_id,
+    )
+    assert result == RecomputeResult(
+        recomputed=3, changed=0
+    )  # Dough, Pizza, Party; nothing changed
 
 
 def test_only_changed_costs_are_rewritten(store: Store, chain: TenantContext) -> None:
@@ -87,9 +141,18 @@ def test_only_changed_costs_are_rewritten(store: Store, chain: TenantContext) ->
     assert all(after[name] > stamps[name] for name in ("Dough", "Pizza", "Party"))
 
 
-def test_an_edit_that_keeps_the_total_still_refreshes_unit_cost(store: Store, chain: TenantContext) -> None:
-    rec.save_recipe(store, chain, "Salad", yield_qty=4, yield_unit="portion", menu_price="1",
-                    lines=[{"ingredient": "lettuce", "qty": 1, "unit": "each"}])
+def test_an_edit_that_keeps_the_total_still_refreshes_unit_cost(
+    store: Store, chain: TenantContext
+) -> None:
+    rec.save_recipe(
+        store,
+        chain,
+        "Salad",
+        yield_qty=4,
+        yield_unit="portion",
+        menu_price="1",
+        lines=[{"ingredient": "lettuce", "qty": 1, "unit": "each"}],
+    )
     got = rec.recipes_frame(store, chain).set_index("name").loc["Salad"]
     assert (got["total_cost"], got["unit_cost"], got["food_cost_pct"]) == (D(1), D("0.25"), D(25))
 
@@ -106,7 +169,9 @@ def test_recipe_scope_is_the_recipe_and_its_ancestors(store: Store, chain: Tenan
 def test_no_events_when_nothing_changed(store: Store, chain: TenantContext) -> None:
     before = len(recomputed_events(store, chain))
     recompute(store, chain)
-    set_cost(store, chain, "Lettuce", "1.00", per="1 each")  # same unit cost: no cost row, no recompute
+    set_cost(
+        store, chain, "Lettuce", "1.00", per="1 each"
+    )  # same unit cost: no cost row, no recompute
     assert len(recomputed_events(store, chain)) == before
 
 
@@ -120,8 +185,16 @@ def test_recompute_rolls_back_with_its_transaction(store: Store, chain: TenantCo
     before = (totals(store, chain), len(recomputed_events(store, chain)))
 
     def work(tx: Tx) -> None:
-        tx.run("recipes.delete_lines", {"tenant_id": chain.tenant_id, "recipe_id": _recipe_id(tx, chain, "Dough")})
-        assert recompute_for(tx, chain, recipe_ids=[_recipe_id(tx, chain, "Dough")], cause="test").changed == 3
+        tx.run(
+            "recipes.delete_lines",
+            {"tenant_id": chain.tenant_id, "recipe_id": _recipe_id(tx, chain, "Dough")},
+        )
+        assert (
+            recompute_for(
+                tx, chain, recipe_ids=[_recipe_id(tx, chain, "Dough")], cause="test"
+            ).changed
+            == 3
+        )
         raise RuntimeError("abort")
 
     with pytest.raises(RuntimeError):
@@ -131,29 +204,56 @@ def test_recompute_rolls_back_with_its_transaction(store: Store, chain: TenantCo
 
 def test_recompute_twice_in_one_transaction(store: Store, chain: TenantContext) -> None:
     def work(tx: Tx) -> tuple[RecomputeResult, RecomputeResult]:
-        return (recompute_for(tx, chain, recipe_ids=[_recipe_id(tx, chain, "Party")], cause="a"),
-                recompute_for(tx, chain, cause="b"))
+        return (
+            recompute_for(tx, chain, recipe_ids=[_recipe_id(tx, chain, "Party")], cause="a"),
+            recompute_for(tx, chain, cause="b"),
+        )
 
-    assert store.atomic(work, tenant_id=chain.tenant_id) == (RecomputeResult(1, 0), RecomputeResult(4, 0))
+    assert store.atomic(work, tenant_id=chain.tenant_id) == (
+        RecomputeResult(1, 0),
+        RecomputeResult(4, 0),
+    )
 
 
-def test_a_recipe_without_lines_costs_zero_and_is_complete(store: Store, chain: TenantContext) -> None:
+def test_a_recipe_without_lines_costs_zero_and_is_complete(
+    store: Store, chain: TenantContext
+) -> None:
     """Only reachable under the service (save refuses empty recipes); the SQL must not drop it."""
+
     def work(tx: Tx) -> RecomputeResult:
-        tx.run("recipes.delete_lines", {"tenant_id": chain.tenant_id, "recipe_id": _recipe_id(tx, chain, "Salad")})
+        tx.run(
+            "recipes.delete_lines",
+            {"tenant_id": chain.tenant_id, "recipe_id": _recipe_id(tx, chain, "Salad")},
+        )
         return recompute_for(tx, chain, recipe_ids=[_recipe_id(tx, chain, "Salad")], cause="test")
 
     assert store.atomic(work, tenant_id=chain.tenant_id) == RecomputeResult(1, 1)
     assert totals(store, chain)["Salad"] == (D(0), True)
 
 
-def test_a_cycle_written_under_the_service_is_caught_with_its_path(store: Store, chain: TenantContext) -> None:
+def test_a_cycle_written_under_the_service_is_caught_with_its_path(
+    store: Store, chain: TenantContext
+) -> None:
     """The save-time check is the rule; this is the backstop for a race that slipped past it."""
+
     def work(tx: Tx) -> RecomputeResult:
         dough, party = _recipe_id(tx, chain, "Dough"), _recipe_id(tx, chain, "Party")
-        tx.run("recipes.insert_line", {"tenant_id": chain.tenant_id, "recipe_id": dough, "position": 9,
-                                       "ingredient_id": None, "sub_recipe_id": party, "qty": 1, "unit": "batch",
-                                       "family": "count", "base_unit": "batch", "qty_base": 1, "waste_pct": 0})
+        tx.run(
+            "recipes.insert_line",
+            {
+                "tenant_id": chain.tenant_id,
+                "recipe_id": dough,
+                "position": 9,
+                "ingredient_id": None,
+                "sub_recipe_id": party,
+                "qty": 1,
+                "unit": "batch",
+                "family": "count",
+                "base_unit": "batch",
+                "qty_base": 1,
+                "waste_pct": 0,
+            },
+        )
         return recompute_for(tx, chain, cause="test")
 
     with pytest.raises(MOError) as caught:
@@ -177,16 +277,29 @@ def test_an_empty_cause_is_refused(store: Store, chain: TenantContext) -> None:
     assert caught.value.code.value == "validation_error"
 
 
-def test_recompute_stays_inside_its_tenant(store: Store, chain: TenantContext, other_ctx: TenantContext) -> None:
+def test_recompute_stays_inside_its_tenant(
+    store: Store, chain: TenantContext, other_ctx: TenantContext
+) -> None:
     add_ingredient(store, other_ctx, "Flour", unit="g")
     set_cost(store, other_ctx, "Flour", "5", per="1 kg")
-    rec.save_recipe(store, other_ctx, "Dough", yield_qty=1, yield_unit="kg", lines=[{"ingredient": "flour", "qty": 1, "unit": "kg"}])
+    rec.save_recipe(
+        store,
+        other_ctx,
+        "Dough",
+        yield_qty=1,
+        yield_unit="kg",
+        lines=[{"ingredient": "flour", "qty": 1, "unit": "kg"}],
+    )
     stamps = computed_at(store, chain)
     assert recompute(store, other_ctx) == RecomputeResult(1, 0)
     assert computed_at(store, chain) == stamps
-    flour = _ingredient_id(store, chain, "flour")  # the first tenant's id, used from the other tenant
-    result = store.atomic(lambda tx: recompute_for(tx, other_ctx, ingredient_ids=[flour], cause="t"),
-                          tenant_id=other_ctx.tenant_id)
+    flour = _ingredient_id(
+        store, chain, "flour"
+    )  # the first tenant's id, used from the other tenant
+    result = store.atomic(
+        lambda tx: recompute_for(tx, other_ctx, ingredient_ids=[flour], cause="t"),
+        tenant_id=other_ctx.tenant_id,
+    )
     assert result == RecomputeResult(0, 0)
     assert totals(store, other_ctx) == {"Dough": (D(5), True)}
 

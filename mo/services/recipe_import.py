@@ -36,8 +36,9 @@ KINDS = ("ingredient", "recipe")
 Problem = str | None
 
 
-def import_recipes(store: Store, ctx: TenantContext, source: str | Path | pd.DataFrame, *,
-                   idempotency_key: str) -> RecipeImportResult:
+def import_recipes(
+    store: Store, ctx: TenantContext, source: str | Path | pd.DataFrame, *, idempotency_key: str
+) -> RecipeImportResult:
     """Import recipes from a .csv/.xlsx path or a DataFrame with columns recipe, yield_qty,
     yield_unit, menu_price, kind (ingredient|recipe), item, qty, unit, waste_pct — one row per
     line. Recipes are upserted by normalised name (their lines replaced), then every imported
@@ -54,8 +55,14 @@ def import_recipes(store: Store, ctx: TenantContext, source: str | Path | pd.Dat
         return _import(tx, ctx, text, key=idempotency_key, digest=digest).to_dict()
 
     # costs.idempotent: run_idempotent, keeping a reused key an idempotency_conflict.
-    outcome = idempotent(store, ctx, key=idempotency_key, operation="import_recipes",
-                         request={"content_hash": digest}, work=work)
+    outcome = idempotent(
+        store,
+        ctx,
+        key=idempotency_key,
+        operation="import_recipes",
+        request={"content_hash": digest},
+        work=work,
+    )
     return replace(RecipeImportResult.from_dict(outcome.result), replayed=outcome.replayed)
 
 
@@ -76,14 +83,19 @@ def read_source(source: str | Path | pd.DataFrame) -> pd.DataFrame:
         raise validation_error(f"missing columns: {', '.join(missing)}", rows=rows, bad_rows=1)
     if frame.empty:
         raise validation_error("the import has no rows", rows=[], bad_rows=0)
-    return pd.DataFrame({c: _as_text(frame[c]) if c in frame.columns else "" for c in REQUIRED + OPTIONAL})
+    return pd.DataFrame(
+        {c: _as_text(frame[c]) if c in frame.columns else "" for c in REQUIRED + OPTIONAL}
+    )
 
 
 def _read_file(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise validation_error("recipes import from a .csv or .xlsx file, or a DataFrame",
-                               field="source", value=str(path))
+        raise validation_error(
+            "recipes import from a .csv or .xlsx file, or a DataFrame",
+            field="source",
+            value=str(path),
+        )
     if not path.is_file():
         raise validation_error("the import file does not exist", field="source", value=str(path))
     if suffix == ".csv":
@@ -118,9 +130,16 @@ class Problems:
     def add(self, text: pd.DataFrame, column: str, problem: pd.Series) -> None:
         bad = problem.notna()
         if bad.any():
-            self.parts.append(pd.DataFrame({"row": text.index[bad] + 2, "column": column,
-                                            "value": text.loc[bad, column].str.slice(0, 100),
-                                            "problem": problem[bad]}))
+            self.parts.append(
+                pd.DataFrame(
+                    {
+                        "row": text.index[bad] + 2,
+                        "column": column,
+                        "value": text.loc[bad, column].str.slice(0, 100),
+                        "problem": problem[bad],
+                    }
+                )
+            )
 
     def add_rows(self, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -131,11 +150,18 @@ class Problems:
             return
         order = {c: i for i, c in enumerate(REQUIRED + OPTIONAL)}
         found = pd.concat(self.parts, ignore_index=True)
-        found = found.assign(_o=found["column"].map(order)).sort_values(["row", "_o"], kind="stable")
-        rows = [{"row": int(r.row), "column": r.column, "value": r.value, "problem": r.problem}
-                for r in found.itertuples(index=False)]
-        raise validation_error(f"{found['row'].nunique()} rows cannot be imported", rows=rows,
-                               bad_rows=int(found["row"].nunique()))
+        found = found.assign(_o=found["column"].map(order)).sort_values(
+            ["row", "_o"], kind="stable"
+        )
+        rows = [
+            {"row": int(r.row), "column": r.column, "value": r.value, "problem": r.problem}
+            for r in found.itertuples(index=False)
+        ]
+        raise validation_error(
+            f"{found['row'].nunique()} rows cannot be imported",
+            rows=rows,
+            bad_rows=int(found["row"].nunique()),
+        )
 
 
 @dataclass(frozen=True)
@@ -154,7 +180,9 @@ class Parsed:
 
     def derive(self, make: Callable[[Any], Any]) -> pd.Series:
         """make(value) per row, computed once per distinct value (None stays None)."""
-        derived = np.array([None if v is None else make(v) for v in self.values] or [None], dtype=object)
+        derived = np.array(
+            [None if v is None else make(v) for v in self.values] or [None], dtype=object
+        )
         return pd.Series(derived[self.codes], dtype=object)
 
 
@@ -177,6 +205,7 @@ def _required(check: Callable[[str], Any]) -> Callable[[str], Any]:
         if not text:
             raise validation_error("required")
         return check(text)
+
     return checked
 
 
@@ -224,22 +253,41 @@ def check_rows(text: pd.DataFrame, problems: Problems) -> pd.DataFrame:
 
     Columns: key (recipe name key), recipe, kind, item, item_key, qty, unit (text), family,
     base_unit, qty_base, waste_pct (Decimals as exact text, ready to stage)."""
-    parsed = {column: parse_column(text[column], check) for column, check in {
-        "recipe": _required(clean_name), "kind": _required(_kind), "item": _required(clean_name),
-        "qty": _required(_positive(MAX_QTY)), "unit": _required(_measure), "waste_pct": _waste,
-    }.items()}
+    parsed = {
+        column: parse_column(text[column], check)
+        for column, check in {
+            "recipe": _required(clean_name),
+            "kind": _required(_kind),
+            "item": _required(clean_name),
+            "qty": _required(_positive(MAX_QTY)),
+            "unit": _required(_measure),
+            "waste_pct": _waste,
+        }.items()
+    }
     for column, result in parsed.items():
         problems.add(text, column, result.problem())
-    rows = pd.DataFrame({"recipe": parsed["recipe"].value(), "key": parsed["recipe"].derive(str.casefold),
-                         "kind": parsed["kind"].value(), "item": parsed["item"].value(),
-                         "item_key": parsed["item"].derive(str.casefold), "qty": parsed["qty"].derive(str),
-                         "unit": text["unit"].where(parsed["unit"].problem().isna(), None),
-                         "family": parsed["unit"].derive(lambda m: m.family),
-                         "base_unit": parsed["unit"].derive(lambda m: m.base),
-                         "waste_pct": parsed["waste_pct"].derive(str)})
+    rows = pd.DataFrame(
+        {
+            "recipe": parsed["recipe"].value(),
+            "key": parsed["recipe"].derive(str.casefold),
+            "kind": parsed["kind"].value(),
+            "item": parsed["item"].value(),
+            "item_key": parsed["item"].derive(str.casefold),
+            "qty": parsed["qty"].derive(str),
+            "unit": text["unit"].where(parsed["unit"].problem().isna(), None),
+            "family": parsed["unit"].derive(lambda m: m.family),
+            "base_unit": parsed["unit"].derive(lambda m: m.base),
+            "waste_pct": parsed["waste_pct"].derive(str),
+        }
+    )
     waste_given = parsed["waste_pct"].derive(lambda w: w != 0).fillna(False).astype(bool)
-    problems.add(text, "waste_pct", _where((rows["kind"] == "recipe") & waste_given,
-                                           "waste_pct applies to ingredient lines only"))
+    problems.add(
+        text,
+        "waste_pct",
+        _where(
+            (rows["kind"] == "recipe") & waste_given, "waste_pct applies to ingredient lines only"
+        ),
+    )
     both = parsed["qty"].problem().isna() & parsed["unit"].problem().isna()
     qty_base = parse_column(text["qty"] + "\x00" + text["unit"], _qty_base)
     problems.add(text, "qty", qty_base.problem().where(both))
@@ -250,7 +298,9 @@ def check_rows(text: pd.DataFrame, problems: Problems) -> pd.DataFrame:
 # ------------------------------------------------------------------------- recipe-level fields
 
 HEAD_CHECKS: dict[str, Callable[[str], Any]] = {
-    "yield_qty": _positive(MAX_QTY), "yield_unit": _measure, "menu_price": _positive(MAX_PRICE),
+    "yield_qty": _positive(MAX_QTY),
+    "yield_unit": _measure,
+    "menu_price": _positive(MAX_PRICE),
 }
 
 
@@ -264,7 +314,9 @@ def check_heads(text: pd.DataFrame, rows: pd.DataFrame, problems: Problems) -> p
     blank on later rows of a recipe; a different value is a problem, and so is a missing yield."""
     key = rows["key"]
     named = key.notna()
-    heads = pd.DataFrame({"key": key[named], "name": rows.loc[named, "recipe"], "row_no": text.index[named] + 2})
+    heads = pd.DataFrame(
+        {"key": key[named], "name": rows.loc[named, "recipe"], "row_no": text.index[named] + 2}
+    )
     heads = heads.drop_duplicates("key").set_index("key")
     for column, check in HEAD_CHECKS.items():
         parsed = parse_column(text[column], _optional(check))
@@ -276,24 +328,41 @@ def check_heads(text: pd.DataFrame, rows: pd.DataFrame, problems: Problems) -> p
         heads[column] = first_at.map(value).reindex(heads.index)
         _refuse_differences(text, key, parsed.derive(_sameness), given, first_at, column, problems)
         if column != "menu_price":
-            _require(heads, column, keys_with_bad=set(key[problem.notna()].dropna()), problems=problems)
+            _require(
+                heads, column, keys_with_bad=set(key[problem.notna()].dropna()), problems=problems
+            )
     heads["yield_text"] = first_at_text(text, key, index=heads.index)
     return _yield_in_base(heads, problems)
 
 
-def _refuse_differences(text: pd.DataFrame, key: pd.Series, sameness: pd.Series, given: pd.Series,
-                        first_at: pd.Series, column: str, problems: Problems) -> None:
+def _refuse_differences(
+    text: pd.DataFrame,
+    key: pd.Series,
+    sameness: pd.Series,
+    given: pd.Series,
+    first_at: pd.Series,
+    column: str,
+    problems: Problems,
+) -> None:
     expected = key.map(first_at.map(sameness))
     differs = given & (sameness != expected)
     if differs.any():
         first_row = key[differs].map(first_at + 2).astype(int).astype(str)
-        problems.add(text, column, ("differs from row " + first_row + " of this recipe").reindex(text.index))
+        problems.add(
+            text, column, ("differs from row " + first_row + " of this recipe").reindex(text.index)
+        )
 
 
-def _require(heads: pd.DataFrame, column: str, *, keys_with_bad: set[str], problems: Problems) -> None:
+def _require(
+    heads: pd.DataFrame, column: str, *, keys_with_bad: set[str], problems: Problems
+) -> None:
     unset = heads[column].isna() & ~heads.index.isin(list(keys_with_bad))
-    problems.add_rows([{"row": int(r), "column": column, "value": "", "problem": "required"}
-                       for r in heads.loc[unset, "row_no"]])
+    problems.add_rows(
+        [
+            {"row": int(r), "column": column, "value": "", "problem": "required"}
+            for r in heads.loc[unset, "row_no"]
+        ]
+    )
 
 
 def first_at_text(text: pd.DataFrame, key: pd.Series, *, index: pd.Index) -> pd.Series:
@@ -310,8 +379,14 @@ def _yield_in_base(heads: pd.DataFrame, problems: Problems) -> pd.DataFrame:
             try:
                 value = in_base(head.yield_qty, head.yield_unit, field="yield_qty")
             except MOError as err:
-                bad.append({"row": int(head.row_no), "column": "yield_qty", "value": str(head.yield_qty),
-                            "problem": err.message.removeprefix("yield_qty ")})
+                bad.append(
+                    {
+                        "row": int(head.row_no),
+                        "column": "yield_qty",
+                        "value": str(head.yield_qty),
+                        "problem": err.message.removeprefix("yield_qty "),
+                    }
+                )
         bases.append(value)
     problems.add_rows(bad)
     return heads.assign(yield_base_qty=bases)
@@ -320,7 +395,9 @@ def _yield_in_base(heads: pd.DataFrame, problems: Problems) -> pd.DataFrame:
 # ------------------------------------------------------------------------------ writing
 
 
-def _import(tx: Tx, ctx: TenantContext, text: pd.DataFrame, *, key: str, digest: str) -> RecipeImportResult:
+def _import(
+    tx: Tx, ctx: TenantContext, text: pd.DataFrame, *, key: str, digest: str
+) -> RecipeImportResult:
     problems = Problems()
     rows = check_rows(text, problems)
     heads = check_heads(text, rows, problems)
@@ -334,15 +411,40 @@ def _import(tx: Tx, ctx: TenantContext, text: pd.DataFrame, *, key: str, digest:
     tx.run("recipes.import_delete_lines", params)
     tx.run("recipes.import_insert_lines", params)
     tx.run("recipes.import_set_shares", params)
-    batch_id = int(tx.scalar("recipes.import_batch", {
-        **params, "idempotency_key": key, "content_hash": digest, "rows": len(text),
-        "created": created, "changed": replaced}))
-    emit_event(tx, ctx, "recipes.imported", "import_batch", batch_id, {
-        "batch_id": batch_id, "recipes": len(heads), "lines": len(text), "created": created,
-        "replaced": replaced}, idempotency_key=key, batch_id=batch_id)
+    batch_id = int(
+        tx.scalar(
+            "recipes.import_batch",
+            {
+                **params,
+                "idempotency_key": key,
+                "content_hash": digest,
+                "rows": len(text),
+                "created": created,
+                "changed": replaced,
+            },
+        )
+    )
+    emit_event(
+        tx,
+        ctx,
+        "recipes.imported",
+        "import_batch",
+        batch_id,
+        {
+            "batch_id": batch_id,
+            "recipes": len(heads),
+            "lines": len(text),
+            "created": created,
+            "replaced": replaced,
+        },
+        idempotency_key=key,
+        batch_id=batch_id,
+    )
     recomputed = _recompute_imported(tx, ctx)
     tx.run("recipes.import_batch_recomputed", {**params, "id": batch_id, "recomputed": recomputed})
-    return RecipeImportResult(batch_id=batch_id, recipes=len(heads), lines=len(text), replayed=False)
+    return RecipeImportResult(
+        batch_id=batch_id, recipes=len(heads), lines=len(text), replayed=False
+    )
 
 
 def _recompute_imported(tx: Tx, ctx: TenantContext) -> int:
@@ -354,18 +456,41 @@ def _recompute_imported(tx: Tx, ctx: TenantContext) -> int:
 def _stage(tx: Tx, text: pd.DataFrame, rows: pd.DataFrame, heads: pd.DataFrame) -> None:
     """Bulk-load the checked rows (bad cells as NULL) into the ri_* temporary tables."""
     tx.run("recipes.open_import")
-    lines = rows[["key", "kind", "item", "item_key", "qty", "unit", "family", "base_unit", "qty_base",
-                  "waste_pct"]].rename(columns={"key": "recipe_key"})
+    lines = rows[
+        [
+            "key",
+            "kind",
+            "item",
+            "item_key",
+            "qty",
+            "unit",
+            "family",
+            "base_unit",
+            "qty_base",
+            "waste_pct",
+        ]
+    ].rename(columns={"key": "recipe_key"})
     lines.insert(0, "row_no", (text.index + 2).astype("int64"))
-    lines.insert(2, "position", rows.groupby(rows["key"].fillna(""), sort=False).cumcount().astype("int64"))
+    lines.insert(
+        2, "position", rows.groupby(rows["key"].fillna(""), sort=False).cumcount().astype("int64")
+    )
     tx.load("ri_lines", lines)
-    tx.load("ri_recipes", pd.DataFrame({
-        "recipe_key": heads.index, "name": heads["name"].to_numpy(), "row_no": heads["row_no"].astype("int64").to_numpy(),
-        "yield_qty": _texts(heads["yield_qty"]), "yield_unit": heads["yield_text"].to_numpy(),
-        "yield_family": [getattr(u, "family", None) for u in heads["yield_unit"]],
-        "yield_base": [getattr(u, "base", None) for u in heads["yield_unit"]],
-        "yield_base_qty": _texts(heads["yield_base_qty"]), "menu_price": _texts(heads["menu_price"]),
-    }))
+    tx.load(
+        "ri_recipes",
+        pd.DataFrame(
+            {
+                "recipe_key": heads.index,
+                "name": heads["name"].to_numpy(),
+                "row_no": heads["row_no"].astype("int64").to_numpy(),
+                "yield_qty": _texts(heads["yield_qty"]),
+                "yield_unit": heads["yield_text"].to_numpy(),
+                "yield_family": [getattr(u, "family", None) for u in heads["yield_unit"]],
+                "yield_base": [getattr(u, "base", None) for u in heads["yield_unit"]],
+                "yield_base_qty": _texts(heads["yield_base_qty"]),
+                "menu_price": _texts(heads["menu_price"]),
+            }
+        ),
+    )
 
 
 def _texts(values: pd.Series) -> list[str | None]:

@@ -28,16 +28,32 @@ from mo.store.base import Row, Store, Tx, transaction_conflict
 PLACES = Decimal("1E-12")  # the scale of every DECIMAL(38,12) column
 MAX_PRICE = Decimal(10) ** 15
 LINE_KEYS = frozenset({"ingredient", "recipe", "qty", "unit", "waste_pct"})
-FRAME_COLUMNS = ["name", "yield_qty", "yield_unit", "total_cost", "unit_cost", "menu_price",
-                 "food_cost_pct", "complete", "missing", "computed_at"]
+FRAME_COLUMNS = [
+    "name",
+    "yield_qty",
+    "yield_unit",
+    "total_cost",
+    "unit_cost",
+    "menu_price",
+    "food_cost_pct",
+    "complete",
+    "missing",
+    "computed_at",
+]
 BREAKDOWN_COLUMNS = ["ingredient", "qty", "unit", "cost"]
 
 
 # ----------------------------------------------------------------------- numbers and units
 
 
-def exact_number(value: object, *, field: str, maximum: Decimal | None = None,
-                 allow_zero: bool = False, **where: Any) -> Decimal:
+def exact_number(
+    value: object,
+    *,
+    field: str,
+    maximum: Decimal | None = None,
+    allow_zero: bool = False,
+    **where: Any,
+) -> Decimal:
     """A finite Decimal above zero (or >= 0) from a number or numeric text, rounded half-even to
     12 places. Floats go through their repr. Raises validation_error naming `field` and `where`."""
     problem = None
@@ -72,7 +88,9 @@ def read_unit(unit: object, *, field: str, **where: Any) -> Measure:
     try:
         return parse_unit(unit.strip() if isinstance(unit, str) else unit)  # type: ignore[arg-type]
     except MOError as err:
-        raise validation_error(f"{field}: {err.message}", field=field, value=str(unit)[:100], **where) from err
+        raise validation_error(
+            f"{field}: {err.message}", field=field, value=str(unit)[:100], **where
+        ) from err
 
 
 def in_base(qty: Decimal, measure: Measure, *, field: str, **where: Any) -> Decimal:
@@ -81,8 +99,12 @@ def in_base(qty: Decimal, measure: Measure, *, field: str, **where: Any) -> Deci
         context.prec = 60
         base = to_scale(qty * measure.qty)
     if base == 0 or base > MAX_QTY:
-        raise validation_error(f"{field} must be above zero and at most {MAX_QTY:,.0f} base units",
-                               field=field, value=str(qty), **where)
+        raise validation_error(
+            f"{field} must be above zero and at most {MAX_QTY:,.0f} base units",
+            field=field,
+            value=str(qty),
+            **where,
+        )
     return base
 
 
@@ -118,14 +140,28 @@ class LineInput:
     waste_pct: Decimal
 
 
-def check_head(name: object, *, yield_qty: object, yield_unit: object, menu_price: object) -> RecipeHead:
+def check_head(
+    name: object, *, yield_qty: object, yield_unit: object, menu_price: object
+) -> RecipeHead:
     """A recipe's name, yield and menu price, checked. Raises validation_error."""
     shown = clean_name(name, field="recipe")
     qty = exact_number(yield_qty, field="yield_qty", maximum=MAX_QTY)
     unit = read_unit(yield_unit, field="yield_unit")
-    price = None if menu_price is None else exact_number(menu_price, field="menu_price", maximum=MAX_PRICE)
-    return RecipeHead(shown, shown.casefold(), qty, str(yield_unit).strip(), unit.family, unit.base,
-                      in_base(qty, unit, field="yield_qty"), price)
+    price = (
+        None
+        if menu_price is None
+        else exact_number(menu_price, field="menu_price", maximum=MAX_PRICE)
+    )
+    return RecipeHead(
+        shown,
+        shown.casefold(),
+        qty,
+        str(yield_unit).strip(),
+        unit.family,
+        unit.base,
+        in_base(qty, unit, field="yield_qty"),
+        price,
+    )
 
 
 def check_line(index: int, line: object) -> LineInput:
@@ -135,16 +171,30 @@ def check_line(index: int, line: object) -> LineInput:
     unknown = sorted(set(line) - LINE_KEYS)
     kinds = [k for k in ("ingredient", "recipe") if line.get(k) is not None]
     if unknown:
-        raise validation_error(f"line {index} has unknown keys {unknown}", line=index, field=unknown[0])
+        raise validation_error(
+            f"line {index} has unknown keys {unknown}", line=index, field=unknown[0]
+        )
     if len(kinds) != 1:
-        raise validation_error(f"line {index} needs exactly one of 'ingredient' or 'recipe'",
-                               line=index, field="ingredient")
+        raise validation_error(
+            f"line {index} needs exactly one of 'ingredient' or 'recipe'",
+            line=index,
+            field="ingredient",
+        )
     kind = kinds[0]
     qty = exact_number(line.get("qty"), field="qty", maximum=MAX_QTY, line=index)
     measure = read_unit(line.get("unit"), field="unit", line=index)
     waste = _waste(line.get("waste_pct"), kind=kind, index=index)
-    return LineInput(index, kind, clean_name(line[kind], field=kind), qty, str(line["unit"]).strip(),
-                     measure.family, measure.base, in_base(qty, measure, field="qty", line=index), waste)
+    return LineInput(
+        index,
+        kind,
+        clean_name(line[kind], field=kind),
+        qty,
+        str(line["unit"]).strip(),
+        measure.family,
+        measure.base,
+        in_base(qty, measure, field="qty", line=index),
+        waste,
+    )
 
 
 def _waste(value: object, *, kind: str, index: int) -> Decimal:
@@ -152,10 +202,16 @@ def _waste(value: object, *, kind: str, index: int) -> Decimal:
         return Decimal(0)
     waste = exact_number(value, field="waste_pct", allow_zero=True, line=index)
     if waste >= 100:
-        raise validation_error("waste_pct must be below 100", field="waste_pct", value=str(value), line=index)
+        raise validation_error(
+            "waste_pct must be below 100", field="waste_pct", value=str(value), line=index
+        )
     if kind == "recipe" and waste != 0:
-        raise validation_error("waste_pct applies to ingredient lines only", field="waste_pct",
-                               value=str(value), line=index)
+        raise validation_error(
+            "waste_pct applies to ingredient lines only",
+            field="waste_pct",
+            value=str(value),
+            line=index,
+        )
     return waste
 
 
@@ -198,16 +254,30 @@ def save_recipe(
         recipe_id = _write_recipe(tx, ctx, head, existing)
         _write_lines(tx, ctx, recipe_id, checked, resolved)
         tx.run("recipes.set_shares", {"tenant_id": ctx.tenant_id, "recipe_id": recipe_id})
-        emit_event(tx, ctx, "recipe.saved", "recipe", recipe_id, {
-            "name": head.name, "yield_qty": head.yield_qty, "yield_unit": head.yield_unit,
-            "menu_price": head.menu_price, "lines": len(checked), "created": existing is None})
+        emit_event(
+            tx,
+            ctx,
+            "recipe.saved",
+            "recipe",
+            recipe_id,
+            {
+                "name": head.name,
+                "yield_qty": head.yield_qty,
+                "yield_unit": head.yield_unit,
+                "menu_price": head.menu_price,
+                "lines": len(checked),
+                "created": existing is None,
+            },
+        )
         recompute_for(tx, ctx, recipe_ids=[recipe_id], cause="recipe.saved")
         return get_record(tx, ctx, recipe_id)
 
     return store.atomic(work, tenant_id=ctx.tenant_id)
 
 
-def _resolve(tx: Tx, ctx: TenantContext, head: RecipeHead, line: LineInput) -> tuple[int, bool, str]:
+def _resolve(
+    tx: Tx, ctx: TenantContext, head: RecipeHead, line: LineInput
+) -> tuple[int, bool, str]:
     """(item id, is a sub-recipe, item name) for a line; raises not_found/unit_mismatch/cycle."""
     if line.kind == "ingredient":
         row = find_active(tx, ctx, line.item)
@@ -215,8 +285,11 @@ def _resolve(tx: Tx, ctx: TenantContext, head: RecipeHead, line: LineInput) -> t
             raise _mismatch(line, row["name"], row["base_unit"], row["family"])
         return int(row["id"]), False, row["name"]
     if line.item.casefold() == head.key:
-        raise MOError(ErrorCode.CYCLE_DETECTED, f"recipe {head.name!r} cannot use itself",
-                      {"path": [head.name, head.name], "line": line.index})
+        raise MOError(
+            ErrorCode.CYCLE_DETECTED,
+            f"recipe {head.name!r} cannot use itself",
+            {"path": [head.name, head.name], "line": line.index},
+        )
     sub = tx.one("recipes.by_key", {"tenant_id": ctx.tenant_id, "name_key": line.item.casefold()})
     if sub is None:
         raise not_found("recipe", line.item)
@@ -228,14 +301,24 @@ def _resolve(tx: Tx, ctx: TenantContext, head: RecipeHead, line: LineInput) -> t
 def _mismatch(line: LineInput, item: str, base: str, family: str) -> MOError:
     return MOError(
         ErrorCode.UNIT_MISMATCH,
-        f"line {line.index}: {line.unit!r} ({line.family}) cannot measure {item!r}, measured in {base} ({family})",
-        {"line": line.index, "field": "unit", "item": item, "unit": line.unit, "from_unit": line.base_unit,
-         "to_unit": base, "from_family": line.family, "to_family": family},
+        f"line {line.index}: {line.unit!r} ({line.family}) cannot measure {item!r}, "
+        f"measured in {base} ({family})",
+        {
+            "line": line.index,
+            "field": "unit",
+            "item": item,
+            "unit": line.unit,
+            "from_unit": line.base_unit,
+            "to_unit": base,
+            "from_family": line.family,
+            "to_family": family,
+        },
     )
 
 
-def _refuse_cycles(tx: Tx, ctx: TenantContext, recipe_id: int, name: str,
-                   subs: Sequence[tuple[int, bool, str]]) -> None:
+def _refuse_cycles(
+    tx: Tx, ctx: TenantContext, recipe_id: int, name: str, subs: Sequence[tuple[int, bool, str]]
+) -> None:
     """cycle_detected when a sub-recipe is the recipe itself or one of its stored ancestors."""
     edges = tx.all("recipes.ancestor_edges", {"tenant_id": ctx.tenant_id, "recipe_id": recipe_id})
     down: dict[int, list[int]] = {}
@@ -247,8 +330,11 @@ def _refuse_cycles(tx: Tx, ctx: TenantContext, recipe_id: int, name: str,
         if sub_id in names:
             path = _path_down(sub_id, recipe_id, down)
             chain = [name, *(names[node] for node in path)]
-            raise MOError(ErrorCode.CYCLE_DETECTED, "recipes would use each other in a cycle: " + " → ".join(chain),
-                          {"path": chain})
+            raise MOError(
+                ErrorCode.CYCLE_DETECTED,
+                "recipes would use each other in a cycle: " + " → ".join(chain),
+                {"path": chain},
+            )
 
 
 def _path_down(start: int, goal: int, down: dict[int, list[int]]) -> list[int]:
@@ -270,9 +356,17 @@ def _path_down(start: int, goal: int, down: dict[int, list[int]]) -> list[int]:
 
 
 def _write_recipe(tx: Tx, ctx: TenantContext, head: RecipeHead, existing: Row | None) -> int:
-    params = {"tenant_id": ctx.tenant_id, "name": head.name, "name_key": head.key,
-              "yield_qty": head.yield_qty, "yield_unit": head.yield_unit, "yield_family": head.yield_family,
-              "yield_base": head.yield_base, "yield_base_qty": head.yield_base_qty, "menu_price": head.menu_price}
+    params = {
+        "tenant_id": ctx.tenant_id,
+        "name": head.name,
+        "name_key": head.key,
+        "yield_qty": head.yield_qty,
+        "yield_unit": head.yield_unit,
+        "yield_family": head.yield_family,
+        "yield_base": head.yield_base,
+        "yield_base_qty": head.yield_base_qty,
+        "menu_price": head.menu_price,
+    }
     if existing is not None:
         tx.run("recipes.update", {**params, "id": existing["id"]})
         tx.run("recipes.delete_lines", {"tenant_id": ctx.tenant_id, "recipe_id": existing["id"]})
@@ -287,23 +381,45 @@ def _write_recipe(tx: Tx, ctx: TenantContext, head: RecipeHead, existing: Row | 
     return int(row["id"])
 
 
-def _write_lines(tx: Tx, ctx: TenantContext, recipe_id: int, lines: Sequence[LineInput],
-                 resolved: Sequence[tuple[int, bool, str]]) -> None:
+def _write_lines(
+    tx: Tx,
+    ctx: TenantContext,
+    recipe_id: int,
+    lines: Sequence[LineInput],
+    resolved: Sequence[tuple[int, bool, str]],
+) -> None:
     for line, (item_id, is_recipe, _) in zip(lines, resolved, strict=True):
-        tx.run("recipes.insert_line", {
-            "tenant_id": ctx.tenant_id, "recipe_id": recipe_id, "position": line.index,
-            "ingredient_id": None if is_recipe else item_id, "sub_recipe_id": item_id if is_recipe else None,
-            "qty": line.qty, "unit": line.unit, "family": line.family, "base_unit": line.base_unit,
-            "qty_base": line.qty_base, "waste_pct": line.waste_pct})
+        tx.run(
+            "recipes.insert_line",
+            {
+                "tenant_id": ctx.tenant_id,
+                "recipe_id": recipe_id,
+                "position": line.index,
+                "ingredient_id": None if is_recipe else item_id,
+                "sub_recipe_id": item_id if is_recipe else None,
+                "qty": line.qty,
+                "unit": line.unit,
+                "family": line.family,
+                "base_unit": line.base_unit,
+                "qty_base": line.qty_base,
+                "waste_pct": line.waste_pct,
+            },
+        )
 
 
 def get_record(tx: Tx, ctx: TenantContext, recipe_id: int) -> RecipeRecord:
     row = tx.one("recipes.by_id", {"tenant_id": ctx.tenant_id, "id": recipe_id})
     if row is None:
         raise not_found("recipe", recipe_id)
-    return RecipeRecord(id=int(row["id"]), name=row["name"], yield_qty=money(row["yield_qty"]),  # type: ignore[arg-type]
-                        yield_unit=row["yield_unit"], menu_price=money(row["menu_price"]),
-                        lines=int(row["lines"]), deleted=row["deleted_at"] is not None)
+    return RecipeRecord(
+        id=int(row["id"]),
+        name=row["name"],
+        yield_qty=money(row["yield_qty"]),  # type: ignore[arg-type]
+        yield_unit=row["yield_unit"],
+        menu_price=money(row["menu_price"]),
+        lines=int(row["lines"]),
+        deleted=row["deleted_at"] is not None,
+    )
 
 
 def delete_recipe(store: Store, ctx: TenantContext, name: str) -> RecipeRecord:
@@ -337,9 +453,15 @@ def restore_recipe(store: Store, ctx: TenantContext, name: str) -> RecipeRecord:
         if row is None:
             raise not_found("deleted recipe", clean_name(name, field="recipe"))
         if tx.one("recipes.by_key", params) is not None:
-            raise MOError(ErrorCode.CONFLICT, f"{row['name']!r} is already an active recipe", {"name": row["name"]})
+            raise MOError(
+                ErrorCode.CONFLICT,
+                f"{row['name']!r} is already an active recipe",
+                {"name": row["name"]},
+            )
         subs = tx.all("recipes.sub_lines_of", {"tenant_id": ctx.tenant_id, "recipe_id": row["id"]})
-        _refuse_cycles(tx, ctx, int(row["id"]), row["name"], [(int(s["id"]), True, s["name"]) for s in subs])
+        _refuse_cycles(
+            tx, ctx, int(row["id"]), row["name"], [(int(s["id"]), True, s["name"]) for s in subs]
+        )
         tx.run("recipes.restore", {"tenant_id": ctx.tenant_id, "id": row["id"]})
         emit_event(tx, ctx, "recipe.restored", "recipe", row["id"], {"name": row["name"]})
         recompute_for(tx, ctx, recipe_ids=[int(row["id"])], cause="recipe.restored")
@@ -348,18 +470,24 @@ def restore_recipe(store: Store, ctx: TenantContext, name: str) -> RecipeRecord:
     try:
         return store.atomic(work, tenant_id=ctx.tenant_id)
     except MOError as err:
-        if err.code is ErrorCode.CONFLICT and "name" not in err.details:  # a concurrent save won the name
-            raise MOError(ErrorCode.CONFLICT, f"{clean_name(name)!r} is already an active recipe",
-                          {"name": clean_name(name)}) from err
+        if (
+            err.code is ErrorCode.CONFLICT and "name" not in err.details
+        ):  # a concurrent save won the name
+            raise MOError(
+                ErrorCode.CONFLICT,
+                f"{clean_name(name)!r} is already an active recipe",
+                {"name": clean_name(name)},
+            ) from err
         raise
 
 
 # ----------------------------------------------------------------------------------- import
 
 
-def import_recipes(store: Store, ctx: TenantContext, source: str | Path | pd.DataFrame, *,
-                   idempotency_key: str) -> RecipeImportResult:
-    """Import recipes in long format (one row per line), all or nothing; see mo.services.recipe_import."""
+def import_recipes(
+    store: Store, ctx: TenantContext, source: str | Path | pd.DataFrame, *, idempotency_key: str
+) -> RecipeImportResult:
+    """Import recipes in long format, all or nothing: see mo.services.recipe_import."""
     from mo.services.recipe_import import import_recipes as run_import
 
     return run_import(store, ctx, source, idempotency_key=idempotency_key)
@@ -368,7 +496,9 @@ def import_recipes(store: Store, ctx: TenantContext, source: str | Path | pd.Dat
 # ----------------------------------------------------------------------------------- read models
 
 
-def recipes_frame(store: Store, ctx: TenantContext, *, include_deleted: bool = False) -> pd.DataFrame:
+def recipes_frame(
+    store: Store, ctx: TenantContext, *, include_deleted: bool = False
+) -> pd.DataFrame:
     """Every recipe with its current cost, by name (FRAME_COLUMNS).
 
     Amounts are Decimal (object columns; None when unset); complete is bool; missing is the
@@ -379,10 +509,16 @@ def recipes_frame(store: Store, ctx: TenantContext, *, include_deleted: bool = F
         rows = tx.all("recipes.frame", params)
     frame = pd.DataFrame(rows, columns=FRAME_COLUMNS)
     for column in ("yield_qty", "total_cost", "unit_cost", "menu_price", "food_cost_pct"):
-        frame[column] = pd.Series([money(v) for v in frame[column]], index=frame.index, dtype=object)
-    frame["complete"] = frame["complete"].map(lambda v: bool(v) if v is not None else False).astype(bool)
+        frame[column] = pd.Series(
+            [money(v) for v in frame[column]], index=frame.index, dtype=object
+        )
+    frame["complete"] = (
+        frame["complete"].map(lambda v: bool(v) if v is not None else False).astype(bool)
+    )
     frame["missing"] = frame["missing"].map(joined_missing).astype(object)
-    frame["computed_at"] = pd.to_datetime(frame["computed_at"], utc=True).astype("datetime64[ns, UTC]")
+    frame["computed_at"] = pd.to_datetime(frame["computed_at"], utc=True).astype(
+        "datetime64[ns, UTC]"
+    )
     return frame
 
 
@@ -406,9 +542,13 @@ def recipe_breakdown(store: Store, ctx: TenantContext, name: str) -> pd.DataFram
         row = tx.one("recipes.by_key", {"tenant_id": ctx.tenant_id, "name_key": key})
         if row is None:
             raise not_found("recipe", clean_name(name, field="recipe"))
-        rows = tx.all("recipes.breakdown", {"tenant_id": ctx.tenant_id, "recipe_id": row["id"],
-                                            "max_depth": MAX_DEPTH})
+        rows = tx.all(
+            "recipes.breakdown",
+            {"tenant_id": ctx.tenant_id, "recipe_id": row["id"], "max_depth": MAX_DEPTH},
+        )
     frame = pd.DataFrame(rows, columns=BREAKDOWN_COLUMNS)
     for column in ("qty", "cost"):
-        frame[column] = pd.Series([money(v) for v in frame[column]], index=frame.index, dtype=object)
+        frame[column] = pd.Series(
+            [money(v) for v in frame[column]], index=frame.index, dtype=object
+        )
     return frame

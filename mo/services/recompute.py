@@ -87,8 +87,14 @@ def compute_scope(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
     shape = tx.one("recompute.max_level") or {"recipes": 0, "max_level": -1}
     if int(shape["max_level"]) >= MAX_DEPTH:
         raise _cycle_error(tx.all("recompute.scope_edges", params))
-    for step in ("load_rates", "ingredient_sums", "ingredient_missing", "sub_lines", "preload_outside",
-                 "missing_items"):
+    for step in (
+        "load_rates",
+        "ingredient_sums",
+        "ingredient_missing",
+        "sub_lines",
+        "preload_outside",
+        "missing_items",
+    ):
         tx.run(f"recompute.{step}", params)
     tx.run("recompute.compute_levels")
     tx.run("recompute.old_costs", params)
@@ -98,7 +104,9 @@ def compute_scope(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
     return RecomputeResult(recomputed=int(shape["recipes"]), changed=max(changed, 0))
 
 
-def recompute(store: Store, ctx: TenantContext, *, recipes: list[str] | None = None) -> RecomputeResult:
+def recompute(
+    store: Store, ctx: TenantContext, *, recipes: list[str] | None = None
+) -> RecomputeResult:
     """Recompute the named recipes and everything using them (None: every recipe), in one
     transaction. Raises not_found for a name that is not an active recipe."""
 
@@ -114,7 +122,9 @@ def recompute(store: Store, ctx: TenantContext, *, recipes: list[str] | None = N
 
 
 def _active_recipe_id(tx: Tx, ctx: TenantContext, name: str) -> int:
-    row = tx.one("recipes.by_key", {"tenant_id": ctx.tenant_id, "name_key": name_key(name, field="recipe")})
+    row = tx.one(
+        "recipes.by_key", {"tenant_id": ctx.tenant_id, "name_key": name_key(name, field="recipe")}
+    )
     if row is None:
         raise not_found("recipe", clean_name(name, field="recipe"))
     return int(row["id"])
@@ -133,8 +143,11 @@ def _cycle_error(edges: list[Row]) -> MOError:
     path = find_cycle(edges)
     if path is None:
         return validation_error(f"recipes nest deeper than {MAX_DEPTH} levels", max_depth=MAX_DEPTH)
-    return MOError(ErrorCode.CYCLE_DETECTED, "recipes use each other in a cycle: " + " → ".join(path),
-                   {"path": path})
+    return MOError(
+        ErrorCode.CYCLE_DETECTED,
+        "recipes use each other in a cycle: " + " → ".join(path),
+        {"path": path},
+    )
 
 
 def find_cycle(edges: list[Row]) -> list[str] | None:
@@ -143,7 +156,10 @@ def find_cycle(edges: list[Row]) -> list[str] | None:
     names: dict[int, str] = {}
     for edge in edges:
         children.setdefault(int(edge["parent"]), []).append(int(edge["child"]))
-        names[int(edge["parent"])], names[int(edge["child"])] = edge["parent_name"], edge["child_name"]
+        names[int(edge["parent"])], names[int(edge["child"])] = (
+            edge["parent_name"],
+            edge["child_name"],
+        )
     state: dict[int, int] = {}  # 1: on the current path, 2: finished
     for start in sorted(children):
         cycle = _dfs_cycle(start, children, state)
@@ -152,7 +168,9 @@ def find_cycle(edges: list[Row]) -> list[str] | None:
     return None
 
 
-def _dfs_cycle(start: int, children: dict[int, list[int]], state: dict[int, int]) -> list[int] | None:
+def _dfs_cycle(
+    start: int, children: dict[int, list[int]], state: dict[int, int]
+) -> list[int] | None:
     """Iterative DFS (deep graphs must not hit Python's recursion limit)."""
     if state.get(start):
         return None
@@ -164,7 +182,7 @@ def _dfs_cycle(start: int, children: dict[int, list[int]], state: dict[int, int]
             state[path.pop()] = 2
             stack.pop()
         elif state.get(child) == 1:
-            return path[path.index(child):] + [child]
+            return path[path.index(child) :] + [child]
         elif not state.get(child):
             state[child] = 1
             path.append(child)
