@@ -22,10 +22,10 @@ import pandas as pd
 from mo.context import TenantContext
 from mo.errors import MOError, validation_error
 from mo.events import emit_event
+from mo.idempotency import run_idempotent
 from mo.measure import MAX_QTY, Measure, parse_unit
 from mo.names import clean_name
 from mo.results import RecipeImportResult
-from mo.services.costs import idempotent
 from mo.services.recipes import MAX_PRICE, exact_number, in_base
 from mo.services.recompute import open_work, recompute_seeded
 from mo.store.base import Store, Tx
@@ -54,8 +54,7 @@ def import_recipes(
     def work(tx: Tx) -> dict[str, Any]:
         return _import(tx, ctx, text, key=idempotency_key, digest=digest).to_dict()
 
-    # costs.idempotent: run_idempotent, keeping a reused key an idempotency_conflict.
-    outcome = idempotent(
+    outcome = run_idempotent(
         store,
         ctx,
         key=idempotency_key,
