@@ -111,3 +111,23 @@ def test_tenants_do_not_see_each_other(store: Store, ctx: TenantContext, other_c
     ing.add_ingredient(store, ctx, "Saffron", unit="g")
     assert _code(ing.delete_ingredient, store, other_ctx, "saffron")[0] == "not_found"
     assert ing.add_ingredient(store, other_ctx, "Saffron", unit="g").name == "Saffron"
+
+
+def test_deleting_and_restoring_an_ingredient_recosts_its_recipes(store: Store, ctx: TenantContext) -> None:
+    from decimal import Decimal
+
+    from mo.services import costs, recipes
+
+    ing.add_ingredient(store, ctx, "Rice", unit="g")
+    costs.update_cost(store, ctx, "rice", "2.00", per="kg", idempotency_key="rice-1")
+    recipes.save_recipe(store, ctx, "Rice Bowl", yield_qty=1, yield_unit="portion",
+                        lines=[{"ingredient": "rice", "qty": 250, "unit": "g"}])
+
+    def bowl():
+        return recipes.recipes_frame(store, ctx).set_index("name").loc["Rice Bowl"]
+
+    assert bool(bowl()["complete"]) and bowl()["total_cost"] == Decimal("0.5")
+    ing.delete_ingredient(store, ctx, "rice")
+    assert not bool(bowl()["complete"]) and bowl()["missing"] == "Rice"
+    ing.restore_ingredient(store, ctx, "rice")
+    assert bool(bowl()["complete"]) and bowl()["total_cost"] == Decimal("0.5")

@@ -712,8 +712,7 @@ def test_a_deleted_ingredient_or_sub_recipe_is_missing(store: Store, ctx: Tenant
             {"ingredient": "oil", "qty": 10, "unit": "ml"},
         ],
     )
-    delete_ingredient(store, ctx, "basil")
-    recompute(store, ctx)  # delete_ingredient does not recompute by itself (yet)
+    delete_ingredient(store, ctx, "basil")  # recomputes the recipes that use it
     assert (row(store, ctx, "Pesto")["missing"], row(store, ctx, "Pasta Pesto")["missing"]) == (
         "Basil",
         "Basil",

@@ -12,6 +12,7 @@ from mo.events import emit_event
 from mo.measure import unit_family
 from mo.names import clean_name, name_key
 from mo.results import Result, money
+from mo.services.recompute import recompute_for
 from mo.store.base import Row, Store, Tx
 
 BASE_UNITS_ALLOWED = {"g": "mass", "ml": "volume", "each": "count"}
@@ -140,7 +141,8 @@ def add_alias(store: Store, ctx: TenantContext, ingredient: str, alias: str) -> 
 
 
 def delete_ingredient(store: Store, ctx: TenantContext, name: str) -> IngredientRecord:
-    """Soft-delete an ingredient with its names; recipes that use it become incomplete."""
+    """Soft-delete an ingredient with its names; the recipes that use it, directly or through
+    sub-recipes, are recomputed in the same transaction and become incomplete."""
 
     def work(tx: Tx) -> IngredientRecord:
         row = find_active(tx, ctx, name)
@@ -148,6 +150,7 @@ def delete_ingredient(store: Store, ctx: TenantContext, name: str) -> Ingredient
         tx.run("ingredients.soft_delete", params)
         tx.run("ingredients.soft_delete_names", params)
         emit_event(tx, ctx, "ingredient.deleted", "ingredient", row["id"], {"name": row["name"]})
+        recompute_for(tx, ctx, ingredient_ids=[int(row["id"])], cause="ingredient.deleted")
         return get_record(tx, ctx, int(row["id"]))
 
     return store.atomic(work, tenant_id=ctx.tenant_id)
@@ -168,6 +171,7 @@ def restore_ingredient(store: Store, ctx: TenantContext, name: str) -> Ingredien
         tx.run("ingredients.restore_names", params)
         tx.run("ingredients.restore", params)
         emit_event(tx, ctx, "ingredient.restored", "ingredient", row["id"], {"name": row["name"]})
+        recompute_for(tx, ctx, ingredient_ids=[int(row["id"])], cause="ingredient.restored")
         return get_record(tx, ctx, int(row["id"]))
 
     return _translating_conflicts(store, ctx, work, clean_name(name))
