@@ -26,9 +26,9 @@ from mo.store import Store, open_store
 
 SIZES = {
     "quick": {"recipes": 20_000, "price_rows": 200_000, "price_items": 20_000, "events": 200_000,
-              "count_events": 2_000_000, "per_recipe_sample": 200, "updates": 15},
+              "count_events": 2_000_000, "per_recipe_sample": 200, "updates": 15, "http_per_client": 15},
     "full": {"recipes": 100_000, "price_rows": 1_000_000, "price_items": 100_000, "events": 1_000_000,
-             "count_events": 10_000_000, "per_recipe_sample": 1_000, "updates": 40},
+             "count_events": 10_000_000, "per_recipe_sample": 1_000, "updates": 40, "http_per_client": 60},
 }
 
 
@@ -135,12 +135,19 @@ def count_events(folder: Path, size: dict) -> Measurement:
                        {"events": size["count_events"]})
 
 
+def http_load(folder: Path, size: dict) -> Measurement:
+    from bench.http_load import http_update_cost
+
+    return http_update_cost(size["http_per_client"])
+
+
 SCENARIOS: dict[str, Callable[[Path, dict], Measurement]] = {
     "full_recompute": full_recompute,
     "incremental": incremental,
     "import_price_list": import_price_list,
     "export_window": export_window,
     "count_events": count_events,
+    "http_load": http_load,
 }
 
 
