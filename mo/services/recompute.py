@@ -68,7 +68,6 @@ def open_work(tx: Tx) -> None:
 def recompute_seeded(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
     """Recompute the recipes staged in rc_seed and all their ancestors (see recompute_for)."""
     _check_cause(cause)
-    tx.run("recompute.graph", {"tenant_id": ctx.tenant_id})
     tx.run("recompute.scope_ancestors", {"tenant_id": ctx.tenant_id})
     return compute_scope(tx, ctx, cause=cause)
 
@@ -82,7 +81,6 @@ def compute_scope(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
     """Cost the recipes staged in rc_ids; write their costs and recipe.recomputed events."""
     params = {"tenant_id": ctx.tenant_id}
     tx.run("recompute.scope_lines", params)
-    tx.run("recompute.edges", params)
     tx.run("recompute.levels", {**params, "max_depth": MAX_DEPTH})
     shape = tx.one("recompute.max_level") or {"recipes": 0, "max_level": -1}
     if int(shape["max_level"]) >= MAX_DEPTH:
@@ -90,14 +88,12 @@ def compute_scope(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
     for step in (
         "load_rates",
         "ingredient_sums",
-        "ingredient_missing",
         "sub_lines",
         "preload_outside",
         "missing_items",
     ):
         tx.run(f"recompute.{step}", params)
     tx.run("recompute.compute_levels")
-    tx.run("recompute.old_costs", params)
     changed = tx.run("recompute.emit_changes", {**params, "cause": cause})
     tx.run("recompute.update_costs", params)
     tx.run("recompute.insert_costs", params)

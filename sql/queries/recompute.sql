@@ -2,16 +2,16 @@
 --
 -- Work happens in temporary tables that live for one recompute inside the caller's transaction:
 --   rc_seed    recipe ids to start from          rc_seed_ing  ingredient ids to start from
---   rc_graph   every sub-recipe edge (DuckDB: a narrow copy to walk up; PostgreSQL uses an index)
 --   rc_ids     the scope: seeds + ancestors      rc_lines     the scope's lines (read once)
---   rc_edges   sub-recipe edges inside the scope rc_scope     scope + level (longest chain below)
+--   rc_scope   scope + level (longest chain of in-scope sub-recipes below)
 --   rc_rate    cost per line unit of each (ingredient, line unit, waste) the scope uses
 --   rc_ingsum  per recipe: its ingredient lines' exact cost (any level: they need no sub)
---   rc_ingmiss per recipe: its ingredients without a cost or a conversion
 --   rc_sub     the scope's sub-recipe lines with their share (NULL: unusable)
 --   rc_work    computed totals (and the stored ones of subs outside the scope)
 --   rc_missing per recipe: its missing items, own and propagated from sub-recipes
---   rc_old     the stored costs of the scope before this recompute
+-- Each DuckDB statement costs a few milliseconds of planning and scheduling however small the
+-- scope, so intermediate sets read by one statement only (the sub-recipe graph, the scope's
+-- edges, the missing ingredients, the old costs) are CTEs of that statement, not tables.
 -- Money is DECIMAL(38,12); every quotient goes through exact_div (V006), never through DECIMAL
 -- '/' (DuckDB makes that a DOUBLE). Each product is CAST back to DECIMAL(38,12), except a line
 -- cost (qty × rate, share × sub total): those are summed exactly at 24 places and the recipe
@@ -23,26 +23,22 @@
 -- transaction's connection (DuckDB) or at commit (PostgreSQL, see its override).
 CREATE OR REPLACE TEMP TABLE rc_seed (id BIGINT);
 CREATE OR REPLACE TEMP TABLE rc_seed_ing (id BIGINT);
-CREATE OR REPLACE TEMP TABLE rc_graph (parent BIGINT, child BIGINT);
 CREATE OR REPLACE TEMP TABLE rc_ids (id BIGINT);
 CREATE OR REPLACE TEMP TABLE rc_lines (
     recipe_id BIGINT, ingredient_id BIGINT, sub_recipe_id BIGINT, family VARCHAR,
     base_unit VARCHAR, qty_base DECIMAL(38, 12), waste_pct DECIMAL(38, 12), share DECIMAL(38, 12)
 );
-CREATE OR REPLACE TEMP TABLE rc_edges (parent BIGINT, child BIGINT);
 CREATE OR REPLACE TEMP TABLE rc_scope (recipe_id BIGINT, lvl INTEGER);
 CREATE OR REPLACE TEMP TABLE rc_rate (
     ingredient_id BIGINT, base_unit VARCHAR, waste_pct DECIMAL(38, 12), name VARCHAR,
     divisor DECIMAL(38, 12), rate DECIMAL(38, 12)
 );
 CREATE OR REPLACE TEMP TABLE rc_ingsum (recipe_id BIGINT, known DECIMAL(38, 24));
-CREATE OR REPLACE TEMP TABLE rc_ingmiss (recipe_id BIGINT, name VARCHAR);
 CREATE OR REPLACE TEMP TABLE rc_sub (
     recipe_id BIGINT, lvl INTEGER, sub_id BIGINT, name VARCHAR, share DECIMAL(38, 12)
 );
 CREATE OR REPLACE TEMP TABLE rc_work (recipe_id BIGINT, total DECIMAL(38, 12), missing VARCHAR[]);
 CREATE OR REPLACE TEMP TABLE rc_missing (recipe_id BIGINT, names VARCHAR[]);
-CREATE OR REPLACE TEMP TABLE rc_old (recipe_id BIGINT, total_cost DECIMAL(38, 12), complete BOOLEAN);
 
 -- name: add_rc_seed
 INSERT INTO rc_seed (id) VALUES (:id)
@@ -53,25 +49,24 @@ INSERT INTO rc_seed_ing (id) VALUES (:id)
 INSERT INTO rc_ids (id)
 SELECT id FROM recipes WHERE tenant_id = :tenant_id AND deleted_at IS NULL
 
--- name: graph
--- The tenant's sub-recipe edges, two columns wide: walking up them takes one narrow scan instead
--- of one scan of every line per level. (PostgreSQL walks its sub_recipe_id index instead.)
-INSERT INTO rc_graph (parent, child)
-SELECT recipe_id, sub_recipe_id FROM recipe_lines
-WHERE tenant_id = :tenant_id AND sub_recipe_id IS NOT NULL
-
 -- name: scope_ancestors
 -- The seed recipes, the recipes using a seed ingredient, and every recipe above them. The walk
 -- passes through deleted recipes (a deleted seed's parents must be recomputed too), but only
--- active recipes are costed.
+-- active recipes are costed. It walks up a narrow, materialized copy of the tenant's sub-recipe
+-- edges: one scan of two columns instead of one scan of every line per level. (PostgreSQL walks
+-- its sub_recipe_id index instead.)
 INSERT INTO rc_ids (id)
-WITH RECURSIVE up(id) AS (
+WITH RECURSIVE graph(parent, child) AS MATERIALIZED (
+    SELECT recipe_id, sub_recipe_id FROM recipe_lines
+    WHERE tenant_id = :tenant_id AND sub_recipe_id IS NOT NULL
+),
+up(id) AS (
     SELECT id FROM rc_seed
     UNION
     SELECT l.recipe_id FROM recipe_lines l
     WHERE l.tenant_id = :tenant_id AND l.ingredient_id IN (SELECT id FROM rc_seed_ing)
     UNION
-    SELECT g.parent FROM up JOIN rc_graph g ON g.child = up.id
+    SELECT g.parent FROM up JOIN graph g ON g.child = up.id
 )
 SELECT r.id FROM recipes r
 WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL AND r.id IN (SELECT id FROM up)
@@ -86,23 +81,21 @@ FROM recipe_lines l
 JOIN rc_ids s ON s.id = l.recipe_id
 WHERE l.tenant_id = :tenant_id
 
--- name: edges
-INSERT INTO rc_edges (parent, child)
-SELECT DISTINCT l.recipe_id, l.sub_recipe_id
-FROM rc_lines l
-JOIN rc_ids c ON c.id = l.sub_recipe_id
-
 -- name: levels
 -- A recipe's level is its longest chain of in-scope sub-recipes below it (0: none in scope), so
 -- computing levels in order finds every in-scope sub already costed. UNION keeps one row per
 -- (recipe, depth); :max_depth stops the walk if a cycle ever slipped past the save-time check.
 INSERT INTO rc_scope (recipe_id, lvl)
-WITH RECURSIVE depth(id, d) AS (
+WITH RECURSIVE edges(parent, child) AS MATERIALIZED (
+    -- Sub-recipe edges inside the scope.
+    SELECT DISTINCT l.recipe_id, l.sub_recipe_id FROM rc_lines l JOIN rc_ids c ON c.id = l.sub_recipe_id
+),
+depth(id, d) AS (
     SELECT id, 0 FROM rc_ids
     UNION
     SELECT e.parent, depth.d + 1
     FROM depth
-    JOIN rc_edges e ON e.child = depth.id
+    JOIN edges e ON e.child = depth.id
     WHERE depth.d < :max_depth
 )
 SELECT id, MAX(d) FROM depth GROUP BY id
@@ -113,7 +106,8 @@ SELECT COUNT(*) AS recipes, COALESCE(MAX(lvl), -1) AS max_level FROM rc_scope
 -- name: scope_edges
 -- Sub-recipe edges inside the scope, with names: only read to name a cycle's path.
 SELECT e.parent, e.child, p.name AS parent_name, c.name AS child_name
-FROM rc_edges e
+FROM (SELECT DISTINCT l.recipe_id AS parent, l.sub_recipe_id AS child
+      FROM rc_lines l JOIN rc_ids s ON s.id = l.sub_recipe_id) e
 JOIN recipes p ON p.tenant_id = :tenant_id AND p.id = e.parent AND p.deleted_at IS NULL
 JOIN recipes c ON c.tenant_id = :tenant_id AND c.id = e.child AND c.deleted_at IS NULL
 
@@ -165,7 +159,7 @@ FROM converted
 -- name: ingredient_sums
 -- Every scoped recipe's ingredient lines in one pass (they need no sub-recipe, so no level):
 -- the exact sum of qty × rate. A plain aggregate on purpose: the missing items are collected
--- apart (ingredient_missing), where they are few.
+-- apart (missing_items), where they are few.
 INSERT INTO rc_ingsum (recipe_id, known)
 SELECT l.recipe_id,
        SUM(CASE WHEN rt.divisor IS NULL THEN l.qty_base * rt.rate
@@ -174,14 +168,6 @@ FROM rc_lines l
 JOIN rc_rate rt ON rt.ingredient_id = l.ingredient_id AND rt.base_unit = l.base_unit
                AND rt.waste_pct = l.waste_pct
 GROUP BY l.recipe_id
-
--- name: ingredient_missing
-INSERT INTO rc_ingmiss (recipe_id, name)
-SELECT DISTINCT l.recipe_id, rt.name
-FROM rc_lines l
-JOIN rc_rate rt ON rt.ingredient_id = l.ingredient_id AND rt.base_unit = l.base_unit
-               AND rt.waste_pct = l.waste_pct
-WHERE rt.rate IS NULL
 
 -- name: sub_lines
 -- The scope's sub-recipe lines. share (qty ÷ the sub's yield, kept on the line by the recipe
@@ -213,7 +199,11 @@ WHERE c.tenant_id = :tenant_id
 -- It depends on no total, so it is one statement for all levels.
 INSERT INTO rc_missing (recipe_id, names)
 WITH RECURSIVE lacks(recipe_id, name) AS (
-    SELECT recipe_id, name FROM rc_ingmiss
+    SELECT l.recipe_id, rt.name
+    FROM rc_lines l
+    JOIN rc_rate rt ON rt.ingredient_id = l.ingredient_id AND rt.base_unit = l.base_unit
+                   AND rt.waste_pct = l.waste_pct
+    WHERE rt.rate IS NULL
     UNION
     SELECT s.recipe_id, s.name FROM rc_sub s
     LEFT JOIN rc_work w ON w.recipe_id = s.sub_id
@@ -262,15 +252,10 @@ WITH RECURSIVE tot(recipe_id, lvl, total) USING KEY (recipe_id) AS (
 )
 SELECT recipe_id, total FROM tot WHERE lvl >= 0
 
--- name: old_costs
-INSERT INTO rc_old (recipe_id, total_cost, complete)
-SELECT c.recipe_id, c.total_cost, c.complete
-FROM recipe_costs c
-WHERE c.tenant_id = :tenant_id AND c.recipe_id IN (SELECT recipe_id FROM rc_scope)
-
 -- name: emit_changes
 -- One recipe.recomputed event per scoped recipe whose total or completeness changed (a first
--- costing counts as a change). Amounts are plain decimal text, as in the other events.
+-- costing counts as a change). Amounts are plain decimal text, as in the other events. It runs
+-- before update_costs, so recipe_costs still holds the old figures.
 INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload)
 SELECT :tenant_id, 'recipe.recomputed', 'recipe', CAST(r.id AS VARCHAR),
        json_object(
@@ -283,7 +268,7 @@ FROM rc_scope s
 JOIN rc_work w ON w.recipe_id = s.recipe_id
 JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = s.recipe_id AND r.deleted_at IS NULL
 LEFT JOIN rc_missing m ON m.recipe_id = s.recipe_id
-LEFT JOIN rc_old o ON o.recipe_id = s.recipe_id
+LEFT JOIN recipe_costs o ON o.tenant_id = :tenant_id AND o.recipe_id = s.recipe_id
 WHERE o.recipe_id IS NULL OR o.total_cost <> w.total OR o.complete <> (m.recipe_id IS NULL)
 
 -- name: update_costs
@@ -326,4 +311,4 @@ FROM rc_scope s
 JOIN rc_work w ON w.recipe_id = s.recipe_id
 JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = s.recipe_id AND r.deleted_at IS NULL
 LEFT JOIN rc_missing m ON m.recipe_id = s.recipe_id
-WHERE s.recipe_id NOT IN (SELECT recipe_id FROM rc_old)
+WHERE s.recipe_id NOT IN (SELECT c.recipe_id FROM recipe_costs c WHERE c.tenant_id = :tenant_id)

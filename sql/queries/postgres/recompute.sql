@@ -13,8 +13,6 @@ BEGIN
     CREATE TEMP TABLE rc_seed (id BIGINT) ON COMMIT DROP;
     DROP TABLE IF EXISTS pg_temp.rc_seed_ing;
     CREATE TEMP TABLE rc_seed_ing (id BIGINT) ON COMMIT DROP;
-    DROP TABLE IF EXISTS pg_temp.rc_graph;
-    CREATE TEMP TABLE rc_graph (parent BIGINT, child BIGINT) ON COMMIT DROP;
     DROP TABLE IF EXISTS pg_temp.rc_ids;
     CREATE TEMP TABLE rc_ids (id BIGINT) ON COMMIT DROP;
     DROP TABLE IF EXISTS pg_temp.rc_lines;
@@ -22,8 +20,6 @@ BEGIN
         recipe_id BIGINT, ingredient_id BIGINT, sub_recipe_id BIGINT, family VARCHAR,
         base_unit VARCHAR, qty_base DECIMAL(38, 12), waste_pct DECIMAL(38, 12), share DECIMAL(38, 12)
     ) ON COMMIT DROP;
-    DROP TABLE IF EXISTS pg_temp.rc_edges;
-    CREATE TEMP TABLE rc_edges (parent BIGINT, child BIGINT) ON COMMIT DROP;
     DROP TABLE IF EXISTS pg_temp.rc_scope;
     CREATE TEMP TABLE rc_scope (recipe_id BIGINT, lvl INTEGER) ON COMMIT DROP;
     DROP TABLE IF EXISTS pg_temp.rc_rate;
@@ -33,8 +29,6 @@ BEGIN
     ) ON COMMIT DROP;
     DROP TABLE IF EXISTS pg_temp.rc_ingsum;
     CREATE TEMP TABLE rc_ingsum (recipe_id BIGINT, known DECIMAL(38, 24)) ON COMMIT DROP;
-    DROP TABLE IF EXISTS pg_temp.rc_ingmiss;
-    CREATE TEMP TABLE rc_ingmiss (recipe_id BIGINT, name VARCHAR) ON COMMIT DROP;
     DROP TABLE IF EXISTS pg_temp.rc_sub;
     CREATE TEMP TABLE rc_sub (
         recipe_id BIGINT, lvl INTEGER, sub_id BIGINT, name VARCHAR, share DECIMAL(38, 12)
@@ -43,16 +37,11 @@ BEGIN
     CREATE TEMP TABLE rc_work (recipe_id BIGINT, total DECIMAL(38, 12), missing VARCHAR[]) ON COMMIT DROP;
     DROP TABLE IF EXISTS pg_temp.rc_missing;
     CREATE TEMP TABLE rc_missing (recipe_id BIGINT, names VARCHAR[]) ON COMMIT DROP;
-    DROP TABLE IF EXISTS pg_temp.rc_old;
-    CREATE TEMP TABLE rc_old (recipe_id BIGINT, total_cost DECIMAL(38, 12), complete BOOLEAN) ON COMMIT DROP;
 END
 $$
 
--- name: graph
--- Nothing to copy: the walk below uses the recipe_lines_sub_recipe index (V007).
-SELECT 0 AS edges
-
 -- name: scope_ancestors
+-- No edge copy: the walk uses the recipe_lines_sub_recipe index (V007).
 INSERT INTO rc_ids (id)
 WITH RECURSIVE up(id) AS (
     SELECT id FROM rc_seed
@@ -114,7 +103,7 @@ FROM rc_scope s
 JOIN rc_work w ON w.recipe_id = s.recipe_id
 JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = s.recipe_id AND r.deleted_at IS NULL
 LEFT JOIN rc_missing m ON m.recipe_id = s.recipe_id
-LEFT JOIN rc_old o ON o.recipe_id = s.recipe_id
+LEFT JOIN recipe_costs o ON o.tenant_id = :tenant_id AND o.recipe_id = s.recipe_id
 WHERE o.recipe_id IS NULL OR o.total_cost <> w.total OR o.complete <> (m.recipe_id IS NULL)
 
 -- name: update_costs
@@ -151,4 +140,4 @@ FROM rc_scope s
 JOIN rc_work w ON w.recipe_id = s.recipe_id
 JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = s.recipe_id AND r.deleted_at IS NULL
 LEFT JOIN rc_missing m ON m.recipe_id = s.recipe_id
-WHERE s.recipe_id NOT IN (SELECT recipe_id FROM rc_old)
+WHERE s.recipe_id NOT IN (SELECT c.recipe_id FROM recipe_costs c WHERE c.tenant_id = :tenant_id)
