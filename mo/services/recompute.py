@@ -82,9 +82,11 @@ def compute_scope(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
     params = {"tenant_id": ctx.tenant_id}
     tx.run("recompute.scope_lines", params)
     tx.run("recompute.levels", {**params, "max_depth": MAX_DEPTH})
-    shape = tx.one("recompute.max_level") or {"recipes": 0, "max_level": -1}
+    shape = tx.one("recompute.max_level", params) or {"recipes": 0, "max_level": -1}
     if int(shape["max_level"]) >= MAX_DEPTH:
         raise _cycle_error(tx.all("recompute.scope_edges", params))
+    if not int(shape["recipes"]):  # every statement below would find nothing to do
+        return RecomputeResult(recomputed=0, changed=0)
     for step in (
         "load_rates",
         "ingredient_sums",
@@ -96,7 +98,8 @@ def compute_scope(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
     tx.run("recompute.compute_levels")
     changed = tx.run("recompute.emit_changes", {**params, "cause": cause})
     tx.run("recompute.update_costs", params)
-    tx.run("recompute.insert_costs", params)
+    if int(shape["uncosted"]):  # a statement costs milliseconds even when it inserts nothing
+        tx.run("recompute.insert_costs", params)
     return RecomputeResult(recomputed=int(shape["recipes"]), changed=max(changed, 0))
 
 

@@ -101,7 +101,12 @@ depth(id, d) AS (
 SELECT id, MAX(d) FROM depth GROUP BY id
 
 -- name: max_level
-SELECT COUNT(*) AS recipes, COALESCE(MAX(lvl), -1) AS max_level FROM rc_scope
+-- The scope's size and depth, and how many of its recipes have no stored cost yet (usually
+-- none: then insert_costs is skipped).
+SELECT COUNT(*) AS recipes, COALESCE(MAX(lvl), -1) AS max_level,
+       COUNT(*) FILTER (WHERE recipe_id NOT IN (
+           SELECT c.recipe_id FROM recipe_costs c WHERE c.tenant_id = :tenant_id)) AS uncosted
+FROM rc_scope
 
 -- name: scope_edges
 -- Sub-recipe edges inside the scope, with names: only read to name a cycle's path.
