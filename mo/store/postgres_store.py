@@ -25,6 +25,11 @@ _COPY_CHUNK_ROWS = 100_000
 TENANT_ROLE = "mo_app"
 # One round trip: the tenant for the policies, then the role (set_config('role') = SET LOCAL ROLE).
 _ENTER_TENANT = "SELECT set_config('app.tenant_id', %s, true), set_config('role', %s, true)"
+# Tenant transactions see one snapshot, as on DuckDB: a write to a row another transaction
+# changed since the snapshot fails (SerializationFailure → transaction_conflict) and Store.atomic
+# retries it from the start. Under READ COMMITTED it would go through with values computed from
+# older rows: two cost updates of one ingredient left its recipes costed at the one not current.
+_TENANT_ISOLATION = psycopg.IsolationLevel.REPEATABLE_READ
 
 
 def translate(exc: Exception) -> MOError:
@@ -116,15 +121,18 @@ class PostgresStore(Store):
 
     @contextmanager
     def transaction(self, *, tenant_id: str | None = None) -> Iterator[Tx]:
-        """A transaction on a pooled connection. With a tenant it sets app.tenant_id and runs as
-        TENANT_ROLE, so row-level security confines it to that tenant's rows (both revert at
-        commit or rollback); without one (migrations, tenant lookup, API-key authentication) it
-        keeps the connecting role."""
+        """A transaction on a pooled connection. With a tenant it is REPEATABLE READ, sets
+        app.tenant_id and runs as TENANT_ROLE, so row-level security confines it to that
+        tenant's rows (both revert at commit or rollback); without one (migrations, tenant
+        lookup, API-key authentication) it keeps the connecting role and the server's default
+        isolation."""
         try:
-            with self._pool.connection() as conn, conn.transaction():
-                if tenant_id is not None:
-                    conn.execute(_ENTER_TENANT, (tenant_id, TENANT_ROLE))
-                yield PostgresTx(conn)
+            with self._pool.connection() as conn:
+                conn.isolation_level = None if tenant_id is None else _TENANT_ISOLATION
+                with conn.transaction():
+                    if tenant_id is not None:
+                        conn.execute(_ENTER_TENANT, (tenant_id, TENANT_ROLE))
+                    yield PostgresTx(conn)
         except psycopg.Error as exc:
             raise translate(exc) from exc
         except psycopg_pool.PoolTimeout as exc:
