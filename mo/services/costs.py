@@ -28,6 +28,7 @@ from mo.store.base import Row, Store, Tx
 
 PLACES = Decimal("1E-12")  # the scale of every DECIMAL(38,12) amount
 MAX_PRICE = Decimal(10) ** 15
+MAX_UNIT_COST = Decimal(10) ** 26  # DECIMAL(38,12) holds amounts below this
 MAX_NOTE_LENGTH = 1000
 _DIVISION_PREC = 28  # a quotient carries 28 significant digits before it is rounded to 12 places
 _WIDE_PREC = 60  # quantizing a 28-digit quotient to 12 places may need more than 28 digits
@@ -97,7 +98,8 @@ def read_price(value: object) -> Decimal:
 def unit_cost_of(price: Decimal, qty: Decimal) -> Decimal:
     """price ÷ qty, divided with 28 digits then rounded half-even to 12 places.
 
-    Raises validation_error when the result rounds to zero (it would read as "free").
+    Raises validation_error when the result rounds to zero (it would read as "free") or is too
+    large to store (a big price for a minute pack).
     """
     with localcontext() as context:
         context.prec = _DIVISION_PREC
@@ -106,6 +108,12 @@ def unit_cost_of(price: Decimal, qty: Decimal) -> Decimal:
     if cost == 0:
         raise validation_error(
             "unit cost rounds to zero at 12 decimal places", field="price", value=str(price)
+        )
+    if cost >= MAX_UNIT_COST:
+        raise validation_error(
+            f"unit cost must be below {MAX_UNIT_COST:.0e} per base unit (is the pack that small?)",
+            field="price",
+            value=str(price),
         )
     return cost
 

@@ -89,7 +89,10 @@ class DuckDBTx(Tx):
         except duckdb.Error as exc:
             raise translate(exc) from exc
         finally:
-            self._cur.unregister("_mo_load")
+            try:
+                self._cur.unregister("_mo_load")
+            except duckdb.Error:
+                pass  # a failed INSERT aborted the transaction: keep its error, not this one
         return len(frame)
 
     def script(self, sql_text: str) -> None:

@@ -1,0 +1,518 @@
+"""Hostile input: price lists and recipes built to break the checks, on both backends.
+
+Every input is either handled correctly or refused with the right code (validation_error naming
+the rows and columns or the field and line; cycle_detected; unit_mismatch; not_found for a line
+naming nothing) — never an unhandled exception — and a refusal writes nothing: every table's row
+count is what it was. Properties draw each hostile cell from a list whose verdict is known, so
+the expected answer is exact (which rows, which columns), not just "some error".
+
+Examples per property: the "mo-fast" hypothesis profile in `make test`, "mo-fuzz" under
+`make fuzz` (MO_FUZZ=1); see reliability_support.
+"""
+
+from __future__ import annotations
+
+import codecs
+import itertools
+import uuid
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from reliability_support import fuzz_settings, record, row_counts
+
+from mo.context import TenantContext
+from mo.errors import ErrorCode, MOError
+from mo.names import clean_name
+from mo.services import costs, imports, recipes
+from mo.services import ingredients as ing
+from mo.store import Store
+
+_examples = itertools.count()
+TALLY: Counter[str] = Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _record_inputs_tried() -> Any:
+    """After the module: how many hostile inputs it tried and refused (for the README)."""
+    yield
+    record("hostile_input", **dict(sorted(TALLY.items())), failures=0)
+
+# ---- price-list cells whose verdict is known ----------------------------------------------------
+
+BAD_PRICES = [
+    "NaN", "nan", "inf", "-inf", "Infinity", "-12.00", "0", "0.00", "-0", "1e400",
+    "1" + "0" * 16, "9" * 10_000, "abc", "=1+1", '=HYPERLINK("http://evil")', "@SUM(A1)", "",
+    "   ", "1,50", "0.0000000000001", "1e-20", "true", "12.5.1", "5\x00", "0x10", "\x01",
+]
+OK_PRICES = ["+1", "1e3", " 5 ", "$5", "€5.00", "0.5", "1000000000000000", "12.000000000001"]
+BAD_ITEMS = ["", "   ", "x" * 10_000, "a\x01b", "a\x7fb", "bell\x07", "nul\x00here", "\x1b[31mred"]
+OK_ITEMS = [
+    '=HYPERLINK("http://evil","x")', "+1-1", "@SUM(A1)", "-2+3", "\u202eevil", "  spaced   out  ",
+    "café ✓", "\t=cmd", "line\nbreak", "'quoted'", '"double"', "comma, inside", "½ & ¼",
+]
+BAD_PACKS = [
+    "", "0 kg", "-1 kg", "1e400 kg", "1" * 10_000 + " kg", "abc", "1 portion", "NaN kg",
+    "inf kg", "1 kg\x00", "=1+1",
+]
+OK_PACKS = ["6 x 1 kg", "12/500ml", "case of 24", "2 l", "12 each", "1 kg", "500 g", " 1 kg "]
+BAD_SKUS = ["s" * 201, "s" * 10_000]
+OK_SKUS = ["=cmd()", "@x", "+1", "-1", "sku with spaces", "ünï"]
+# A pair no cell shows alone: a top price for a minute pack (the unit cost would overflow).
+BAD_PAIRS = [("1000000000000000", "0.0000000000001 g"), ("999999999999999", "0.000000000001 g")]
+NOT_UTF8 = [b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xfe\xff", b"\x80abc"]
+COLUMNS = ("item", "price", "pack", "sku")
+HEADER_SPELLINGS = {
+    "item": ["item", "Item", " ITEM "], "price": ["price", "Price", "PRICE "],
+    "pack": ["pack", "Pack", " pack"], "sku": ["sku", "SKU", "Sku "],
+}
+
+
+@st.composite
+def price_rows(draw: Any, *, clean: bool = False) -> dict[str, Any]:
+    """One row: good cells, or exactly one hostile cell (its verdict says if the row is bad);
+    `clean`: only hostile cells mo must accept."""
+    row: dict[str, Any] = {
+        "item": "Item", "price": str(draw(st.decimals("0.01", "99999", places=2))),
+        "pack": draw(st.sampled_from(OK_PACKS)), "sku": "", "bad": None, "raw": None,
+    }
+    kinds = ["good", "ok"] if clean else ["good", "good", "bad", "ok", "pair", "bytes"]
+    kind = draw(st.sampled_from(kinds))
+    column = draw(st.sampled_from(COLUMNS))
+    if kind == "pair":
+        row["price"], row["pack"] = draw(st.sampled_from(BAD_PAIRS))
+        row["bad"] = "price"
+    elif kind in ("bad", "ok"):
+        pool = {
+            ("bad", "item"): BAD_ITEMS, ("bad", "price"): BAD_PRICES, ("bad", "pack"): BAD_PACKS,
+            ("bad", "sku"): BAD_SKUS, ("ok", "item"): OK_ITEMS, ("ok", "price"): OK_PRICES,
+            ("ok", "pack"): OK_PACKS, ("ok", "sku"): OK_SKUS,
+        }[(kind, column)]
+        row[column] = draw(st.sampled_from(pool))
+        row["bad"] = column if kind == "bad" else None
+    elif kind == "bytes":
+        row["raw"] = (column, draw(st.sampled_from(NOT_UTF8)))
+        row["bad"] = column
+    return row
+
+
+def _csv_cell(text: str | bytes) -> bytes:
+    data = text.encode() if isinstance(text, str) else text
+    if any(ch in data for ch in (b",", b'"', b"\n", b"\r")) or data != data.strip():
+        return b'"' + data.replace(b'"', b'""') + b'"'
+    return data
+
+
+@st.composite
+def price_list_files(draw: Any) -> tuple[bytes, list[dict[str, Any]]]:
+    """A CSV file (bytes) of hostile rows, and the rows with their verdicts."""
+    rows = draw(st.lists(price_rows(clean=draw(st.booleans())), min_size=1, max_size=12))
+    order = draw(st.permutations(COLUMNS))
+    headers = [draw(st.sampled_from(HEADER_SPELLINGS[c])) for c in order]
+    if draw(st.booleans()):  # a column mo does not know is ignored, whatever it holds
+        order, headers = (*order, "junk"), [*headers, "=evil()"]
+    newline = draw(st.sampled_from([b"\n", b"\r\n"]))
+    prefix = f"h{next(_examples)}-{uuid.uuid4().hex[:6]} "
+    lines = [b",".join(_csv_cell(h) for h in headers)]
+    for n, row in enumerate(rows):
+        if row["bad"] != "item":  # every good item is unique: the list creates one per row
+            row["item"] = f"{prefix}{row['item']} #{n}"
+        if row["sku"]:  # and so is every sku (a repeated one is a bad row of its own)
+            row["sku"] = f"{row['sku']}-{n}"
+        cells = []
+        for column in order:
+            value: str | bytes = "=junk()" if column == "junk" else row[column]
+            if row["raw"] and row["raw"][0] == column:
+                value = str(value).encode() + row["raw"][1]
+            cells.append(_csv_cell(value))
+        lines.append(b",".join(cells))
+    bom = codecs.BOM_UTF8 if draw(st.booleans()) else b""
+    return bom + newline.join(lines) + newline, rows
+
+
+def _expect_refusal_naming(err: MOError, rows: list[dict[str, Any]]) -> None:
+    bad = {n + 2: row["bad"] for n, row in enumerate(rows) if row["bad"]}  # header = row 1
+    assert err.code is ErrorCode.VALIDATION_ERROR, err
+    assert err.details["bad_rows"] == len(bad), (err.details, bad)
+    named: dict[int, set[str]] = {}
+    for problem in err.details["rows"]:
+        named.setdefault(problem["row"], set()).add(problem["column"].strip().casefold())
+    assert set(named) == set(bad), (err.details["rows"], bad)
+    for row_no, column in bad.items():
+        assert column in named[row_no], (row_no, column, named[row_no])
+
+
+def _refused_cleanly(store: Store, call: Any) -> MOError:
+    """The MOError `call` raises, having written nothing (every table's row count unchanged)."""
+    before = row_counts(store)
+    with pytest.raises(MOError) as caught:
+        call()
+    assert row_counts(store) == before, "a refused call wrote rows"
+    return caught.value
+
+
+@fuzz_settings(scale=1.0)
+@given(listing=price_list_files())
+def test_hostile_price_list_cells_are_imported_or_refused_by_row(
+    store: Store, ctx: TenantContext, tmp_path_factory: pytest.TempPathFactory, listing: Any
+) -> None:
+    data, rows = listing
+    path = tmp_path_factory.mktemp("hostile") / "list.csv"
+    path.write_bytes(data)
+    key, supplier = f"k-{uuid.uuid4().hex}", f"Supplier {uuid.uuid4().hex[:8]}"
+
+    def call() -> Any:
+        return imports.import_price_list(store, ctx, path, idempotency_key=key, supplier=supplier)
+
+    TALLY["price list files"] += 1
+    if any(row["bad"] for row in rows):
+        TALLY["refused"] += 1
+        _expect_refusal_naming(_refused_cleanly(store, call), rows)
+        return
+    result = call()
+    TALLY["imported"] += 1
+    assert (result.status, result.rows, result.created) == ("completed", len(rows), len(rows))
+    names = set(costs.ingredients_frame(store, ctx)["name"])
+    assert {clean_name(row["item"]) for row in rows} <= names
+
+
+# ---- whole files that are not price lists -------------------------------------------------------
+
+WHOLE_FILES = {
+    "empty": b"",
+    "bom only": codecs.BOM_UTF8,
+    "whitespace": b"  \r\n\n\t\n",
+    "header only": b"item,price,pack\n",
+    "header and blank lines": b"item,price,pack\n\n\n",
+    "duplicated price column": b"item,price,pack,Price\nFlour,1,1 kg,2\n",
+    "missing pack column": b"item,price\nFlour,1\n",
+    "not a csv": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    "nul bytes": b"item,price,pack\n\x00\x00\x00,\x00,\x00\n",
+    "ragged rows": b'item,price,pack\nFlour,1,1 kg,extra,cells\n"unclosed,1,1 kg\n',
+    "bad utf-8 header": b"it\xffem,price,pack\nFlour,1,1 kg\n",
+    "utf-16": "item,price,pack\nFlour,1,1 kg\n".encode("utf-16"),
+    "one giant cell": b"item,price,pack\n" + b"x" * 2_000_000 + b",1,1 kg\n",
+}
+
+
+@pytest.mark.parametrize("name", list(WHOLE_FILES))
+def test_files_that_are_not_usable_price_lists_are_refused(
+    store: Store, ctx: TenantContext, tmp_path: Any, name: str
+) -> None:
+    path = tmp_path / "list.csv"
+    path.write_bytes(WHOLE_FILES[name])
+    err = _refused_cleanly(store, lambda: imports.import_price_list(
+        store, ctx, path, idempotency_key="k", supplier="S"))
+    assert err.code is ErrorCode.VALIDATION_ERROR, err
+    if name.startswith("duplicated"):
+        assert list(err.details["duplicate_columns"]) == ["price"], err.details
+    if name == "missing pack column":
+        assert err.details["missing_columns"] == ["pack"], err.details
+    if name in ("nul bytes", "one giant cell"):
+        assert err.details["bad_rows"] == 1 and err.details["rows"][0]["row"] == 2, err.details
+
+
+@fuzz_settings(scale=1.0)
+@given(data=st.binary(max_size=2_000) | st.text(max_size=500).map(str.encode))
+def test_arbitrary_bytes_never_escape_as_anything_but_an_moerror(
+    store: Store, ctx: TenantContext, tmp_path_factory: pytest.TempPathFactory, data: bytes
+) -> None:
+    path = tmp_path_factory.mktemp("bytes") / "list.csv"
+    path.write_bytes(b"item,price,pack\n" + data)
+    before = row_counts(store)
+    TALLY["arbitrary byte files"] += 1
+    try:
+        imports.import_price_list(store, ctx, path, idempotency_key=uuid.uuid4().hex,
+                                  supplier=f"S{uuid.uuid4().hex[:8]}")
+    except MOError as err:
+        TALLY["refused"] += 1
+        assert err.code is ErrorCode.VALIDATION_ERROR, err
+        assert row_counts(store) == before
+
+
+# ---- in-memory rows of the wrong types ----------------------------------------------------------
+
+# (value, bad?) — pandas turns a list of row dicts into typed columns first, whatever they hold.
+PRICE_VALUES = [
+    (float("nan"), True), (float("inf"), True), (-1, True), (0, True), (10**30, True),
+    (True, True), (None, True), (Decimal("NaN"), True), ([1, 2], True), ({"a": 1}, True),
+    (b"bytes", True), (Decimal("-0"), True), ("1e999", True), (3.5, False), (7, False),
+    (Decimal("2.50"), False), ("2.50", False), (10**15, False),
+]
+PACK_VALUES = [
+    (None, True), (float("nan"), True), (True, True), ([1], True), (0, True), (-5.5, True),
+    ({"kg": 1}, True), *((pack, False) for pack in OK_PACKS),
+]
+
+
+@fuzz_settings(scale=1.0)
+@given(
+    values=st.lists(
+        st.tuples(st.sampled_from(PRICE_VALUES), st.sampled_from(PACK_VALUES)),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_rows_of_the_wrong_types_are_refused_by_row(
+    store: Store, ctx: TenantContext, values: list[tuple[Any, Any]]
+) -> None:
+    prefix = f"t{next(_examples)}-{uuid.uuid4().hex[:6]}"
+    rows = [
+        {"item": f"{prefix} {n}", "price": price, "pack": pack}
+        for n, ((price, _), (pack, _)) in enumerate(values)
+    ]
+    bad = {n + 2 for n, ((_, bad_price), (_, bad_pack)) in enumerate(values) if bad_price or bad_pack}
+    key = uuid.uuid4().hex
+    TALLY["wrong-type row lists"] += 1
+
+    def call() -> Any:
+        return imports.import_price_list(store, ctx, rows, idempotency_key=key, supplier=prefix)
+
+    if not bad:
+        assert call().created == len(rows)
+        TALLY["imported"] += 1
+        return
+    TALLY["refused"] += 1
+    err = _refused_cleanly(store, call)
+    assert err.code is ErrorCode.VALIDATION_ERROR, err
+    assert {p["row"] for p in err.details["rows"]} == bad, (err.details, values)
+
+
+# ---- recipes ------------------------------------------------------------------------------------
+
+GOOD_NUMBERS = [1, 2, "0.5", Decimal("3"), 250, "1e3"]
+BAD_NUMBERS = [0, -1, "-0.5", "NaN", float("nan"), float("inf"), "inf", 10**13, "abc", None, True,
+               "0.0000000000001", "", [1]]
+POOL = ["R0", "R1", "R2", "R3"]
+
+
+@pytest.fixture
+def pantry(store: Store, ctx: TenantContext) -> None:
+    """Flour (g) and Eggs (each), with costs."""
+    ing.add_ingredient(store, ctx, "Flour", unit="g")
+    ing.add_ingredient(store, ctx, "Eggs", unit="each")
+    costs.update_cost(store, ctx, "Flour", "2.00", per="1 kg", idempotency_key="flour")
+    costs.update_cost(store, ctx, "Eggs", "3.00", per="12 each", idempotency_key="eggs")
+
+
+@st.composite
+def recipe_saves(draw: Any) -> dict[str, Any]:
+    """One save_recipe call: a name from a small pool, a yield, and lines that may name other
+    recipes of the pool (so cycles and self-references happen), with hostile numbers."""
+    def number() -> Any:  # mostly good numbers, so that saves get far enough to meet cycles
+        return draw(st.sampled_from(GOOD_NUMBERS if draw(st.integers(0, 9)) else BAD_NUMBERS))
+
+    def unit(right: list[str], wrong: list[str]) -> str:
+        return draw(st.sampled_from(right if draw(st.integers(0, 5)) else wrong))
+
+    lines = []
+    for _ in range(draw(st.integers(1, 3))):
+        if draw(st.integers(0, 2)):
+            item = draw(st.sampled_from(["Flour", "Eggs"]))
+            mass = item == "Flour"
+            lines.append({"ingredient": item, "qty": number(),
+                          "unit": unit(["g", "kg"] if mass else ["each"],
+                                       ["each"] if mass else ["g", "kg"])})
+        else:
+            lines.append({"recipe": draw(st.sampled_from(POOL)), "qty": number(),
+                          "unit": unit(["each"], ["g", "portion"])})
+    return {"name": draw(st.sampled_from(POOL)), "yield_qty": number(), "lines": lines}
+
+
+def _bad_number(value: Any) -> bool:
+    return not any(value is good or (type(value) is type(good) and value == good)
+                   for good in GOOD_NUMBERS)
+
+
+def _expected(save: dict[str, Any], graph: dict[str, set[str]]) -> tuple[str, dict[str, Any]]:
+    """What save_recipe must answer, in the order it checks: numbers (head, then each line),
+    then each line's item (units, self-reference, existence), then cycles through stored ones."""
+    if _bad_number(save["yield_qty"]):
+        return "validation_error", {"field": "yield_qty"}
+    for n, line in enumerate(save["lines"]):
+        if _bad_number(line["qty"]):
+            return "validation_error", {"field": "qty", "line": n}
+    units = {"Flour": "g", "Eggs": "each"}
+    for n, line in enumerate(save["lines"]):
+        if "ingredient" in line:
+            unit = "each" if line["unit"] == "each" else "g"
+            if unit != units[line["ingredient"]]:
+                return "unit_mismatch", {"line": n}
+        elif line["recipe"] == save["name"]:
+            return "cycle_detected", {"line": n}
+        elif line["recipe"] not in graph:
+            return "not_found", {}
+        elif line["unit"] != "each":
+            return "unit_mismatch", {"line": n}
+    uses = {line["recipe"] for line in save["lines"] if "recipe" in line}
+    if save["name"] in graph and any(_reaches(graph, sub, save["name"]) for sub in uses):
+        return "cycle_detected", {}
+    return "ok", {}
+
+
+def _reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
+    seen, todo = set(), [start]
+    while todo:
+        node = todo.pop()
+        if node == goal:
+            return True
+        if node not in seen:
+            seen.add(node)
+            todo.extend(graph.get(node, ()))
+    return False
+
+
+@fuzz_settings(scale=0.6)
+@given(saves=st.lists(recipe_saves(), min_size=1, max_size=12))
+def test_recipe_saves_with_cycles_and_hostile_numbers_are_saved_or_refused_exactly(
+    store: Store, ctx: TenantContext, pantry: None, saves: list[dict[str, Any]]
+) -> None:
+    prefix = f"e{next(_examples)}-{uuid.uuid4().hex[:6]} "  # each example has its own pool
+    graph: dict[str, set[str]] = {}
+    for save in saves:
+        expected, where = _expected(save, graph)
+        lines = [{**line, "recipe": prefix + line["recipe"]} if "recipe" in line else line
+                 for line in save["lines"]]
+
+        def call(save: dict[str, Any] = save, lines: list[Any] = lines) -> Any:
+            return recipes.save_recipe(store, ctx, prefix + save["name"],
+                                       yield_qty=save["yield_qty"], yield_unit="each",
+                                       lines=lines)
+
+        TALLY["recipe saves"] += 1
+        if expected == "ok":
+            TALLY["recipes saved"] += 1
+            record_ = call()
+            assert record_.lines == len(lines)
+            graph[save["name"]] = {line["recipe"] for line in save["lines"] if "recipe" in line}
+            continue
+        TALLY["refused"] += 1
+        TALLY[f"recipe saves refused: {expected}"] += 1
+        err = _refused_cleanly(store, call)
+        assert err.code.value == expected, (save, graph, err, err.details)
+        for name, value in where.items():
+            assert err.details.get(name) == value, (save, err.details)
+    stored = recipes.recipes_frame(store, ctx)
+    mine = {n.removeprefix(prefix) for n in stored["name"] if n.startswith(prefix)}
+    assert mine == set(graph)
+
+
+def _chain(store: Store, ctx: TenantContext, depth: int, *, prefix: str) -> None:
+    recipes.save_recipe(store, ctx, f"{prefix}0", yield_qty=1, yield_unit="each",
+                        lines=[{"ingredient": "Flour", "qty": 100, "unit": "g"}])
+    for level in range(1, depth):
+        recipes.save_recipe(store, ctx, f"{prefix}{level}", yield_qty=2, yield_unit="each",
+                            lines=[{"recipe": f"{prefix}{level - 1}", "qty": 2, "unit": "each"}])
+
+
+def test_a_chain_50_recipes_deep_is_costed_exactly(
+    store: Store, ctx: TenantContext, pantry: None
+) -> None:
+    _chain(store, ctx, 50, prefix="L")
+    frame = recipes.recipes_frame(store, ctx).set_index("name")
+    # 100 g of flour at 2.00/kg is 0.2; each level makes 2 from 2 of the one below: 0.2 × 2.
+    assert frame.loc["L0", "total_cost"] == Decimal("0.2")
+    assert frame.loc["L49", "total_cost"] == Decimal("0.4")
+    assert frame.loc["L49", "complete"]
+    breakdown = recipes.recipe_breakdown(store, ctx, "L49")
+    assert breakdown.to_dict("records") == [
+        {"ingredient": "Flour", "qty": Decimal("200"), "unit": "g", "cost": Decimal("0.4")}
+    ]
+    # A change at the bottom reaches the top, 49 levels up.
+    costs.update_cost(store, ctx, "Flour", "4.00", per="1 kg", idempotency_key="dearer")
+    assert recipes.recipes_frame(store, ctx).set_index("name").loc["L49", "total_cost"] == Decimal(
+        "0.8"
+    )
+
+
+def test_nesting_past_the_depth_limit_is_refused_cleanly_wherever_it_is_met(
+    store: Store, ctx: TenantContext, pantry: None
+) -> None:
+    """Past recompute.MAX_DEPTH levels, the call that meets the limit (a save, or a later cost
+    update recomputing the whole chain) is a validation_error naming max_depth, writing nothing.
+    (Today each save checks only its own ancestors, so the chain gets built and the cost update
+    of its bottom ingredient is what is refused: reported, not hidden here.)"""
+    limit, refused = recipes.MAX_DEPTH, []
+    _chain(store, ctx, 2, prefix="D")
+    for level in range(2, limit + 2):
+        before = row_counts(store)
+        try:
+            recipes.save_recipe(store, ctx, f"D{level}", yield_qty=2, yield_unit="each",
+                                lines=[{"recipe": f"D{level - 1}", "qty": 2, "unit": "each"}])
+        except MOError as err:
+            assert (err.code, err.details.get("max_depth")) == (ErrorCode.VALIDATION_ERROR, limit)
+            assert row_counts(store) == before
+            refused.append(f"save D{level}")
+            break
+    before = row_counts(store)
+    try:
+        costs.update_cost(store, ctx, "Flour", "9.00", per="1 kg", idempotency_key="deep")
+    except MOError as err:
+        assert (err.code, err.details.get("max_depth")) == (ErrorCode.VALIDATION_ERROR, limit)
+        assert row_counts(store) == before
+        refused.append("cost update")
+    assert refused, f"a chain of {limit + 2} recipes was saved and costed past the limit"
+
+
+def _recipe_rows(*rows: tuple[Any, ...]) -> pd.DataFrame:
+    columns = ["recipe", "yield_qty", "yield_unit", "kind", "item", "qty", "unit"]
+    return pd.DataFrame([[("" if v is None else str(v)) for v in row] for row in rows],
+                        columns=columns)
+
+
+RECIPE_IMPORTS = {
+    "two recipes using each other": (
+        _recipe_rows(("A", 1, "each", "recipe", "B", 1, "each"),
+                     ("B", 1, "each", "recipe", "A", 1, "each")),
+        "cycle_detected", None),
+    "a recipe using itself": (
+        _recipe_rows(("A", 1, "each", "recipe", "A", 1, "each")), "cycle_detected", None),
+    "zero and negative yields": (
+        _recipe_rows(("A", 0, "each", "ingredient", "Flour", 1, "g"),
+                     ("B", -2, "each", "ingredient", "Flour", 1, "g")),
+        "validation_error", {2: "yield_qty", 3: "yield_qty"}),
+    "zero and negative quantities": (
+        _recipe_rows(("A", 1, "each", "ingredient", "Flour", 0, "g"),
+                     ("B", 1, "each", "ingredient", "Flour", -5, "g"),
+                     ("C", 1, "each", "ingredient", "Flour", "NaN", "g")),
+        "validation_error", {2: "qty", 3: "qty", 4: "qty"}),
+    "formula and control characters in names": (
+        _recipe_rows(("=cmd()", 1, "each", "ingredient", "Flour", 1, "g"),
+                     ("bell\x07", 1, "each", "ingredient", "Flour", 1, "g"),
+                     ("x" * 10_000, 1, "each", "ingredient", "Flour", 1, "g")),
+        "validation_error", {3: "recipe", 4: "recipe"}),
+    "an item in the wrong unit": (
+        _recipe_rows(("A", 1, "each", "ingredient", "Eggs", 100, "g")), "validation_error",
+        {2: "unit"}),
+}
+
+
+@pytest.mark.parametrize("name", list(RECIPE_IMPORTS))
+def test_hostile_recipe_imports_are_refused_and_write_nothing(
+    store: Store, ctx: TenantContext, pantry: None, name: str
+) -> None:
+    frame, code, bad = RECIPE_IMPORTS[name]
+    err = _refused_cleanly(store, lambda: recipes.import_recipes(
+        store, ctx, frame, idempotency_key=f"k-{name}"))
+    assert err.code.value == code, (err, err.details)
+    if bad is not None:
+        named: dict[int, set[str]] = {}
+        for problem in err.details["rows"]:
+            named.setdefault(problem["row"], set()).add(problem["column"])
+        assert set(named) == set(bad), err.details
+        assert all(bad[row] in named[row] for row in bad), err.details
+
+
+def test_a_chain_50_deep_imports_in_one_file(store: Store, ctx: TenantContext, pantry: None) -> None:
+    rows = [("C0", 1, "each", "ingredient", "Flour", 100, "g")]
+    rows += [(f"C{n}", 2, "each", "recipe", f"C{n - 1}", 2, "each") for n in range(1, 50)]
+    result = recipes.import_recipes(store, ctx, _recipe_rows(*reversed(rows)), idempotency_key="c")
+    assert (result.recipes, result.lines) == (50, 50)
+    assert recipes.recipes_frame(store, ctx).set_index("name").loc["C49", "total_cost"] == Decimal(
+        "0.4"
+    )
+
