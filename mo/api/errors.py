@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mo.errors import ErrorCode, MOError
+from mo.errors import HTTP_STATUS, ErrorCode, MOError
 
 log = logging.getLogger("mo.api")
 
@@ -72,7 +72,10 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
         ErrorCode.METHOD_NOT_ALLOWED: f"{request.method} is not allowed on {request.url.path}",
     }
     body = MOError(code, messages.get(code, str(exc.detail)), details).to_dict()
-    return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    # The code's own status, as for every other error: a body Starlette cannot even decode
+    # (its 400) is a validation_error like any malformed JSON, so 422.
+    status = exc.status_code if code is ErrorCode.INTERNAL_ERROR else HTTP_STATUS[code]
+    return JSONResponse(body, status_code=status, headers=getattr(exc, "headers", None))
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
