@@ -516,3 +516,41 @@ def test_a_chain_50_deep_imports_in_one_file(store: Store, ctx: TenantContext, p
         "0.4"
     )
 
+
+
+RECIPE_FILES = {
+    "empty.csv": b"",
+    "not-utf8.csv": b"recipe,yield_qty,yield_unit,kind,item,qty,unit\n\xff\xfe,1,each,x,y,1,g\n",
+    "ragged.csv": b'recipe,yield_qty\n"unclosed,1\n',
+    "header-only.csv": b"recipe,yield_qty,yield_unit,kind,item,qty,unit\n",
+    "not-a-workbook.xlsx": b"\x00\x01 this is no zip",
+    "notes.txt": b"recipe\nA\n",
+}
+
+
+@pytest.mark.parametrize("name", list(RECIPE_FILES))
+def test_recipe_files_that_cannot_be_read_are_refused(
+    store: Store, ctx: TenantContext, tmp_path: Any, name: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(RECIPE_FILES[name])
+    err = _refused_cleanly(store, lambda: recipes.import_recipes(store, ctx, path,
+                                                                 idempotency_key="k"))
+    assert err.code is ErrorCode.VALIDATION_ERROR, err
+
+
+@pytest.mark.parametrize("source", [None, 5, b"bytes", [1, 2], [{"recipe": "A"}, "row"]])
+def test_recipe_sources_of_the_wrong_kind_are_refused(
+    store: Store, ctx: TenantContext, source: Any
+) -> None:
+    err = _refused_cleanly(store, lambda: recipes.import_recipes(store, ctx, source,
+                                                                 idempotency_key="k"))
+    assert (err.code, err.details.get("field")) == (ErrorCode.VALIDATION_ERROR, "source"), err
+
+
+def test_recipe_rows_as_mappings_import_like_a_frame(
+    store: Store, ctx: TenantContext, pantry: None
+) -> None:
+    rows = [{"recipe": "Toast", "yield_qty": "1", "yield_unit": "each", "kind": "ingredient",
+             "item": "Flour", "qty": "50", "unit": "g"}]
+    assert recipes.import_recipes(store, ctx, rows, idempotency_key="rows").recipes == 1

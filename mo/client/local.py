@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Self
 from mo.client import frames
 from mo.client.base import Number, Source, When, require_text
 from mo.context import TenantContext
+from mo.errors import validation_error
 from mo.settings import load_settings
 
 if TYPE_CHECKING:
@@ -210,7 +211,14 @@ class LocalClient:
         return _service("recipes").delete_recipe(self._store, self._ctx, name)
 
     def recompute(self, *, recipes: Sequence[str] | None = None) -> RecomputeResult:
-        return _service("recompute").recompute(self._store, self._ctx, recipes=recipes)
+        if recipes is not None and (
+            isinstance(recipes, str | bytes) or not isinstance(recipes, Sequence)
+        ):  # checked here, so that HTTP callers (any JSON) get the same answer
+            raise validation_error(
+                "recipes must be a list of recipe names", field="recipes", value=repr(recipes)[:100]
+            )
+        names = None if recipes is None else list(recipes)
+        return _service("recompute").recompute(self._store, self._ctx, recipes=names)
 
     # ---- events -------------------------------------------------------------------------------
     def events(

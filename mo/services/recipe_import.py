@@ -10,7 +10,8 @@ rows numbered as in a spreadsheet (header = row 1).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -73,8 +74,15 @@ def read_source(source: str | Path | pd.DataFrame) -> pd.DataFrame:
     required column is missing, the file type is unknown or there are no rows."""
     if isinstance(source, pd.DataFrame):
         frame = source.copy()
-    else:
+    elif isinstance(source, str | os.PathLike):
         frame = _read_file(Path(source))
+    elif isinstance(source, Sequence) and all(isinstance(row, Mapping) for row in source):
+        frame = pd.DataFrame(list(source))  # rows as mappings, as MOClient.import_recipes allows
+    else:
+        raise validation_error(
+            "recipes import from a .csv or .xlsx path, a DataFrame or a list of rows",
+            field="source",
+        )
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
@@ -97,9 +105,16 @@ def _read_file(path: Path) -> pd.DataFrame:
         )
     if not path.is_file():
         raise validation_error("the import file does not exist", field="source", value=str(path))
-    if suffix == ".csv":
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    return pd.read_excel(path, dtype=str, keep_default_na=False)
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path, dtype=str, keep_default_na=False)
+        return pd.read_excel(path, dtype=str, keep_default_na=False)
+    except Exception as exc:  # empty, not UTF-8, ragged, not a workbook: pandas/openpyxl vary
+        raise validation_error(
+            f"the import file cannot be read: {type(exc).__name__}",
+            field="source",
+            value=path.name,
+        ) from exc
 
 
 def _as_text(column: pd.Series) -> pd.Series:
