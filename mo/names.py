@@ -7,6 +7,7 @@ import unicodedata
 from mo.errors import validation_error
 
 MAX_NAME_LENGTH = 200
+_REFUSED = frozenset({"Cc", "Cs"})  # control characters, lone surrogates
 
 
 def clean_name(text: object, *, field: str = "name") -> str:
@@ -16,9 +17,12 @@ def clean_name(text: object, *, field: str = "name") -> str:
     cleaned = " ".join(unicodedata.normalize("NFKC", text).split())
     if not cleaned:
         raise validation_error(f"{field} is empty", field=field, value=text[:100])
-    if len(cleaned) > MAX_NAME_LENGTH or any(unicodedata.category(ch) == "Cc" for ch in cleaned):
+    # Cs: a lone surrogate (JSON "\ud800" decodes to one) is no text a database can store.
+    if len(cleaned) > MAX_NAME_LENGTH or any(unicodedata.category(ch) in _REFUSED for ch in cleaned):
         raise validation_error(
-            f"{field} is too long or holds control characters", field=field, value=cleaned[:100]
+            f"{field} is too long or holds control characters",
+            field=field,
+            value=cleaned[:100].encode("utf-8", "backslashreplace").decode(),
         )
     return cleaned
 

@@ -554,3 +554,32 @@ def test_recipe_rows_as_mappings_import_like_a_frame(
     rows = [{"recipe": "Toast", "yield_qty": "1", "yield_unit": "each", "kind": "ingredient",
              "item": "Flour", "qty": "50", "unit": "g"}]
     assert recipes.import_recipes(store, ctx, rows, idempotency_key="rows").recipes == 1
+
+
+# ---- text that is not Unicode: lone surrogates (JSON's "\ud800" decodes to one) -----------------
+
+LONE = "\ud800"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s, c: ing.add_ingredient(s, c, f"Sugar{LONE}", unit="g"),
+        lambda s, c: ing.add_ingredient(s, c, "Sugar", unit="g", category=f"dry{LONE}"),
+        lambda s, c: ing.add_alias(s, c, "Flour", f"Farine{LONE}"),
+        lambda s, c: costs.update_cost(s, c, "Flour", "1", per="kg", idempotency_key="n",
+                                       note=f"note{LONE}"),
+        lambda s, c: costs.update_cost(s, c, "Flour", "1", per="kg", idempotency_key="s",
+                                       supplier=f"Mill{LONE}"),
+        lambda s, c: recipes.save_recipe(s, c, f"Pie{LONE}", yield_qty=1, yield_unit="each",
+                                         lines=[{"ingredient": "Flour", "qty": 1, "unit": "g"}]),
+        lambda s, c: imports.import_price_list(s, c, [{"item": "a", "price": "1", "pack": "kg"}],
+                                               idempotency_key="p", supplier=f"S{LONE}"),
+    ],
+    ids=["name", "category", "alias", "note", "supplier", "recipe", "list supplier"],
+)
+def test_lone_surrogates_are_refused_as_validation_errors(
+    store: Store, ctx: TenantContext, pantry: None, call: Any
+) -> None:
+    err = _refused_cleanly(store, lambda: call(store, ctx))
+    assert err.code is ErrorCode.VALIDATION_ERROR, err

@@ -8,6 +8,7 @@ turned into the same shape here, so a client never has to parse a second format.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,7 @@ from mo.errors import HTTP_STATUS, ErrorCode, MOError
 
 log = logging.getLogger("mo.api")
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
 IDEMPOTENCY_KEY_REQUIRED_STATUS = 400  # IETF httpapi idempotency draft: a missing key is a 400
 
 _STATUS_CODES: dict[int, ErrorCode] = {
@@ -53,7 +55,19 @@ class IdempotencyKeyRequired(MOError):
 
 def error_response(err: MOError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if err.code is ErrorCode.UNAUTHORIZED else None
-    return JSONResponse(err.to_dict(), status_code=err.http_status, headers=headers)
+    return JSONResponse(_printable(err.to_dict()), status_code=err.http_status, headers=headers)
+
+
+def _printable(value: Any) -> Any:
+    """The body with lone surrogates (echoed from a hostile request) as U+FFFD: JSONResponse
+    encodes UTF-8 strictly, and failing there would drop the connection without an answer."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode() if _SURROGATES.search(value) else value
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(item) for item in value]
+    return value
 
 
 async def _on_mo_error(request: Request, exc: Exception) -> JSONResponse:

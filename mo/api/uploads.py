@@ -89,11 +89,26 @@ def _options(text: str | None) -> dict[str, Any]:
 
 async def _json_body(request: Request) -> Any:
     try:
-        return json.loads(await request.body())
+        body = json.loads(await request.body())
     except ValueError:
         raise RequestValidationError(
             [{"type": "json_invalid", "loc": ("body", 0), "msg": "JSON decode error"}]
         ) from None
+    if _has_lone_surrogate(body):  # "\ud800" is valid JSON, but no text a table can hold
+        raise validation_error(
+            "the body holds a \\uD800-\\uDFFF escape that is no Unicode character", field="body"
+        )
+    return body
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
 
 
 def _validated(model: type[BaseModel], body: Any) -> dict[str, Any]:

@@ -31,6 +31,9 @@ def translate(exc: duckdb.Error) -> MOError:
             "the DuckDB file is held by another process; use PostgreSQL or `mo serve` for shared writes",
             {"reason": "database_locked"},
         )
+    elif isinstance(exc, duckdb.InvalidInputException) and "cannot encode str" in text:
+        err = MOError(ErrorCode.VALIDATION_ERROR, "a text is not valid Unicode (a lone surrogate)",
+                      {"problem": text[:300]})
     elif isinstance(exc, duckdb.ConversionException | duckdb.OutOfRangeException):
         err = MOError(ErrorCode.VALIDATION_ERROR, "a value is out of range", {"problem": text[:300]})
     else:

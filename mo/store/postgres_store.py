@@ -36,7 +36,10 @@ def translate(exc: Exception) -> MOError:
     """The one place a psycopg error becomes an MOError (the driver error stays as __cause__)."""
     if isinstance(exc, pg_errors.SerializationFailure | pg_errors.DeadlockDetected):
         return transaction_conflict(exc)
-    if isinstance(exc, pg_errors.UniqueViolation):
+    if isinstance(exc, UnicodeEncodeError):  # psycopg encodes parameters before sending them
+        err = MOError(ErrorCode.VALIDATION_ERROR, "a text is not valid Unicode (a lone surrogate)",
+                      {"problem": str(exc)[:300]})
+    elif isinstance(exc, pg_errors.UniqueViolation):
         constraint = getattr(exc.diag, "constraint_name", None) or ""
         err = MOError(ErrorCode.CONFLICT, "a unique rule was broken", {"constraint": constraint})
     elif isinstance(exc, pg_errors.DataError):
@@ -60,7 +63,7 @@ class PostgresTx(Tx):
         values = {name: (params or {})[name] for name in q.params}
         try:
             return self._conn.execute(q.text, values)  # type: ignore[arg-type]
-        except psycopg.Error as exc:
+        except (psycopg.Error, UnicodeEncodeError) as exc:
             raise translate(exc) from exc
 
     def all(self, query: str, params: Params = None) -> list[Row]:
@@ -83,7 +86,7 @@ class PostgresTx(Tx):
             with self._conn.cursor().copy(statement) as copy:  # type: ignore[arg-type]
                 for start in range(0, len(frame), _COPY_CHUNK_ROWS):
                     copy.write(_csv_chunk(frame.iloc[start : start + _COPY_CHUNK_ROWS]))
-        except psycopg.Error as exc:
+        except (psycopg.Error, UnicodeEncodeError) as exc:
             raise translate(exc) from exc
         return len(frame)
 
