@@ -99,6 +99,12 @@ def frame_from_body(header: Any, rows: Any) -> Any:
         return rows
     if not isinstance(header, list) or not isinstance(rows, list):
         raise validation_error("header and rows must be lists", field="rows")
+    if not all(isinstance(name, str) for name in header):
+        raise validation_error("header must be a list of column names (text)", field="header")
+    if not all(isinstance(row, list) and len(row) == len(header) for row in rows):
+        raise validation_error(
+            "each row must be a list of as many cells as header has names", field="rows"
+        )
     return pd.DataFrame(rows, columns=pd.Index(header, dtype=object)).infer_objects()
 
 
