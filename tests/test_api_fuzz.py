@@ -38,7 +38,9 @@ TRIED: Counter[str] = Counter()
 def _record_requests_sent() -> Iterator[None]:
     yield
     statuses = {k: v for k, v in TRIED.items() if k.isdigit()}
+    by_mode = {k: v for k, v in TRIED.items() if k.startswith(("positive", "negative"))}
     record("api_fuzz", requests=sum(statuses.values()), by_status=dict(sorted(statuses.items())),
+           by_mode_and_status=dict(sorted(by_mode.items())),
            operations_without_a_negative_case=TRIED["operations without a negative case"],
            server_errors=0, failures=0)
 
@@ -94,8 +96,11 @@ def test_no_request_gets_a_5xx_and_every_error_has_the_uniform_shape(
             @given(case=operation.as_strategy(generation_mode))
             def send(case: Any) -> None:
                 sent = {**headers, "Idempotency-Key": f"fuzz-{uuid.uuid4().hex}"}
+                if generation_mode is GenerationMode.POSITIVE:  # our key, not a generated one
+                    case.headers = {**(case.headers or {}), **sent}
                 response = case.call(headers=sent, timeout=60)
                 TRIED[str(response.status_code)] += 1
+                TRIED[f"{generation_mode.value} {response.status_code}"] += 1
                 case.validate_response(response, checks=[not_a_server_error, uniform_errors],
                                        headers=sent)
 
