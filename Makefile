@@ -27,6 +27,19 @@ test: $(VENV)/.stamp-dev
 bench: $(VENV)/.stamp-dev
 	$(BIN)/python -m bench --quick
 
+# Reliability, longer than `make test` and still bounded (pytest-timeout per test; sizes in
+# tests/reliability_support.py). Figures of the run land in test-artifacts/reliability/*.json.
+# soak: 20 SIGKILLed 200k-row imports per backend, 5 rounds of every race, 300-step tenant walks.
+soak: $(VENV)/.stamp-dev
+	MO_SOAK=1 $(BIN)/python -m pytest --timeout=5400 -rA \
+		tests/test_crash_safety.py tests/test_concurrency.py tests/test_tenant_walls.py
+
+# fuzz: the "mo-fuzz" hypothesis profile (400 examples per property, ~120 per API operation
+# and generation mode) over hostile input, the API and exports.
+fuzz: $(VENV)/.stamp-dev
+	MO_FUZZ=1 $(BIN)/python -m pytest --timeout=3600 -rA \
+		tests/test_hostile_input.py tests/test_api_fuzz.py tests/test_export_safety.py
+
 lab: $(VENV)/.stamp-notebook
 	$(BIN)/jupyter lab notebooks/
 
