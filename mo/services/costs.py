@@ -8,7 +8,7 @@ in the database, and never divided in SQL (DuckDB's decimal division yields DOUB
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
@@ -19,7 +19,7 @@ import pandas as pd
 from mo.context import TenantContext
 from mo.errors import ErrorCode, MOError, validation_error
 from mo.events import emit_event
-from mo.idempotency import Outcome, run_idempotent
+from mo.idempotency import run_idempotent
 from mo.measure import Measure, convert, parse_quantity
 from mo.names import clean_name, name_key
 from mo.results import CostUpdate, RecomputeResult, money
@@ -185,29 +185,6 @@ def decimal_text(value: Decimal | None) -> str | None:
     return None if value is None else format(money(value), "f")
 
 
-def idempotent(
-    store: Store,
-    ctx: TenantContext,
-    *,
-    key: str,
-    operation: str,
-    request: dict[str, Any],
-    work: Callable[[Tx], dict[str, Any]],
-) -> Outcome:
-    """mo.idempotency.run_idempotent, except that a reused key stays an idempotency_conflict.
-
-    run_idempotent turns every error whose details name the key into idempotency_in_progress,
-    its own idempotency_conflict included; undo that one case until it is fixed there.
-    """
-    try:
-        return run_idempotent(store, ctx, key=key, operation=operation, request=request, work=work)
-    except MOError as err:
-        cause = err.__cause__
-        if isinstance(cause, MOError) and cause.code is ErrorCode.IDEMPOTENCY_CONFLICT:
-            raise cause from None
-        raise
-
-
 def recompute_changed(
     tx: Tx, ctx: TenantContext, ingredient_ids: Sequence[int], *, cause: str
 ) -> RecomputeResult:
@@ -263,7 +240,7 @@ def update_cost(
     def work(tx: Tx) -> dict[str, Any]:
         return _apply_cost(tx, ctx, fields, key=idempotency_key).to_dict()
 
-    outcome = idempotent(
+    outcome = run_idempotent(
         store, ctx, key=idempotency_key, operation="update_cost", request=request, work=work
     )
     return replace(CostUpdate.from_dict(outcome.result), replayed=outcome.replayed)

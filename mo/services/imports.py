@@ -22,12 +22,11 @@ from tqdm.auto import tqdm
 from mo.context import TenantContext
 from mo.errors import ErrorCode, MOError, validation_error
 from mo.events import EVENT_TYPES, emit_event
-from mo.idempotency import check_key, replay, request_hash
+from mo.idempotency import check_key, replay, request_hash, run_idempotent
 from mo.names import clean_name, name_key
 from mo.results import ImportResult
 from mo.services.costs import (
     decimal_text,
-    idempotent,
     iso,
     pack_in_base,
     parse_effective_at,
@@ -149,7 +148,7 @@ def import_price_list(
         plan = _Plan(
             ctx, prices, supplier_name, idempotency_key, at, bool(create_missing), _stepper(bar)
         )
-        outcome = idempotent(
+        outcome = run_idempotent(
             store,
             ctx,
             key=idempotency_key,
