@@ -12,11 +12,11 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
-from urllib.parse import quote
 
 import psycopg
 import pytest
 
+from database_support import with_schema
 from mo import migrations
 from mo.context import TenantContext
 from mo.services import tenants
@@ -75,11 +75,6 @@ def _require_pg(pg_url: str | None) -> str:
             pytest.fail(message + " — required by MO_REQUIRE_POSTGRES=1")
         pytest.skip(message)
     return pg_url
-
-
-def with_schema(url: str, schema: str) -> str:
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
 
 
 @pytest.fixture

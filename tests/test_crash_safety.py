@@ -28,7 +28,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import with_schema
+from database_support import with_schema
 from reliability_support import (
     events_by_type,
     knob,
