@@ -100,4 +100,5 @@ SELECT 0 AS linked
 -- name: analyze_written
 -- Without this, PostgreSQL plans the next import against statistics from before this one (an
 -- empty ingredients table, say) and picks nested loops: 40 s instead of 1 s for 200k rows.
-ANALYZE ingredients, ingredient_names, supplier_items, ingredient_costs
+-- As the tables' owner (mo_analyze, migration V009): tenant transactions run as mo_app.
+SELECT mo_analyze(ARRAY['ingredients', 'ingredient_names', 'supplier_items', 'ingredient_costs'])
