@@ -6,7 +6,7 @@ from typing import Any
 
 from mo.context import TenantContext
 from mo.errors import validation_error
-from mo.jsonutil import dumps
+from mo.jsonutil import canonical_json, dumps
 from mo.store.base import Tx
 
 EVENT_TYPES: frozenset[str] = frozenset(
@@ -39,9 +39,16 @@ def emit_event(
     idempotency_key: str | None = None,
     batch_id: int | None = None,
 ) -> None:
-    """Append one event in `tx`; it commits or rolls back with the change it records."""
+    """Append one event in `tx`; it commits or rolls back with the change it records.
+
+    The payload is stored as dumps() writes it, marked canonical when that text is already
+    what readers would re-serialise it to (almost always: dumps sorts keys and escapes to
+    ASCII; int keys or keys clashing once made text are the exceptions), so exports can pass
+    it through as stored where the backend keeps JSON text as written.
+    """
     if event_type not in EVENT_TYPES:
         raise validation_error(f"unknown event type {event_type!r}", event_type=event_type)
+    text = dumps(payload)
     tx.run(
         "events.append",
         {
@@ -49,7 +56,8 @@ def emit_event(
             "event_type": event_type,
             "aggregate_type": aggregate_type,
             "aggregate_id": str(aggregate_id),
-            "payload": dumps(payload),
+            "payload": text,
+            "payload_canonical": canonical_json(text) == text,
             "idempotency_key": idempotency_key,
             "batch_id": batch_id,
         },

@@ -157,10 +157,11 @@ def test_canonical_json_refuses_text_that_is_not_json():
 
 
 def test_payload_text_written_by_sql_is_made_canonical(store, ctx):
-    """Set-based writers build payloads in SQL (json_object keeps argument order, JSONB its own)."""
-    emit(store, ctx)
-    raw(store, "UPDATE event_log SET payload = CAST(%s AS JSON) WHERE id = %s",
-        ('{"b": 1,  "a": [2, 1.50, "\\u00e9"]}', event_ids(store, ctx)[-1]))
+    """Set-based writers build payloads in SQL (json_object keeps argument order, JSONB its own);
+    one that does not set payload_canonical leaves the column's default, false."""
+    raw(store, "INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload)"
+               " VALUES (%s, 'ingredient.created', 'ingredient', '1', CAST(%s AS JSON))",
+        (ctx.tenant_id, '{"b": 1,  "a": [2, 1.50, "\\u00e9"]}'))
     assert events_frame(store, ctx)["payload"].iloc[-1] == '{"a":[2,1.5,"\\u00e9"],"b":1}'
 
 

@@ -6,21 +6,20 @@ text from DuckDB (which keeps the text as written) and PostgreSQL (whose JSONB r
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
-from json.scanner import c_make_scanner  # type: ignore[attr-defined]
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from mo.context import TenantContext
 from mo.errors import validation_error
 from mo.events import EVENT_TYPES
+from mo.jsonutil import canonical_json
 from mo.store.base import Params, Store, Tx
 
 FRAME_COLUMNS = (
@@ -38,6 +37,8 @@ EVENT_SCHEMA = pa.schema([
     ("idempotency_key", pa.string()),
     ("batch_id", pa.int64()),
 ])
+# A page as stored: payload_canonical says the payload text needs no re-serialising.
+STORED_SCHEMA = EVENT_SCHEMA.append(pa.field("payload_canonical", pa.bool_()))
 PAGE_ROWS = 100_000
 WINDOWS = {"m": "minutes", "h": "hours", "d": "days"}
 
@@ -48,41 +49,6 @@ _MAX_LIMIT = 2**62
 _WINDOW_TEXT = re.compile(r"^\s*(\d{1,6})\s*([mhd])\s*$")
 
 
-def _canonical_codec() -> Callable[[str], str]:
-    """mo.jsonutil.dumps(loads(text)) for JSON text, as fast as CPython allows.
-
-    json.dumps/loads rebuild their encoder and rescan whitespace on every call: half the cost
-    on a million small payloads. The C scanner and encoder, built once with dumps's settings,
-    skip that. Decoded JSON holds no Decimal or datetime, so dumps's default hook is never
-    needed. A probe at import falls back to the public API if the C parts are missing or
-    disagree (tests pin the result to dumps itself).
-    """
-    decoder = json.JSONDecoder()
-    encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
-
-    def portable(text: str) -> str:
-        return encoder.encode(decoder.decode(text))
-
-    if c_make_scanner is None or c_make_encoder is None:
-        return portable
-    scan = c_make_scanner(decoder)
-    emit = c_make_encoder(None, None, encode_basestring_ascii, None, ":", ",", True, False, True)
-
-    def fast(text: str) -> str:
-        try:
-            value, end = scan(text, 0)
-        except StopIteration:  # leading whitespace, or not JSON: let the decoder say which
-            return portable(text)
-        return "".join(emit(value, 0)) if end == len(text) else portable(text)
-
-    probe = '{"b": [1.5, 1e-05, -0, "\\u00e9\\n", null, true], "a": {"d": 10000000000000000000001, "c": ""}}'
-    try:
-        return fast if fast(probe) == portable(probe) else portable
-    except Exception:  # a CPython whose private codec changed shape: stay on the public API
-        return portable
-
-
-canonical_json = _canonical_codec()
 
 
 @dataclass(frozen=True)
@@ -159,13 +125,13 @@ def iter_pages(
 def iter_stored_pages(
     tx: Tx, ctx: TenantContext, window: Window, *, page_rows: int = PAGE_ROWS, limit: int | None = None
 ) -> Iterator[pa.Table]:
-    """As iter_pages, but payloads as the backend returns them (not yet canonical): exports
-    canonicalise on another thread while the next page is fetched."""
+    """As iter_pages, but pages of STORED_SCHEMA, payloads as the backend returns them (not
+    all canonical yet): exports canonicalise on another thread while the next page is fetched."""
     params = window.params(ctx) | {"after_at": window.since, "after_id": -1}
     remaining = _MAX_LIMIT if limit is None else limit
     while remaining > 0:
         wanted = min(page_rows, remaining)
-        page = fetch_table(tx, "event_reads.window", params | {"limit": wanted})
+        page = fetch_table(tx, "event_reads.window", params | {"limit": wanted}, schema=STORED_SCHEMA)
         if page.num_rows:
             yield page
         if page.num_rows < wanted:  # a short page is the last one
@@ -174,18 +140,23 @@ def iter_stored_pages(
         params |= {"after_at": page["occurred_at"][-1].as_py(), "after_id": page["id"][-1].as_py()}
 
 
-def fetch_table(tx: Tx, query: str, params: Params) -> pa.Table:
-    """A query's rows as an Arrow table of EVENT_SCHEMA (also when the result is empty)."""
+def fetch_table(tx: Tx, query: str, params: Params, *, schema: pa.Schema = EVENT_SCHEMA) -> pa.Table:
+    """A query's rows as an Arrow table of `schema` (also when the result is empty)."""
     table = tx.arrow(query, params)
     if table.num_rows == 0:  # PostgreSQL hands back a table without columns
-        return EVENT_SCHEMA.empty_table()
-    return table.select(list(EVENT_SCHEMA.names)).cast(EVENT_SCHEMA)
+        return schema.empty_table()
+    return table.select(list(schema.names)).cast(schema)
 
 
 def with_canonical_payloads(page: pa.Table) -> pa.Table:
-    """The page with each payload replaced by its canonical JSON text."""
-    payloads = pa.array([canonical_json(text) for text in page["payload"].to_pylist()], pa.string())
-    return page.set_column(page.schema.get_field_index("payload"), "payload", payloads)
+    """A STORED_SCHEMA page as EVENT_SCHEMA, each payload its canonical JSON text: payloads
+    marked canonical pass as stored, only the others go through canonical_json."""
+    payloads = page["payload"].combine_chunks()
+    redo = pc.invert(pc.fill_null(page["payload_canonical"].combine_chunks(), False))
+    if pc.any(redo).as_py():
+        fresh = [canonical_json(text) for text in payloads.filter(redo).to_pylist()]
+        payloads = pc.replace_with_mask(payloads, redo, pa.array(fresh, pa.string()))
+    return page.drop_columns(["payload_canonical"]).set_column(EVENT_SCHEMA.get_field_index("payload"), "payload", payloads)
 
 
 def events_frame(

@@ -7,7 +7,7 @@
 -- The plain `occurred_at >= :after_at` lets DuckDB zone maps and the PostgreSQL
 -- (tenant_id, occurred_at) index skip what earlier pages already returned.
 -- Text casts: event_id and payload leave both backends as text (JSONB text is re-serialised
--- canonically by the caller).
+-- canonically by the caller, except where payload_canonical says the stored text already is).
 SELECT id,
        CAST(event_id AS VARCHAR) AS event_id,
        event_type,
@@ -16,7 +16,8 @@ SELECT id,
        CAST(payload AS VARCHAR) AS payload,
        occurred_at,
        idempotency_key,
-       batch_id
+       batch_id,
+       payload_canonical
 FROM event_log
 WHERE tenant_id = :tenant_id
   AND occurred_at >= :since AND occurred_at < :until

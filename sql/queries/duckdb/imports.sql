@@ -1,6 +1,6 @@
 -- DuckDB: staging tables live in the transaction's own connection (each transaction opens a
 -- cursor and closes it), so TEMP tables vanish with it; OR REPLACE covers a retried attempt.
--- Event payloads are built with json_object.
+-- Event payloads are built with json_object, keys sorted, marked canonical when they are.
 
 -- name: create_rows
 CREATE OR REPLACE TEMP TABLE price_import_rows (
@@ -46,30 +46,44 @@ CREATE OR REPLACE TEMP TABLE price_import_chosen (
     changed BOOLEAN)
 
 -- name: created_events
+-- Payload keys in sorted order, so the text is canonical when every string in it is printable
+-- ASCII: then json_object escapes exactly as Python's json does (quote and backslash only). A
+-- payload holding anything else (UTF-8, control characters, which DuckDB escapes as \u001F
+-- where Python writes \u001f, or a literal "\u") is marked not canonical and re-serialised
+-- on read.
 INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload,
-                       idempotency_key, batch_id)
-SELECT i.tenant_id, 'ingredient.created', 'ingredient', CAST(i.id AS VARCHAR),
-       json_object('name', i.name, 'unit', i.base_unit, 'category', i.category),
-       CAST(:idempotency_key AS VARCHAR), CAST(:batch_id AS BIGINT)
-FROM price_import_new nw
-JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = nw.ingredient_id AND i.deleted_at IS NULL
-ORDER BY i.id
+                       idempotency_key, batch_id, payload_canonical)
+SELECT e.tenant_id, 'ingredient.created', 'ingredient', e.aggregate_id, CAST(e.payload AS JSON),
+       CAST(:idempotency_key AS VARCHAR), CAST(:batch_id AS BIGINT),
+       regexp_full_match(e.payload, '[ -~]*') AND NOT contains(e.payload, '\u')
+FROM (
+    SELECT i.tenant_id, i.id, CAST(i.id AS VARCHAR) AS aggregate_id,
+           CAST(json_object('category', i.category, 'name', i.name, 'unit', i.base_unit) AS VARCHAR) AS payload
+    FROM price_import_new nw
+    JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = nw.ingredient_id AND i.deleted_at IS NULL
+) e
+ORDER BY e.id
 
 -- name: cost_events
--- Unit costs as plain decimal text without trailing zeros, as update_cost writes them.
+-- Unit costs as plain decimal text without trailing zeros, as update_cost writes them. Keys
+-- sorted and the canonical marker as in created_events (numbers here are BIGINT ids only).
 INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload,
-                       idempotency_key, batch_id)
-SELECT i.tenant_id, 'ingredient.cost.updated', 'ingredient', CAST(c.ingredient_id AS VARCHAR),
-       json_object('ingredient', i.name, 'ingredient_id', c.ingredient_id,
-                   'old_unit_cost', rtrim(rtrim(CAST(c.old_unit_cost AS VARCHAR), '0'), '.'),
-                   'new_unit_cost', rtrim(rtrim(CAST(c.unit_cost AS VARCHAR), '0'), '.'),
-                   'effective_at', CAST(:effective_at AS VARCHAR), 'source', 'import',
-                   'supplier', CAST(:supplier AS VARCHAR)),
-       CAST(:idempotency_key AS VARCHAR), CAST(:batch_id AS BIGINT)
-FROM price_import_chosen c
-JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = c.ingredient_id AND i.deleted_at IS NULL
-WHERE c.changed
-ORDER BY c.ingredient_id
+                       idempotency_key, batch_id, payload_canonical)
+SELECT e.tenant_id, 'ingredient.cost.updated', 'ingredient', e.aggregate_id, CAST(e.payload AS JSON),
+       CAST(:idempotency_key AS VARCHAR), CAST(:batch_id AS BIGINT),
+       regexp_full_match(e.payload, '[ -~]*') AND NOT contains(e.payload, '\u')
+FROM (
+    SELECT i.tenant_id, c.ingredient_id, CAST(c.ingredient_id AS VARCHAR) AS aggregate_id,
+           CAST(json_object('effective_at', CAST(:effective_at AS VARCHAR), 'ingredient', i.name,
+                            'ingredient_id', c.ingredient_id,
+                            'new_unit_cost', rtrim(rtrim(CAST(c.unit_cost AS VARCHAR), '0'), '.'),
+                            'old_unit_cost', rtrim(rtrim(CAST(c.old_unit_cost AS VARCHAR), '0'), '.'),
+                            'source', 'import', 'supplier', CAST(:supplier AS VARCHAR)) AS VARCHAR) AS payload
+    FROM price_import_chosen c
+    JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = c.ingredient_id AND i.deleted_at IS NULL
+    WHERE c.changed
+) e
+ORDER BY e.ingredient_id
 
 -- name: choose_costs
 -- As the portable query, with arg_min in place of DISTINCT ON, which sorts every row (3x slower).
