@@ -429,33 +429,30 @@ def test_a_chain_50_recipes_deep_is_costed_exactly(
     )
 
 
-def test_nesting_past_the_depth_limit_is_refused_cleanly_wherever_it_is_met(
+def test_nesting_past_the_depth_limit_is_refused_at_save_and_the_chain_stays_costable(
     store: Store, ctx: TenantContext, pantry: None
 ) -> None:
-    """Past recompute.MAX_DEPTH levels, the call that meets the limit (a save, or a later cost
-    update recomputing the whole chain) is a validation_error naming max_depth, writing nothing.
-    (Today each save checks only its own ancestors, so the chain gets built and the cost update
-    of its bottom ingredient is what is refused: reported, not hidden here.)"""
-    limit, refused = recipes.MAX_DEPTH, []
-    _chain(store, ctx, 2, prefix="D")
-    for level in range(2, limit + 2):
-        before = row_counts(store)
-        try:
-            recipes.save_recipe(store, ctx, f"D{level}", yield_qty=2, yield_unit="each",
-                                lines=[{"recipe": f"D{level - 1}", "qty": 2, "unit": "each"}])
-        except MOError as err:
-            assert (err.code, err.details.get("max_depth")) == (ErrorCode.VALIDATION_ERROR, limit)
-            assert row_counts(store) == before
-            refused.append(f"save D{level}")
-            break
-    before = row_counts(store)
-    try:
-        costs.update_cost(store, ctx, "Flour", "9.00", per="1 kg", idempotency_key="deep")
-    except MOError as err:
-        assert (err.code, err.details.get("max_depth")) == (ErrorCode.VALIDATION_ERROR, limit)
-        assert row_counts(store) == before
-        refused.append("cost update")
-    assert refused, f"a chain of {limit + 2} recipes was saved and costed past the limit"
+    """A chain is built bottom-up one save at a time. The save that would make it deeper than
+    recompute.MAX_DEPTH levels is a validation_error naming max_depth and writes nothing; so a
+    cost update of the bottom ingredient, which recomputes the whole chain, still goes through."""
+    limit = recipes.MAX_DEPTH
+    _chain(store, ctx, limit, prefix="D")  # D0..D{limit-1}: levels 0 to limit - 1, the most
+    deepest = recipes.recipes_frame(store, ctx)["name"].tolist()
+    assert f"D{limit - 1}" in deepest and f"D{limit}" not in deepest
+    err = _refused_cleanly(store, lambda: recipes.save_recipe(
+        store, ctx, f"D{limit}", yield_qty=2, yield_unit="each",
+        lines=[{"recipe": f"D{limit - 1}", "qty": 2, "unit": "each"}]))
+    assert (err.code, err.details.get("max_depth")) == (ErrorCode.VALIDATION_ERROR, limit)
+    # Lengthening the chain from below is refused too: D0 taking a sub-recipe of its own.
+    recipes.save_recipe(store, ctx, "Base", yield_qty=1, yield_unit="each",
+                        lines=[{"ingredient": "Flour", "qty": 100, "unit": "g"}])
+    err = _refused_cleanly(store, lambda: recipes.save_recipe(
+        store, ctx, "D0", yield_qty=1, yield_unit="each",
+        lines=[{"recipe": "Base", "qty": 1, "unit": "each"}]))
+    assert (err.code, err.details.get("max_depth")) == (ErrorCode.VALIDATION_ERROR, limit)
+    costs.update_cost(store, ctx, "Flour", "9.00", per="1 kg", idempotency_key="deep")
+    top = recipes.recipes_frame(store, ctx).set_index("name").loc[f"D{limit - 1}"]
+    assert top["complete"] and top["total_cost"] == Decimal("1.8")
 
 
 def _recipe_rows(*rows: tuple[Any, ...]) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from mo.idempotency import run_idempotent
 from mo.measure import MAX_QTY, Measure, parse_unit
 from mo.names import clean_name
 from mo.results import RecipeImportResult
+from mo.services.recipe_graph import claim_and_bound
 from mo.services.recipes import MAX_PRICE, exact_number, in_base
 from mo.services.recompute import open_work, recompute_seeded
 from mo.store.base import Store, Tx
@@ -454,7 +455,8 @@ def _import(
         idempotency_key=key,
         batch_id=batch_id,
     )
-    recomputed = _recompute_imported(tx, ctx)
+    recomputed = _recompute_imported(tx, ctx)  # refuses a cycle, naming its path
+    claim_and_bound(tx, ctx, [int(row["id"]) for row in tx.all("recipes.import_ids", params)])
     tx.run("recipes.import_batch_recomputed", {**params, "id": batch_id, "recomputed": recomputed})
     return RecipeImportResult(
         batch_id=batch_id, recipes=len(heads), lines=len(text), replayed=False

@@ -22,6 +22,7 @@ from mo.measure import MAX_QTY, Measure, parse_unit
 from mo.names import clean_name, name_key
 from mo.results import RecipeImportResult, RecipeRecord, money
 from mo.services.ingredients import find_active
+from mo.services.recipe_graph import claim_and_bound, refuse_cycles
 from mo.services.recompute import MAX_DEPTH, recompute_for
 from mo.store.base import Row, Store, Tx, transaction_conflict
 
@@ -250,9 +251,10 @@ def save_recipe(
         existing = tx.one("recipes.by_key", {"tenant_id": ctx.tenant_id, "name_key": head.key})
         resolved = [_resolve(tx, ctx, head, line) for line in checked]
         if existing is not None:
-            _refuse_cycles(tx, ctx, int(existing["id"]), head.name, [r for r in resolved if r[1]])
+            refuse_cycles(tx, ctx, int(existing["id"]), head.name, [r[0] for r in resolved if r[1]])
         recipe_id = _write_recipe(tx, ctx, head, existing)
         _write_lines(tx, ctx, recipe_id, checked, resolved)
+        claim_and_bound(tx, ctx, [recipe_id])
         tx.run("recipes.set_shares", {"tenant_id": ctx.tenant_id, "recipe_id": recipe_id})
         emit_event(
             tx,
@@ -314,45 +316,6 @@ def _mismatch(line: LineInput, item: str, base: str, family: str) -> MOError:
             "to_family": family,
         },
     )
-
-
-def _refuse_cycles(
-    tx: Tx, ctx: TenantContext, recipe_id: int, name: str, subs: Sequence[tuple[int, bool, str]]
-) -> None:
-    """cycle_detected when a sub-recipe is the recipe itself or one of its stored ancestors."""
-    edges = tx.all("recipes.ancestor_edges", {"tenant_id": ctx.tenant_id, "recipe_id": recipe_id})
-    down: dict[int, list[int]] = {}
-    names = {recipe_id: name}
-    for edge in edges:
-        down.setdefault(int(edge["parent"]), []).append(int(edge["child"]))
-        names[int(edge["parent"])] = edge["parent_name"]
-    for sub_id, _, _ in subs:
-        if sub_id in names:
-            path = _path_down(sub_id, recipe_id, down)
-            chain = [name, *(names[node] for node in path)]
-            raise MOError(
-                ErrorCode.CYCLE_DETECTED,
-                "recipes would use each other in a cycle: " + " → ".join(chain),
-                {"path": chain},
-            )
-
-
-def _path_down(start: int, goal: int, down: dict[int, list[int]]) -> list[int]:
-    """Breadth-first: the shortest parent→child path from start to goal (both included)."""
-    previous: dict[int, int | None] = {start: None}
-    queue = [start]
-    for node in queue:
-        if node == goal:
-            break
-        for child in down.get(node, ()):
-            if child not in previous:
-                previous[child] = node
-                queue.append(child)
-    path, node_or_none = [], goal if goal in previous else None
-    while node_or_none is not None:
-        path.append(node_or_none)
-        node_or_none = previous[node_or_none]
-    return path[::-1]
 
 
 def _write_recipe(tx: Tx, ctx: TenantContext, head: RecipeHead, existing: Row | None) -> int:
@@ -459,10 +422,9 @@ def restore_recipe(store: Store, ctx: TenantContext, name: str) -> RecipeRecord:
                 {"name": row["name"]},
             )
         subs = tx.all("recipes.sub_lines_of", {"tenant_id": ctx.tenant_id, "recipe_id": row["id"]})
-        _refuse_cycles(
-            tx, ctx, int(row["id"]), row["name"], [(int(s["id"]), True, s["name"]) for s in subs]
-        )
+        refuse_cycles(tx, ctx, int(row["id"]), row["name"], [int(s["id"]) for s in subs])
         tx.run("recipes.restore", {"tenant_id": ctx.tenant_id, "id": row["id"]})
+        claim_and_bound(tx, ctx, [int(row["id"])])
         emit_event(tx, ctx, "recipe.restored", "recipe", row["id"], {"name": row["name"]})
         recompute_for(tx, ctx, recipe_ids=[int(row["id"])], cause="recipe.restored")
         return get_record(tx, ctx, int(row["id"]))

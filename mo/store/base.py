@@ -6,6 +6,7 @@ a DataFrame into a table. Nothing else crosses this line: dialect differences st
 
 from __future__ import annotations
 
+import random
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
@@ -77,7 +78,9 @@ class Store(ABC):
             except MOError as err:
                 if not _is_race(err) or attempt == MAX_ATTEMPTS:
                     raise
-                time.sleep(min(0.2, 0.005 * 2**attempt))
+                # Full jitter: two writers that conflicted on each other's rows and slept
+                # alike would start again together and conflict again, every attempt.
+                time.sleep(random.uniform(0.0, min(0.2, 0.005 * 2**attempt)))
         raise AssertionError("unreachable")
 
     def __enter__(self) -> "Store":

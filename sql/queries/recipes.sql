@@ -61,6 +61,61 @@ JOIN up ON up.id = l.sub_recipe_id
 JOIN recipes p ON p.tenant_id = :tenant_id AND p.id = l.recipe_id AND p.deleted_at IS NULL
 WHERE l.tenant_id = :tenant_id
 
+-- name: lock_below
+-- Two saves running at once must not close a cycle (or too long a chain) between them. Each save
+-- has written its own recipe row; this also claims every recipe at or below :ids, so two saves
+-- whose new lines meet on one path both claim a row the other wrote, and the loser's write fails
+-- as a transaction conflict (Store.atomic retries it; the retry sees the winner's lines).
+-- A real (no-op) update, not a row lock, on both engines: PostgreSQL lets a transaction write
+-- a row another one only locked (FOR SHARE) and committed, and the depth rule needs only one
+-- of the two saves to reach the other's row. The price: two saves sharing a sub-recipe conflict
+-- too, and one of them is retried.
+UPDATE recipes SET updated_at = updated_at
+WHERE tenant_id = :tenant_id AND deleted_at IS NULL AND id IN (
+    WITH RECURSIVE down(id) AS (
+        SELECT UNNEST(CAST(:ids AS BIGINT[]))
+        UNION
+        SELECT l.sub_recipe_id
+        FROM down
+        JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.recipe_id = down.id
+        WHERE l.sub_recipe_id IS NOT NULL
+    )
+    SELECT id FROM down
+)
+
+-- name: chain_levels
+-- The longest chain of active recipes through one of :ids, counted as recompute counts levels
+-- (a chain of n recipes has n − 1): the longest part above the recipe plus the longest below.
+-- Both walks stop at :max_depth, so a chain already too long still ends.
+WITH RECURSIVE up(seed, id, d) AS (
+    SELECT r.id, r.id, 0 FROM recipes r
+    WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL AND r.id IN (SELECT UNNEST(CAST(:ids AS BIGINT[])))
+    UNION
+    SELECT up.seed, l.recipe_id, up.d + 1
+    FROM up
+    JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.sub_recipe_id = up.id
+    JOIN recipes p ON p.tenant_id = :tenant_id AND p.id = l.recipe_id AND p.deleted_at IS NULL
+    WHERE up.d < :max_depth
+),
+down(seed, id, d) AS (
+    SELECT r.id, r.id, 0 FROM recipes r
+    WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL AND r.id IN (SELECT UNNEST(CAST(:ids AS BIGINT[])))
+    UNION
+    SELECT down.seed, l.sub_recipe_id, down.d + 1
+    FROM down
+    JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.recipe_id = down.id
+    JOIN recipes c ON c.tenant_id = :tenant_id AND c.id = l.sub_recipe_id AND c.deleted_at IS NULL
+    WHERE down.d < :max_depth
+)
+SELECT COALESCE(MAX(a.d + b.d), 0) AS levels
+FROM (SELECT seed, MAX(d) AS d FROM up GROUP BY seed) a
+JOIN (SELECT seed, MAX(d) AS d FROM down GROUP BY seed) b ON b.seed = a.seed
+
+-- name: import_ids
+-- The recipes an import wrote, active ones only.
+SELECT r.id FROM recipes r JOIN ri_recipes s ON s.recipe_key = r.name_key
+WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL
+
 -- name: sub_lines_of
 -- The sub-recipes a (possibly deleted) recipe uses: restore checks them for cycles.
 SELECT DISTINCT l.sub_recipe_id AS id, r.name
