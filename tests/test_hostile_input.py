@@ -28,7 +28,7 @@ from reliability_support import fuzz_settings, record, row_counts
 from mo.context import TenantContext
 from mo.errors import ErrorCode, MOError
 from mo.names import clean_name
-from mo.services import costs, imports, recipes
+from mo.services import costs, imports, recipe_import, recipes
 from mo.services import ingredients as ing
 from mo.store import Store
 
@@ -580,3 +580,41 @@ def test_lone_surrogates_are_refused_as_validation_errors(
 ) -> None:
     err = _refused_cleanly(store, lambda: call(store, ctx))
     assert err.code is ErrorCode.VALIDATION_ERROR, err
+
+
+RECIPE_ROW = {"recipe": "Pie", "yield_qty": "1", "yield_unit": "each", "kind": "ingredient",
+              "item": "Flour", "qty": "50", "unit": "g"}
+PRICE_ROW = {"item": "Flour", "price": "2.00", "pack": "1 kg"}
+
+
+def _with_lone(row: dict[str, str], column: str) -> dict[str, str]:
+    return {**row, column: f"{row[column]}{LONE}"}
+
+
+def _as_frame(rows: list[dict[str, str]]) -> pd.DataFrame:
+    # object dtype: pandas' default Arrow strings could not even hold a lone surrogate.
+    return pd.DataFrame(rows, dtype=object)
+
+
+@pytest.mark.parametrize("shape", [list, _as_frame], ids=["rows", "frame"])
+@pytest.mark.parametrize(
+    ("kind", "row", "column"),
+    [("recipes", RECIPE_ROW, "recipe"), ("recipes", RECIPE_ROW, "qty"),
+     ("prices", PRICE_ROW, "item"), ("prices", PRICE_ROW, "price")],
+)
+def test_lone_surrogates_in_in_memory_tables_name_their_cell(
+    store: Store, ctx: TenantContext, pantry: None, shape: Any, kind: str, row: dict[str, str],
+    column: str,
+) -> None:
+    """A DataFrame or list of rows handed to an import (as LocalClient does) holding a lone
+    surrogate: a validation_error naming the row and column, nothing written."""
+    table = shape([row, _with_lone(row, column)])
+    if kind == "recipes":
+        call = lambda: recipe_import.import_recipes(store, ctx, table, idempotency_key="u")  # noqa: E731
+    else:
+        call = lambda: imports.import_price_list(store, ctx, table, idempotency_key="u", supplier="S")  # noqa: E731
+    err = _refused_cleanly(store, call)
+    assert err.code is ErrorCode.VALIDATION_ERROR, err
+    assert [(r["row"], r["column"]) for r in err.details["rows"]] == [(3, column)]
+    assert err.details["rows"][0]["value"].endswith("\\ud800")
+    err.to_dict()  # the error itself serialises (no surrogate left in it)

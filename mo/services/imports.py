@@ -46,6 +46,7 @@ from mo.services.price_lists import (
     read_price_list,
 )
 from mo.store.base import Row, Store, Tx, transaction_conflict
+from mo.unicode_cells import not_unicode
 
 __all__ = ["import_price_list", "imports_frame", "read_price_list", "supplier_items_frame"]
 
@@ -129,7 +130,10 @@ def import_price_list(
         "effective_at": None if at is None else iso(at),
         "create_missing": bool(create_missing),
     }
-    raw = load_source(source)
+    try:
+        raw = load_source(source)
+    except UnicodeEncodeError as exc:  # a row list whose text pandas cannot hold
+        raise not_unicode(source) from exc
     if (
         raw.data is not None
     ):  # a file: its bytes identify the request, so a replay skips the parsing
@@ -138,7 +142,10 @@ def import_price_list(
         if stored is not None:
             return stored
     with tqdm(total=4, desc="price list", unit="step", disable=not progress) as bar:
-        prices = read_loaded(raw, columns)
+        try:
+            prices = read_loaded(raw, columns)
+        except UnicodeEncodeError as exc:  # a DataFrame cell Arrow cannot hold
+            raise not_unicode(source) from exc
         del (
             raw
         )  # the file's bytes, and the parser's scratch memory: not needed while the database works

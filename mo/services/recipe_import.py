@@ -31,6 +31,7 @@ from mo.services.recipe_graph import claim_and_bound
 from mo.services.recipes import MAX_PRICE, exact_number, in_base
 from mo.services.recompute import open_work, recompute_seeded
 from mo.store.base import Store, Tx
+from mo.unicode_cells import not_unicode
 
 REQUIRED = ("recipe", "yield_qty", "yield_unit", "kind", "item", "qty", "unit")
 OPTIONAL = ("menu_price", "waste_pct")
@@ -50,8 +51,11 @@ def import_recipes(
     Raises validation_error (all bad rows in details, or a missing column), cycle_detected
     (details {"path"}), idempotency_conflict (the key was used for different content).
     """
-    text = read_source(source)
-    digest = content_hash(text)
+    try:
+        text = read_source(source)
+        digest = content_hash(text)
+    except UnicodeEncodeError as exc:  # raised by pandas, Arrow or hashlib, wherever met first
+        raise not_unicode(source) from exc
 
     def work(tx: Tx) -> dict[str, Any]:
         return _import(tx, ctx, text, key=idempotency_key, digest=digest).to_dict()
