@@ -212,3 +212,15 @@ def test_a_missing_folder_is_refused(store, ctx, tmp_path):
     with pytest.raises(MOError) as caught:
         export_events(store, ctx, tmp_path / "no" / "such" / "x.csv", **WINDOW)
     assert caught.value.code is ErrorCode.VALIDATION_ERROR and caught.value.details["field"] == "path"
+
+
+def test_iso_utc_writes_what_isoformat_writes_with_microseconds():
+    import pyarrow as pa
+
+    from mo.services.export import iso_utc
+
+    instants = [datetime(1, 1, 2, tzinfo=timezone.utc), datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc),
+                datetime(2024, 3, 1, 12, 0, 5, 7, tzinfo=timezone.utc),
+                datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc), None]
+    text = iso_utc(pa.chunked_array([pa.array(instants, pa.timestamp("us", tz="UTC"))])).to_pylist()
+    assert text == [None if t is None else t.isoformat(timespec="microseconds") for t in instants]

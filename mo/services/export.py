@@ -252,9 +252,12 @@ def neutralise_formulas(values: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def iso_utc(instants: pa.ChunkedArray) -> pa.ChunkedArray:
-    """ISO 8601 text with microseconds and a +00:00 offset, as datetime.isoformat writes."""
-    text = pc.strftime(instants.cast(pa.timestamp("us", tz="UTC")), format="%Y-%m-%dT%H:%M:%S")
-    return pc.binary_join_element_wise(text, "+00:00", "")
+    """ISO 8601 text with six digits of microseconds and a +00:00 offset, such as
+    2024-03-01T12:00:00.000000+00:00. Arrow's cast of a naive microsecond timestamp writes
+    '2024-03-01 12:00:00.000000' (fixed width, year zero-padded): the space becomes a T. A
+    tenth of the time pc.strftime takes, which was a third of an export."""
+    text = instants.cast(pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us")).cast(pa.string())
+    return pc.binary_join_element_wise(pc.utf8_replace_slice(text, start=10, stop=11, replacement="T"), "+00:00", "")
 
 
 class _JsonlSink:
