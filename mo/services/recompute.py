@@ -68,7 +68,16 @@ def open_work(tx: Tx) -> None:
 def recompute_seeded(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
     """Recompute the recipes staged in rc_seed and all their ancestors (see recompute_for)."""
     _check_cause(cause)
-    tx.run("recompute.scope_ancestors", {"tenant_id": ctx.tenant_id})
+    params = {"tenant_id": ctx.tenant_id, "max_depth": MAX_DEPTH}
+    # One statement finds the scope and its levels. It keeps nothing when it finds nothing or
+    # walks too deep (a cycle?): the exact path then tells the two apart.
+    if tx.run("recompute.scope_walk", params) > 0:
+        scoped = tx.run("recompute.scope", {"tenant_id": ctx.tenant_id})
+        if scoped <= 0:  # only deleted recipes were reached
+            return RecomputeResult(recomputed=0, changed=0)
+        return _cost_scope(tx, ctx, scoped, cause=cause)
+    if tx.run("recompute.scope_ancestors", {"tenant_id": ctx.tenant_id}) == 0:
+        return RecomputeResult(recomputed=0, changed=0)
     return compute_scope(tx, ctx, cause=cause)
 
 
@@ -80,27 +89,26 @@ def _check_cause(cause: object) -> None:
 def compute_scope(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
     """Cost the recipes staged in rc_ids; write their costs and recipe.recomputed events."""
     params = {"tenant_id": ctx.tenant_id}
-    tx.run("recompute.scope_lines", params)
     tx.run("recompute.levels", {**params, "max_depth": MAX_DEPTH})
-    shape = tx.one("recompute.max_level", params) or {"recipes": 0, "max_level": -1}
+    shape = tx.one("recompute.max_level") or {"recipes": 0, "max_level": -1}
     if int(shape["max_level"]) >= MAX_DEPTH:
         raise _cycle_error(tx.all("recompute.scope_edges", params))
     if not int(shape["recipes"]):  # every statement below would find nothing to do
         return RecomputeResult(recomputed=0, changed=0)
-    for step in (
-        "load_rates",
-        "ingredient_sums",
-        "sub_lines",
-        "preload_outside",
-        "missing_items",
-    ):
-        tx.run(f"recompute.{step}", params)
+    return _cost_scope(tx, ctx, int(shape["recipes"]), cause=cause)
+
+
+def _cost_scope(tx: Tx, ctx: TenantContext, scoped: int, *, cause: str) -> RecomputeResult:
+    """Cost the recipes in rc_scope (with their levels); write costs and events."""
+    params = {"tenant_id": ctx.tenant_id}
+    tx.run("recompute.scope_lines", params)
+    tx.run("recompute.sub_lines", params)
+    tx.run("recompute.load_rates", params)
+    tx.run("recompute.missing_items")
     tx.run("recompute.compute_levels")
     changed = tx.run("recompute.emit_changes", {**params, "cause": cause})
-    tx.run("recompute.update_costs", params)
-    if int(shape["uncosted"]):  # a statement costs milliseconds even when it inserts nothing
-        tx.run("recompute.insert_costs", params)
-    return RecomputeResult(recomputed=int(shape["recipes"]), changed=max(changed, 0))
+    tx.run("recompute.write_costs", params)
+    return RecomputeResult(recomputed=scoped, changed=max(changed, 0))
 
 
 def recompute(
