@@ -224,3 +224,20 @@ def test_iso_utc_writes_what_isoformat_writes_with_microseconds():
                 datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc), None]
     text = iso_utc(pa.chunked_array([pa.array(instants, pa.timestamp("us", tz="UTC"))])).to_pylist()
     assert text == [None if t is None else t.isoformat(timespec="microseconds") for t in instants]
+
+
+def test_json_special_finds_exactly_the_strings_json_must_escape():
+    import pyarrow as pa
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from mo.services.export import json_special
+
+    @settings(max_examples=300, deadline=None)
+    @given(values=st.lists(st.none() | st.text(max_size=6), max_size=8), large=st.booleans(), cut=st.integers(0, 2))
+    def check(values, large, cut):
+        array = pa.array(values, pa.large_string() if large else pa.string()).slice(cut)
+        expected = [v is not None and json.dumps(v, ensure_ascii=False) != f'"{v}"' for v in values[cut:]]
+        assert json_special(array).to_pylist() == expected
+
+    check()
