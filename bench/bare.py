@@ -70,6 +70,21 @@ def load_csv(path: Path, db_file: Path) -> None:
         con.execute(f"INSERT INTO prices SELECT * FROM read_csv('{path}', header = true)")
 
 
+def copy_csv_postgres(path: Path, url: str) -> None:
+    """A bare PostgreSQL load of the price-list file: COPY FROM STDIN (the file streamed from
+    this client, as mo reads it here too) into a fresh table with a unique index."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bare_prices")
+        conn.execute("CREATE TABLE bare_prices (sku TEXT, item TEXT, price NUMERIC(18, 4), pack TEXT, unit TEXT)")
+        conn.execute("CREATE UNIQUE INDEX bare_prices_sku ON bare_prices (sku)")
+        with conn.cursor() as cur, cur.copy("COPY bare_prices FROM STDIN (FORMAT csv, HEADER true)") as copy, \
+                path.open("rb") as source:
+            while chunk := source.read(1 << 20):
+                copy.write(chunk)
+
+
 def copy_to(con: duckdb.DuckDBPyConnection, tenant_id: str, target: Path, since: datetime, until: datetime) -> None:
     con.execute(f"""
         COPY (SELECT event_id, event_type, aggregate_type, aggregate_id, payload, occurred_at,
@@ -79,18 +94,46 @@ def copy_to(con: duckdb.DuckDBPyConnection, tenant_id: str, target: Path, since:
                 {"t": tenant_id, "s": since, "u": until})
 
 
+# Events as mo's writers store them, a third each: cost updates as the import's SQL writes them
+# (keys sorted, printable ASCII: marked canonical), recipe.recomputed as recompute.sql writes
+# them (json_object in argument order, so not canonical and left unmarked: the export
+# re-serialises them in Python), and import.completed as emit_event writes them (canonical).
+_FILL = """
+    INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload, occurred_at,
+                           idempotency_key, batch_id, payload_canonical)
+    SELECT $t, e.event_type, e.aggregate_type, e.aggregate_id, CAST(e.payload AS JSON), e.occurred_at,
+           e.idempotency_key, e.batch_id,
+           e.marked AND regexp_full_match(e.payload, '[ -~]*') AND NOT contains(e.payload, '\\u')
+    FROM (
+        SELECT CASE i % 3 WHEN 0 THEN 'ingredient.cost.updated' WHEN 1 THEN 'recipe.recomputed'
+                          ELSE 'import.completed' END AS event_type,
+               CASE i % 3 WHEN 0 THEN 'ingredient' WHEN 1 THEN 'recipe' ELSE 'import_batch' END AS aggregate_type,
+               CAST(i % 5000 AS VARCHAR) AS aggregate_id,
+               CAST(CASE i % 3
+                   WHEN 0 THEN json_object('effective_at', '2026-11-26T06:00:00+00:00',
+                                           'ingredient', 'ingredient ' || lpad(CAST(i % 5000 AS VARCHAR), 6, '0'),
+                                           'ingredient_id', i % 5000, 'new_unit_cost', '0.0' || (i % 97),
+                                           'old_unit_cost', '0.0' || (i % 89), 'source', 'import',
+                                           'supplier', 'Bench Foods')
+                   WHEN 1 THEN json_object('recipe', 'recipe ' || lpad(CAST(i % 20000 AS VARCHAR), 7, '0'),
+                                           'old_total', '1.' || (i % 997), 'new_total', '1.' || (i % 991),
+                                           'complete', i % 7 <> 0, 'cause', 'cost_update')
+                   ELSE json_object('batch_id', i, 'changed', i % 1000, 'created', 0, 'rows', 1000,
+                                    'supplier', 'Bench Foods', 'unchanged', 1000 - i % 1000)
+               END AS VARCHAR) AS payload,
+               i % 3 <> 1 AS marked,
+               CASE WHEN i % 3 <> 1 THEN 'bench-' || (i // 1000) END AS idempotency_key,
+               CASE WHEN i % 3 <> 1 THEN i // 1000 END AS batch_id,
+               $u - to_microseconds(CAST((i * ($span // $n)) AS BIGINT)) AS occurred_at
+        FROM range($n) r(i)
+    ) e"""
+
+
 def fill_events(db_file: Path, tenant_id: str, count: int, *, days: int) -> tuple[datetime, datetime]:
     """`count` events spread evenly over the last `days` days; returns a window holding them all."""
     until = datetime.now(timezone.utc) + timedelta(seconds=1)
     since = until - timedelta(days=days, seconds=2)
     with duckdb.connect(str(db_file)) as con:
-        con.execute("""
-            INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload, occurred_at)
-            SELECT $t, CASE i % 3 WHEN 0 THEN 'ingredient.cost.updated' WHEN 1 THEN 'recipe.recomputed'
-                                  ELSE 'import.completed' END,
-                   'ingredient', CAST(i % 5000 AS VARCHAR),
-                   json_object('ingredient', 'ingredient ' || (i % 5000), 'new_unit_cost', '0.0' || (i % 97)),
-                   $u - to_microseconds(CAST((i * ($span // $n)) AS BIGINT))
-            FROM range($n) r(i)""", {"t": tenant_id, "n": count, "u": until - timedelta(seconds=1),
-                                     "span": days * 86_400_000_000})
+        con.execute(_FILL, {"t": tenant_id, "n": count, "u": until - timedelta(seconds=1),
+                            "span": days * 86_400_000_000})
     return since, until

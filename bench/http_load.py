@@ -30,7 +30,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _fresh_schema(base: str) -> tuple[str, str]:
+def fresh_schema(base: str) -> tuple[str, str]:
+    """A new migrated schema on `base`, and the URL that selects it."""
     schema = f"mo_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
@@ -38,6 +39,11 @@ def _fresh_schema(base: str) -> tuple[str, str]:
     with connect_store(url) as store:
         migrations.migrate(store)
     return schema, url
+
+
+def drop_schema(base: str, schema: str) -> None:
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def _seed(url: str) -> str:
@@ -80,7 +86,7 @@ def _stats(latencies: list[float], elapsed: float) -> dict[str, float]:
 def http_update_cost(per_client: int) -> Measurement:
     import mo
 
-    schema, url = _fresh_schema(PG_URL)
+    schema, url = fresh_schema(PG_URL)
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "mo", "--db-url", url, "serve", "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -111,8 +117,7 @@ def http_update_cost(per_client: int) -> Measurement:
     finally:
         server.terminate()
         server.wait(timeout=30)
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        drop_schema(PG_URL, schema)
     notes = {"clients": CLIENTS, "requests": CLIENTS * per_client,
              **{f"http_{k}": v for k, v in http.items()}, **{f"local_{k}": v for k, v in local.items()}}
     return Measurement("HTTP update_cost, 16 clients (PG p50)", http["p50_s"], local["p50_s"],
