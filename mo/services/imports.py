@@ -301,7 +301,7 @@ def _stage(tx: Tx, plan: _Plan) -> None:
             tx.load(f"price_import_{name}", frame)
     tx.run("imports.analyze")
     tx.run("imports.match", {"tenant_id": plan.ctx.tenant_id, "supplier_key": plan.supplier_key})
-    tx.run("imports.analyze")
+    tx.run("imports.analyze_match")
 
 
 def _convert_units(tx: Tx, plan: _Plan) -> tuple[pd.DataFrame, int]:
@@ -406,7 +406,7 @@ def _create_missing(tx: Tx, plan: _Plan, batch_id: int) -> None:
     params = {"tenant_id": plan.ctx.tenant_id}
     tx.run("imports.create_ingredients", params)
     tx.run("imports.link_created", params)
-    tx.run("imports.analyze")
+    tx.run("imports.analyze_new")
     tx.run("imports.name_created", params)
     tx.run("imports.created_events", {**params, "idempotency_key": plan.key, "batch_id": batch_id})
 

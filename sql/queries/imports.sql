@@ -11,6 +11,14 @@
 -- gather them for temporary tables by itself); DuckDB keeps them as it loads: nothing to do.
 SELECT 1 AS analyzed
 
+-- name: analyze_match
+-- As analyze, for the one staging table match just filled (the others have not changed).
+SELECT 1 AS analyzed
+
+-- name: analyze_new
+-- As analyze, for the staging tables filled since: the created ingredients and the converted costs.
+SELECT 1 AS analyzed
+
 -- name: analyze_written
 -- Fresh statistics for the tables a large list just filled, so the next import's joins (and
 -- the recompute that follows) are planned for their real size; nothing to do on DuckDB.
