@@ -143,7 +143,9 @@ _CONTAINER_RE = re.compile(
 )
 _SEP_RE = re.compile(r"\s*x\s*")
 _NONFINITE_RE = re.compile(r"(?<![a-z])(?:nan|inf|infinity)(?![a-z])")
-_NEGATIVE_RE = re.compile(r"-\s*[\d.]")
+# A minus sign before a number; not a hyphen inside a token ("1e-3", "5-6"), which the grammar
+# refuses as unreadable rather than calling it negative.
+_NEGATIVE_RE = re.compile(r"(?<![\d.a-z])-\s*[\d.]")
 _FRACTION_DENOMINATORS = frozenset({2, 3, 4, 8, 16})
 
 

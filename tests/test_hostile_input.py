@@ -618,3 +618,45 @@ def test_lone_surrogates_in_in_memory_tables_name_their_cell(
     assert [(r["row"], r["column"]) for r in err.details["rows"]] == [(3, column)]
     assert err.details["rows"][0]["value"].endswith("\\ud800")
     err.to_dict()  # the error itself serialises (no surrogate left in it)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s, c: costs.update_cost(s, c, "Flour", "1_000", per="1 kg", idempotency_key="u"),
+        lambda s, c: imports.import_price_list(
+            s, c, [{"item": "Flour", "price": "1_000", "pack": "1 kg"}], idempotency_key="u",
+            supplier="S"),
+        lambda s, c: recipes.save_recipe(s, c, "Pie", yield_qty="1_0", yield_unit="each",
+                                         lines=[{"ingredient": "Flour", "qty": 1, "unit": "g"}]),
+        lambda s, c: recipes.save_recipe(s, c, "Pie", yield_qty=1, yield_unit="each",
+                                         lines=[{"ingredient": "Flour", "qty": "1_0", "unit": "g"}]),
+        lambda s, c: ing.add_ingredient(s, c, "Oil", unit="ml", density="0_9"),
+    ],
+    ids=["cost", "price list", "yield", "line qty", "density"],
+)
+def test_digit_group_underscores_are_not_numbers(
+    store: Store, ctx: TenantContext, pantry: None, call: Any
+) -> None:
+    """Python's Decimal reads "1_000" as 1000; no spreadsheet does, so mo refuses it."""
+    err = _refused_cleanly(store, lambda: call(store, ctx))
+    assert err.code is ErrorCode.VALIDATION_ERROR, err
+    assert "1_" in str(err.details) or "0_9" in str(err.details)
+
+
+def test_other_scripts_digits_are_read_as_the_number_they_write(
+    store: Store, ctx: TenantContext, pantry: None
+) -> None:
+    update = costs.update_cost(store, ctx, "Flour", "١٢٫٥".replace("٫", "."), per="1 kg",
+                               idempotency_key="arabic")
+    assert update.unit_cost == Decimal("0.0125")
+
+
+@pytest.mark.parametrize("value", [[], "no", 0, None])
+def test_create_missing_must_be_a_bool(
+    store: Store, ctx: TenantContext, pantry: None, value: Any
+) -> None:
+    err = _refused_cleanly(store, lambda: imports.import_price_list(
+        store, ctx, [{"item": "Sugar", "price": "1", "pack": "1 kg"}], idempotency_key="m",
+        supplier="S", create_missing=value))
+    assert (err.code, err.details["field"]) == (ErrorCode.VALIDATION_ERROR, "create_missing")

@@ -254,6 +254,8 @@ REJECTED: list[tuple[str, str]] = [
     ("inf kg", "finite"),
     ("Infinity g", "finite"),
     ("1e3 g", "cannot read"),
+    ("1e-20 g", "cannot read"),  # an exponent's minus is no negative amount
+    ("5-6 kg", "cannot read"),  # nor is a range's hyphen
     ("1000000001 kg", "exceeds"),
     ("2000 x 1000 x 1000 kg", "exceeds"),
     ("0,5 kg", "comma"),

@@ -123,12 +123,18 @@ def import_price_list(
     Raises validation_error, not_found (no such file), idempotency_conflict.
     """
     check_key(idempotency_key)
+    if not isinstance(create_missing, bool):  # [] or "no" would otherwise read as False or True
+        raise validation_error(
+            "create_missing must be true or false",
+            field="create_missing",
+            value=repr(create_missing)[:100],
+        )
     supplier_name, at = clean_name(supplier, field="supplier"), parse_effective_at(effective_at)
     request = {
         "supplier": name_key(supplier_name),
         "columns": column_mapping(columns),
         "effective_at": None if at is None else iso(at),
-        "create_missing": bool(create_missing),
+        "create_missing": create_missing,
     }
     try:
         raw = load_source(source)
@@ -153,7 +159,7 @@ def import_price_list(
         bar.update()
         request.setdefault("content_hash", prices.content_hash)
         plan = _Plan(
-            ctx, prices, supplier_name, idempotency_key, at, bool(create_missing), _stepper(bar)
+            ctx, prices, supplier_name, idempotency_key, at, create_missing, _stepper(bar)
         )
         outcome = run_idempotent(
             store,

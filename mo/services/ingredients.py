@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from mo.context import TenantContext
+from mo.decimals import decimal_from
 from mo.errors import ErrorCode, MOError, not_found, validation_error
 from mo.events import emit_event
 from mo.measure import unit_family
@@ -44,7 +45,7 @@ def base_unit_for(unit: object) -> tuple[str, str]:
 def positive_decimal(value: object, *, field: str, maximum: Decimal | None = None) -> Decimal:
     """An exact, finite, positive Decimal from a number or numeric text (floats via their repr)."""
     try:
-        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+        number = decimal_from(value)
     except (InvalidOperation, ValueError):
         raise validation_error(f"{field} must be a number", field=field, value=str(value)[:100]) from None
     if isinstance(value, bool) or not number.is_finite() or number <= 0:

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from mo.context import TenantContext
+from mo.decimals import decimal_from
 from mo.errors import ErrorCode, MOError, not_found, validation_error
 from mo.events import emit_event
 from mo.measure import MAX_QTY, Measure, parse_unit
@@ -59,7 +60,7 @@ def exact_number(
     12 places. Floats go through their repr. Raises validation_error naming `field` and `where`."""
     problem = None
     try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+        number = decimal_from(value)
     except (InvalidOperation, ValueError):
         number, problem = Decimal(0), "must be a number"
     if problem is None and (isinstance(value, bool) or not number.is_finite()):
