@@ -276,14 +276,15 @@ def _apply_cost(tx: Tx, ctx: TenantContext, fields: dict[str, Any], *, key: str)
     )
     cost = unit_cost_of(fields["price"], qty)
     shown = money(cost) or cost  # without trailing zeros (money() is None only for None)
-    now = tx.scalar("costs.now")
+    now, before = _now_and_before(tx, ctx, int(row["id"]), fields["at"])
     at = fields["at"] or now
-    before = _cost_as_of(tx, ctx, int(row["id"]), at)
     if before is not None and before["unit_cost"] == cost:  # the chronicle would not change
         return CostUpdate(None, row["name"], shown, False, False, 0)
     cost_id = _record_cost(tx, ctx, row, fields, qty=qty, cost=cost, at=at, before=before, key=key)
-    current = _cost_as_of(tx, ctx, int(row["id"]), now)
     # Recipes follow the current cost only: a future or superseded back-dated cost leaves it be.
+    # A cost written at the transaction's own clock is current: no visible row is later, and a
+    # tie on effective_at goes to the highest id, which the sequence just gave this one.
+    current = {"id": cost_id} if fields["at"] is None else _cost_as_of(tx, ctx, int(row["id"]), now)
     moved = [int(row["id"])] if current is not None and current["id"] == cost_id else []
     recomputed = recompute_changed(tx, ctx, moved, cause="ingredient.cost.updated").recomputed
     return CostUpdate(cost_id, row["name"], shown, True, False, recomputed)
@@ -336,6 +337,19 @@ def _record_cost(
         idempotency_key=key,
     )
     return int(cost_id)
+
+
+def _now_and_before(
+    tx: Tx, ctx: TenantContext, ingredient_id: int, at: datetime | None
+) -> tuple[datetime, Row | None]:
+    """The transaction's clock and the cost in effect at `at` (None: at that clock)."""
+    if at is not None:
+        return tx.scalar("costs.now"), _cost_as_of(tx, ctx, ingredient_id, at)
+    row = tx.one(
+        "costs.now_and_current", {"tenant_id": ctx.tenant_id, "ingredient_id": ingredient_id}
+    )
+    assert row is not None  # the query always returns its one row
+    return row["now"], (None if row["id"] is None else row)
 
 
 def _cost_as_of(tx: Tx, ctx: TenantContext, ingredient_id: int, at: datetime) -> Row | None:

@@ -5,6 +5,20 @@
 -- already current for every later read in the same transaction (recompute included).
 SELECT current_timestamp AS now
 
+-- name: now_and_current
+-- costs.now and the cost in effect then for one ingredient (id NULL without one), in one read:
+-- a cost update "now" needs both.
+SELECT n.now, c.id, c.unit_cost, c.effective_at
+FROM (SELECT current_timestamp AS now) n
+LEFT JOIN (
+    SELECT id, unit_cost, effective_at
+    FROM ingredient_costs
+    WHERE tenant_id = :tenant_id AND ingredient_id = :ingredient_id
+      AND effective_at <= current_timestamp
+    ORDER BY effective_at DESC, id DESC
+    LIMIT 1
+) c ON TRUE
+
 -- name: as_of
 -- The cost in effect at :at for one ingredient: latest effective_at <= :at, ties by highest id.
 SELECT id, unit_cost, effective_at
