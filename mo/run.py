@@ -97,12 +97,10 @@ def output_path(notebook: Path, *, runs_dir: Path = RUNS_DIR, now: datetime | No
 def check_parameters(notebook: Path, parameters: Mapping[str, Any]) -> None:
     """Refuse names the notebook's parameters cell does not declare (a typo in a cron line
     would otherwise run silently with the default). Raises validation_error."""
-    from papermill.inspection import _infer_parameters
-    from papermill.iorw import load_notebook_node
+    import papermill
 
-    # Read as the run will execute it: with our kernel, whatever the file's metadata names.
-    nb = load_notebook_node(str(notebook))
-    declared = {p.name for p in _infer_parameters(nb, name=KERNEL_NAME, language="python")}
+    # The notebooks name the python3 kernel, the one a run executes them with (KERNEL_NAME).
+    declared = set(papermill.inspect_notebook(str(notebook)))
     unknown = sorted(set(parameters) - declared)
     if unknown:
         raise validation_error(
