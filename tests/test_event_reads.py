@@ -84,6 +84,30 @@ def test_pages_keep_order_across_ties(store, ctx, timeline):
     assert [i for p in pages for i in p["id"].to_pylist()] == timeline
 
 
+@pytest.mark.parametrize("page_rows", [1, 2, 3, 4, 7])
+def test_bounded_pages_cover_the_window_once_whatever_the_page_size_and_limit(store, ctx, page_rows):
+    """Pages end at every page_rows-th key; ties in occurred_at fall on both sides of a bound,
+    and other types and other times interleave."""
+    for n in range(9):
+        emit(store, ctx, "ingredient.created" if n % 3 else "ingredient.deleted", aggregate_id=str(n), payload={"n": n})
+    ids = event_ids(store, ctx)[-9:]
+    for event_id, seconds in zip(ids, (0, 5, 5, 5, 5, 10, 10, 20, 90)):
+        set_occurred_at(store, event_id, T0 + timedelta(seconds=seconds))
+    window = check_window(T0, T0 + timedelta(minutes=1))
+    typed = check_window(T0, T0 + timedelta(minutes=1), ["ingredient.created"])
+    with store.transaction(tenant_id=ctx.tenant_id) as tx:
+        whole = [i for p in iter_pages(tx, ctx, window) for i in p["id"].to_pylist()]
+        paged = [p for p in iter_pages(tx, ctx, window, page_rows=page_rows)]
+        created = [i for p in iter_pages(tx, ctx, typed, page_rows=page_rows) for i in p["id"].to_pylist()]
+        limited = {limit: [i for p in iter_pages(tx, ctx, window, page_rows=page_rows, limit=limit)
+                           for i in p["id"].to_pylist()] for limit in (1, 3, 5, 8, 20)}
+    assert whole == ids[:8]  # the last one is outside the window
+    assert [i for p in paged for i in p["id"].to_pylist()] == whole
+    assert all(p.num_rows <= page_rows for p in paged)
+    assert created == [i for n, i in enumerate(ids[:8]) if n % 3]
+    assert limited == {limit: whole[:limit] for limit in (1, 3, 5, 8, 20)}
+
+
 def test_tenants_see_only_their_own_events(store, ctx, other_ctx):
     emit(store, other_ctx, payload={"secret": True})
     mine = events_frame(store, ctx)

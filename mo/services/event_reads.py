@@ -126,18 +126,24 @@ def iter_stored_pages(
     tx: Tx, ctx: TenantContext, window: Window, *, page_rows: int = PAGE_ROWS, limit: int | None = None
 ) -> Iterator[pa.Table]:
     """As iter_pages, but pages of STORED_SCHEMA, payloads as the backend returns them (not
-    all canonical yet): exports canonicalise on another thread while the next page is fetched."""
+    all canonical yet): exports canonicalise on another thread while the next page is fetched.
+
+    One query finds where each page ends (event_reads.page_ends); each page then reads and
+    sorts only its own rows, in the same snapshot."""
     params = window.params(ctx) | {"after_at": window.since, "after_id": -1}
     remaining = _MAX_LIMIT if limit is None else limit
-    while remaining > 0:
-        wanted = min(page_rows, remaining)
-        page = fetch_table(tx, "event_reads.window", params | {"limit": wanted}, schema=STORED_SCHEMA)
+    ends = [] if remaining <= page_rows else [  # one page (a small limit) needs no bounds
+        (row["occurred_at"], row["id"]) for row in tx.all("event_reads.page_ends", params | {"page_rows": page_rows})]
+    for upto_at, upto_id in [*ends, (window.until, -1)]:  # the last page: everything before until
+        page = fetch_table(tx, "event_reads.window",
+                           params | {"limit": min(page_rows, remaining), "upto_at": upto_at, "upto_id": upto_id},
+                           schema=STORED_SCHEMA)
         if page.num_rows:
             yield page
-        if page.num_rows < wanted:  # a short page is the last one
-            return
+            params |= {"after_at": page["occurred_at"][-1].as_py(), "after_id": page["id"][-1].as_py()}
         remaining -= page.num_rows
-        params |= {"after_at": page["occurred_at"][-1].as_py(), "after_id": page["id"][-1].as_py()}
+        if remaining <= 0:
+            return
 
 
 def fetch_table(tx: Tx, query: str, params: Params, *, schema: pa.Schema = EVENT_SCHEMA) -> pa.Table:
