@@ -1,11 +1,15 @@
 """Recipe costs, recomputed set-based over the recipe graph, to any depth.
 
 One recompute costs a *scope*: the given recipes (or the recipes using the given ingredients)
-plus every recipe above them. The scope's lines are read once; each scoped recipe gets a level
-(its longest chain of in-scope sub-recipes below it); ingredient lines are costed in one pass
-(rate per distinct ingredient use × qty), and the levels are then costed lowest first in one
-statement, reading sub-recipe totals from the levels below or, for subs outside the scope, from
-their stored recipe_costs. No per-recipe loop: a fixed number of statements whatever the size.
+plus every recipe above them. Each scoped recipe gets a level that puts it above all its
+in-scope subs: usually from the one walk up from the seeds that finds the scope (its longest
+walk, ranked densely), otherwise (a full recompute, or a walk that reaches MAX_DEPTH) from its
+longest chain of in-scope sub-recipes. The scope's lines are read once; ingredient lines are
+costed in one pass (rate per distinct ingredient use × qty), and the levels are then costed
+lowest first in one statement, reading sub-recipe totals from the levels below or, for subs
+outside the scope, from their stored recipe_costs. No per-recipe loop: a fixed number of
+statements whatever the size (about ten for a cost update: each DuckDB statement costs
+milliseconds of planning and scheduling, so steps are merged where the SQL allows).
 
 The SQL, and why it avoids division, lives in sql/queries/recompute.sql (exact_div: V006).
 Costs carry 12 decimal places; a line's rate is rounded there too, so a line is exact to about
