@@ -29,10 +29,12 @@ bench: $(VENV)/.stamp-dev
 
 # Reliability, longer than `make test` and still bounded (pytest-timeout per test; sizes in
 # tests/reliability_support.py). Figures of the run land in test-artifacts/reliability/*.json.
-# soak: 20 SIGKILLed 200k-row imports per backend, 5 rounds of every race, 300-step tenant walks.
+# soak: 20 SIGKILLed 200k-row imports per backend, 5 rounds of every race, 60 rounds of racing
+# recipe saves, 300-step tenant walks.
 soak: $(VENV)/.stamp-dev
 	MO_SOAK=1 $(BIN)/python -m pytest --timeout=5400 -rA \
-		tests/test_crash_safety.py tests/test_concurrency.py tests/test_tenant_walls.py
+		tests/test_crash_safety.py tests/test_concurrency.py tests/test_recipe_graph_races.py \
+		tests/test_tenant_walls.py
 
 # fuzz: the "mo-fuzz" hypothesis profile (400 examples per property, ~120 per API operation
 # and generation mode) over hostile input, the API and exports.

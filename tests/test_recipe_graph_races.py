@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from eventlog_support import raw
-from reliability_support import knob, outcome_of, record
+from reliability_support import knob, outcome_of, record, retrying
 
 from mo.context import TenantContext
 from mo.errors import ErrorCode, MOError
@@ -29,13 +29,15 @@ ROUNDS = knob("MO_GRAPH_RACE_ROUNDS", 12, 60)
 
 
 def _together(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run the calls on threads released at the same instant; their outcomes, in order."""
+    """Run the calls on threads released at the same instant; their outcomes, in order. Each
+    caller retries a retryable `unavailable` (after Store.atomic's own attempts) as a client
+    would, so the outcome is the save's real answer."""
     barrier = threading.Barrier(len(calls))
     outcomes: list[Any] = [None] * len(calls)
 
     def run(n: int) -> None:
         barrier.wait()
-        outcomes[n] = outcome_of(calls[n])
+        outcomes[n] = outcome_of(lambda: retrying(calls[n]))
 
     threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
     for thread in threads:
