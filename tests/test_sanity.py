@@ -151,6 +151,22 @@ def test_costs_not_yet_in_effect_do_not_make_recipes_stale(store, ctx, world):
     assert failing(store, ctx) == {}
 
 
+def test_a_cost_dated_ahead_makes_recipes_stale_once_its_date_has_passed(store, ctx, world):
+    """Written yesterday for a minute ago: the recipe costed five minutes ago (after the row was
+    written, before it took effect) has missed it; recomputed now, it has not."""
+    now = datetime.now(timezone.utc)
+    add_cost(store, ctx, world["flour"], effective_at=now - timedelta(minutes=1),
+             idempotency_key="cost-dated", created_at=now - timedelta(days=1))
+    emit(store, ctx, "ingredient.cost.updated", "ingredient", world["flour"],
+         cost_payload(world["flour"], source="manual"), idempotency_key="cost-dated")
+    raw(store, "UPDATE recipe_costs SET computed_at = %s WHERE tenant_id = %s",
+        (now - timedelta(minutes=5), ctx.tenant_id))
+    assert list(failing(store, ctx)) == ["recipe_costs_current"]
+    raw(store, "UPDATE recipe_costs SET computed_at = current_timestamp WHERE tenant_id = %s",
+        (ctx.tenant_id,))
+    assert failing(store, ctx) == {}
+
+
 def test_one_tenants_breakage_is_not_anothers(store, ctx, other_ctx, world):
     emit(store, other_ctx, "ingredient.deleted", "ingredient", 987654, {"name": "ghost"})
     assert list(failing(store, other_ctx)) == ["events_point_at_rows"]

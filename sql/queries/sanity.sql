@@ -56,15 +56,16 @@ LIMIT 5
 -- name: stale_recipe_costs
 -- No active recipe's cost is older than the cost change behind the current cost (latest
 -- effective_at <= now, ties: highest id, as mo.services.costs defines it) of an ingredient
--- one of its lines uses directly: computed_at >= that cost row's created_at. A backdated row
--- that does not become current changes no cost, so it does not count.
+-- one of its lines uses directly. That change happened when the row was written or, for a row
+-- dated ahead, when its effective_at arrived, whichever is later: computed_at must be at or
+-- after it. A backdated row that does not become current changes no cost, so it does not count.
 WITH current_costs AS (
-    SELECT ingredient_id, created_at,
+    SELECT ingredient_id, GREATEST(created_at, effective_at) AS changed_at,
            row_number() OVER (PARTITION BY ingredient_id ORDER BY effective_at DESC, id DESC) AS recency
     FROM ingredient_costs
     WHERE tenant_id = :tenant_id AND effective_at <= current_timestamp
 )
-SELECT rc.recipe_id, rc.computed_at, max(c.created_at) AS latest_cost_change,
+SELECT rc.recipe_id, rc.computed_at, max(c.changed_at) AS latest_cost_change,
        count(*) OVER () AS problems
 FROM recipe_costs rc
 JOIN recipes r ON r.tenant_id = rc.tenant_id AND r.id = rc.recipe_id AND r.deleted_at IS NULL
@@ -72,7 +73,7 @@ JOIN recipe_lines l ON l.tenant_id = rc.tenant_id AND l.recipe_id = rc.recipe_id
 JOIN current_costs c ON c.ingredient_id = l.ingredient_id AND c.recency = 1
 WHERE rc.tenant_id = :tenant_id
 GROUP BY rc.recipe_id, rc.computed_at
-HAVING rc.computed_at < max(c.created_at)
+HAVING rc.computed_at < max(c.changed_at)
 ORDER BY rc.recipe_id
 LIMIT 5
 
