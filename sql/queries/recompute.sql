@@ -2,21 +2,23 @@
 --
 -- Work happens in temporary tables that live for one recompute inside the caller's transaction:
 --   rc_seed    recipe ids to start from          rc_seed_ing  ingredient ids to start from
---   rc_ids     the scope, when walked the exact way (recompute all, or the fallback below)
---   rc_scope   the scope: recipe, level, and what the writes need of it (name, yield, menu
---              price, the stored cost before this recompute), read once from recipes and
---              recipe_costs
---   rc_lines   the scope's lines (read once), sub-recipe lines with what they need of the sub
---              (name, share, and for a sub outside the scope its stored total and missing items)
+--   rc_ids     the walked scope: recipe ids (with d, the longest walk down to a seed, on the
+--              usual path; without, on the exact path and for a full recompute)
+--   rc_scope   the scope's active recipes: level, and what the writes need of them (name,
+--              yield, menu price, the stored cost before this recompute), read once from
+--              recipes and recipe_costs
+--   rc_lines   the scope's lines (read once)
+--   rc_sub     the scope's sub-recipe lines with what they need of the sub (name, share, and
+--              for a sub outside the scope its stored total and missing items)
 --   rc_rate    cost per line unit of each (ingredient, line unit, waste) the scope uses
 --   rc_work    computed totals             rc_missing  per recipe: its missing items
 -- Each DuckDB statement costs a few milliseconds of planning and scheduling however small the
 -- scope, and each read of a big table (recipe_lines, recipes, recipe_costs) a few more, so a
 -- recompute is as few statements as the writes allow, and intermediate sets read by one
 -- statement only are CTEs of that statement, not tables.
--- The usual path (scope_walk) finds the scope and its levels in one statement; when it finds
--- nothing, or walks deeper than :max_depth (a cycle?), the exact path (scope_ancestors, levels,
--- max_level) decides, as it does for a full recompute.
+-- The usual path finds the scope and its levels from one walk (scope_walk, then scope); when
+-- the walk finds nothing, or goes deeper than MAX_DEPTH (a cycle?), the exact path
+-- (scope_ancestors, levels, max_level) decides, as it does for a full recompute.
 -- Money is DECIMAL(38,12); every quotient goes through exact_div (V006), never through DECIMAL
 -- '/' (DuckDB makes that a DOUBLE). Each product is CAST back to DECIMAL(38,12), except a line
 -- cost (qty × rate, share × sub total): those are summed exactly at 24 places and the recipe
