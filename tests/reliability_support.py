@@ -11,6 +11,7 @@ its own (MO_CRASH_TRIALS, MO_CRASH_ROWS, MO_FUZZ_EXAMPLES, MO_WALK_STEPS, ...).
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -136,6 +137,25 @@ def outcome_of(call: Callable[[], T]) -> T | MOError | BaseException:
         return call()
     except BaseException as exc:  # noqa: BLE001 - an unexpected type is exactly what tests look for
         return exc
+
+
+def together(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run the calls on threads released at the same instant; their outcomes, in order (see
+    outcome_of)."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[Any] = [None] * len(calls)
+
+    def run(n: int) -> None:
+        barrier.wait()
+        outcomes[n] = outcome_of(calls[n])
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not any(t.is_alive() for t in threads), "a caller hung"
+    return outcomes
 
 
 def retrying(call: Callable[[], T], *, attempts: int = 20, pause: float = 0.05) -> T:

@@ -9,9 +9,7 @@ another code. With different keys on the same ingredient, every write is applied
 from __future__ import annotations
 
 import multiprocessing
-import threading
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +23,7 @@ from reliability_support import (
     outcome_of,
     record,
     retrying,
+    together,
     write_price_list,
 )
 
@@ -46,24 +45,6 @@ SAME_KEY_OUTCOMES = "one original result; the rest replayed or idempotency_in_pr
 def own_price(n: int) -> str:
     """Caller n's own price per kg: unlike the seed's (1.00) and the duplicates' (3.00)."""
     return f"{n + 10}.00"
-
-
-def _together(count: int, call: Callable[[int], Any]) -> list[Any]:
-    """Run call(n) on `count` threads released at the same instant; their outcomes, in order."""
-    barrier = threading.Barrier(count)
-    outcomes: list[Any] = [None] * count
-
-    def run(n: int) -> None:
-        barrier.wait()
-        outcomes[n] = outcome_of(lambda: call(n))
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not any(t.is_alive() for t in threads), "a caller hung"
-    return outcomes
 
 
 def _check_same_key_outcomes(outcomes: list[Any]) -> Any:
@@ -170,7 +151,7 @@ def test_32_threads_importing_the_same_list_with_one_key_import_it_once(
     def submit(_: int) -> ImportResult:
         return imports.import_price_list(store, ctx, path, idempotency_key="dup", supplier="Acme")
 
-    outcomes = _together(THREADS, submit)
+    outcomes = together([lambda n=n: submit(n) for n in range(THREADS)])
     original = _check_same_key_outcomes(outcomes)
     record("concurrency_duckdb_same_import", **_tally(outcomes), failures=0)
     _check_one_import(store, ctx, "dup", original)
@@ -187,7 +168,7 @@ def test_32_threads_sending_the_same_cost_update_apply_it_once(
     def submit(_: int) -> CostUpdate:
         return costs.update_cost(store, ctx, pie, "3.00", per="1 kg", idempotency_key="same")
 
-    outcomes = _together(THREADS, submit)
+    outcomes = together([lambda n=n: submit(n) for n in range(THREADS)])
     original = _check_same_key_outcomes(outcomes)
     record("concurrency_duckdb_same_cost", **_tally(outcomes), failures=0)
     assert original.changed and original.unit_cost == Decimal("0.003")
@@ -215,7 +196,7 @@ def test_32_threads_with_different_keys_on_one_ingredient_all_apply(
 
         return retrying(once)
 
-    outcomes = _together(THREADS, submit)
+    outcomes = together([lambda n=n: submit(n) for n in range(THREADS)])
     record("concurrency_duckdb_distinct_keys", writers=THREADS, applied=THREADS,
            calls_that_exhausted_atomic_retries=len(exhausted), failures=0)
     assert [o for o in outcomes if not isinstance(o, CostUpdate)] == []

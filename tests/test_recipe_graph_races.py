@@ -9,13 +9,12 @@ times over, and the stored graph is checked after every round.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from eventlog_support import raw
-from reliability_support import knob, outcome_of, record, retrying
+from reliability_support import knob, record, retrying, together
 
 from mo.context import TenantContext
 from mo.errors import ErrorCode, MOError
@@ -29,23 +28,9 @@ ROUNDS = knob("MO_GRAPH_RACE_ROUNDS", 12, 60)
 
 
 def _together(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run the calls on threads released at the same instant; their outcomes, in order. Each
-    caller retries a retryable `unavailable` (after Store.atomic's own attempts) as a client
-    would, so the outcome is the save's real answer."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[Any] = [None] * len(calls)
-
-    def run(n: int) -> None:
-        barrier.wait()
-        outcomes[n] = outcome_of(lambda: retrying(calls[n]))
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not any(t.is_alive() for t in threads), "a save hung"
-    return outcomes
+    """The calls on threads released at once; each retries a retryable `unavailable` (after
+    Store.atomic's own attempts) as a client would, so the outcome is the save's answer."""
+    return together([lambda call=call: retrying(call) for call in calls])
 
 
 def _save(store: Store, ctx: TenantContext, name: str, *, uses: str | None = None) -> RecipeRecord:
