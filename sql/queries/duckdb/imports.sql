@@ -47,43 +47,39 @@ CREATE OR REPLACE TEMP TABLE price_import_chosen (
 
 -- name: created_events
 -- Payload keys in sorted order, so the text is canonical when every string in it is printable
--- ASCII: then json_object escapes exactly as Python's json does (quote and backslash only). A
--- payload holding anything else (UTF-8, control characters, which DuckDB escapes as \u001F
--- where Python writes \u001f, or a literal "\u") is marked not canonical and re-serialised
--- on read.
+-- ASCII: json_object then escapes exactly as Python's json does (a quote or a backslash
+-- only; tests compare every printable character). A payload holding anything else (UTF-8, or
+-- control characters, which DuckDB escapes as \u001F where Python writes \u001f) is marked
+-- not canonical and re-serialised on read. The other values are ids and NULLs.
 INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload,
                        idempotency_key, batch_id, payload_canonical)
-SELECT e.tenant_id, 'ingredient.created', 'ingredient', e.aggregate_id, CAST(e.payload AS JSON),
+SELECT i.tenant_id, 'ingredient.created', 'ingredient', CAST(i.id AS VARCHAR),
+       json_object('category', i.category, 'name', i.name, 'unit', i.base_unit),
        CAST(:idempotency_key AS VARCHAR), CAST(:batch_id AS BIGINT),
-       regexp_full_match(e.payload, '[ -~]*') AND NOT contains(e.payload, '\u')
-FROM (
-    SELECT i.tenant_id, i.id, CAST(i.id AS VARCHAR) AS aggregate_id,
-           CAST(json_object('category', i.category, 'name', i.name, 'unit', i.base_unit) AS VARCHAR) AS payload
-    FROM price_import_new nw
-    JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = nw.ingredient_id AND i.deleted_at IS NULL
-) e
-ORDER BY e.id
+       regexp_full_match(i.name || COALESCE(i.category, '') || i.base_unit, '[ -~]*')
+FROM price_import_new nw
+JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = nw.ingredient_id AND i.deleted_at IS NULL
+ORDER BY i.id
 
 -- name: cost_events
 -- Unit costs as plain decimal text without trailing zeros, as update_cost writes them. Keys
--- sorted and the canonical marker as in created_events (numbers here are BIGINT ids only).
+-- sorted and the canonical marker as in created_events: the strings are the name, the
+-- supplier, the ISO time and decimal digits.
 INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload,
                        idempotency_key, batch_id, payload_canonical)
-SELECT e.tenant_id, 'ingredient.cost.updated', 'ingredient', e.aggregate_id, CAST(e.payload AS JSON),
+SELECT i.tenant_id, 'ingredient.cost.updated', 'ingredient', CAST(c.ingredient_id AS VARCHAR),
+       json_object('effective_at', CAST(:effective_at AS VARCHAR), 'ingredient', i.name,
+                   'ingredient_id', c.ingredient_id,
+                   'new_unit_cost', rtrim(rtrim(CAST(c.unit_cost AS VARCHAR), '0'), '.'),
+                   'old_unit_cost', rtrim(rtrim(CAST(c.old_unit_cost AS VARCHAR), '0'), '.'),
+                   'source', 'import', 'supplier', CAST(:supplier AS VARCHAR)),
        CAST(:idempotency_key AS VARCHAR), CAST(:batch_id AS BIGINT),
-       regexp_full_match(e.payload, '[ -~]*') AND NOT contains(e.payload, '\u')
-FROM (
-    SELECT i.tenant_id, c.ingredient_id, CAST(c.ingredient_id AS VARCHAR) AS aggregate_id,
-           CAST(json_object('effective_at', CAST(:effective_at AS VARCHAR), 'ingredient', i.name,
-                            'ingredient_id', c.ingredient_id,
-                            'new_unit_cost', rtrim(rtrim(CAST(c.unit_cost AS VARCHAR), '0'), '.'),
-                            'old_unit_cost', rtrim(rtrim(CAST(c.old_unit_cost AS VARCHAR), '0'), '.'),
-                            'source', 'import', 'supplier', CAST(:supplier AS VARCHAR)) AS VARCHAR) AS payload
-    FROM price_import_chosen c
-    JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = c.ingredient_id AND i.deleted_at IS NULL
-    WHERE c.changed
-) e
-ORDER BY e.ingredient_id
+       regexp_full_match(i.name, '[ -~]*')
+       AND regexp_full_match(COALESCE(CAST(:supplier AS VARCHAR), '') || CAST(:effective_at AS VARCHAR), '[ -~]*')
+FROM price_import_chosen c
+JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = c.ingredient_id AND i.deleted_at IS NULL
+WHERE c.changed
+ORDER BY c.ingredient_id
 
 -- name: choose_costs
 -- As the portable query, with arg_min in place of DISTINCT ON, which sorts every row (3x slower).
