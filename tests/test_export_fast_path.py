@@ -97,15 +97,16 @@ def test_every_payload_marked_canonical_is_canonical(store, ctx, written):
         assert any(not marked and "10" in text for _, text, marked in rows)
 
 
-def test_sql_built_payloads_mark_exactly_the_canonical_ones(store, ctx, written):
-    """On DuckDB the import's statements mark a payload iff it is canonical (its strings are
-    printable ASCII, a backslash before a u included)."""
-    if store.dialect != "duckdb":
-        pytest.skip("PostgreSQL marks no payload")
+@pytest.mark.parametrize("backend", ["duckdb"])  # PostgreSQL (JSONB) marks no payload
+@pytest.mark.parametrize("event_type", ["ingredient.created", "ingredient.cost.updated",
+                                        "recipe.recomputed"])
+def test_sql_built_payloads_mark_exactly_the_canonical_ones(store, ctx, written, event_type):
+    """On DuckDB the import's and the recompute's statements mark a payload iff it is canonical
+    (its strings are printable ASCII, a backslash before a u included)."""
     rows = raw(store, "SELECT CAST(payload AS VARCHAR), payload_canonical FROM event_log WHERE tenant_id = %s"
-                      " AND event_type IN ('ingredient.created', 'ingredient.cost.updated')"
-                      " AND batch_id IS NOT NULL", (ctx.tenant_id,))
-    assert len(rows) > 10 and any(marked for _, marked in rows) and not all(marked for _, marked in rows)
+                      " AND event_type = %s AND (batch_id IS NOT NULL OR event_type = 'recipe.recomputed')",
+               (ctx.tenant_id, event_type))
+    assert len(rows) > 2 and any(marked for _, marked in rows) and not all(marked for _, marked in rows)
     for text, marked in rows:
         assert marked == (canonical_json(text) == text), text
 

@@ -308,15 +308,19 @@ SELECT recipe_id, total FROM tot WHERE lvl >= 0
 -- name: emit_changes
 -- One recipe.recomputed event per scoped recipe whose total or completeness changed (a first
 -- costing counts as a change). Amounts are plain decimal text, as in the other events. The old
--- figures are the ones rc_scope read before anything was written.
-INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+-- figures are the ones rc_scope read before anything was written. Keys in sorted order and
+-- payload_canonical as in imports.sql's created_events: when the name and the cause are
+-- printable ASCII the text is already what the export would write, and it skips re-serialising.
+INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload,
+                       payload_canonical)
 SELECT :tenant_id, 'recipe.recomputed', 'recipe', CAST(s.recipe_id AS VARCHAR),
        json_object(
-           'recipe', s.name,
-           'old_total', rtrim(rtrim(CAST(s.old_total AS VARCHAR), '0'), '.'),
-           'new_total', rtrim(rtrim(CAST(w.total AS VARCHAR), '0'), '.'),
+           'cause', CAST(:cause AS VARCHAR),
            'complete', m.recipe_id IS NULL,
-           'cause', CAST(:cause AS VARCHAR))
+           'new_total', rtrim(rtrim(CAST(w.total AS VARCHAR), '0'), '.'),
+           'old_total', rtrim(rtrim(CAST(s.old_total AS VARCHAR), '0'), '.'),
+           'recipe', s.name),
+       regexp_full_match(s.name || CAST(:cause AS VARCHAR), '[ -~]*')
 FROM rc_scope s
 JOIN rc_work w ON w.recipe_id = s.recipe_id
 LEFT JOIN rc_missing m ON m.recipe_id = s.recipe_id
