@@ -96,8 +96,8 @@ def copy_to(con: duckdb.DuckDBPyConnection, tenant_id: str, target: Path, since:
 
 # Events as mo's writers store them, a third each: cost updates as the import's SQL writes them
 # (keys sorted, printable ASCII: marked canonical), recipe.recomputed as recompute.sql writes
-# them (json_object in argument order, so not canonical and left unmarked: the export
-# re-serialises them in Python), and import.completed as emit_event writes them (canonical).
+# them (keys sorted too, marked when the name and cause are printable ASCII), and
+# import.completed as emit_event writes them (canonical).
 _FILL = """
     INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload, occurred_at,
                            idempotency_key, batch_id, payload_canonical)
@@ -115,13 +115,13 @@ _FILL = """
                                            'ingredient_id', i % 5000, 'new_unit_cost', '0.0' || (i % 97),
                                            'old_unit_cost', '0.0' || (i % 89), 'source', 'import',
                                            'supplier', 'Bench Foods')
-                   WHEN 1 THEN json_object('recipe', 'recipe ' || lpad(CAST(i % 20000 AS VARCHAR), 7, '0'),
-                                           'old_total', '1.' || (i % 997), 'new_total', '1.' || (i % 991),
-                                           'complete', i % 7 <> 0, 'cause', 'cost_update')
+                   WHEN 1 THEN json_object('cause', 'cost_update', 'complete', i % 7 <> 0,
+                                           'new_total', '1.' || (i % 991), 'old_total', '1.' || (i % 997),
+                                           'recipe', 'recipe ' || lpad(CAST(i % 20000 AS VARCHAR), 7, '0'))
                    ELSE json_object('batch_id', i, 'changed', i % 1000, 'created', 0, 'rows', 1000,
                                     'supplier', 'Bench Foods', 'unchanged', 1000 - i % 1000)
                END AS VARCHAR) AS payload,
-               i % 3 <> 1 AS marked,
+               true AS marked,
                CASE WHEN i % 3 <> 1 THEN 'bench-' || (i // 1000) END AS idempotency_key,
                CASE WHEN i % 3 <> 1 THEN i // 1000 END AS batch_id,
                $u - to_microseconds(CAST((i * ($span // $n)) AS BIGINT)) AS occurred_at
