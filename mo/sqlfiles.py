@@ -17,6 +17,9 @@ DIALECTS = ("duckdb", "postgres")
 _NAME_LINE = re.compile(r"^--\s*name:\s*([\w.]+)\s*$", re.MULTILINE)
 # :param, but not the '::' of a PostgreSQL cast nor a time literal's ':00'.
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+# A query's text in pieces: a quoted literal ('' inside it is a quote), a -- comment to the end
+# of its line, or anything else (a lone '-' is a minus). Placeholders count only in the last.
+_PIECES = re.compile(r"('(?:[^']|'')*(?:'|$))|(--[^\n]*)|([^'-]+|-)")
 
 
 def sql_root() -> Path:
@@ -70,13 +73,27 @@ def raw_query(dialect: str, name: str) -> str:
 @cache
 def compiled(dialect: str, name: str, style: str) -> Query:
     """The query with its placeholders rewritten for a driver: style 'dollar' or 'pyformat'."""
-    text = raw_query(dialect, name)
-    params = tuple(dict.fromkeys(_PARAM.findall(text)))
-    if style == "pyformat":
-        text = _PARAM.sub(lambda m: f"%({m.group(1)})s", text.replace("%", "%%"))
-    else:
-        text = _PARAM.sub(lambda m: f"${m.group(1)}", text)
+    text, params = rewrite_placeholders(raw_query(dialect, name), style)
     return Query(name, text, params)
+
+
+def rewrite_placeholders(sql: str, style: str) -> tuple[str, tuple[str, ...]]:
+    """(text for the driver, parameter names in order of first use). Comments are dropped and
+    quoted literals kept as written: a ':name' in either is no parameter."""
+    found: list[str] = []
+
+    def placeholder(match: re.Match[str]) -> str:
+        found.append(match.group(1))
+        return f"%({match.group(1)})s" if style == "pyformat" else f"${match.group(1)}"
+
+    def escaped(text: str) -> str:  # pyformat reads every % as the start of a placeholder
+        return text.replace("%", "%%") if style == "pyformat" else text
+
+    pieces = []
+    for literal, comment, code in _PIECES.findall(sql):
+        if not comment:
+            pieces.append(escaped(literal) if literal else _PARAM.sub(placeholder, escaped(code)))
+    return "".join(pieces), tuple(dict.fromkeys(found))
 
 
 def migration_files(dialect: str) -> list[Path]:
