@@ -18,7 +18,6 @@ from mo.jsonutil import loads
 from mo.services import recipes as rec
 from mo.services.costs import update_cost
 from mo.services.ingredients import add_ingredient, delete_ingredient
-from mo.services.recompute import recompute
 from mo.store import Store
 
 D = Decimal

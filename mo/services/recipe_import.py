@@ -28,7 +28,7 @@ from mo.measure import MAX_QTY, Measure, parse_unit
 from mo.names import clean_name
 from mo.results import RecipeImportResult
 from mo.services.recipe_graph import claim_and_bound
-from mo.services.recipes import MAX_PRICE, exact_number, in_base
+from mo.services.recipe_input import MAX_PRICE, exact_number, in_base
 from mo.services.recompute import open_work, recompute_seeded
 from mo.store.base import Store, Tx
 from mo.unicode_cells import not_unicode

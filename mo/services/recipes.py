@@ -8,28 +8,28 @@ only mo.services.recompute writes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from mo.context import TenantContext
-from mo.decimals import decimal_from
 from mo.errors import ErrorCode, MOError, not_found, validation_error
 from mo.events import emit_event
-from mo.measure import MAX_QTY, Measure, parse_unit
 from mo.names import clean_name, name_key
 from mo.results import RecipeImportResult, RecipeRecord, money
 from mo.services.ingredients import find_active
 from mo.services.recipe_graph import claim_and_bound, refuse_cycles
+from mo.services.recipe_input import (
+    LineInput,
+    RecipeHead,
+    check_head,
+    check_line,
+    ingredient_fits,
+)
 from mo.services.recompute import MAX_DEPTH, recompute_for
 from mo.store.base import Row, Store, Tx, transaction_conflict
 
-PLACES = Decimal("1E-12")  # the scale of every DECIMAL(38,12) column
-MAX_PRICE = Decimal(10) ** 15
-LINE_KEYS = frozenset({"ingredient", "recipe", "qty", "unit", "waste_pct"})
 FRAME_COLUMNS = [
     "name",
     "yield_qty",
@@ -43,183 +43,6 @@ FRAME_COLUMNS = [
     "computed_at",
 ]
 BREAKDOWN_COLUMNS = ["ingredient", "qty", "unit", "cost"]
-
-
-# ----------------------------------------------------------------------- numbers and units
-
-
-def exact_number(
-    value: object,
-    *,
-    field: str,
-    maximum: Decimal | None = None,
-    allow_zero: bool = False,
-    **where: Any,
-) -> Decimal:
-    """A finite Decimal above zero (or >= 0) from a number or numeric text, rounded half-even to
-    12 places. Floats go through their repr. Raises validation_error naming `field` and `where`."""
-    problem = None
-    try:
-        number = decimal_from(value)
-    except (InvalidOperation, ValueError):
-        number, problem = Decimal(0), "must be a number"
-    if problem is None and (isinstance(value, bool) or not number.is_finite()):
-        problem = "must be a finite number"
-    elif problem is None and (number < 0 or (number == 0 and not allow_zero)):
-        problem = "must be at least zero" if allow_zero else "must be above zero"
-    elif problem is None and maximum is not None and number > maximum:
-        problem = f"must be at most {maximum}"
-    if problem is None:
-        number = to_scale(number)
-        if number == 0 and not allow_zero:
-            problem = "rounds to zero at 12 decimal places"
-    if problem is not None:
-        raise validation_error(f"{field} {problem}", field=field, value=str(value)[:100], **where)
-    return number
-
-
-def to_scale(value: Decimal) -> Decimal:
-    """value rounded half-even to the 12 places DECIMAL(38,12) keeps."""
-    with localcontext() as context:
-        context.prec = 60  # enough for any amount up to 10^26 at 12 places
-        return value.quantize(PLACES, rounding=ROUND_HALF_EVEN)
-
-
-def read_unit(unit: object, *, field: str, **where: Any) -> Measure:
-    """parse_unit, with the error naming the field (and line) it came from."""
-    try:
-        return parse_unit(unit.strip() if isinstance(unit, str) else unit)  # type: ignore[arg-type]
-    except MOError as err:
-        raise validation_error(
-            f"{field}: {err.message}", field=field, value=str(unit)[:100], **where
-        ) from err
-
-
-def in_base(qty: Decimal, measure: Measure, *, field: str, **where: Any) -> Decimal:
-    """qty of measure's unit in its base unit (exact, then 12 places); refuses 0 and > 10^12."""
-    with localcontext() as context:
-        context.prec = 60
-        base = to_scale(qty * measure.qty)
-    if base == 0 or base > MAX_QTY:
-        raise validation_error(
-            f"{field} must be above zero and at most {MAX_QTY:,.0f} base units",
-            field=field,
-            value=str(qty),
-            **where,
-        )
-    return base
-
-
-# -------------------------------------------------------------------------------- checked input
-
-
-@dataclass(frozen=True)
-class RecipeHead:
-    """A recipe's own fields, checked."""
-
-    name: str
-    key: str
-    yield_qty: Decimal
-    yield_unit: str
-    yield_family: str
-    yield_base: str
-    yield_base_qty: Decimal
-    menu_price: Decimal | None
-
-
-@dataclass(frozen=True)
-class LineInput:
-    """One line, checked for shape and numbers (items and units are resolved later)."""
-
-    index: int
-    kind: str  # "ingredient" | "recipe"
-    item: str
-    qty: Decimal
-    unit: str
-    family: str
-    base_unit: str
-    qty_base: Decimal
-    waste_pct: Decimal
-
-
-def check_head(
-    name: object, *, yield_qty: object, yield_unit: object, menu_price: object
-) -> RecipeHead:
-    """A recipe's name, yield and menu price, checked. Raises validation_error."""
-    shown = clean_name(name, field="recipe")
-    qty = exact_number(yield_qty, field="yield_qty", maximum=MAX_QTY)
-    unit = read_unit(yield_unit, field="yield_unit")
-    price = (
-        None
-        if menu_price is None
-        else exact_number(menu_price, field="menu_price", maximum=MAX_PRICE)
-    )
-    return RecipeHead(
-        shown,
-        shown.casefold(),
-        qty,
-        str(yield_unit).strip(),
-        unit.family,
-        unit.base,
-        in_base(qty, unit, field="yield_qty"),
-        price,
-    )
-
-
-def check_line(index: int, line: object) -> LineInput:
-    """One line dict, checked. Raises validation_error with details {"line": index, "field"}."""
-    if not isinstance(line, Mapping):
-        raise validation_error(f"line {index} must be a mapping", line=index, field="line")
-    unknown = sorted(set(line) - LINE_KEYS)
-    kinds = [k for k in ("ingredient", "recipe") if line.get(k) is not None]
-    if unknown:
-        raise validation_error(
-            f"line {index} has unknown keys {unknown}", line=index, field=unknown[0]
-        )
-    if len(kinds) != 1:
-        raise validation_error(
-            f"line {index} needs exactly one of 'ingredient' or 'recipe'",
-            line=index,
-            field="ingredient",
-        )
-    kind = kinds[0]
-    qty = exact_number(line.get("qty"), field="qty", maximum=MAX_QTY, line=index)
-    measure = read_unit(line.get("unit"), field="unit", line=index)
-    waste = _waste(line.get("waste_pct"), kind=kind, index=index)
-    return LineInput(
-        index,
-        kind,
-        clean_name(line[kind], field=kind),
-        qty,
-        str(line["unit"]).strip(),
-        measure.family,
-        measure.base,
-        in_base(qty, measure, field="qty", line=index),
-        waste,
-    )
-
-
-def _waste(value: object, *, kind: str, index: int) -> Decimal:
-    if value is None:
-        return Decimal(0)
-    waste = exact_number(value, field="waste_pct", allow_zero=True, line=index)
-    if waste >= 100:
-        raise validation_error(
-            "waste_pct must be below 100", field="waste_pct", value=str(value), line=index
-        )
-    if kind == "recipe" and waste != 0:
-        raise validation_error(
-            "waste_pct applies to ingredient lines only",
-            field="waste_pct",
-            value=str(value),
-            line=index,
-        )
-    return waste
-
-
-def ingredient_fits(line_family: str, line_base: str, family: str, base: str) -> bool:
-    """Same base unit, or mass↔volume (converted through the ingredient's density later)."""
-    return line_base == base or {line_family, family} == {"mass", "volume"}
 
 
 # -------------------------------------------------------------------------------- save / delete
