@@ -91,3 +91,40 @@ def test_four_concurrent_mo_migrate_processes_apply_each_version_once(pg_schema_
     with connect_store(pg_schema_url) as store, store.transaction() as tx:
         rows = tx.all("migrations.applied")
     assert [r["version"] for r in rows] == [m.version for m in migrations.available("postgres")]
+
+
+def test_v011_keeps_every_sku_mapping_and_its_rule(empty_db_url: str, sql_copy: Path) -> None:
+    """supplier_items is rebuilt (DuckDB) or re-keyed (PostgreSQL) by V011: mappings written
+    before it stay, still match the next list by sku, and one sku still maps once."""
+    import pandas as pd
+
+    from mo.services import imports, tenants
+
+    folder = sql_copy / "migrations" / ("duckdb" if empty_db_url.startswith("duckdb") else "postgres")
+    held_back = folder / "V011__supplier_items_natural_key.sql"
+    text = held_back.read_text()
+    later = [p for p in folder.glob("V*.sql") if int(p.name[1:4]) > 11]
+    kept = {p: p.read_text() for p in later}
+    for path in [held_back, *later]:
+        path.unlink()
+    prices = pd.DataFrame({"item": ["flour", "sugar"], "price": ["1.20", "2"], "pack": ["1 kg", "1 kg"],
+                           "sku": ["F-1", "S-1"]})
+    with connect_store(empty_db_url) as store:
+        migrations.migrate(store)
+        tenants.create_tenant(store, "acme")
+        ctx = tenants.resolve_tenant(store, "acme")
+        imports.import_price_list(store, ctx, prices, idempotency_key="before", supplier="Mill")
+        before = imports.supplier_items_frame(store, ctx)
+        held_back.write_text(text)
+        for path, body in kept.items():
+            path.write_text(body)
+        assert [m.version for m in migrations.migrate(store)][0] == 11
+        assert imports.supplier_items_frame(store, ctx).equals(before) and len(before) == 2
+        renamed = prices.assign(item=["plain flour", "caster sugar"], price=["1.30", "2.10"])
+        result = imports.import_price_list(store, ctx, renamed, idempotency_key="after", supplier="Mill")
+        assert (result.created, result.changed) == (0, 2)  # matched by sku, not by the new names
+        with store.transaction(tenant_id=ctx.tenant_id) as tx:
+            with pytest.raises(MOError) as caught:
+                tx.run("testing.insert_supplier_item",
+                       {"tenant_id": ctx.tenant_id, "supplier_key": "mill", "sku": "F-1", "ingredient_id": 1})
+        assert caught.value.code.value == "conflict"

@@ -12,3 +12,7 @@ SELECT id, name, deleted_at FROM ingredients WHERE tenant_id = :tenant_id ORDER 
 -- All rows, deleted ones too: tests count what was written.
 SELECT ingredient_id, name, name_key, is_alias, deleted_at
 FROM ingredient_names WHERE tenant_id = :tenant_id ORDER BY id
+
+-- name: insert_supplier_item
+INSERT INTO supplier_items (tenant_id, supplier_key, sku, ingredient_id)
+VALUES (:tenant_id, :supplier_key, :sku, :ingredient_id)
