@@ -16,3 +16,7 @@ FROM ingredient_names WHERE tenant_id = :tenant_id ORDER BY id
 -- name: insert_supplier_item
 INSERT INTO supplier_items (tenant_id, supplier_key, sku, ingredient_id)
 VALUES (:tenant_id, :supplier_key, :sku, :ingredient_id)
+
+-- name: load_probe
+-- tests/test_store_load.py: what Tx.load wrote into its temporary table.
+SELECT n, t, d, b FROM mo_load_probe ORDER BY n
