@@ -16,6 +16,7 @@ import io
 import json
 import os
 import threading
+from concurrent.futures import Executor, ThreadPoolExecutor
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -102,8 +103,12 @@ def read_loaded(raw: RawSource, columns: Mapping[str, str] | None) -> PriceList:
     if not filled.all():
         cells = {name: column.filter(pa.array(filled)) for name, column in cells.items()}
     row_no = np.flatnonzero(filled) + 2  # spreadsheet numbering: the header is row 1
-    staging, problems = _validated(cells, row_no, np.isin(row_no, garbled))
-    return PriceList(staging, len(row_no), pd.concat([encoding, problems]), _content_hash(cells))
+    # Hashing and dictionary-encoding release the GIL: they run on the other core while the
+    # per-text checks run on this one.
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        content_hash = beside.submit(_content_hash, cells)
+        staging, problems = _validated(cells, row_no, np.isin(row_no, garbled), beside)
+        return PriceList(staging, len(row_no), pd.concat([encoding, problems]), content_hash.result())
 
 
 def load_source(source: Source) -> RawSource:
@@ -350,17 +355,26 @@ class _Parsed:
 
 
 def _parse_column(
-    column: str, cells: pa.Array, parse: Callable[[str], Any], *, empty: str | None = None
+    column: str,
+    cells: pa.Array,
+    parse: Callable[[str], Any],
+    *,
+    empty: str | None = None,
+    unchanged: Callable[[pa.Array], np.ndarray] | None = None,
 ) -> _Parsed:
+    """Parse each distinct text once. `unchanged` marks, set-wise, the texts `parse` would
+    return as they are, so they skip the per-text call (a list holds 100k item names)."""
     encoded = cells.dictionary_encode()
     texts = encoded.dictionary.to_pylist()
     values, problems = (
         np.full(len(texts) + 1, None, dtype=object),
         np.full(len(texts) + 1, None, dtype=object),
     )
-    for i, text in enumerate(texts):
-        if text:
-            values[i], problems[i] = _attempt(parse, text)
+    as_is = np.zeros(len(texts), dtype=bool) if unchanged is None else unchanged(encoded.dictionary)
+    values[:-1][as_is] = np.asarray(texts, dtype=object)[as_is]
+    for i in np.flatnonzero(~as_is).tolist():
+        if texts[i]:
+            values[i], problems[i] = _attempt(parse, texts[i])
         else:
             problems[i] = empty
     return _Parsed(
@@ -377,20 +391,23 @@ def _attempt(parse: Callable[[Any], Any], value: Any) -> tuple[Any, str | None]:
 
 
 def _validated(
-    cells: dict[str, pa.Array], row_no: np.ndarray, garbled: np.ndarray
+    cells: dict[str, pa.Array], row_no: np.ndarray, garbled: np.ndarray, beside: Executor
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """(staging tables of the good rows, problems of the bad ones)."""
     blank = pa.array([""] * len(row_no), type=pa.large_string())
     cells = {name: cells.get(name, blank) for name in CANONICAL}
+    skus = beside.submit(_sku_check, cells["sku"])  # a hash of every row's sku: the costliest
     item, price, pack, category, unit = checks = [
-        _parse_column("item", cells["item"], _clean_item, empty="item name is empty"),
+        _parse_column(
+            "item", cells["item"], _clean_item, empty="item name is empty", unchanged=_clean_already
+        ),
         _parse_column("price", cells["price"], read_price, empty="price is missing"),
         _parse_column("pack", cells["pack"], _purchase_measure, empty="pack is missing"),
         _parse_column("category", cells["category"], lambda t: clean_name(t, field="category")),
         _parse_column("unit", cells["unit"], base_unit_for),
     ]
     keys, key_texts = _key_codes(item)
-    sku = _sku_check(cells["sku"])
+    sku = skus.result()
     cost = _pair_costs(price, pack)
     duplicates, repeated = _duplicates(cells, row_no, sku, keys)
     checks += [sku, cost]
@@ -418,9 +435,17 @@ def _validated(
 
 
 def _clean_item(text: str) -> str:
-    if text.isascii() and text.isprintable() and "  " not in text and len(text) <= MAX_NAME_LENGTH:
-        return text  # already clean (and trimmed): skip NFKC for the common case
     return clean_name(text, field="item")
+
+
+def _clean_already(texts: pa.Array) -> np.ndarray:
+    """Per (trimmed, non-empty) text: printable ASCII, no double space, not too long. NFKC and
+    clean_name leave such a name as it is."""
+    fine = pc.and_(
+        pc.and_(pc.match_substring_regex(texts, "^[ -~]+$"), pc.invert(pc.match_substring(texts, "  "))),
+        pc.less_equal(pc.utf8_length(texts), MAX_NAME_LENGTH),
+    )
+    return fine.to_numpy(zero_copy_only=False)
 
 
 def _purchase_measure(text: str) -> Measure:
