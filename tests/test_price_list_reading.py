@@ -16,7 +16,7 @@ _NAMES = st.text(st.characters(codec="utf-8"), max_size=210) | st.text("ab  \t~Ã
 @given(st.lists(_NAMES, min_size=1, max_size=30))
 def test_item_names_read_set_wise_are_read_as_clean_name_reads_them(names: list[str]) -> None:
     cells = pc.utf8_trim_whitespace(pa.array(names, type=pa.large_string()))
-    check = dict(empty="item name is empty")
+    check = {"empty": "item name is empty"}
     fast = price_lists._parse_column("item", cells, price_lists._clean_item, **check,
                                      unchanged=price_lists._clean_already)
     slow = price_lists._parse_column("item", cells, price_lists._clean_item, **check)

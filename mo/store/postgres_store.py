@@ -10,9 +10,9 @@ from typing import Any
 
 import pandas as pd
 import psycopg
+import psycopg_pool
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import psycopg_pool
 from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
 
