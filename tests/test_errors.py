@@ -50,3 +50,11 @@ def test_errors_survive_pickling_for_worker_processes() -> None:
     err = MOError("conflict", "taken", {"name": "egg"})
     copy = pickle.loads(pickle.dumps(err))
     assert copy.to_dict() == err.to_dict()
+
+
+def test_a_statement_the_server_refuses_is_no_outage(store) -> None:
+    """A statement error the driver files under OperationalError (PostgreSQL SQLSTATE 55000) is
+    an internal error, not `unavailable`: a client would retry it forever."""
+    with pytest.raises(MOError) as caught, store.transaction() as tx:
+        tx.all("testing.currval_unset")
+    assert caught.value.code is ErrorCode.INTERNAL_ERROR

@@ -46,12 +46,25 @@ def translate(exc: Exception) -> MOError:
         err = MOError(ErrorCode.CONFLICT, "a unique rule was broken", {"constraint": constraint})
     elif isinstance(exc, pg_errors.DataError):
         err = MOError(ErrorCode.VALIDATION_ERROR, "a value is out of range", {"problem": str(exc)[:300]})
-    elif isinstance(exc, psycopg.OperationalError | psycopg_pool.PoolTimeout):
+    elif _unreachable(exc):
         err = MOError(ErrorCode.UNAVAILABLE, "the database is unreachable", {"reason": "connection"})
     else:
         err = MOError(ErrorCode.INTERNAL_ERROR, "the database failed", {"driver": type(exc).__name__})
     err.__cause__ = exc
     return err
+
+
+def _unreachable(exc: Exception) -> bool:
+    """A lost or refused connection, a server out of resources or shutting down: worth a retry.
+    Other OperationalErrors (class 55, "object not in prerequisite state", say) are bugs."""
+    if isinstance(exc, psycopg_pool.PoolTimeout):
+        return True
+    sqlstate = getattr(exc, "sqlstate", None)  # None: the client lost the connection itself
+    return isinstance(exc, psycopg.OperationalError) and (sqlstate is None or sqlstate[:2] in _RETRYABLE)
+
+
+# SQLSTATE classes: connection exception, insufficient resources, operator intervention.
+_RETRYABLE = ("08", "53", "57")
 
 
 class PostgresTx(Tx):

@@ -20,3 +20,8 @@ VALUES (:tenant_id, :supplier_key, :sku, :ingredient_id)
 -- name: load_probe
 -- tests/test_store_load.py: what Tx.load wrote into its temporary table.
 SELECT n, t, d, b FROM mo_load_probe ORDER BY n
+
+-- name: currval_unset
+-- tests/test_errors.py: currval before any nextval in the session is an error of the statement,
+-- not of the connection (SQLSTATE 55000 on PostgreSQL).
+SELECT currval('mo_id_seq') AS value
