@@ -461,3 +461,24 @@ def test_slash_pack_equals_x_pack(a: int, b: int, unit: str) -> None:
 )
 def test_volume_to_mass_is_exact_product(grams: Decimal, density: Decimal) -> None:
     assert convert(grams, from_="ml", to_base="g", density=density) == grams * density
+
+
+def test_units_come_from_pint_with_or_without_its_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pint's definitions cache is an optimisation: a home it cannot write to changes nothing."""
+    import pint
+
+    from mo import measure
+
+    cached = measure._registry()
+    real = pint.UnitRegistry
+
+    def no_cache(*args: object, **kwargs: object) -> pint.UnitRegistry:
+        if kwargs.get("cache_folder"):
+            raise PermissionError("read-only home")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pint, "UnitRegistry", no_cache)
+    parsed = measure._registry()
+    for name in ("avoirdupois_ounce", "US_liquid_quart", "teaspoon"):
+        assert cached.Quantity(1, name).to("gram" if "ounce" in name else "milliliter").magnitude \
+            == parsed.Quantity(1, name).to("gram" if "ounce" in name else "milliliter").magnitude
