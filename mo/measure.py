@@ -178,7 +178,7 @@ def _registry() -> pint.UnitRegistry:
     (a read-only home, a torn file), the definitions are parsed as before."""
     try:
         return pint.UnitRegistry(non_int_type=Fraction, cache_folder=":auto:")
-    except Exception:  # flexcache raises OSError, pickle errors, ...: none of them matter here
+    except Exception:  # noqa: BLE001 - flexcache raises OSError, pickle errors...: none matter here
         return pint.UnitRegistry(non_int_type=Fraction)
 
 
