@@ -16,13 +16,13 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 from tqdm.auto import tqdm
 
 from mo.context import TenantContext
 from mo.errors import ErrorCode, MOError, validation_error
 from mo.events import EVENT_TYPES, emit_event
 from mo.idempotency import check_key, replay, request_hash, run_idempotent
+from mo.memory import give_back_memory
 from mo.names import clean_name, name_key
 from mo.results import ImportResult
 from mo.services.costs import (
@@ -152,10 +152,8 @@ def import_price_list(
             prices = read_loaded(raw, columns)
         except UnicodeEncodeError as exc:  # a DataFrame cell Arrow cannot hold
             raise not_unicode(source) from exc
-        del (
-            raw
-        )  # the file's bytes, and the parser's scratch memory: not needed while the database works
-        pa.default_memory_pool().release_unused()
+        del raw  # the file's bytes: not needed while the database works
+        give_back_memory()  # nor the parser's and the checks' scratch memory
         bar.update()
         request.setdefault("content_hash", prices.content_hash)
         plan = _Plan(
