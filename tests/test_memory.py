@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import platform
-
 import os
+import platform
 
 import numpy as np
 
