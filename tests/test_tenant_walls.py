@@ -478,7 +478,7 @@ def test_a_large_import_still_refreshes_statistics_as_the_app_role(store: Store)
     the next large import is planned from stale statistics (minutes instead of seconds)."""
     tenants.create_tenant(store, "alpha")
     ctx = tenants.resolve_tenant(store, "alpha")
-    rows = [{"item": f"Item {n}", "price": "1", "pack": "1 kg"}
+    rows = [{"item": f"Item {n}", "price": "1", "pack": "1 kg", "sku": f"S{n:05d}"}
             for n in range(imports.ANALYZE_FROM_ROWS)]
     imports.import_price_list(store, ctx, rows, idempotency_key="big", supplier="Bulk")
     with psycopg.connect(store.url) as conn:
@@ -489,6 +489,15 @@ def test_a_large_import_still_refreshes_statistics_as_the_app_role(store: Store)
         assert [r[0] for r in analyzed] == [
             "ingredient_costs", "ingredient_names", "ingredients", "supplier_items"
         ]
+        # The staging tables are sampled small; the tenant tables keep the server's sample
+        # size (100 by default: a histogram of up to 101 bounds, not the staging's 11).
+        bounds = conn.execute(
+            "SELECT cardinality(histogram_bounds::text::text[]) FROM pg_stats"
+            " WHERE schemaname = current_schema() AND tablename = 'supplier_items'"
+            " AND attname = 'sku'"
+        ).fetchone()
+        target = int(conn.execute("SHOW default_statistics_target").fetchone()[0])
+        assert bounds == (target + 1,)
         conn.execute("SET ROLE mo_app")
         with pytest.raises(pg_errors.InvalidParameterValue):
             conn.execute("SELECT mo_analyze(ARRAY['pg_class'])")

@@ -204,6 +204,7 @@ def _import(tx: Tx, plan: _Plan) -> ImportResult:
     _retrying_races(lambda: (_create_missing(tx, plan, batch_id), _map_skus(tx, plan)))
     counts = _write_costs(tx, plan, batch_id, at)
     if plan.prices.count >= ANALYZE_FROM_ROWS:
+        tx.run("imports.table_statistics")
         tx.run("imports.analyze_written")
     plan.step("written")
     changed_now = [r["ingredient_id"] for r in tx.all("imports.changed_ids")] if at <= now else []
@@ -303,6 +304,7 @@ def _stage(tx: Tx, plan: _Plan) -> None:
     for name, frame in plan.prices.staging.items():
         if len(frame):
             tx.load(f"price_import_{name}", frame)
+    tx.run("imports.staging_statistics")
     tx.run("imports.analyze")
     tx.run("imports.match", {"tenant_id": plan.ctx.tenant_id, "supplier_key": plan.supplier_key})
     tx.run("imports.analyze_match")

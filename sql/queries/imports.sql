@@ -6,6 +6,15 @@
 --   price_import_prices  one per price text;  price_import_costs  one per (price, pack) unit cost
 -- then matched, created and costed with joins. No statement here runs once per row.
 
+-- name: staging_statistics
+-- Before the staging tables are analysed: a small sample is plenty for tables nobody else
+-- reads, whose joins are planned once (PostgreSQL; nothing to sample on DuckDB).
+SELECT 1 AS sampled
+
+-- name: table_statistics
+-- Before the tenant tables are analysed: the server's own sample size again.
+SELECT 1 AS sampled
+
 -- name: analyze
 -- Fresh statistics for the staging tables, so the planner sizes its joins (PostgreSQL does not
 -- gather them for temporary tables by itself); DuckDB keeps them as it loads: nothing to do.

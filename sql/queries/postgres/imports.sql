@@ -71,6 +71,17 @@ JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = c.ingredient_id AND i.
 WHERE c.changed
 ORDER BY c.ingredient_id
 
+-- name: staging_statistics
+-- ANALYZE samples 300 x default_statistics_target rows: 30,000 by default, which took 0.4-0.5 s
+-- over the three staging ANALYZEs of a 1M-row list; 3,000 take 0.1 s and give the planner the
+-- row counts and rough distributions its hash joins need. For this transaction only.
+SELECT set_config('default_statistics_target', '10', true) AS sampled
+
+-- name: table_statistics
+-- The tenant tables are shared and long-lived: they keep the server's sample size.
+SELECT set_config('default_statistics_target', reset_val, true) AS sampled
+FROM pg_settings WHERE name = 'default_statistics_target'
+
 -- name: analyze
 ANALYZE price_import_rows, price_import_items, price_import_packs, price_import_prices,
         price_import_costs, price_import_match, price_import_new, price_import_conv
