@@ -4,12 +4,13 @@ One recompute costs a *scope*: the given recipes (or the recipes using the given
 plus every recipe above them. Each scoped recipe gets a level that puts it above all its
 in-scope subs: usually from the one walk up from the seeds that finds the scope (its longest
 walk, ranked densely), otherwise (a full recompute, or a walk that reaches MAX_DEPTH) from its
-longest chain of in-scope sub-recipes. The scope's lines are read once; ingredient lines are
-costed in one pass (rate per distinct ingredient use × qty), and the levels are then costed
-lowest first in one statement, reading sub-recipe totals from the levels below or, for subs
-outside the scope, from their stored recipe_costs. No per-recipe loop: a fixed number of
-statements whatever the size (about ten for a cost update: each DuckDB statement costs
-milliseconds of planning and scheduling, so steps are merged where the SQL allows).
+longest chain of in-scope sub-recipes. The scope's lines are read once, with what their
+sub-recipes need; then one statement rates each distinct ingredient use, lists what each recipe
+misses and costs the levels lowest first (ingredient lines as rate × qty, sub-recipe lines from
+the levels below or, for subs outside the scope, from their stored recipe_costs). No per-recipe
+loop: a fixed number of statements whatever the size (eight for a cost update, from open_work to
+write_costs: each DuckDB statement costs a millisecond or more of parsing, planning and
+scheduling however small the scope, so steps are merged where the SQL allows).
 
 The SQL, and why it avoids division, lives in sql/queries/recompute.sql (exact_div: V006).
 Costs carry 12 decimal places; a line's rate is rounded there too, so a line is exact to about
@@ -105,11 +106,8 @@ def compute_scope(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
 def _cost_scope(tx: Tx, ctx: TenantContext, scoped: int, *, cause: str) -> RecomputeResult:
     """Cost the recipes in rc_scope (with their levels); write costs and events."""
     params = {"tenant_id": ctx.tenant_id}
-    tx.run("recompute.scope_lines", params)
-    tx.run("recompute.sub_lines", params)
-    tx.run("recompute.load_rates", params)
-    tx.run("recompute.missing_items")
-    tx.run("recompute.compute_levels")
+    tx.run("recompute.scope_lines", params)  # the lines, and what their sub-recipes need
+    tx.run("recompute.compute", params)  # rates, missing items and totals, into rc_work
     changed = tx.run("recompute.emit_changes", {**params, "cause": cause})
     tx.run("recompute.write_costs", params)
     return RecomputeResult(recomputed=scoped, changed=max(changed, 0))

@@ -1,5 +1,7 @@
 -- PostgreSQL spellings of recompute (the base file is DuckDB's; see it for what each query
--- does).
+-- does). PostgreSQL keeps the separate work tables rc_sub, rc_rate, rc_ingsum and rc_missing:
+-- scope_lines fills rc_lines, rc_sub and rc_rate in one statement (data-modifying CTEs), and
+-- compute is one DO block over them, so a recompute costs the same round trips as on DuckDB.
 
 -- name: open_work
 -- One statement (a DO block) so the DDL costs one round trip; ON COMMIT DROP cleans up.
@@ -79,29 +81,104 @@ WITH RECURSIVE up(id) AS (
 SELECT r.id FROM recipes r
 WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL AND r.id IN (SELECT id FROM up)
 
--- name: sub_lines
-INSERT INTO rc_sub (recipe_id, lvl, sub_id, name, share, outside, stored, stored_missing)
-SELECT l.recipe_id, l.lvl, l.sub_recipe_id, r.name,
-       CASE WHEN r.deleted_at IS NOT NULL OR r.yield_base <> l.base_unit THEN NULL
-            WHEN l.share IS NOT NULL THEN l.share
-            ELSE exact_div(l.qty_base, r.yield_base_qty) END,
-       i.recipe_id IS NULL,
-       CASE WHEN i.recipe_id IS NULL THEN c.total_cost END,
-       CASE WHEN i.recipe_id IS NULL AND NOT c.complete
-            THEN ARRAY(SELECT jsonb_array_elements_text(c.missing)) END
-FROM rc_lines l
-JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = l.sub_recipe_id
-LEFT JOIN rc_scope i ON i.recipe_id = l.sub_recipe_id
-LEFT JOIN recipe_costs c ON c.tenant_id = :tenant_id AND c.recipe_id = l.sub_recipe_id
-WHERE l.sub_recipe_id IS NOT NULL
+-- name: scope_lines
+-- One statement: the scope's lines (the one read of recipe_lines), its sub-recipe lines with what
+-- costing them needs (rc_sub) and the rates of its ingredient uses (rc_rate), each computed as
+-- the base file's scope_lines and compute do. Every part reads the statement's one snapshot, so
+-- rc_sub and rc_rate are computed from the lines CTE, not from rc_lines.
+WITH lines AS MATERIALIZED (
+    SELECT l.recipe_id, s.lvl, l.ingredient_id, l.sub_recipe_id, l.family, l.base_unit,
+           l.qty_base, l.waste_pct, l.share
+    FROM recipe_lines l
+    JOIN rc_scope s ON s.recipe_id = l.recipe_id
+    WHERE l.tenant_id = :tenant_id
+),
+kept_lines AS (
+    INSERT INTO rc_lines (recipe_id, lvl, ingredient_id, sub_recipe_id, family, base_unit,
+                          qty_base, waste_pct, share)
+    SELECT recipe_id, lvl, ingredient_id, sub_recipe_id, family, base_unit, qty_base, waste_pct,
+           share
+    FROM lines
+),
+kept_subs AS (
+    INSERT INTO rc_sub (recipe_id, lvl, sub_id, name, share, outside, stored, stored_missing)
+    SELECT l.recipe_id, l.lvl, l.sub_recipe_id, r.name,
+           CASE WHEN r.deleted_at IS NOT NULL OR r.yield_base <> l.base_unit THEN NULL
+                WHEN l.share IS NOT NULL THEN l.share
+                ELSE exact_div(l.qty_base, r.yield_base_qty) END,
+           i.recipe_id IS NULL,
+           CASE WHEN i.recipe_id IS NULL THEN c.total_cost END,
+           CASE WHEN i.recipe_id IS NULL AND NOT c.complete
+                THEN ARRAY(SELECT jsonb_array_elements_text(c.missing)) END
+    FROM lines l
+    JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = l.sub_recipe_id
+    LEFT JOIN rc_scope i ON i.recipe_id = l.sub_recipe_id
+    LEFT JOIN recipe_costs c ON c.tenant_id = :tenant_id AND c.recipe_id = l.sub_recipe_id
+    WHERE l.sub_recipe_id IS NOT NULL
+),
+uses AS (
+    SELECT DISTINCT ingredient_id, family, base_unit, waste_pct
+    FROM lines
+    WHERE ingredient_id IS NOT NULL
+),
+cur AS (
+    SELECT DISTINCT ON (c.ingredient_id) c.ingredient_id, c.unit_cost
+    FROM ingredient_costs c
+    WHERE c.tenant_id = :tenant_id AND c.effective_at <= current_timestamp
+      AND c.ingredient_id IN (SELECT ingredient_id FROM uses)
+    ORDER BY c.ingredient_id, c.effective_at DESC, c.id DESC
+),
+edible AS (
+    SELECT i.id AS ingredient_id, i.name, i.family, i.base_unit, i.density,
+           CASE WHEN i.deleted_at IS NOT NULL THEN NULL
+                WHEN i.yield_pct = 100 THEN cur.unit_cost
+                ELSE exact_div(CAST(cur.unit_cost * 100 AS DECIMAL(38, 12)), i.yield_pct) END AS cost
+    FROM ingredients i
+    LEFT JOIN cur ON cur.ingredient_id = i.id
+    WHERE i.tenant_id = :tenant_id AND i.id IN (SELECT ingredient_id FROM uses)
+),
+converted AS (
+    SELECT u.ingredient_id, u.base_unit, u.waste_pct, e.name,
+           CASE WHEN u.family = 'mass' AND e.family = 'volume' THEN e.density END AS divisor,
+           CASE WHEN u.base_unit = e.base_unit THEN e.cost
+                WHEN u.family = 'volume' AND e.family = 'mass'
+                    THEN CAST(e.cost * e.density AS DECIMAL(38, 12))
+                WHEN u.family = 'mass' AND e.family = 'volume' AND e.density IS NOT NULL THEN e.cost
+           END AS cost
+    FROM uses u JOIN edible e ON e.ingredient_id = u.ingredient_id
+)
+INSERT INTO rc_rate (ingredient_id, base_unit, waste_pct, name, divisor, rate)
+SELECT ingredient_id, base_unit, waste_pct, name, divisor,
+       CASE WHEN waste_pct = 0 THEN cost
+            ELSE exact_div(CAST(cost * 100 AS DECIMAL(38, 12)), 100 - waste_pct) END
+FROM converted
 
--- name: compute_levels
--- One round trip: the ingredient sums, then a loop over the levels, lowest first, each level
--- one INSERT…SELECT.
+-- name: compute
+-- One round trip over the work tables scope_lines filled: what each recipe misses (as the base
+-- file's compute), the ingredient sums, then a loop over the levels, lowest first, each level one
+-- INSERT…SELECT.
 DO $$
 DECLARE
     top INTEGER := (SELECT COALESCE(MAX(lvl), -1) FROM rc_scope);
 BEGIN
+    INSERT INTO rc_missing (recipe_id, names)
+    WITH RECURSIVE lacks(recipe_id, name) AS (
+        SELECT l.recipe_id, rt.name
+        FROM rc_lines l
+        JOIN rc_rate rt ON rt.ingredient_id = l.ingredient_id AND rt.base_unit = l.base_unit
+                       AND rt.waste_pct = l.waste_pct
+        WHERE rt.rate IS NULL
+        UNION
+        SELECT s.recipe_id, s.name FROM rc_sub s
+        WHERE s.share IS NULL OR (s.outside AND s.stored IS NULL)
+        UNION
+        SELECT s.recipe_id, unnest(s.stored_missing) FROM rc_sub s
+        WHERE s.share IS NOT NULL AND s.stored_missing IS NOT NULL
+        UNION
+        SELECT s.recipe_id, lacks.name FROM lacks
+        JOIN rc_sub s ON s.sub_id = lacks.recipe_id AND s.share IS NOT NULL
+    )
+    SELECT recipe_id, array_agg(name ORDER BY name) FROM lacks GROUP BY recipe_id;
     INSERT INTO rc_ingsum (recipe_id, known)
     SELECT l.recipe_id,
            SUM(CASE WHEN rt.divisor IS NULL THEN l.qty_base * rt.rate
