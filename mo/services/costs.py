@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from mo.context import TenantContext
-from mo.errors import ErrorCode, MOError, validation_error
+from mo.errors import ErrorCode, MOError, not_found, validation_error
 from mo.events import emit_event
 from mo.idempotency import run_idempotent
 from mo.measure import Measure, convert, parse_quantity
@@ -270,13 +270,12 @@ def _cost_fields(
 
 
 def _apply_cost(tx: Tx, ctx: TenantContext, fields: dict[str, Any], *, key: str) -> CostUpdate:
-    row = find_active(tx, ctx, fields["name"])
+    row, now, before = _ingredient_now_and_before(tx, ctx, fields["name"], fields["at"])
     qty = pack_in_base(
         fields["measure"], ingredient=row["name"], base=row["base_unit"], density=row["density"]
     )
     cost = unit_cost_of(fields["price"], qty)
     shown = money(cost) or cost  # without trailing zeros (money() is None only for None)
-    now, before = _now_and_before(tx, ctx, int(row["id"]), fields["at"])
     at = fields["at"] or now
     if before is not None and before["unit_cost"] == cost:  # the chronicle would not change
         return CostUpdate(None, row["name"], shown, False, False, 0)
@@ -339,17 +338,25 @@ def _record_cost(
     return int(cost_id)
 
 
-def _now_and_before(
-    tx: Tx, ctx: TenantContext, ingredient_id: int, at: datetime | None
-) -> tuple[datetime, Row | None]:
-    """The transaction's clock and the cost in effect at `at` (None: at that clock)."""
+def _ingredient_now_and_before(
+    tx: Tx, ctx: TenantContext, name: str, at: datetime | None
+) -> tuple[Row, datetime, Row | None]:
+    """The active ingredient `name` refers to, the transaction's clock, and the cost in effect
+    at `at` (None: at that clock). Raises not_found for a name no active ingredient has."""
     if at is not None:
-        return tx.scalar("costs.now"), _cost_as_of(tx, ctx, ingredient_id, at)
+        row = find_active(tx, ctx, name)
+        return row, tx.scalar("costs.now"), _cost_as_of(tx, ctx, int(row["id"]), at)
+    # The usual update "now" reads all three at once (find_active's lookup, spelled in costs.sql).
     row = tx.one(
-        "costs.now_and_current", {"tenant_id": ctx.tenant_id, "ingredient_id": ingredient_id}
+        "costs.ingredient_now_and_current",
+        {"tenant_id": ctx.tenant_id, "name_key": name_key(name, field="ingredient")},
     )
-    assert row is not None  # the query always returns its one row
-    return row["now"], (None if row["id"] is None else row)
+    if row is None:
+        raise not_found("ingredient", clean_name(name, field="ingredient"))
+    before = None if row["cost_id"] is None else {
+        "id": row["cost_id"], "unit_cost": row["unit_cost"], "effective_at": row["effective_at"]
+    }
+    return row, row["now"], before
 
 
 def _cost_as_of(tx: Tx, ctx: TenantContext, ingredient_id: int, at: datetime) -> Row | None:
