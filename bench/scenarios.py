@@ -26,7 +26,7 @@ from mo.store import Store, open_store
 
 SIZES = {
     "quick": {"recipes": 20_000, "price_rows": 200_000, "price_items": 20_000, "events": 200_000,
-              "count_events": 2_000_000, "per_recipe_sample": 200, "updates": 15, "http_per_client": 15},
+              "count_events": 2_000_000, "per_recipe_sample": 200, "updates": 60, "http_per_client": 15},
     "full": {"recipes": 100_000, "price_rows": 1_000_000, "price_items": 100_000, "events": 1_000_000,
              "count_events": 10_000_000, "per_recipe_sample": 1_000, "updates": 40, "http_per_client": 60},
 }
