@@ -8,7 +8,7 @@ longest chain of in-scope sub-recipes. The scope's lines are read once, with wha
 sub-recipes need; then one statement rates each distinct ingredient use, lists what each recipe
 misses and costs the levels lowest first (ingredient lines as rate × qty, sub-recipe lines from
 the levels below or, for subs outside the scope, from their stored recipe_costs). No per-recipe
-loop: a fixed number of statements whatever the size (eight for a cost update, from open_work to
+loop: a fixed number of statements whatever the size (seven for a cost update, from open_work to
 write_costs: each DuckDB statement costs a millisecond or more of parsing, planning and
 scheduling however small the scope, so steps are merged where the SQL allows).
 
@@ -74,12 +74,11 @@ def recompute_seeded(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResu
     """Recompute the recipes staged in rc_seed and all their ancestors (see recompute_for)."""
     _check_cause(cause)
     params = {"tenant_id": ctx.tenant_id, "max_depth": MAX_DEPTH}
-    # One statement finds the scope and its levels. It keeps nothing when it finds nothing or
-    # walks too deep (a cycle?): the exact path then tells the two apart.
-    if tx.run("recompute.scope_walk", params) > 0:
-        scoped = tx.run("recompute.scope", {"tenant_id": ctx.tenant_id})
-        if scoped <= 0:  # only deleted recipes were reached
-            return RecomputeResult(recomputed=0, changed=0)
+    # One statement finds the scope, its levels and what the writes need of it. It keeps nothing
+    # when it finds nothing active or walks too deep (a cycle?): the exact path then tells these
+    # apart (a second look that a cost update rarely needs: its ingredient is usually in use).
+    scoped = tx.run("recompute.scope_walk", params)
+    if scoped > 0:
         return _cost_scope(tx, ctx, scoped, cause=cause)
     if tx.run("recompute.scope_ancestors", {"tenant_id": ctx.tenant_id}) == 0:
         return RecomputeResult(recomputed=0, changed=0)

@@ -2,8 +2,7 @@
 --
 -- Work happens in temporary tables that live for one recompute inside the caller's transaction:
 --   rc_seed    recipe ids to start from          rc_seed_ing  ingredient ids to start from
---   rc_ids     the walked scope: recipe ids (with d, the longest walk down to a seed, on the
---              usual path; without, on the exact path and for a full recompute)
+--   rc_ids     the exact path's scope, and a full recompute's: recipe ids
 --   rc_scope   the scope's active recipes: level, and what the writes need of them (name,
 --              yield, menu price, the stored cost before this recompute), read once from
 --              recipes and recipe_costs
@@ -14,13 +13,12 @@
 -- Each DuckDB statement costs a millisecond or more of binding, planning and scheduling however
 -- small the scope, and each read of a big table (recipe_lines, recipes, recipe_costs) a few more,
 -- so a recompute is as few statements as the writes allow (a cost update: open_work, its seed,
--- scope_walk, scope, scope_lines, compute, emit_changes, write_costs), and intermediate sets
--- read by one statement only are CTEs of that statement, not tables. (Not always: scope reads
--- recipes joined to the walk's result with its true size known; inside the walk's statement the
--- planner guesses the walk far too big and hashes all of recipes instead.)
--- The usual path finds the scope and its levels from one walk (scope_walk, then scope); when
--- the walk finds nothing, or goes deeper than MAX_DEPTH (a cycle?), the exact path
--- (scope_ancestors, levels, max_level) decides, as it does for a full recompute.
+-- scope_walk, scope_lines, compute, emit_changes, write_costs), and intermediate sets read by
+-- one statement only are CTEs of that statement, not tables.
+-- The usual path finds the scope, its levels and what the writes need of it in one statement
+-- (scope_walk); when it keeps nothing (it found nothing active, or went deeper than MAX_DEPTH:
+-- a cycle?), the exact path (scope_ancestors, levels, max_level) decides, as it does for a full
+-- recompute.
 -- Money is DECIMAL(38,12); every quotient goes through exact_div (V006), never through DECIMAL
 -- '/' (DuckDB makes that a DOUBLE). Each product is CAST back to DECIMAL(38,12), except a line
 -- cost (qty × rate, share × sub total): those are summed exactly at 24 places and the recipe
@@ -32,7 +30,7 @@
 -- transaction's connection (DuckDB) or at commit (PostgreSQL, see its override).
 CREATE OR REPLACE TEMP TABLE rc_seed (id BIGINT);
 CREATE OR REPLACE TEMP TABLE rc_seed_ing (id BIGINT);
-CREATE OR REPLACE TEMP TABLE rc_ids (id BIGINT, d INTEGER);
+CREATE OR REPLACE TEMP TABLE rc_ids (id BIGINT);
 CREATE OR REPLACE TEMP TABLE rc_scope (
     recipe_id BIGINT, lvl INTEGER, name VARCHAR, yield_qty DECIMAL(38, 12),
     menu_price DECIMAL(38, 12), updated_at TIMESTAMPTZ, old_total DECIMAL(38, 12),
@@ -52,13 +50,19 @@ INSERT INTO rc_seed_ing (id) VALUES (:id)
 
 -- name: scope_walk
 -- The usual path: the seed recipes, the recipes using a seed ingredient and every recipe above
--- them, each with d, its longest walk down to a seed, in one statement. d is the walk's step
--- (every row of one step has the same d), so a parent always gets a larger d than its subs.
--- Each step probes the sub-recipe edges with the previous step's ids (a semi join: the small
--- side is the hashed one). The walk passes through deleted recipes (a deleted seed's parents
--- must be recomputed too); scope keeps the active ones. Nothing is kept when the walk reaches
--- the maximum depth (a cycle, or absurd nesting): the exact path then decides.
-INSERT INTO rc_ids (id, d)
+-- them, in one statement that also reads what the writes need of the active ones into rc_scope.
+-- d is the walk's step (every row of one step has the same d), so a recipe's largest d, its
+-- longest walk down to a seed, is larger than its in-scope subs'; ranking it densely gives levels
+-- without gaps, every parent above its subs: the order compute needs. Each step probes the
+-- sub-recipe edges with the previous step's ids (a semi join: the small side is the hashed one).
+-- The walk passes through deleted recipes (a deleted seed's parents must be recomputed too); only
+-- the active ones are kept. Nothing is kept when the walk reaches the maximum depth (a cycle, or
+-- absurd nesting) or finds nothing active: the exact path then decides.
+-- The walked ids are gathered into one list and unnested again: the planner then knows they are
+-- few, and hashes them to probe recipes and recipe_costs (with the walk's own result it guesses
+-- millions, and hashes all of recipes instead).
+INSERT INTO rc_scope (recipe_id, lvl, name, yield_qty, menu_price, updated_at, old_total,
+                      old_complete, old_missing, old_at)
 WITH RECURSIVE graph(parent, child) AS MATERIALIZED (
     SELECT recipe_id, sub_recipe_id FROM recipe_lines
     WHERE tenant_id = :tenant_id AND sub_recipe_id IS NOT NULL
@@ -72,20 +76,17 @@ up(id, d) AS (
     SELECT g.parent, (SELECT MAX(d) + 1 FROM up) FROM graph g
     WHERE g.child IN (SELECT id FROM up) AND (SELECT MAX(d) FROM up) < :max_depth
 ),
-walked AS MATERIALIZED (SELECT id, MAX(d) AS d FROM up GROUP BY id)
-SELECT id, d FROM walked WHERE (SELECT MAX(d) FROM walked) < :max_depth
-
--- name: scope
--- The walked scope's active recipes, with what the writes need of them (read once, before
--- anything is written). Ranking d densely gives levels without gaps, every parent above its
--- subs: the order compute_levels needs.
-INSERT INTO rc_scope (recipe_id, lvl, name, yield_qty, menu_price, updated_at, old_total,
-                      old_complete, old_missing, old_at)
+walked AS (
+    SELECT unnest(found) AS w
+    FROM (SELECT list({'id': id, 'd': d}) AS found, MAX(d) AS deepest
+          FROM (SELECT id, MAX(d) AS d FROM up GROUP BY id))
+    WHERE deepest < :max_depth
+)
 SELECT r.id, CAST(DENSE_RANK() OVER (ORDER BY w.d) - 1 AS INTEGER), r.name, r.yield_qty,
        r.menu_price, r.updated_at, c.total_cost, c.complete, c.missing, c.computed_at
-FROM rc_ids w
-JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = w.id AND r.deleted_at IS NULL
-LEFT JOIN recipe_costs c ON c.tenant_id = :tenant_id AND c.recipe_id = w.id
+FROM walked
+JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = walked.w.id AND r.deleted_at IS NULL
+LEFT JOIN recipe_costs c ON c.tenant_id = :tenant_id AND c.recipe_id = walked.w.id
 
 -- name: scope_all
 INSERT INTO rc_ids (id)
@@ -203,7 +204,7 @@ WHERE l.tenant_id = :tenant_id
 -- total, CAST once. DuckDB's USING KEY recursion keeps every total computed so far
 -- (recurring.tot), so each step costs the next level from all lower ones and from the stored
 -- totals of subs outside the scope (seeded at level -1, NULL when there is none). Levels have no
--- gaps (levels, scope), and a level-L recipe always has a sub below it, in the scope or outside
+-- gaps (levels, scope_walk), and a level-L recipe always has a sub below it, in the scope or outside
 -- it, so the inner joins of the step find it. The step reads `edges`, each sub-recipe line above
 -- level 0 with its recipe's ingredient sum, prepared once: every operator inside the recursion
 -- runs again for each level, and even a tiny hash join or scan costs DuckDB a fraction of a

@@ -16,7 +16,7 @@ BEGIN
     DROP TABLE IF EXISTS pg_temp.rc_seed_ing;
     CREATE TEMP TABLE rc_seed_ing (id BIGINT) ON COMMIT DROP;
     DROP TABLE IF EXISTS pg_temp.rc_ids;
-    CREATE TEMP TABLE rc_ids (id BIGINT, d INTEGER) ON COMMIT DROP;
+    CREATE TEMP TABLE rc_ids (id BIGINT) ON COMMIT DROP;
     DROP TABLE IF EXISTS pg_temp.rc_scope;
     CREATE TEMP TABLE rc_scope (
         recipe_id BIGINT, lvl INTEGER, name VARCHAR, yield_qty DECIMAL(38, 12),
@@ -49,8 +49,10 @@ $$
 
 -- name: scope_walk
 -- PostgreSQL allows no reference to the recursive query inside a subquery, so d comes from a
--- join; the walk uses the recipe_lines_sub_recipe index (V007) instead of an edge copy.
-INSERT INTO rc_ids (id, d)
+-- join; the walk uses the recipe_lines_sub_recipe index (V007) instead of an edge copy. Its
+-- planner joins the walk's result to recipes as it is, without the base file's list detour.
+INSERT INTO rc_scope (recipe_id, lvl, name, yield_qty, menu_price, updated_at, old_total,
+                      old_complete, old_missing, old_at)
 WITH RECURSIVE up(id, d) AS (
     SELECT id, 0 FROM rc_seed
     UNION
@@ -63,7 +65,12 @@ WITH RECURSIVE up(id, d) AS (
     WHERE up.d < :max_depth
 ),
 walked AS MATERIALIZED (SELECT id, MAX(d) AS d FROM up GROUP BY id)
-SELECT id, d FROM walked WHERE (SELECT MAX(d) FROM walked) < :max_depth
+SELECT r.id, CAST(DENSE_RANK() OVER (ORDER BY w.d) - 1 AS INTEGER), r.name, r.yield_qty,
+       r.menu_price, r.updated_at, c.total_cost, c.complete, c.missing, c.computed_at
+FROM walked w
+JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = w.id AND r.deleted_at IS NULL
+LEFT JOIN recipe_costs c ON c.tenant_id = :tenant_id AND c.recipe_id = w.id
+WHERE (SELECT MAX(d) FROM walked) < :max_depth
 
 -- name: scope_ancestors
 -- No edge copy: the walk uses the recipe_lines_sub_recipe index (V007).
