@@ -5,6 +5,7 @@ any incremental recompute, recomputing everything changes nothing. Both backends
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from mo.context import TenantContext
 from mo.results import RecomputeResult
@@ -79,3 +80,38 @@ def test_an_ingredient_nobody_uses_recomputes_nothing(store: Store, ctx: TenantC
     _diamond(store, ctx)
     add_ingredient(store, ctx, "Salt", unit="g")
     assert _cost(store, ctx, "Salt", "1", "1 kg") == 0
+
+
+def test_an_ingredient_only_deleted_recipes_use_recomputes_nothing(
+    store: Store, ctx: TenantContext
+) -> None:
+    """The walk reaches only the deleted Salad and keeps nothing, so the exact path decides:
+    nothing to recompute, and the active recipes agree with a full recompute."""
+    _diamond(store, ctx)
+    rec.delete_recipe(store, ctx, "Salad")
+    before = _figures(store, ctx)
+    assert _cost(store, ctx, "Lettuce", "3", "each") == 0
+    assert _figures(store, ctx) == before
+    assert recompute(store, ctx) == RecomputeResult(recomputed=4, changed=0)
+
+
+def test_a_sub_recipe_outside_the_scope_lends_its_stored_total_and_missing_items(
+    store: Store, ctx: TenantContext
+) -> None:
+    """A Cheese update recomputes Pizza alone. Dough stays outside the scope, so Pizza takes
+    Dough's stored total (times its share) and the item Dough misses (Yeast has no cost)."""
+    for name in ("Flour", "Yeast", "Cheese"):
+        add_ingredient(store, ctx, name, unit="g")
+    _cost(store, ctx, "Flour", "2", "1 kg")
+    _cost(store, ctx, "Cheese", "10", "1 kg")
+    rec.save_recipe(store, ctx, "Dough", yield_qty=1, yield_unit="kg",
+                    lines=[{"ingredient": "flour", "qty": 1, "unit": "kg"},
+                           {"ingredient": "yeast", "qty": 10, "unit": "g"}])
+    rec.save_recipe(store, ctx, "Pizza", yield_qty=4, yield_unit="slice",
+                    lines=[{"recipe": "dough", "qty": 250, "unit": "g"},
+                           {"ingredient": "cheese", "qty": 100, "unit": "g"}])
+    assert _cost(store, ctx, "Cheese", "12", "1 kg") == 1
+    figures = _figures(store, ctx)
+    assert figures["Pizza"] == (Decimal("1.7"), False, "Yeast")  # 0.25 × 2 + 0.1 kg × 12
+    assert recompute(store, ctx) == RecomputeResult(recomputed=2, changed=0)
+    assert _figures(store, ctx) == figures
