@@ -77,16 +77,16 @@ up(id, d) AS (
     WHERE g.child IN (SELECT id FROM up) AND (SELECT MAX(d) FROM up) < :max_depth
 ),
 walked AS (
-    SELECT unnest(found) AS w
+    SELECT unnest(found, recursive := true)
     FROM (SELECT list({'id': id, 'd': d}) AS found, MAX(d) AS deepest
           FROM (SELECT id, MAX(d) AS d FROM up GROUP BY id))
     WHERE deepest < :max_depth
 )
 SELECT r.id, CAST(DENSE_RANK() OVER (ORDER BY w.d) - 1 AS INTEGER), r.name, r.yield_qty,
        r.menu_price, r.updated_at, c.total_cost, c.complete, c.missing, c.computed_at
-FROM walked
-JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = walked.w.id AND r.deleted_at IS NULL
-LEFT JOIN recipe_costs c ON c.tenant_id = :tenant_id AND c.recipe_id = walked.w.id
+FROM walked w
+JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = w.id AND r.deleted_at IS NULL
+LEFT JOIN recipe_costs c ON c.tenant_id = :tenant_id AND c.recipe_id = w.id
 
 -- name: scope_all
 INSERT INTO rc_ids (id)
