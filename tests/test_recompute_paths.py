@@ -115,3 +115,24 @@ def test_a_sub_recipe_outside_the_scope_lends_its_stored_total_and_missing_items
     assert figures["Pizza"] == (Decimal("1.7"), False, "Yeast")  # 0.25 × 2 + 0.1 kg × 12
     assert recompute(store, ctx) == RecomputeResult(recomputed=2, changed=0)
     assert _figures(store, ctx) == figures
+
+
+def test_recipes_follow_the_latest_cost_and_among_equal_times_the_last_written(
+    store: Store, ctx: TenantContext
+) -> None:
+    """The rate a recompute uses: the latest effective_at, ties to the highest id; a cost written
+    later but dated earlier is not the current one."""
+    add_ingredient(store, ctx, "Flour", unit="g")
+    rec.save_recipe(store, ctx, "Dough", yield_qty=1, yield_unit="kg",
+                    lines=[{"ingredient": "flour", "qty": 1, "unit": "kg"}])
+
+    def cost(price: str, at: str) -> None:
+        update_cost(store, ctx, "Flour", price, per="1 kg", effective_at=at,
+                    idempotency_key=uuid.uuid4().hex)
+
+    cost("2", "2026-01-01T00:00:00+00:00")
+    cost("3", "2026-01-01T00:00:00+00:00")  # the same instant, written last: current
+    assert _figures(store, ctx)["Dough"][0] == Decimal("3")
+    cost("5", "2025-06-01T00:00:00+00:00")  # back-dated: the chronicle grows, the rate stays
+    assert recompute(store, ctx) == RecomputeResult(recomputed=1, changed=0)
+    assert _figures(store, ctx)["Dough"][0] == Decimal("3")

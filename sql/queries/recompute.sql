@@ -223,11 +223,15 @@ uses AS (
     WHERE ingredient_id IS NOT NULL
 ),
 cur AS (
-    SELECT DISTINCT ON (c.ingredient_id) c.ingredient_id, c.unit_cost
+    -- Latest effective_at, ties by highest id, as one sortable key (ids stay far below 10^12):
+    -- an arg_max is cheaper than DISTINCT ON, which sorts.
+    SELECT c.ingredient_id,
+           arg_max(c.unit_cost, CAST(epoch_us(c.effective_at) AS HUGEINT) * 1000000000000 + c.id)
+               AS unit_cost
     FROM ingredient_costs c
     WHERE c.tenant_id = :tenant_id AND c.effective_at <= current_timestamp
       AND c.ingredient_id IN (SELECT ingredient_id FROM uses)
-    ORDER BY c.ingredient_id, c.effective_at DESC, c.id DESC
+    GROUP BY c.ingredient_id
 ),
 converted AS (
     SELECT ingredient_id, base_unit, waste_pct, name,
