@@ -36,6 +36,8 @@ from mo.unicode_cells import not_unicode
 REQUIRED = ("recipe", "yield_qty", "yield_unit", "kind", "item", "qty", "unit")
 OPTIONAL = ("menu_price", "waste_pct")
 KINDS = ("ingredient", "recipe")
+# An import this long changes the recipe tables enough to refresh their statistics (PostgreSQL).
+ANALYZE_FROM_LINES = 2_000
 Problem = str | None
 
 
@@ -421,6 +423,7 @@ def _import(
     rows = check_rows(text, problems)
     heads = check_heads(text, rows, problems)
     _stage(tx, text, rows, heads)
+    tx.run("recipes.import_analyze")
     problems.add_rows(tx.all("recipes.import_problems", {"tenant_id": ctx.tenant_id}))
     problems.raise_if_any()
     params = {"tenant_id": ctx.tenant_id}
@@ -430,6 +433,8 @@ def _import(
     tx.run("recipes.import_delete_lines", params)
     tx.run("recipes.import_insert_lines", params)
     tx.run("recipes.import_set_shares", params)
+    if len(text) >= ANALYZE_FROM_LINES:
+        tx.run("recipes.import_analyze_written")
     batch_id = int(
         tx.scalar(
             "recipes.import_batch",

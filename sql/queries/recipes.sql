@@ -216,6 +216,16 @@ CREATE OR REPLACE TEMP TABLE ri_lines (
     qty_base VARCHAR, waste_pct VARCHAR
 );
 
+-- name: import_analyze
+-- Fresh statistics for the staging tables, so the planner sizes the joins that follow
+-- (PostgreSQL does not gather them for temporary tables by itself; DuckDB keeps them).
+SELECT 1 AS analyzed
+
+-- name: import_analyze_written
+-- Fresh statistics for the recipe tables after a large import, so the checks and the
+-- recompute that follow are planned for their real size; nothing to do on DuckDB.
+SELECT 1 AS analyzed
+
 -- name: import_problems
 -- Rows whose item is unknown, or whose unit cannot measure their item (a sub-recipe's yield
 -- unit comes from this import when it is imported too, else from the stored recipe).

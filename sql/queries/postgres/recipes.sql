@@ -16,3 +16,15 @@ BEGIN
     ) ON COMMIT DROP;
 END
 $$
+
+-- name: import_analyze
+-- Without statistics the planner takes the staging tables for a few rows and joins them by
+-- nested loops, comparing every line with every ingredient name and recipe: 2,000 recipes
+-- (16,000 lines) took 30 s, 4,000 took 85 s.
+ANALYZE ri_recipes, ri_lines
+
+-- name: import_analyze_written
+-- Planned from statistics taken before the import (an empty recipes table, say), the cycle and
+-- depth checks walk the new graph by scanning every recipe once per line: minutes for a few
+-- thousand recipes. As the tables' owner (mo_analyze, V009): tenant transactions run as mo_app.
+SELECT mo_analyze(ARRAY['recipes', 'recipe_lines'])
