@@ -20,7 +20,7 @@ from bench import bare
 from bench.generate import price_list_csv, recipe_book
 from bench.harness import Measurement, median_seconds, peak_rss_mb
 from mo.context import TenantContext
-from mo.services import costs, event_reads, export, imports, recompute, tenants
+from mo.services import event_reads, export, imports, recompute, tenants
 from mo.services.recipe_import import import_recipes
 from mo.store import Store, open_store
 

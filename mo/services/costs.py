@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import (
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
 from typing import Any
 
 import pandas as pd
@@ -32,6 +40,14 @@ MAX_UNIT_COST = Decimal(10) ** 26  # DECIMAL(38,12) holds amounts below this
 MAX_NOTE_LENGTH = 1000
 _DIVISION_PREC = 28  # a quotient carries 28 significant digits before it is rounded to 12 places
 _WIDE_PREC = 60  # quantizing a 28-digit quotient to 12 places may need more than 28 digits
+# Contexts passed explicitly, not entered with localcontext() per call: a price list costs ~50k
+# (price, pack) pairs, and entering and leaving two contexts each was most of that time. Their
+# other settings are decimal's defaults (half-even rounding; invalid operations, division by
+# zero and overflow trapped).
+_DIVIDING = Context(prec=_DIVISION_PREC, rounding=ROUND_HALF_EVEN,
+                    traps=[InvalidOperation, DivisionByZero, Overflow])
+_QUANTIZING = Context(prec=_WIDE_PREC, rounding=ROUND_HALF_EVEN,
+                      traps=[InvalidOperation, DivisionByZero, Overflow])
 _CURRENCY = "$£€"
 
 HISTORY_COLUMNS = [
@@ -101,10 +117,7 @@ def unit_cost_of(price: Decimal, qty: Decimal) -> Decimal:
     Raises validation_error when the result rounds to zero (it would read as "free") or is too
     large to store (a big price for a minute pack).
     """
-    with localcontext() as context:
-        context.prec = _DIVISION_PREC
-        quotient = price / qty
-    cost = to_scale(quotient)
+    cost = to_scale(_DIVIDING.divide(price, qty))
     if cost == 0:
         raise validation_error(
             "unit cost rounds to zero at 12 decimal places", field="price", value=str(price)
@@ -120,9 +133,7 @@ def unit_cost_of(price: Decimal, qty: Decimal) -> Decimal:
 
 def to_scale(value: Decimal) -> Decimal:
     """value rounded half-even to the 12 places the DECIMAL(38,12) columns keep."""
-    with localcontext() as context:
-        context.prec = _WIDE_PREC
-        return value.quantize(PLACES, rounding=ROUND_HALF_EVEN)
+    return value.quantize(PLACES, rounding=ROUND_HALF_EVEN, context=_QUANTIZING)
 
 
 def pack_in_base(
