@@ -31,6 +31,7 @@ import pyarrow.csv as pacsv
 
 from mo.errors import MOError, not_found, validation_error
 from mo.measure import Measure, parse_quantity, parse_unit
+from mo.memory import give_back_memory
 from mo.names import MAX_NAME_LENGTH, clean_name
 from mo.services.costs import read_price, to_scale, unit_cost_of
 from mo.services.ingredients import BASE_UNITS_ALLOWED, base_unit_for
@@ -97,7 +98,7 @@ def read_loaded(raw: RawSource, columns: Mapping[str, str] | None) -> PriceList:
     del sheet  # a 1M-row list: the untrimmed columns are ~100 MB nobody needs any more
     # ... and the CSV parser left ~100 MB more in Arrow's pool: give both back to the system
     # now, before the checks and the database add theirs (peak RSS is a target: 1 GB at 1M rows).
-    pa.default_memory_pool().release_unused()
+    give_back_memory()
     filled = np.logical_or.reduce(
         [pc.not_equal(c, "").to_numpy(zero_copy_only=False) for c in cells.values()]
     )
