@@ -18,6 +18,9 @@ from mo.jsonutil import dumps, loads
 from mo.store.base import Store, Tx, transaction_conflict
 
 MAX_KEY_LENGTH = 255
+# Attempts after a unique-rule clash while the key was not yet committed: a racing duplicate
+# may still be in flight.
+CONFLICT_RETRIES = 2
 
 
 @dataclass(frozen=True)
@@ -62,21 +65,33 @@ def run_idempotent(
         tx.run("idempotency.complete", {"tenant_id": ctx.tenant_id, "key": key, "result": dumps(result)})
         return Outcome(result, False)
 
-    try:
-        return store.atomic(attempt, tenant_id=ctx.tenant_id)
-    except MOError as err:
-        if err.code is ErrorCode.UNAVAILABLE and err.details.get("idempotency_key") == key:
-            raise MOError(ErrorCode.IDEMPOTENCY_IN_PROGRESS,
-                          "a request with this idempotency key is still in progress; retry shortly",
-                          {"idempotency_key": key}) from err
-        if err.code is ErrorCode.CONFLICT:
+    clash: MOError | None = None
+    for _ in range(1 + CONFLICT_RETRIES):
+        try:
+            return store.atomic(attempt, tenant_id=ctx.tenant_id)
+        except MOError as err:
+            _raise_unless_clash(err, key)
             # DuckDB may let two uncommitted claims of one key through and report the clash
-            # later, on another unique rule the duplicate work breaks (the key of the cost row
-            # or of the batch). If the key has been committed meanwhile, that duplicate won.
+            # later, on another unique rule the duplicate work breaks (a cost row, a recipe
+            # cost, a batch). If the key has been committed meanwhile, that duplicate won; if
+            # it is still in flight, the next attempt's claim meets it and waits for it. A
+            # conflict that is this request's own comes back every time and is raised.
             stored = _committed(store, ctx, key=key, operation=operation, fingerprint=fingerprint)
             if stored is not None:
                 return Outcome(stored, True)
-        raise
+            clash = err
+    assert clash is not None
+    raise clash
+
+
+def _raise_unless_clash(err: MOError, key: str) -> None:
+    """Re-raise `err` unless it is a unique-rule conflict, which may be a racing duplicate's."""
+    if err.code is ErrorCode.UNAVAILABLE and err.details.get("idempotency_key") == key:
+        raise MOError(ErrorCode.IDEMPOTENCY_IN_PROGRESS,
+                      "a request with this idempotency key is still in progress; retry shortly",
+                      {"idempotency_key": key}) from err
+    if err.code is not ErrorCode.CONFLICT:
+        raise err
 
 
 def _committed(store: Store, ctx: TenantContext, *, key: str, operation: str,
