@@ -11,7 +11,7 @@ import json
 import subprocess
 import sys
 
-from bench.harness import Measurement, render, write_json
+from bench.harness import Measurement, render, row_line, write_json
 from bench.scenarios import SCENARIOS
 
 
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name in args.only or SCENARIOS:
         rows.append(run_one(name, mode))
-        print(render(rows[-1:]).splitlines()[-1], flush=True)
+        print(row_line(rows[-1]), flush=True)
     print()
     print(render(rows))
     print(f"\nwritten to {write_json(rows, mode=mode)}")

@@ -48,15 +48,21 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+HEADER = f"{'scenario':<34} {'mo':>10} {'bare':>10} {'ratio':>7} {'peak MB':>8}  target / met"
+
+
+def row_line(m: Measurement) -> str:
+    bare = f"{m.bare_s:.4f}s" if m.bare_s is not None else "-"
+    ratio = f"{m.ratio:.2f}x" if m.ratio is not None else "-"
+    return (f"{m.scenario:<34} {m.mo_s:>9.4f}s {bare:>10} {ratio:>7} {m.peak_rss_mb:>8.0f}  "
+            f"{m.target} / {'yes' if m.met else 'NO'}")
+
+
 def render(rows: list[Measurement]) -> str:
-    header = f"{'scenario':<34} {'mo':>10} {'bare':>10} {'ratio':>7} {'peak MB':>8}  target / met"
-    lines = [header, "-" * len(header)]
-    for m in rows:
-        bare = f"{m.bare_s:.4f}s" if m.bare_s is not None else "-"
-        ratio = f"{m.ratio:.2f}x" if m.ratio is not None else "-"
-        lines.append(f"{m.scenario:<34} {m.mo_s:>9.4f}s {bare:>10} {ratio:>7} {m.peak_rss_mb:>8.0f}  "
-                     f"{m.target} / {'yes' if m.met else 'NO'}")
-    return "\n".join(lines)
+    """The table, then each scenario's footnote (notes["footnote"]), if any."""
+    lines = [HEADER, "-" * len(HEADER), *map(row_line, rows)]
+    footnotes = [f"{m.scenario}: {m.notes['footnote']}" for m in rows if "footnote" in m.notes]
+    return "\n".join(lines + ([""] + footnotes if footnotes else []))
 
 
 def write_json(rows: list[Measurement], *, mode: str) -> Path:
