@@ -60,7 +60,7 @@ def every_writer(client: LocalClient) -> None:
 def odd_payloads(store, ctx) -> None:
     """Payloads dumps() writes but does not write canonically, and ones it does."""
     emit(store, ctx, "ingredient.alias_added", payload={10: "ten", 9: "nine"})  # int keys sort as ints
-    emit(store, ctx, "ingredient.alias_added", payload={1: "a", True: "b"})
+    emit(store, ctx, "ingredient.alias_added", payload={2: "a", True: "b"})  # a bool key beside an int
     emit(store, ctx, "ingredient.alias_added",
          payload={"z": [1.5, 1e-05, {"b": None, "a": "é\x01\x1f\x7f"}], "a": 10**20,
                   "d": Decimal("1.500"), "t": datetime(2024, 3, 1, tzinfo=timezone.utc)})

@@ -229,7 +229,7 @@ def walkers(
 
 
 def test_a_random_walk_across_three_tenants_never_crosses_a_wall(
-    walkers: dict[str, MOClient], db_url: str, backend: str, mode: str
+    walkers: dict[str, MOClient], db_url: str, backend: str, mode: str  # noqa: F811
 ) -> None:
     seed = int(os.environ.get("MO_WALK_SEED") or random.randrange(10**6))
     walk = Walk(walkers, random.Random(seed))
