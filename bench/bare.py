@@ -176,3 +176,37 @@ def required_writes_postgres(url: str, tenant_id: str, *, rows: int, items: int)
         conn.execute("SET LOCAL ROLE mo_app")
         for statement in _REQUIRED_WRITES:
             conn.execute(statement, {"t": tenant_id, "rows": rows, "items": items})
+
+
+_SCOPE = """
+CREATE OR REPLACE TEMP TABLE bare_scope AS
+WITH RECURSIVE up(id) AS (
+    SELECT recipe_id FROM recipe_lines WHERE tenant_id = $t AND ingredient_id = $i
+    UNION
+    SELECT l.recipe_id FROM recipe_lines l JOIN up ON l.sub_recipe_id = up.id WHERE l.tenant_id = $t
+)
+SELECT id FROM up"""
+
+
+def incremental_update(con: duckdb.DuckDBPyConnection, tenant_id: str, ingredient_id: int,
+                       unit_cost: str, key: str) -> int:
+    """One cost update done by the bare engine: the cost row, the recipes above the ingredient
+    (recursive CTE), their totals (the DOUBLE recursive CTE, rooted at them), their stored costs
+    and one event each, in one transaction. Returns how many recipes it re-costed."""
+    con.execute("BEGIN TRANSACTION")
+    con.execute("""INSERT INTO ingredient_costs (tenant_id, ingredient_id, price, pack, pack_qty, unit_cost,
+                                                 effective_at, source, idempotency_key)
+                   VALUES ($t, $i, $c, '1 g', 1, $c, now(), 'manual', $k)""",
+                {"t": tenant_id, "i": ingredient_id, "c": unit_cost, "k": key})
+    con.execute(_SCOPE, {"t": tenant_id, "i": ingredient_id})
+    totals = _TOTALS.format(cost=_CURRENT_COST, root="AND id IN (SELECT id FROM bare_scope)")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE bare_totals AS {totals}", {"t": tenant_id})
+    con.execute("""UPDATE recipe_costs SET total_cost = CAST(b.total AS DECIMAL(38, 12)), computed_at = now()
+                   FROM bare_totals b WHERE recipe_costs.tenant_id = $t AND recipe_costs.recipe_id = b.recipe_id""",
+                {"t": tenant_id})
+    (count,) = con.execute("""INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+                              SELECT $t, 'recipe.recomputed', 'recipe', CAST(recipe_id AS VARCHAR),
+                                     json_object('total_cost', total)
+                              FROM bare_totals""", {"t": tenant_id}).fetchone()
+    con.execute("COMMIT")
+    return int(count)
