@@ -21,6 +21,7 @@ from bench import bare
 from bench.generate import price_list_csv, recipe_book
 from bench.harness import Measurement, median_seconds, peak_rss_mb
 from mo.context import TenantContext
+from mo.results import ImportResult
 from mo.services import event_reads, export, imports, recompute, tenants
 from mo.services.recipe_import import import_recipes
 from mo.store import Store, open_store
@@ -38,8 +39,24 @@ SIZES = {
 def _fresh_store(folder: Path) -> tuple[Store, TenantContext, str]:
     url = f"duckdb:///{folder / 'bench.duckdb'}"
     store = open_store(url)
+    return store, _bench_tenant(store), url
+
+
+def _bench_tenant(store: Store) -> TenantContext:
     tenants.create_tenant(store, "bench")
-    return store, tenants.resolve_tenant(store, "bench"), url
+    return tenants.resolve_tenant(store, "bench")
+
+
+def _timed_import(store: Store, ctx: TenantContext, path: Path, *,
+                  replay: bool) -> tuple[float, ImportResult, tuple[float, ImportResult] | None]:
+    """mo's import of `path` (seconds, result) and, when asked, its replay under the same key."""
+    def run() -> tuple[float, ImportResult]:
+        started = time.perf_counter()
+        result = imports.import_price_list(store, ctx, path, idempotency_key="big", supplier="Big Supplier")
+        return time.perf_counter() - started, result
+
+    seconds, result = run()
+    return seconds, result, run() if replay else None
 
 
 def _seed_recipes(store: Store, ctx: TenantContext, recipes: int) -> dict[str, float]:
@@ -113,13 +130,10 @@ def import_price_list(folder: Path, size: dict) -> Measurement:
         runs["bare"].append(median_seconds(lambda: bare.load_csv(path, folder / "bare.duckdb"), repeat=1))
         (folder / f"round{round_no}").mkdir()
         store, ctx, _ = _fresh_store(folder / f"round{round_no}")
-        started = time.perf_counter()
-        result = imports.import_price_list(store, ctx, path, idempotency_key="big", supplier="Big Supplier")
-        runs["mo"].append(time.perf_counter() - started)
-        if round_no == 0:
-            replay_started = time.perf_counter()
-            replay = imports.import_price_list(store, ctx, path, idempotency_key="big", supplier="Big Supplier")
-            replay_s = time.perf_counter() - replay_started
+        seconds, result, replayed = _timed_import(store, ctx, path, replay=round_no == 0)
+        runs["mo"].append(seconds)
+        if replayed is not None:
+            replay_s, replay = replayed
         store.close()
         (folder / f"round{round_no}" / "bench.duckdb").unlink()
     mo_s, bare_s = statistics.median(runs["mo"]), statistics.median(runs["bare"])
@@ -145,16 +159,10 @@ def import_price_list_pg(folder: Path, size: dict) -> Measurement:
         try:
             runs["bare"].append(median_seconds(lambda: bare.copy_csv_postgres(path, url), repeat=1))
             store = open_store(url)
-            tenants.create_tenant(store, "bench")
-            ctx = tenants.resolve_tenant(store, "bench")
-            started = time.perf_counter()
-            result = imports.import_price_list(store, ctx, path, idempotency_key="big", supplier="Big Supplier")
-            runs["mo"].append(time.perf_counter() - started)
-            if round_no == 0:
-                replay_started = time.perf_counter()
-                replay = imports.import_price_list(store, ctx, path, idempotency_key="big",
-                                                   supplier="Big Supplier")
-                replay_s = time.perf_counter() - replay_started
+            seconds, result, replayed = _timed_import(store, _bench_tenant(store), path, replay=round_no == 0)
+            runs["mo"].append(seconds)
+            if replayed is not None:
+                replay_s, replay = replayed
             store.close()
         finally:
             drop_schema(PG_URL, schema)
@@ -177,8 +185,7 @@ def _required_writes_pg(size: dict) -> float:
     schema, url = fresh_schema(PG_URL)
     try:
         store = open_store(url)
-        tenants.create_tenant(store, "bench")
-        tenant_id = tenants.resolve_tenant(store, "bench").tenant_id
+        tenant_id = _bench_tenant(store).tenant_id
         store.close()
         return median_seconds(lambda: bare.required_writes_postgres(
             url, tenant_id, rows=size["price_rows"], items=size["price_items"]), repeat=1)
