@@ -12,11 +12,16 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
 from mo.errors import ErrorCode, MOError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from mo.store.resident_graph import RecipeGraph
 
 T = TypeVar("T")
 Params = Mapping[str, Any] | None
@@ -39,8 +44,9 @@ class Tx(ABC):
         """Execute a statement; return the rows it changed where the driver knows, else -1."""
 
     @abstractmethod
-    def load(self, table: str, frame: pd.DataFrame) -> int:
-        """Bulk-load a DataFrame's columns into the same-named columns of `table`."""
+    def load(self, table: str, frame: pd.DataFrame | pa.Table) -> int:
+        """Bulk-load a DataFrame's (or Arrow table's) columns into the same-named columns of
+        `table`."""
 
     @abstractmethod
     def script(self, sql_text: str) -> None:
@@ -49,6 +55,12 @@ class Tx(ABC):
     @abstractmethod
     def arrow(self, query: str, params: Params = None) -> Any:
         """The result as a pyarrow Table: the fast path for large reads and exports."""
+
+    def recipe_graph(self, tenant_id: str) -> RecipeGraph | None:
+        """A resident copy of the tenant's recipe graph that matches this transaction's
+        snapshot, when the store keeps one (the embedded DuckDB store: it sees every write to
+        its file); None means: read the graph with SQL."""
+        return None
 
     def one(self, query: str, params: Params = None) -> Row | None:
         rows = self.all(query, params)
