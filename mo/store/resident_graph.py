@@ -114,7 +114,7 @@ class _Index:
 
     @classmethod
     def of(cls, keys: np.ndarray, values: np.ndarray) -> _Index:
-        order = np.lexsort((values, keys))
+        order = np.argsort(keys, kind="stable")
         return cls(keys[order], values[order])
 
     def lookup(self, wanted: np.ndarray) -> np.ndarray:
@@ -179,11 +179,13 @@ class _Codes:
         return self._code.get(text, -1)
 
     def encode(self, column: pa.ChunkedArray | pa.Array) -> np.ndarray:
-        values = column.to_pylist()
-        out = np.empty(len(values), dtype=np.int32)
-        for i, text in enumerate(values):
-            out[i] = self._code.setdefault(text, len(self._code))
-        return out
+        encoded = pc.dictionary_encode(column)
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.unify_dictionaries().combine_chunks()
+        codes = np.array([self._code.setdefault(text, len(self._code))
+                          for text in encoded.dictionary.to_pylist()] + [-1], dtype=np.int32)
+        indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        return codes[indices]
 
 
 @dataclass(frozen=True)
@@ -257,11 +259,12 @@ class RecipeGraph:
             return None
 
     def __init__(self, lines: pa.Table, recipes: pa.Table, ingredients: pa.Table) -> None:
-        lines = lines.take(pc.sort_indices(lines, sort_keys=[("recipe_id", "ascending")]))
-        recipes = recipes.take(pc.sort_indices(recipes, sort_keys=[("id", "ascending")]))
+        """lines ordered by recipe_id, recipes and ingredients by id (the graph_* queries)."""
         codes = _Codes()
         self._codes = codes
         owner = _ids(lines["recipe_id"])
+        if np.any(owner[1:] < owner[:-1]):  # every lookup below relies on the order
+            raise ValueError("recipe lines must come ordered by recipe_id")
         self._line_owner = owner
         self._ingredient, self._sub = _ids(lines["ingredient_id"]), _ids(lines["sub_recipe_id"])
         self._family, self._base_unit = codes.encode(lines["family"]), codes.encode(lines["base_unit"])
@@ -274,12 +277,13 @@ class RecipeGraph:
         self._parents = _Index.of(self._sub[subs], owner[subs])
         self._recipes = recipes.select(["name", "yield_qty", "menu_price", "updated_at"])
         self._recipe_ids = _ids(recipes["id"])
+        if np.any(self._recipe_ids[1:] <= self._recipe_ids[:-1]):
+            raise ValueError("recipes must come ordered by id")
         self._deleted = np.asarray(recipes["deleted"].to_numpy(zero_copy_only=False), dtype=bool)
         self._names = np.asarray(recipes["name"].to_pylist(), dtype=object)
         self._yield_base = codes.encode(recipes["yield_base"])
         self._yield_base_qty, _ = scaled_ints(recipes["yield_base_qty"])
-        self.ingredients = _ingredients(
-            ingredients.take(pc.sort_indices(ingredients, sort_keys=[("id", "ascending")])), codes)
+        self.ingredients = _ingredients(ingredients, codes)
 
     def walk_up(self, *, recipe_ids: Sequence[int], ingredient_ids: Sequence[int],
                 max_depth: int) -> Scope:
@@ -357,9 +361,12 @@ class RecipeGraph:
 
 
 def _ingredients(table: pa.Table, codes: _Codes) -> Ingredients:
+    ids = _ids(table["id"])
+    if np.any(ids[1:] <= ids[:-1]):
+        raise ValueError("ingredients must come ordered by id")
     density, has_density = scaled_ints(table["density"])
     return Ingredients(
-        ids=_ids(table["id"]), names=table["name"].to_pylist(),
+        ids=ids, names=table["name"].to_pylist(),
         family=codes.encode(table["family"]), base_unit=codes.encode(table["base_unit"]),
         density=density, has_density=has_density, yield_pct=scaled_ints(table["yield_pct"])[0],
         deleted=np.asarray(table["deleted"].to_numpy(zero_copy_only=False), dtype=bool),

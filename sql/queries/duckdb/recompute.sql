@@ -8,9 +8,11 @@
 SELECT 1 FROM recipes WHERE tenant_id = :tenant_id AND deleted_at IS NULL LIMIT 0
 
 -- name: graph_lines
+-- Ordered as the copy holds them: each recipe's lines together.
 SELECT recipe_id, ingredient_id, sub_recipe_id, family, base_unit, qty_base, waste_pct, share
 FROM recipe_lines
 WHERE tenant_id = :tenant_id
+ORDER BY recipe_id
 
 -- name: graph_recipes
 -- Deleted recipes too: the walk passes through them, and a line may use one as its sub.
@@ -18,12 +20,14 @@ SELECT id, name, yield_qty, menu_price, updated_at, deleted_at IS NOT NULL AS de
        yield_base_qty
 FROM recipes
 WHERE tenant_id = :tenant_id
+ORDER BY id
 
 -- name: graph_ingredients
 -- Deleted ones too: a line may still use one (it is then missing).
 SELECT id, name, family, base_unit, density, yield_pct, deleted_at IS NOT NULL AS deleted
 FROM ingredients
 WHERE tenant_id = :tenant_id
+ORDER BY id
 
 -- name: open_resident
 -- A resident recompute's work tables: rc_scope and rc_work as open_work makes them (emit_changes
