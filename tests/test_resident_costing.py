@@ -22,7 +22,7 @@ from mo.services import recipes as rec
 from mo.services import resident_costing, tenants
 from mo.services.costs import update_cost
 from mo.services.ingredients import add_ingredient, delete_ingredient, restore_ingredient
-from mo.services.recompute import recompute
+from mo.services.recompute import recompute, recompute_for
 from mo.store import Store, open_store
 from mo.store import duckdb_store
 
@@ -291,4 +291,26 @@ def test_amounts_beyond_the_copy_fall_back_to_sql(tmp_path: Path, used: list[boo
     update_cost(store, ctx, "Flour", "99999999999", per="1 g", idempotency_key="huge")
     assert used == [False]
     assert _total(store, ctx, "Cake") == "49999999999500"
+    store.close()
+
+
+def test_both_kinds_of_recompute_share_one_transaction(tmp_path: Path, used: list[bool]) -> None:
+    """The resident path stages its rows as views named like the SQL path's work tables: each
+    must make way for the other within one transaction, in either order."""
+    store = open_store(f"duckdb:///{tmp_path / 'both.duckdb'}")
+    tenants.create_tenant(store, "t")
+    ctx = tenants.resolve_tenant(store, "t")
+    _cake(store, ctx)
+    salt = add_ingredient(store, ctx, "Salt", unit="g").id  # used by nothing: an empty scope
+    with store.transaction(tenant_id=ctx.tenant_id) as tx:
+        ids = {r["name"]: r["id"] for r in tx.all("testing.ingredients", {"tenant_id": ctx.tenant_id})}
+    flour = ids["Flour"]
+    used.clear()
+
+    def work(tx: Any) -> list[int]:
+        return [recompute_for(tx, ctx, ingredient_ids=[i], cause="test").recomputed
+                for i in (salt, flour, salt, flour)]
+
+    assert store.atomic(work, tenant_id=ctx.tenant_id) == [0, 2, 0, 2]
+    assert used == [False, True, False, True]
     store.close()

@@ -56,6 +56,12 @@ class Tx(ABC):
     def arrow(self, query: str, params: Params = None) -> Any:
         """The result as a pyarrow Table: the fast path for large reads and exports."""
 
+    def staged(self, tables: Mapping[str, pa.Table]) -> AbstractContextManager[None]:
+        """Arrow tables readable by name in this transaction's statements while the context
+        lasts, without copying them in; each replaces a temporary table of the same name. Only
+        the embedded DuckDB store, the one that offers recipe_graph, needs to support it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot stage Arrow tables")
+
     def recipe_graph(self, tenant_id: str) -> RecipeGraph | None:
         """A resident copy of the tenant's recipe graph that matches this transaction's
         snapshot, when the store keeps one (the embedded DuckDB store: it sees every write to

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -128,6 +128,25 @@ class DuckDBTx(Tx):
             return self._cur.sql(q.text, params=values or None).to_arrow_table()
         except duckdb.Error as exc:
             raise translate(exc) from exc
+
+    @contextmanager
+    def staged(self, tables: Mapping[str, pa.Table]) -> Iterator[None]:
+        # A view cannot replace a table (DuckDB then aborts the transaction), and an earlier
+        # recompute in this transaction may have left its work tables: drop them first.
+        drops = "; ".join(f"DROP TABLE IF EXISTS temp.main.{name}" for name in tables)
+        try:
+            self._cur.execute(drops)
+            for name, table in tables.items():
+                self._cur.register(name, table)
+            yield
+        except duckdb.Error as exc:
+            raise translate(exc) from exc
+        finally:
+            for name in tables:
+                try:
+                    self._cur.unregister(name)
+                except duckdb.Error:
+                    pass  # never registered, or the transaction is failing: keep its error
 
     def load(self, table: str, frame: pd.DataFrame | pa.Table) -> int:
         names = frame.column_names if isinstance(frame, pa.Table) else list(frame.columns)

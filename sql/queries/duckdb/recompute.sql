@@ -1,7 +1,8 @@
 -- The embedded DuckDB store's resident recipe graph (mo/store/resident_graph.py) and the costing
--- that uses it (mo/services/resident_costing.py): what the copy holds, and the two reads a cost
--- update still makes. They replace scope_walk, scope_lines and compute, which read recipe_lines
--- and plan a dozen operators on every update.
+-- that uses it (mo/services/resident_costing.py): what the copy holds, and the one read a cost
+-- update still makes with it. Together they replace scope_walk, scope_lines and compute, which
+-- read recipe_lines and run a dozen operators on every update; emit_changes and write_costs
+-- then read rc_scope and rc_work as the service stages them (Arrow views, not tables).
 
 -- name: graph_snapshot
 -- Binds a table of the file, which fixes the transaction's snapshot if nothing did yet.
@@ -29,23 +30,13 @@ FROM ingredients
 WHERE tenant_id = :tenant_id
 ORDER BY id
 
--- name: open_resident
--- A resident recompute's work tables: rc_scope and rc_work as open_work makes them (emit_changes
--- and write_costs read them), and the ids resident_reads looks up.
-CREATE OR REPLACE TEMP TABLE rc_scope (
-    recipe_id BIGINT, lvl INTEGER, name VARCHAR, yield_qty DECIMAL(38, 12),
-    menu_price DECIMAL(38, 12), updated_at TIMESTAMPTZ, old_total DECIMAL(38, 12),
-    old_complete BOOLEAN, old_missing JSON, old_at TIMESTAMPTZ
-);
-CREATE OR REPLACE TEMP TABLE rc_work (recipe_id BIGINT, total DECIMAL(38, 12), names VARCHAR[]);
-CREATE OR REPLACE TEMP TABLE rc_resident_ids (kind TINYINT, id BIGINT);
-
 -- name: resident_reads
 -- What a resident recompute still reads, in one statement (each costs a millisecond or more):
 -- kind 'cost', the unit cost in effect now of each of the scope's ingredients (compute's
 -- `cur`: latest effective_at <= the transaction's clock, ties by highest id); kind 'stored', the
 -- stored figures of the scope's recipes (their old ones) and of the subs outside it (their
--- totals and missing items). rc_resident_ids holds the ids: kind 0 ingredients, 1 recipes.
+-- totals and missing items). rc_resident_ids (staged by the service) holds the ids: kind 0
+-- ingredients, 1 recipes.
 SELECT 'cost' AS kind, c.ingredient_id AS id,
        arg_max(c.unit_cost, CAST(epoch_us(c.effective_at) AS HUGEINT) * 1000000000000 + c.id)
            AS amount,
