@@ -206,16 +206,23 @@ def _cake(store: Store, ctx: TenantContext) -> None:
                     lines=[{"recipe": "sponge", "qty": 1, "unit": "kg"}])
 
 
+@pytest.fixture
+def cake(tmp_path: Path) -> Iterator[tuple[Store, TenantContext]]:
+    """A DuckDB file with Flour and Sugar priced, Sponge (flour) and Cake (a kilo of sponge)."""
+    store = open_store(f"duckdb:///{tmp_path / 'cake.duckdb'}")
+    tenants.create_tenant(store, "t")
+    ctx = tenants.resolve_tenant(store, "t")
+    _cake(store, ctx)
+    yield store, ctx
+
+
 def _total(store: Store, ctx: TenantContext, name: str) -> str:
     frame = rec.recipes_frame(store, ctx)
     return str(frame.set_index("name").loc[name, "total_cost"])
 
 
-def test_an_edit_retires_the_copy(tmp_path: Path, used: list[bool]) -> None:
-    store = open_store(f"duckdb:///{tmp_path / 'm.duckdb'}")
-    tenants.create_tenant(store, "t")
-    ctx = tenants.resolve_tenant(store, "t")
-    _cake(store, ctx)
+def test_an_edit_retires_the_copy(cake: tuple[Store, TenantContext], used: list[bool]) -> None:
+    store, ctx = cake
     used.clear()
     update_cost(store, ctx, "Flour", "3", per="1 kg", idempotency_key="f2")  # builds the copy
     assert used == [True]
@@ -229,7 +236,6 @@ def test_an_edit_retires_the_copy(tmp_path: Path, used: list[bool]) -> None:
     update_cost(store, ctx, "Flour", "4", per="1 kg", idempotency_key="f3")
     frame = rec.recipes_frame(store, ctx).set_index("name")
     assert str(frame.loc["Cake", "total_cost"]) == "2" and not frame.loc["Cake", "complete"]
-    store.close()
 
 
 def test_every_store_on_the_file_sees_the_others_writes(tmp_path: Path, used: list[bool]) -> None:
@@ -248,11 +254,8 @@ def test_every_store_on_the_file_sees_the_others_writes(tmp_path: Path, used: li
     first.close()
 
 
-def test_a_transaction_beside_a_graph_writer_gets_no_copy(tmp_path: Path) -> None:
-    store = open_store(f"duckdb:///{tmp_path / 'w.duckdb'}")
-    tenants.create_tenant(store, "t")
-    ctx = tenants.resolve_tenant(store, "t")
-    _cake(store, ctx)
+def test_a_transaction_beside_a_graph_writer_gets_no_copy(cake: tuple[Store, TenantContext]) -> None:
+    store, ctx = cake
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         assert tx.recipe_graph(ctx.tenant_id) is not None
     with store.transaction(tenant_id=ctx.tenant_id) as writer:
@@ -262,14 +265,10 @@ def test_a_transaction_beside_a_graph_writer_gets_no_copy(tmp_path: Path) -> Non
             assert beside.recipe_graph(ctx.tenant_id) is None  # a writer is in flight
     with store.transaction(tenant_id=ctx.tenant_id) as after:
         assert after.recipe_graph(ctx.tenant_id) is not None
-    store.close()
 
 
-def test_a_rolled_back_write_still_retires_the_copy(tmp_path: Path) -> None:
-    store = open_store(f"duckdb:///{tmp_path / 'r.duckdb'}")
-    tenants.create_tenant(store, "t")
-    ctx = tenants.resolve_tenant(store, "t")
-    _cake(store, ctx)
+def test_a_rolled_back_write_still_retires_the_copy(cake: tuple[Store, TenantContext]) -> None:
+    store, ctx = cake
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         copy = tx.recipe_graph(ctx.tenant_id)
     with pytest.raises(RuntimeError), store.transaction(tenant_id=ctx.tenant_id) as tx:
@@ -278,29 +277,21 @@ def test_a_rolled_back_write_still_retires_the_copy(tmp_path: Path) -> None:
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         fresh = tx.recipe_graph(ctx.tenant_id)
     assert copy is not None and fresh is not None and fresh is not copy
-    store.close()
 
 
-def test_amounts_beyond_the_copy_fall_back_to_sql(tmp_path: Path, used: list[bool]) -> None:
+def test_amounts_beyond_the_copy_fall_back_to_sql(cake: tuple[Store, TenantContext], used: list[bool]) -> None:
     """A price past int64 at 12 places is left to the SQL path, which costs it the same way."""
-    store = open_store(f"duckdb:///{tmp_path / 'big.duckdb'}")
-    tenants.create_tenant(store, "t")
-    ctx = tenants.resolve_tenant(store, "t")
-    _cake(store, ctx)
+    store, ctx = cake
     used.clear()
     update_cost(store, ctx, "Flour", "99999999999", per="1 g", idempotency_key="huge")
     assert used == [False]
     assert _total(store, ctx, "Cake") == "49999999999500"
-    store.close()
 
 
-def test_both_kinds_of_recompute_share_one_transaction(tmp_path: Path, used: list[bool]) -> None:
+def test_both_kinds_of_recompute_share_one_transaction(cake: tuple[Store, TenantContext], used: list[bool]) -> None:
     """The resident path stages its rows as views named like the SQL path's work tables: each
     must make way for the other within one transaction, in either order."""
-    store = open_store(f"duckdb:///{tmp_path / 'both.duckdb'}")
-    tenants.create_tenant(store, "t")
-    ctx = tenants.resolve_tenant(store, "t")
-    _cake(store, ctx)
+    store, ctx = cake
     salt = add_ingredient(store, ctx, "Salt", unit="g").id  # used by nothing: an empty scope
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         ids = {r["name"]: r["id"] for r in tx.all("testing.ingredients", {"tenant_id": ctx.tenant_id})}
@@ -313,4 +304,3 @@ def test_both_kinds_of_recompute_share_one_transaction(tmp_path: Path, used: lis
 
     assert store.atomic(work, tenant_id=ctx.tenant_id) == [0, 2, 0, 2]
     assert used == [False, True, False, True]
-    store.close()
