@@ -128,7 +128,8 @@ def _cost(scope: Scope, lines: ScopeLines, graph: RecipeGraph, costs_now: pa.Tab
     known = _ingredient_sums(lines.ingredients, graph, costs_now, lacks)
     subs, below = _sub_shares(lines.subs, stored, lacks)
     joined = set(lines.subs.recipe_id)
-    return _totals(scope, known, subs, stored, joined), _transitive(scope, lacks, below)
+    order = scope.by_level()
+    return _totals(order, known, subs, stored, joined), _transitive(order, lacks, below)
 
 
 def _ingredient_sums(lines: IngredientLines, graph: RecipeGraph, costs_now: pa.Table,
@@ -274,38 +275,35 @@ def _sub_shares(subs: SubLines, stored: _Stored, lacks: dict[int, set[str]]
     return shares, below
 
 
-def _totals(scope: Scope, known: dict[int, int], shares: dict[int, list[tuple[int, int]]],
-            stored: _Stored, joined: set[int]) -> dict[int, int]:
+def _totals(by_level: list[tuple[int, int]], known: dict[int, int],
+            shares: dict[int, list[tuple[int, int]]], stored: _Stored, joined: set[int]
+            ) -> dict[int, int]:
     """tot: level by level, known + Σ share × the sub's total (computed below, or stored). As
     in SQL, a recipe above level 0 is costed through its sub-recipe lines, so one none of whose
-    subs has a recipe row (hard-deleted) gets no total."""
+    subs has a recipe row (hard-deleted) gets no total. Amounts are never negative, so a sum
+    within DECIMAL(38) had every partial sum within it too: _round12 checks the sum."""
     total: dict[int, int] = {}
-    for recipe, level in _by_level(scope):
+    for recipe, level in by_level:
         if level > 0 and recipe not in joined:
             continue
         amount = known.get(recipe, 0)
         for sub, share in shares.get(recipe, ()):
             sub_total = total[sub] if sub in total else stored.total.get(sub)
             if sub_total is not None:
-                amount = _check(amount + _check(share * sub_total))
+                amount += _check(share * sub_total)
         total[recipe] = _round12(amount)
     return total
 
 
-def _transitive(scope: Scope, lacks: dict[int, set[str]], below: dict[int, list[int]]
-                ) -> dict[int, list[str]]:
+def _transitive(by_level: list[tuple[int, int]], lacks: dict[int, set[str]],
+                below: dict[int, list[int]]) -> dict[int, list[str]]:
     """lacks, to any depth: what a usable in-scope sub lacks, its users lack too."""
-    for sub, _ in _by_level(scope):
+    for sub, _ in by_level:
         names = lacks.get(sub)
         if names:
             for parent in below.get(sub, ()):
                 lacks.setdefault(parent, set()).update(names)
     return {recipe: sorted(names) for recipe, names in lacks.items() if names}
-
-
-def _by_level(scope: Scope) -> list[tuple[int, int]]:
-    order = np.argsort(scope.levels, kind="stable")
-    return list(zip(scope.recipe_ids[order].tolist(), scope.levels[order].tolist()))
 
 
 # --- rc_scope and rc_work, as the SQL path stages them ---------------------------------------

@@ -95,7 +95,8 @@ def watch_for(database: str) -> GraphWatch:
 
 @dataclass(frozen=True)
 class Scope:
-    """The active recipes a walk found, with their levels (the order costing needs)."""
+    """The active recipes a walk found (ascending ids), with their levels (the order costing
+    needs)."""
 
     recipe_ids: np.ndarray
     levels: np.ndarray
@@ -103,6 +104,11 @@ class Scope:
     @property
     def size(self) -> int:
         return len(self.recipe_ids)
+
+    def by_level(self) -> list[tuple[int, int]]:
+        """(recipe id, level), lowest level first."""
+        order = np.argsort(self.levels, kind="stable")
+        return list(zip(self.recipe_ids[order].tolist(), self.levels[order].tolist()))
 
 
 @dataclass(frozen=True)
@@ -312,7 +318,8 @@ class RecipeGraph:
         active = found >= 0
         active[active] = ~self._deleted[found[active]]
         ids, steps = ids[active], steps[active]
-        return Scope(ids, np.searchsorted(np.unique(steps), steps))
+        order = np.argsort(ids)  # sorted ids make every later lookup cache-friendly
+        return Scope(ids[order], np.searchsorted(np.unique(steps), steps[order]))
 
     def _positions(self, ids: np.ndarray) -> np.ndarray:
         """Each id's row in the recipes table, -1 where the tenant has no such recipe."""
