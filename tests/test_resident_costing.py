@@ -25,6 +25,7 @@ from mo.services.ingredients import add_ingredient, delete_ingredient, restore_i
 from mo.services.recompute import recompute, recompute_for
 from mo.store import Store, open_store
 from mo.store import duckdb_store
+from mo.store.resident_graph import MAX_COPIES
 
 UNITS = {"g": ("g", "kg"), "ml": ("ml", "l"), "each": ("each", "dozen")}
 PACKS = {"g": ("1 kg", "500 g", "6 x 1 kg"), "ml": ("1 l", "750 ml"), "each": ("1 each", "case of 24")}
@@ -304,3 +305,21 @@ def test_both_kinds_of_recompute_share_one_transaction(cake: tuple[Store, Tenant
 
     assert store.atomic(work, tenant_id=ctx.tenant_id) == [0, 2, 0, 2]
     assert used == [False, True, False, True]
+
+
+def test_a_file_keeps_a_bounded_number_of_copies(tmp_path: Path) -> None:
+    store = open_store(f"duckdb:///{tmp_path / 'many.duckdb'}")
+    tenants_made = []
+    for n in range(MAX_COPIES + 2):
+        tenants.create_tenant(store, f"t{n}")
+        tenants_made.append(tenants.resolve_tenant(store, f"t{n}"))
+    copies = []
+    for ctx in tenants_made:
+        with store.transaction(tenant_id=ctx.tenant_id) as tx:
+            copies.append(tx.recipe_graph(ctx.tenant_id))
+    watch = store._watch  # type: ignore[attr-defined]
+    assert len(watch.copies) == MAX_COPIES
+    assert list(watch.copies) == [ctx.tenant_id for ctx in tenants_made[-MAX_COPIES:]]
+    with store.transaction(tenant_id=tenants_made[-1].tenant_id) as tx:
+        assert tx.recipe_graph(tenants_made[-1].tenant_id) is copies[-1]  # still held
+    store.close()

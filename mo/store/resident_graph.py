@@ -33,6 +33,9 @@ import pyarrow.compute as pc
 
 # The tables a copy holds rows of: a transaction writing any of them retires every copy.
 GRAPH_TABLES = ("recipes", "recipe_lines", "ingredients")
+# Copies kept per database, least recently built dropped first: one is ~80 MB at 100k recipes,
+# and `mo serve` may cost updates for many tenants.
+MAX_COPIES = 4
 
 
 @dataclass
@@ -74,6 +77,9 @@ class GraphWatch:
         with self.lock:
             if self.generation != generation or self.writers:
                 return False
+            self.copies.pop(tenant_id, None)
+            while len(self.copies) >= MAX_COPIES:
+                del self.copies[next(iter(self.copies))]
             self.copies[tenant_id] = (generation, graph)
             return True
 
