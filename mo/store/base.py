@@ -44,9 +44,8 @@ class Tx(ABC):
         """Execute a statement; return the rows it changed where the driver knows, else -1."""
 
     @abstractmethod
-    def load(self, table: str, frame: pd.DataFrame | pa.Table) -> int:
-        """Bulk-load a DataFrame's (or Arrow table's) columns into the same-named columns of
-        `table`."""
+    def load(self, table: str, frame: pd.DataFrame) -> int:
+        """Bulk-load a DataFrame's columns into the same-named columns of `table`."""
 
     @abstractmethod
     def script(self, sql_text: str) -> None:

@@ -148,9 +148,8 @@ class DuckDBTx(Tx):
                 except duckdb.Error:
                     pass  # never registered, or the transaction is failing: keep its error
 
-    def load(self, table: str, frame: pd.DataFrame | pa.Table) -> int:
-        names = frame.column_names if isinstance(frame, pa.Table) else list(frame.columns)
-        columns = ", ".join(f'"{c}"' for c in names)
+    def load(self, table: str, frame: pd.DataFrame) -> int:
+        columns = ", ".join(f'"{c}"' for c in frame.columns)
         if table in GRAPH_TABLES:
             self._graph_written()
         try:

@@ -94,9 +94,7 @@ class PostgresTx(Tx):
         cur = self._execute(query, params)
         return pa.Table.from_pylist(cur.fetchall()) if cur.description else pa.table({})
 
-    def load(self, table: str, frame: pd.DataFrame | pa.Table) -> int:
-        if isinstance(frame, pa.Table):
-            frame = frame.to_pandas()
+    def load(self, table: str, frame: pd.DataFrame) -> int:
         columns = ", ".join(f'"{c}"' for c in frame.columns)
         statement = f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)"
         try:
