@@ -1,8 +1,8 @@
 """Handing freed memory back to the system between the phases of a large job.
 
 Reading a 1M-row price list frees a few hundred MB before the database phase starts, but both
-Arrow's pool and glibc's malloc keep freed pages for reuse, so the process's resident size
-(peak RSS is a benchmark target) would carry them through the import. Dask's workers trim
+Arrow's pool and glibc's malloc keep freed pages for reuse, so the process's RSS
+(its peak is a benchmark target) would carry them through the import. Dask's workers trim
 glibc's heap the same way.
 """
 

@@ -15,10 +15,6 @@ scheduling however small the scope, so steps are merged where the SQL allows).
 The SQL, and why it avoids division, lives in sql/queries/recompute.sql (exact_div: V006).
 Costs carry 12 decimal places; a line's rate is rounded there too, so a line is exact to about
 qty × 10^-12 (well under a cent for any real kitchen quantity).
-
-The embedded DuckDB store keeps a copy of each tenant's recipe graph between calls; with it, a
-recompute of a few recipes (a cost update) finds its scope and costs it in Python, to the same
-digits (mo/services/resident_costing.py). Everything else, and PostgreSQL always, runs here.
 """
 
 from __future__ import annotations
@@ -31,7 +27,6 @@ from mo.context import TenantContext
 from mo.errors import ErrorCode, MOError, not_found, validation_error
 from mo.names import clean_name, name_key
 from mo.results import RecomputeResult
-from mo.services.resident_costing import recompute_resident
 from mo.store.base import Row, Store, Tx
 
 # Deeper nesting than this is refused as a cycle (or absurd). It bounds the level walk, which
@@ -59,18 +54,10 @@ def recompute_for(
     the stored graph holds a cycle, and validation_error when an amount overflows DECIMAL(38,12).
     """
     _check_cause(cause)
+    open_work(tx)
     if ingredient_ids is None and recipe_ids is None:
-        open_work(tx)
         tx.run("recompute.scope_all", {"tenant_id": ctx.tenant_id})
         return compute_scope(tx, ctx, cause=cause)
-    graph = tx.recipe_graph(ctx.tenant_id)
-    if graph is not None:  # the embedded store's copy of the graph: see resident_costing
-        done = recompute_resident(tx, ctx, graph, recipe_ids=_unique(recipe_ids),
-                                  ingredient_ids=_unique(ingredient_ids), max_depth=MAX_DEPTH,
-                                  cause=cause)
-        if done is not None:
-            return done
-    open_work(tx)
     _load_ids(tx, "rc_seed", recipe_ids or ())
     _load_ids(tx, "rc_seed_ing", ingredient_ids or ())
     return recompute_seeded(tx, ctx, cause=cause)
@@ -151,12 +138,8 @@ def _active_recipe_id(tx: Tx, ctx: TenantContext, name: str) -> int:
     return int(row["id"])
 
 
-def _unique(ids: Sequence[int] | None) -> list[int]:
-    return sorted({int(i) for i in ids or ()})
-
-
 def _load_ids(tx: Tx, table: str, ids: Sequence[int]) -> None:
-    unique = _unique(ids)
+    unique = sorted({int(i) for i in ids})
     if len(unique) <= _FEW_IDS:  # registering a DataFrame costs more than a few tiny inserts
         for one in unique:
             tx.run(f"recompute.add_{table}", {"id": one})

@@ -12,16 +12,11 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 
 from mo.errors import ErrorCode, MOError
-
-if TYPE_CHECKING:
-    import pyarrow as pa
-
-    from mo.store.resident_graph import RecipeGraph
 
 T = TypeVar("T")
 Params = Mapping[str, Any] | None
@@ -54,18 +49,6 @@ class Tx(ABC):
     @abstractmethod
     def arrow(self, query: str, params: Params = None) -> Any:
         """The result as a pyarrow Table: the fast path for large reads and exports."""
-
-    def staged(self, tables: Mapping[str, pa.Table]) -> AbstractContextManager[None]:
-        """Arrow tables readable by name in this transaction's statements while the context
-        lasts, without copying them in; each replaces a temporary table of the same name. Only
-        the embedded DuckDB store, the one that offers recipe_graph, needs to support it."""
-        raise NotImplementedError(f"{type(self).__name__} cannot stage Arrow tables")
-
-    def recipe_graph(self, tenant_id: str) -> RecipeGraph | None:
-        """A resident copy of the tenant's recipe graph that matches this transaction's
-        snapshot, when the store keeps one (the embedded DuckDB store: it sees every write to
-        its file); None means: read the graph with SQL."""
-        return None
 
     def one(self, query: str, params: Params = None) -> Row | None:
         rows = self.all(query, params)

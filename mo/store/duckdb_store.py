@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
 
 from mo.errors import ErrorCode, MOError
 from mo.sqlfiles import compiled
 from mo.store.base import Params, Row, Store, Tx, rows_from, transaction_conflict
-from mo.store.resident_graph import GRAPH_TABLES, GraphWatch, RecipeGraph, watch_for
 
 DIALECT = "duckdb"
-# A statement that may change a table the resident graph copies. Over-matching (a comment that
-# names one) only costs a rebuild; under-matching would serve a stale graph, so it is broad.
-_GRAPH_WRITE = re.compile(
-    r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|ALTER\s+TABLE"
-    r"|DROP\s+TABLE(?:\s+IF\s+EXISTS)?|MERGE\s+INTO|COPY)\s+(?:\w+\.)*(?:"
-    + "|".join(GRAPH_TABLES) + r")\b",
-    re.IGNORECASE,
-)
-
-
-@cache
-def _writes_graph(query: str) -> bool:
-    return bool(_GRAPH_WRITE.search(compiled(DIALECT, query, "dollar").text))
 
 
 def translate(exc: duckdb.Error) -> MOError:
@@ -68,38 +50,11 @@ def _constraint(text: str) -> str:
 class DuckDBTx(Tx):
     dialect = DIALECT
 
-    def __init__(self, cursor: duckdb.DuckDBPyConnection, watch: GraphWatch) -> None:
+    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
         self._cur = cursor
-        self._watch = watch
-        # Taken before BEGIN, so before this transaction's snapshot (see resident_graph).
-        self._began = watch.state()
-        self.wrote_graph = False
-
-    def _graph_written(self) -> None:
-        if not self.wrote_graph:
-            self.wrote_graph = True
-            self._watch.writer_started()
-
-    def recipe_graph(self, tenant_id: str) -> RecipeGraph | None:
-        generation, clean = self._began
-        if self.wrote_graph or not clean:
-            return None
-        # Binding a table of the file fixes this transaction's snapshot, if nothing did yet;
-        # only then does an unchanged generation prove the copy matches it.
-        params = {"tenant_id": tenant_id}
-        self._execute("recompute.graph_snapshot", params)
-        made, graph = self._watch.copy_for(tenant_id, generation)
-        if not made:
-            graph = RecipeGraph.build(self.arrow("recompute.graph_lines", params),
-                                      self.arrow("recompute.graph_recipes", params),
-                                      self.arrow("recompute.graph_ingredients", params))
-            self._watch.keep(tenant_id, generation, graph)
-        return graph if self._watch.state()[0] == generation else None
 
     def _execute(self, query: str, params: Params) -> duckdb.DuckDBPyConnection:
         q = compiled(DIALECT, query, "dollar")
-        if _writes_graph(query):
-            self._graph_written()
         values = {name: (params or {})[name] for name in q.params}
         try:
             return self._cur.execute(q.text, values) if values else self._cur.execute(q.text)
@@ -129,29 +84,8 @@ class DuckDBTx(Tx):
         except duckdb.Error as exc:
             raise translate(exc) from exc
 
-    @contextmanager
-    def staged(self, tables: Mapping[str, pa.Table]) -> Iterator[None]:
-        # A view cannot replace a table (DuckDB then aborts the transaction), and an earlier
-        # recompute in this transaction may have left its work tables: drop them first.
-        drops = "; ".join(f"DROP TABLE IF EXISTS temp.main.{name}" for name in tables)
-        try:
-            self._cur.execute(drops)
-            for name, table in tables.items():
-                self._cur.register(name, table)
-            yield
-        except duckdb.Error as exc:
-            raise translate(exc) from exc
-        finally:
-            for name in tables:
-                try:
-                    self._cur.unregister(name)
-                except duckdb.Error:
-                    pass  # never registered, or the transaction is failing: keep its error
-
     def load(self, table: str, frame: pd.DataFrame) -> int:
         columns = ", ".join(f'"{c}"' for c in frame.columns)
-        if table in GRAPH_TABLES:
-            self._graph_written()
         try:
             self._cur.register("_mo_load", frame)
             self._cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _mo_load")
@@ -165,7 +99,6 @@ class DuckDBTx(Tx):
         return len(frame)
 
     def script(self, sql_text: str) -> None:
-        self._graph_written()  # migrations and ad-hoc DDL: assume the worst
         try:
             self._cur.execute(sql_text)
         except duckdb.Error as exc:
@@ -186,16 +119,14 @@ class DuckDBStore(Store):
         except duckdb.Error as exc:
             raise translate(exc) from exc
         self._lock = threading.Lock()
-        self._watch = GraphWatch() if path == ":memory:" else watch_for(os.path.realpath(path))
 
     @contextmanager
     def transaction(self, *, tenant_id: str | None = None) -> Iterator[Tx]:
         with self._lock:  # cursor() on the shared root connection is not thread-safe
             cursor = self._root.cursor()
-        tx = DuckDBTx(cursor, self._watch)
         try:
             cursor.execute("BEGIN TRANSACTION")
-            yield tx
+            yield DuckDBTx(cursor)
             try:
                 cursor.execute("COMMIT")
             except duckdb.Error as exc:
@@ -205,8 +136,6 @@ class DuckDBStore(Store):
             raise
         finally:
             cursor.close()
-            if tx.wrote_graph:
-                self._watch.writer_ended()
 
     def close(self) -> None:
         self._root.close()

@@ -25,13 +25,3 @@ SELECT n, t, d, b FROM mo_load_probe ORDER BY n
 -- tests/test_errors.py: currval before any nextval in the session is an error of the statement,
 -- not of the connection (SQLSTATE 55000 on PostgreSQL).
 SELECT currval('mo_id_seq') AS value
-
--- name: recipe_costs
--- tests/test_resident_costing.py: every stored recipe cost, to compare two costing paths.
-SELECT recipe_id, total_cost, unit_cost, food_cost_pct, complete, CAST(missing AS VARCHAR) AS missing,
-       computed_at
-FROM recipe_costs WHERE tenant_id = :tenant_id ORDER BY recipe_id
-
--- name: touch_recipes
--- tests/test_resident_costing.py: a write to recipes that changes nothing.
-UPDATE recipes SET updated_at = updated_at WHERE tenant_id = :tenant_id AND deleted_at IS NULL
