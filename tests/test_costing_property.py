@@ -10,19 +10,28 @@ qty in its yield unit × its cost per yield unit; a line without a cost or conve
 from __future__ import annotations
 
 import itertools
+import json
+import random
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mo.context import TenantContext
+from mo.errors import MOError
 from mo.services import recipes as rec
 from mo.services import tenants
 from mo.services.costs import update_cost
-from mo.services.ingredients import add_ingredient
+from mo.services.ingredients import add_ingredient, delete_ingredient, restore_ingredient
+from mo.services.recompute import recompute
 from mo.store import Store
+from reliability_support import knob
 
 F = Fraction
 TOLERANCE = F(1, 10_000)
@@ -279,3 +288,220 @@ def test_the_model_is_exact_on_a_hand_example() -> None:
     top = Recipe("r1", "4", "portion", [{"recipe": "r0", "qty": "500", "unit": "g"}])
     result = model(Plan([flour, milk], [base, top], None, None))
     assert result == {"r0": (F(5, 2), frozenset({"i1"})), "r1": (F(5, 8), frozenset({"i1"}))}
+
+
+# ------------------------------------------------------------------------------ under edits
+# A random recipe book, then random edits (cost updates, deletes and restores of ingredients and
+# recipes, recomputes), applied through the services on each backend. After every step the
+# stored costs of the active recipes and the step's events are checked against an exact model
+# that replays the same steps: a recipe.recomputed event exactly for the recipes whose total or
+# completeness moved, with the model's figures and the step's cause, and nothing written by a
+# step that was refused. Small in `make test`; MO_SOAK/MO_FUZZ (or MO_COSTING_BOOKS and
+# MO_COSTING_EDITS) make it longer.
+
+BOOKS = knob("MO_COSTING_BOOKS", 2, 12)
+EDITS = knob("MO_COSTING_EDITS", 30, 120)
+LINE_UNITS = {"g": ["g", "kg", "ml", "l"], "ml": ["g", "kg", "ml", "l"], "each": ["each", "dozen"]}
+YIELD_UNITS = ["g", "kg", "portion", "each"]
+Step = tuple[str, Callable[[Store, TenantContext], Any], str | None]  # (kind, apply, cause)
+
+
+class BookModel:
+    """The book's exact state: ingredients (current price and pack, deleted or not), recipes
+    (deleted or not) and each recipe's stored (total, missing) as mo last wrote it."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Ingredient] = {}
+        self.gone_items: set[str] = set()
+        self.recipes: dict[str, Recipe] = {}
+        self.gone_recipes: set[str] = set()
+        self.stored: dict[str, tuple[Fraction, frozenset[str]]] = {}
+
+    def cost(self, name: str, memo: dict[str, tuple[Fraction, frozenset[str]]]) -> tuple[Fraction, frozenset[str]]:
+        if name in memo:
+            return memo[name]
+        total, missing = F(0), frozenset[str]()
+        for line in self.recipes[name].lines:
+            qty = F(line["qty"]) * UNITS[line["unit"]][2]
+            if "recipe" in line:
+                sub = self.recipes[line["recipe"]]
+                if sub.name in self.gone_recipes:  # unusable: listed by name, adds nothing
+                    missing |= {sub.name}
+                    continue
+                sub_total, sub_missing = self.cost(sub.name, memo)
+                total += qty * sub_total / (F(sub.yield_qty) * UNITS[sub.yield_unit][2])
+                missing |= sub_missing
+                continue
+            item = self.items[line["ingredient"]]
+            price = None if item.name in self.gone_items else item.price
+            amount = _ingredient_line(item, price, qty, line)
+            if amount is None:
+                missing |= {item.name}
+            else:
+                total += amount
+        memo[name] = (total, missing)
+        return memo[name]
+
+    def settle(self) -> dict[str, tuple[Fraction, frozenset[str], tuple[Fraction, bool] | None]]:
+        """Cost every active recipe; return those whose total or completeness moved (with the
+        old figures) and store the new ones, as a correct recompute would."""
+        memo: dict[str, tuple[Fraction, frozenset[str]]] = {}
+        moved = {}
+        for name in self.recipes:
+            if name in self.gone_recipes:
+                continue
+            total, missing = self.cost(name, memo)
+            old = self.stored.get(name)
+            if old is None or old[0] != total or (not old[1]) != (not missing):
+                moved[name] = (total, missing, None if old is None else (old[0], not old[1]))
+            self.stored[name] = (total, missing)
+        return moved
+
+
+class RandomBook:
+    """Random steps for a BookModel, each applied to the model when drawn: draw one, run it,
+    check it, then draw the next (steps(), a generator), so the model always matches the store."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.model = BookModel()
+
+    def steps(self, edits: int) -> Iterator[Step]:
+        rng = self.rng
+        for i in range(rng.randint(3, 7)):
+            unit = rng.choice(sorted(INGREDIENT_UNITS))
+            family = INGREDIENT_UNITS[unit]
+            density = rng.choice([None, "0.92", "1.03"]) if family != "count" else None
+            item = Ingredient(f"i{i}", unit, density, rng.choice(["100", "100", "80", "72.5"]), None,
+                              sorted(PACKS[family])[0])
+            self.model.items[item.name] = item
+            yield ("add", _adder(item), None)
+            if rng.random() < 0.85:
+                yield self.reprice(item.name)
+        for r in range(rng.randint(6, 14)):
+            yield self.save(f"r{r}")
+        for _ in range(edits):
+            yield self.edit()
+
+    def reprice(self, name: str) -> Step:
+        item = self.model.items[name]
+        price = f"{self.rng.randint(1, 4000) / 100}"
+        pack = self.rng.choice(sorted(PACKS[INGREDIENT_UNITS[item.unit]]))
+        key = uuid.uuid4().hex
+        refused = name in self.model.gone_items
+        if not refused:
+            item.price, item.pack = price, pack
+        return ("refused" if refused else "cost", lambda store, ctx: update_cost(
+            store, ctx, name, price, per=pack, idempotency_key=key), "ingredient.cost.updated")
+
+    def save(self, name: str) -> Step:
+        rng, earlier = self.rng, list(self.model.recipes.values())
+        lines: list[dict[str, str]] = []
+        for _ in range(rng.randint(1, 4)):
+            if earlier and rng.random() < 0.45:
+                sub = rng.choice(earlier)
+                lines.append({"recipe": sub.name, "qty": rng.choice(["0.25", "1", "2", "0.5"]),
+                              "unit": sub.yield_unit})
+            else:
+                item = rng.choice(list(self.model.items.values()))
+                lines.append({"ingredient": item.name, "qty": rng.choice(["1", "2.5", "100", "0.25"]),
+                              "unit": rng.choice(LINE_UNITS[item.unit]),
+                              "waste_pct": rng.choice(["0", "0", "5", "12.5"])})
+        recipe = Recipe(name, rng.choice(["1", "2", "4", "0.5"]), rng.choice(YIELD_UNITS), lines)
+        self.model.recipes[name] = recipe
+        return ("save", lambda store, ctx: rec.save_recipe(
+            store, ctx, name, yield_qty=recipe.yield_qty, yield_unit=recipe.yield_unit,
+            lines=recipe.lines), "recipe.saved")
+
+    def edit(self) -> Step:
+        rng, model = self.rng, self.model
+        roll = rng.random()
+        if roll < 0.55:
+            return self.reprice(rng.choice(sorted(model.items)))
+        if roll < 0.75:
+            name = rng.choice(sorted(model.items))
+            return _toggled(name, model.gone_items, "ingredient", delete_ingredient, restore_ingredient)
+        name = rng.choice(sorted(model.recipes))
+        if roll < 0.9:
+            return _toggled(name, model.gone_recipes, "recipe", rec.delete_recipe, rec.restore_recipe)
+        if name in model.gone_recipes:
+            return ("refused", lambda store, ctx: recompute(store, ctx, recipes=[name]), "recompute")
+        return ("recompute", lambda store, ctx: recompute(store, ctx, recipes=[name]), "recompute")
+
+
+def _adder(item: Ingredient) -> Callable[[Store, TenantContext], Any]:
+    return lambda store, ctx: add_ingredient(store, ctx, item.name, unit=item.unit,
+                                             density=item.density, yield_pct=item.yield_pct)
+
+
+def _toggled(name: str, gone: set[str], kind: str, delete: Callable[..., Any],
+             restore: Callable[..., Any]) -> Step:
+    """Delete the active one, restore the deleted one; the model follows at once."""
+    if name in gone:
+        gone.discard(name)
+        return (f"{kind}.restored", lambda store, ctx: restore(store, ctx, name), f"{kind}.restored")
+    gone.add(name)
+    return (f"{kind}.deleted", lambda store, ctx: delete(store, ctx, name), f"{kind}.deleted")
+
+
+def _events(store: Store, ctx: TenantContext) -> list[tuple[str, dict[str, Any]]]:
+    with store.transaction(tenant_id=ctx.tenant_id) as tx:
+        rows = tx.all("testing.events", {"tenant_id": ctx.tenant_id})
+    return [(r["event_type"], r["payload"] if isinstance(r["payload"], dict) else json.loads(r["payload"]))
+            for r in rows]
+
+
+def _check_step(store: Store, ctx: TenantContext, model: BookModel, step: Step,
+                before: int) -> int:
+    kind, _, cause = step
+    moved = {} if kind == "refused" else model.settle()
+    events = _events(store, ctx)
+    new = events[before:]
+    if kind == "refused":
+        assert new == [], f"a refused {cause} wrote events: {new}"
+        return len(events)
+    recomputed = {p["recipe"]: p for t, p in new if t == "recipe.recomputed"}
+    assert sorted(recomputed) == sorted(moved), (kind, sorted(recomputed), sorted(moved))
+    for name, (total, missing, old) in moved.items():
+        payload = recomputed[name]
+        assert payload["cause"] == cause and payload["complete"] == (not missing), (name, payload)
+        assert abs(F(payload["new_total"]) - total) <= TOLERANCE, (name, payload, float(total))
+        if old is None:
+            assert payload["old_total"] is None, (name, payload)
+        else:
+            assert abs(F(payload["old_total"]) - old[0]) <= TOLERANCE, (name, payload, float(old[0]))
+    others = sorted(t for t, _ in new if t != "recipe.recomputed")
+    expected = {"cost": ["ingredient.cost.updated"], "recompute": []}.get(kind, [cause])
+    if kind in ("cost", "recompute") or kind.endswith((".deleted", ".restored")):
+        assert others == expected, (kind, others)
+    _check_stored(store, ctx, model)
+    return len(events)
+
+
+def _check_stored(store: Store, ctx: TenantContext, model: BookModel) -> None:
+    frame = rec.recipes_frame(store, ctx)
+    got = {r["name"]: r for r in frame.to_dict("records")}
+    active = sorted(n for n in model.recipes if n not in model.gone_recipes)
+    assert sorted(got) == active
+    for name in active:
+        total, missing = model.stored[name]
+        assert abs(F(got[name]["total_cost"]) - total) <= TOLERANCE, (name, got[name]["total_cost"], float(total))
+        assert got[name]["complete"] == (not missing), name
+        assert got[name]["missing"] == "; ".join(sorted(missing)), name
+
+
+@pytest.mark.parametrize("seed", range(BOOKS))
+def test_stored_costs_and_events_follow_an_exact_model_under_edits(store: Store, seed: int) -> None:
+    book = RandomBook(seed)
+    slug = f"book-{seed}-{uuid.uuid4().hex[:8]}"
+    tenants.create_tenant(store, slug)
+    ctx = tenants.resolve_tenant(store, slug)
+    seen = 0
+    for step in book.steps(EDITS):
+        kind, apply, _ = step
+        if kind == "refused":
+            with pytest.raises(MOError):
+                apply(store, ctx)
+        else:
+            apply(store, ctx)
+        seen = _check_step(store, ctx, book.model, step, seen)
