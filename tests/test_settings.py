@@ -5,7 +5,10 @@ from pathlib import Path
 import pytest
 
 from mo.errors import MOError
+from mo.services.tenants import create_tenant, resolve_tenant
 from mo.settings import load_settings
+from mo.store import connect_store, open_store
+from mo.store.urls import parse_db_url
 
 VARS = ("MO_DB_URL", "MO_API_MODE", "MO_API_URL", "MO_API_KEY", "MO_TENANT")
 
@@ -54,3 +57,62 @@ def test_the_project_env_is_found_from_a_subfolder(tmp_path: Path, monkeypatch: 
     settings = load_settings()
     assert settings.tenant == "demo"
     assert settings.db_url == f"duckdb:///{tmp_path / 'var' / 'kitchen.duckdb'}"
+
+
+# ---- MO_DB_URL: parsed by SQLAlchemy's make_url (mo/store/urls.py) ----------------------------
+
+
+def _documented_urls() -> list[str]:
+    text = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
+    return [line.split()[1] for line in text.splitlines()
+            if line.startswith("#   ") and "://" in line.split()[1]]
+
+
+@pytest.mark.parametrize("url", _documented_urls())
+def test_every_documented_url_form_parses(url: str) -> None:
+    parsed = parse_db_url(url)
+    expected = {"duckdb:///var/mo.duckdb": ("duckdb", "var/mo.duckdb"),
+                "duckdb:////srv/mo/mo.duckdb": ("duckdb", "/srv/mo/mo.duckdb"),
+                "duckdb:///:memory:": ("duckdb", ":memory:"),
+                "postgresql://user@host:5432/db": ("postgres", "postgresql://user@host:5432/db")}
+    assert (parsed.dialect, parsed.target) == expected[url]
+
+
+@pytest.mark.parametrize(("url", "target"), [
+    ("duckdb:///", ":memory:"),
+    ("postgres://u:p%40ss@h/db", "postgresql://u:p%40ss@h/db"),
+    ("postgresql+psycopg://u@h:6432/db?options=-csearch_path%3Dmo_x&sslmode=disable",
+     "postgresql://u@h:6432/db?options=-csearch_path%3Dmo_x&sslmode=disable"),
+])
+def test_other_accepted_forms_keep_their_options(url: str, target: str) -> None:
+    assert parse_db_url(url).target == target
+
+
+@pytest.mark.parametrize("url", [
+    "", "nonsense", "duckdb://", "duckdb://host/x.duckdb", "duckdb:///x.duckdb?access_mode=read_only",
+    "postgresql://h:abc/db", "mysql://u:secret@x/y", "postgresql+asyncpg://u:secret@h/db",
+    "sqlite:///x.db",
+])
+def test_a_bad_url_is_a_validation_error_naming_mo_db_url(url: str) -> None:
+    with pytest.raises(MOError) as caught:
+        connect_store(url)
+    assert caught.value.code.value == "validation_error"
+    assert caught.value.details["field"] == "MO_DB_URL"
+    assert "secret" not in str(caught.value.details) and "secret" not in caught.value.message
+
+
+def test_a_store_opens_from_each_form_of_its_url(backend: str, db_url: str, tmp_path: Path) -> None:
+    """The test database's URL, and on PostgreSQL its postgresql+psycopg:// spelling (with the
+    schema option intact), open a working store."""
+    urls = [db_url]
+    if backend == "postgres":
+        urls.append(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    else:
+        urls.append(f"duckdb:///{tmp_path / 'other.duckdb'}")
+    for url in urls:
+        with open_store(url) as store:
+            assert store.dialect == parse_db_url(url).dialect == ("postgres" if backend == "postgres" else "duckdb")
+            create_tenant(store, f"url-{len(url)}")
+            assert resolve_tenant(store, f"url-{len(url)}").slug == f"url-{len(url)}"
+    if backend == "duckdb":
+        assert (tmp_path / "other.duckdb").is_file()

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from mo.errors import validation_error
 from mo.store.base import Store, Tx
+from mo.store.urls import parse_db_url
 
 __all__ = ["Store", "Tx", "open_store", "connect_store"]
 
 
 def connect_store(url: str) -> Store:
     """Connect without touching the schema (the migration runner uses this)."""
-    if url.startswith("duckdb:///"):
+    parsed = parse_db_url(url)
+    if parsed.dialect == "duckdb":
         from mo.store.duckdb_store import DuckDBStore
 
-        return DuckDBStore(url, url.removeprefix("duckdb:///") or ":memory:")
-    if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-        from mo.store.postgres_store import PostgresStore
+        return DuckDBStore(url, parsed.target)
+    from mo.store.postgres_store import PostgresStore
 
-        return PostgresStore(url.replace("postgresql+psycopg://", "postgresql://", 1))
-    raise validation_error(
-        "MO_DB_URL must start with duckdb:/// or postgresql://", field="MO_DB_URL", value=url
-    )
+    return PostgresStore(parsed.target)
 
 
 def open_store(url: str) -> Store:
