@@ -118,8 +118,8 @@ def _positive_int(name: str, dotenv: dict[str, str | None], default: int) -> int
 
 
 def load_input_limits(env_file: Path | None = None) -> InputLimits:
-    """The input caps from MO_MAX_BODY_MB, MO_MAX_COLUMNS and MO_MAX_LINE_KB (environment, then
-    .env); validation_error naming the setting for a value that is not a positive integer."""
+    """The input caps from MO_MAX_BODY_MB, MO_MAX_COLUMNS and MO_MAX_LINE_KB (environment,
+    then .env); validation_error naming the setting for a value that is not a positive integer."""
     path = env_file or project_dir() / ".env"
     dotenv = dotenv_values(path) if path.is_file() else {}
     base = DEFAULT_INPUT_LIMITS

@@ -126,9 +126,9 @@ def _scan_sheet(chunks: Iterator[bytes], limits: InputLimits) -> SheetSize:
         widest = max(widest, max(counts), _widest_reference(chunk))
         last_row = max((int(n) for n in _ROW_NUMBER.findall(chunk)), default=0)
         if widest > limits.max_columns:
-            raise _over("the .xlsx sheet has too many columns", "columns", widest, limits.max_columns)
-        if max(rows, last_row) > XLSX_MAX_ROWS:
-            raise _over("the .xlsx sheet has too many rows", "rows", max(rows, last_row), XLSX_MAX_ROWS)
+            raise _over("the .xlsx sheet is too wide", "columns", widest, limits.max_columns)
+        if (tallest := max(rows, last_row)) > XLSX_MAX_ROWS:
+            raise _over("the .xlsx sheet is too long", "rows", tallest, XLSX_MAX_ROWS)
     return SheetSize(columns=widest, rows=rows)
 
 
