@@ -80,6 +80,8 @@ def test_a_file_over_a_shape_limit_is_refused_naming_it_and_writes_nothing(
     assert err.details["limit_name"] == limit_name
     assert err.details["found"] > err.details["limit"]
     assert err.details["field"] == "source"
+    if limit_name == "line_bytes":
+        assert err.details["line"] == (1 if name == "wide.csv" else 4)
     assert row_counts(store) == before
 
 

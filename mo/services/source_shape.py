@@ -45,9 +45,11 @@ def checked_csv(data: bytes, *, limits: InputLimits | None = None) -> bytes:
     limits = limits or load_input_limits()
     if b"\n" not in data and b"\r" in data:
         data = data.replace(b"\r", b"\n")  # classic Mac OS: every reader below wants LF
-    longest = _longest_line(data)
+    longest, line = _longest_line(data)
     if longest > limits.max_line_bytes:
-        raise _over("a line of the CSV is too long", "line_bytes", longest, limits.max_line_bytes)
+        err = _over("a line of the CSV is too long", "line_bytes", longest, limits.max_line_bytes)
+        err.details["line"] = line
+        raise err
     end = data.find(b"\n")
     columns = _header_width(data if end < 0 else data[:end])
     if columns > limits.max_columns:
@@ -55,11 +57,13 @@ def checked_csv(data: bytes, *, limits: InputLimits | None = None) -> bytes:
     return data
 
 
-def _longest_line(data: bytes) -> int:
+def _longest_line(data: bytes) -> tuple[int, int]:
+    """(bytes, 1-based line number) of the longest line, its line end not counted."""
     # numpy finds the line ends in C: a 50 MB list is measured in tens of milliseconds.
     ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n"))
-    bounds = np.concatenate(([-1], ends, [len(data)]))
-    return int(np.diff(bounds).max()) - 1
+    lengths = np.diff(np.concatenate(([-1], ends, [len(data)]))) - 1
+    at = int(lengths.argmax())
+    return int(lengths[at]), at + 1
 
 
 def _header_width(line: bytes) -> int:
