@@ -40,7 +40,8 @@ soak: $(VENV)/.stamp-dev
 # and generation mode) over hostile input, the API and exports.
 fuzz: $(VENV)/.stamp-dev
 	MO_FUZZ=1 $(BIN)/python -m pytest --timeout=3600 -rA \
-		tests/test_hostile_input.py tests/test_api_fuzz.py tests/test_export_safety.py
+		tests/test_hostile_input.py tests/test_api_fuzz.py tests/test_export_safety.py \
+		tests/test_hostile_http.py
 
 lab: $(VENV)/.stamp-notebook
 	$(BIN)/jupyter lab notebooks/

@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     MIGRATION_REQUIRED = "migration_required"
     MIGRATION_ERROR = "migration_error"
     UNAVAILABLE = "unavailable"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -41,6 +42,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.MIGRATION_REQUIRED: 503,
     ErrorCode.MIGRATION_ERROR: 500,
     ErrorCode.UNAVAILABLE: 503,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.INTERNAL_ERROR: 500,
 }
 

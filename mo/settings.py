@@ -82,3 +82,49 @@ def load_settings(env_file: Path | None = None) -> Settings:
         api_key=_lookup("MO_API_KEY", dotenv),
         tenant=_lookup("MO_TENANT", dotenv),
     )
+
+
+# ---- input limits (issue #14): the shape of what callers send, checked before parsing ------
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """Caps on what a caller may hand mo, each refused with its own error before parsing."""
+
+    max_body_bytes: int  # MO_MAX_BODY_MB: an HTTP request body (413 payload_too_large)
+    max_columns: int  # MO_MAX_COLUMNS: columns of an imported .csv/.xlsx sheet
+    max_line_bytes: int  # MO_MAX_LINE_KB: one line of an imported .csv
+
+
+# 64 MB holds a 1M-row price list (about 47 MB as bench/generate.py writes it) with room for
+# longer names and the multipart framing; columns and line length are far above what a price
+# list or recipe file needs (tens of columns, lines of a few hundred bytes).
+DEFAULT_INPUT_LIMITS = InputLimits(
+    max_body_bytes=64 * 2**20, max_columns=200, max_line_bytes=64 * 2**10
+)
+
+
+def _positive_int(name: str, dotenv: dict[str, str | None], default: int) -> int:
+    text = _lookup(name, dotenv)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise validation_error(f"{name} must be a positive integer", field=name, value=text)
+    return value
+
+
+def load_input_limits(env_file: Path | None = None) -> InputLimits:
+    """The input caps from MO_MAX_BODY_MB, MO_MAX_COLUMNS and MO_MAX_LINE_KB (environment,
+    then .env); validation_error naming the setting for a value that is not a positive integer."""
+    path = env_file or project_dir() / ".env"
+    dotenv = dotenv_values(path) if path.is_file() else {}
+    base = DEFAULT_INPUT_LIMITS
+    return InputLimits(
+        max_body_bytes=_positive_int("MO_MAX_BODY_MB", dotenv, base.max_body_bytes >> 20) << 20,
+        max_columns=_positive_int("MO_MAX_COLUMNS", dotenv, base.max_columns),
+        max_line_bytes=_positive_int("MO_MAX_LINE_KB", dotenv, base.max_line_bytes >> 10) << 10,
+    )

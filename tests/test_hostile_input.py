@@ -212,7 +212,9 @@ def test_files_that_are_not_usable_price_lists_are_refused(
         assert list(err.details["duplicate_columns"]) == ["price"], err.details
     if name == "missing pack column":
         assert err.details["missing_columns"] == ["pack"], err.details
-    if name in ("nul bytes", "one giant cell"):
+    if name == "one giant cell":  # over MO_MAX_LINE_KB: refused before parsing, naming the line
+        assert (err.details["limit_name"], err.details["line"]) == ("line_bytes", 2), err.details
+    if name == "nul bytes":
         assert err.details["bad_rows"] == 1 and err.details["rows"][0]["row"] == 2, err.details
 
 

@@ -20,12 +20,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mo.api.body_limit import BodyLimit
 from mo.api.errors import IdempotencyKeyRequired, error_response, install_error_handlers
 from mo.client.local import LocalClient
 from mo.context import TenantContext
 from mo.errors import ErrorCode, MOError
 from mo.services.tenants import authenticate
-from mo.settings import load_settings
+from mo.settings import load_input_limits, load_settings
 from mo.store import Store, open_store
 
 _bearer = HTTPBearer(auto_error=False, description="an API key from `mo apikey create --tenant …`")
@@ -154,6 +155,8 @@ def create_app(db_url: str | None = None) -> FastAPI:
     app.state.store = store
     app.state.in_flight = InFlight()
     install_error_handlers(app)
+    # Inside ApiKeyAuth (added later, so outer): a caller without a key gets 401 whatever it sends.
+    app.add_middleware(BodyLimit, max_bytes=load_input_limits().max_body_bytes)
     app.add_middleware(ApiKeyAuth, store=store)
     app.include_router(router)
     return app

@@ -23,6 +23,7 @@ from mo.client.wire import frame_from_body
 from mo.errors import validation_error
 
 _COPY_CHUNK = 1 << 20
+_MAX_OPTIONS = 64 << 10  # the options JSON: a column mapping and a few fields
 
 
 @asynccontextmanager
@@ -53,7 +54,9 @@ async def uploaded_source(
 async def _saved_upload(
     request: Request, model: type[BaseModel]
 ) -> AsyncIterator[tuple[Any, dict[str, Any]]]:
-    async with request.form() as form:
+    # One file and one small options field; python-multipart's defaults would take a thousand
+    # of each, and the body cap (BodyLimit) bounds the file itself.
+    async with request.form(max_files=1, max_fields=1, max_part_size=_MAX_OPTIONS) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise validation_error("the upload has no file part named 'file'", field="file")

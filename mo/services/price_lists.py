@@ -35,6 +35,7 @@ from mo.memory import give_back_memory
 from mo.names import MAX_NAME_LENGTH, clean_name
 from mo.services.costs import read_price, to_scale, unit_cost_of
 from mo.services.ingredients import BASE_UNITS_ALLOWED, base_unit_for
+from mo.services.source_shape import check_xlsx, checked_csv
 
 CANONICAL = ("item", "price", "pack", "sku", "category", "unit")
 REQUIRED = ("item", "price", "pack")
@@ -144,10 +145,12 @@ def _read_sheet(raw: RawSource) -> _Sheet:
         return _from_frame(raw.frame)
     assert raw.data is not None
     if raw.kind == "xlsx":
+        check_xlsx(raw.data)  # before openpyxl builds a single cell
         return _from_grid(_read_xlsx(raw.data), mojibake=False)
     data = raw.data.removeprefix(codecs.BOM_UTF8)
     if not data or data.isspace():
         raise validation_error("the price list is empty", rows=[], bad_rows=0)
+    data = checked_csv(data)  # before any CSV reader allocates per column or per line
     fast = _fast_csv(data, mojibake=False)  # refuses bad UTF-8 as well as ragged rows
     if fast is not None:
         return fast

@@ -9,7 +9,9 @@ rows numbered as in a spreadsheet (header = row 1).
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import io
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -30,6 +32,7 @@ from mo.results import RecipeImportResult
 from mo.services.recipe_graph import claim_and_bound
 from mo.services.recipe_input import MAX_PRICE, exact_number, in_base
 from mo.services.recompute import open_work, recompute_seeded
+from mo.services.source_shape import check_xlsx, checked_csv
 from mo.store.base import Store, Tx
 from mo.unicode_cells import not_unicode
 
@@ -112,10 +115,16 @@ def _read_file(path: Path) -> pd.DataFrame:
         )
     if not path.is_file():
         raise validation_error("the import file does not exist", field="source", value=str(path))
+    data = path.read_bytes()
+    # The shape first: a parser's memory grows with columns and line length, not file size.
+    if suffix == ".csv":
+        data = checked_csv(data.removeprefix(codecs.BOM_UTF8))
+    else:
+        check_xlsx(data)
     try:
         if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False)
-        return pd.read_excel(path, dtype=str, keep_default_na=False)
+            return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+        return pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False)
     except Exception as exc:  # empty, not UTF-8, ragged, not a workbook: pandas/openpyxl vary
         raise validation_error(
             f"the import file cannot be read: {type(exc).__name__}",
