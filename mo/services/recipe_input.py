@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from typing import Any
 
-from mo.decimals import decimal_from
+from mo.decimals import DecimalOutOfBounds, decimal_from
 from mo.errors import MOError, validation_error
 from mo.measure import MAX_QTY, Measure, parse_unit
 from mo.names import clean_name
@@ -37,6 +37,8 @@ def exact_number(
     problem = None
     try:
         number = decimal_from(value)
+    except DecimalOutOfBounds as err:
+        number, problem = Decimal(0), str(err)
     except (InvalidOperation, ValueError):
         number, problem = Decimal(0), "must be a number"
     if problem is None and (isinstance(value, bool) or not number.is_finite()):

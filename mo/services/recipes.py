@@ -288,7 +288,7 @@ def recipes_frame(
     """Every recipe with its current cost, by name (FRAME_COLUMNS).
 
     Amounts are Decimal (object columns; None when unset); complete is bool; missing is the
-    sorted '; '-joined list of missing items ('' when complete); computed_at is datetime64[ns, UTC].
+    sorted '; '-joined list of missing items ('' when complete); computed_at is datetime64[us, UTC].
     """
     params = {"tenant_id": ctx.tenant_id, "include_deleted": bool(include_deleted)}
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
@@ -303,7 +303,7 @@ def recipes_frame(
     )
     frame["missing"] = frame["missing"].map(joined_missing).astype(object)
     frame["computed_at"] = pd.to_datetime(frame["computed_at"], utc=True).astype(
-        "datetime64[ns, UTC]"
+        "datetime64[us, UTC]"
     )
     return frame
 
