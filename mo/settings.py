@@ -82,3 +82,28 @@ def load_settings(env_file: Path | None = None) -> Settings:
         api_key=_lookup("MO_API_KEY", dotenv),
         tenant=_lookup("MO_TENANT", dotenv),
     )
+
+
+# ---- input limits (issue #14): each an MO_* setting with a default, read when a request needs
+# it, so a test or an operator can change one without restarting anything.
+
+DEFAULT_MAX_RECIPE_LINES = 500  # a 10k-line recipe took 24 s to save on DuckDB; real ones have tens
+
+
+def limit_setting(name: str, default: int) -> int:
+    """The positive whole number MO_<name> holds (environment, then .env), else `default`.
+
+    Raises validation_error naming the setting for a value that is no positive whole number.
+    """
+    path = project_dir() / ".env"
+    raw = _lookup(name, dotenv_values(path) if path.is_file() else {})
+    if raw is None:
+        return default
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise validation_error(f"{name} must be a positive whole number", field=name, value=raw[:40])
+    return int(raw)
+
+
+def max_recipe_lines() -> int:
+    """MO_MAX_RECIPE_LINES: the most lines one recipe may have (save_recipe and recipe imports)."""
+    return limit_setting("MO_MAX_RECIPE_LINES", DEFAULT_MAX_RECIPE_LINES)

@@ -15,6 +15,7 @@ from mo.decimals import DecimalOutOfBounds, decimal_from
 from mo.errors import MOError, validation_error
 from mo.measure import MAX_QTY, Measure, parse_unit
 from mo.names import clean_name
+from mo.settings import max_recipe_lines
 
 PLACES = Decimal("1E-12")  # the scale of every DECIMAL(38,12) column
 MAX_PRICE = Decimal(10) ** 15
@@ -142,6 +143,17 @@ def check_head(
         in_base(qty, unit, field="yield_qty"),
         price,
     )
+
+
+def check_line_count(count: int) -> None:
+    """Refuse a recipe of more lines than MO_MAX_RECIPE_LINES allows (validation_error, field
+    "lines", details count and max_lines): saving and costing grow with the lines."""
+    cap = max_recipe_lines()
+    if count > cap:
+        raise validation_error(
+            f"a recipe has at most {cap} lines (MO_MAX_RECIPE_LINES); this one has {count}",
+            field="lines", count=count, max_lines=cap,
+        )
 
 
 def check_line(index: int, line: object) -> LineInput:

@@ -25,6 +25,7 @@ from mo.services.recipe_input import (
     RecipeHead,
     check_head,
     check_line,
+    check_line_count,
     ingredient_fits,
 )
 from mo.services.recompute import MAX_DEPTH, recompute_for
@@ -69,6 +70,7 @@ def save_recipe(
     head = check_head(name, yield_qty=yield_qty, yield_unit=yield_unit, menu_price=menu_price)
     if not isinstance(lines, Sequence) or isinstance(lines, str) or not lines:
         raise validation_error("a recipe needs at least one line", field="lines")
+    check_line_count(len(lines))
     checked = [check_line(i, line) for i, line in enumerate(lines)]
 
     def work(tx: Tx) -> RecipeRecord:
