@@ -128,3 +128,22 @@ def load_input_limits(env_file: Path | None = None) -> InputLimits:
         max_columns=_positive_int("MO_MAX_COLUMNS", dotenv, base.max_columns),
         max_line_bytes=_positive_int("MO_MAX_LINE_KB", dotenv, base.max_line_bytes >> 10) << 10,
     )
+
+
+# A 10k-line recipe took 24 s to save on DuckDB; real ones have tens of lines.
+DEFAULT_MAX_RECIPE_LINES = 500
+
+
+def limit_setting(name: str, default: int) -> int:
+    """The positive whole number MO_<name> holds (environment, then .env), else `default`.
+
+    Read when a request needs it, so a test or an operator can change one without a restart.
+    Raises validation_error naming the setting for a value that is no positive integer.
+    """
+    path = project_dir() / ".env"
+    return _positive_int(name, dotenv_values(path) if path.is_file() else {}, default)
+
+
+def max_recipe_lines() -> int:
+    """MO_MAX_RECIPE_LINES: the most lines one recipe may have (save_recipe and recipe imports)."""
+    return limit_setting("MO_MAX_RECIPE_LINES", DEFAULT_MAX_RECIPE_LINES)

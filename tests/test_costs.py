@@ -101,7 +101,7 @@ def test_the_history_frame_has_its_documented_columns_and_dtypes(
     assert [str(frame[c].dtype) for c in ("price", "unit_cost", "effective_at", "batch_id")] == [
         "object",
         "object",
-        "datetime64[ns, UTC]",
+        "datetime64[us, UTC]",
         "Int64",
     ]
     assert list(frame["price"]) == [
@@ -332,7 +332,7 @@ def test_the_ingredients_frame_shows_current_costs_and_aliases(
         False,
         True,
     ]
-    assert str(everything["effective_at"].dtype) == "datetime64[ns, UTC]"
+    assert str(everything["effective_at"].dtype) == "datetime64[us, UTC]"
 
 
 def test_current_costs_frame_lists_the_current_cost_per_ingredient(

@@ -36,7 +36,7 @@ def test_frame_has_the_documented_columns_and_dtypes(store, ctx):
                                    "payload", "occurred_at", "idempotency_key", "batch_id"]
     assert frame["id"].dtype == "int64"
     assert frame["batch_id"].dtype == "Int64"
-    assert str(frame["occurred_at"].dtype) == "datetime64[ns, UTC]"
+    assert str(frame["occurred_at"].dtype) == "datetime64[us, UTC]"
     for name in ("event_id", "event_type", "aggregate_type", "aggregate_id", "payload", "idempotency_key"):
         assert pd.api.types.is_string_dtype(frame[name]), name
     last = frame.iloc[-1]

@@ -304,7 +304,7 @@ def exported_events(client: MOClient, folder: Path) -> list[dict[str, Any]]:
     events of one timestamp are compared as a set (sorted by content). Transactions keep
     their order.
     """
-    result = client.export_events(folder / "events.jsonl", since="2000-01-01", until="2999-01-01")
+    result = client.export_events(folder / "events.jsonl", since="2000-01-01", until="2200-01-01")
     events = [
         json.loads(line) for line in Path(result.path).read_text(encoding="utf-8").splitlines()
     ]

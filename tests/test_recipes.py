@@ -112,7 +112,7 @@ def test_frame_has_exact_columns_and_types(store: Store, ctx: TenantContext) -> 
     frame = rec.recipes_frame(store, ctx)
     assert list(frame.columns) == rec.FRAME_COLUMNS
     assert (
-        frame["complete"].dtype == bool and str(frame["computed_at"].dtype) == "datetime64[ns, UTC]"
+        frame["complete"].dtype == bool and str(frame["computed_at"].dtype) == "datetime64[us, UTC]"
     )
     assert all(
         frame[c].dtype == object

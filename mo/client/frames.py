@@ -13,9 +13,13 @@ Kinds and their dtypes:
     decimal   object holding Decimal/None  wire: exact string | null
     str       str (pandas' default; NaN)   wire: string | null
     bool      boolean (nullable)           wire: true | false | null
-    datetime  datetime64[ns, UTC]          wire: ISO 8601 | null
+    datetime  datetime64[us, UTC]          wire: ISO 8601 | null
     date      object holding date/None     wire: YYYY-MM-DD | null
     json      object holding JSON values   wire: the value (tuples arrive as lists)
+
+Times are microseconds, the resolution both databases store: datetime64[us] also holds any year
+a database may hold (1 to 9999), where nanoseconds end in 1677 and 2262, so a row stored before
+mo refused such dates (or by another program) cannot break a read.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ DTYPES: dict[Kind, Any] = {
     "decimal": object,
     "str": "str",
     "bool": "boolean",
-    "datetime": "datetime64[ns, UTC]",
+    "datetime": "datetime64[us, UTC]",
     "date": object,
     "json": object,
 }

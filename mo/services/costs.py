@@ -28,6 +28,7 @@ from mo.context import TenantContext
 from mo.errors import ErrorCode, MOError, not_found, validation_error
 from mo.events import emit_event
 from mo.idempotency import run_idempotent
+from mo.instants import parse_instant
 from mo.measure import Measure, convert, parse_quantity
 from mo.names import clean_name, name_key
 from mo.results import CostUpdate, RecomputeResult, money
@@ -103,12 +104,7 @@ def read_price(value: object) -> Decimal:
             field="price",
             value=value[:100],
         )
-    price = positive_decimal(text, field="price", maximum=MAX_PRICE)
-    if price.normalize().as_tuple().exponent < -12:  # type: ignore[operator]
-        raise validation_error(
-            "price has more than 12 decimal places", field="price", value=str(value)[:100]
-        )
-    return price
+    return positive_decimal(text, field="price", maximum=MAX_PRICE, exact_places=True)
 
 
 def unit_cost_of(price: Decimal, qty: Decimal) -> Decimal:
@@ -162,28 +158,10 @@ def pack_in_base(
 def parse_effective_at(value: datetime | date | str | None) -> datetime | None:
     """An aware UTC datetime from a datetime, a date or ISO 8601 text; naive means UTC.
 
-    None stays None (it means "now", decided by the writing transaction). Raises validation_error.
+    None stays None (it means "now", decided by the writing transaction). Raises validation_error
+    (field "effective_at") for no time, or one outside mo's window of dates (mo/instants.py).
     """
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise validation_error(
-                "effective_at must be an ISO 8601 date or time",
-                field="effective_at",
-                value=value[:100],
-            ) from None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day)
-    if not isinstance(value, datetime):
-        raise validation_error(
-            "effective_at must be a datetime or ISO 8601 text",
-            field="effective_at",
-            value=repr(value)[:100],
-        )
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return None if value is None else parse_instant(value, field="effective_at")
 
 
 def iso(value: datetime) -> str:
@@ -383,7 +361,7 @@ def cost_history(store: Store, ctx: TenantContext, ingredient: str | None = None
     """Every cost row of the tenant's active ingredients (or of one), by effective_at then cost_id.
 
     Columns: HISTORY_COLUMNS; price and unit_cost are Decimal (object dtype), effective_at is
-    datetime64[ns, UTC], batch_id is Int64. Raises not_found for an unknown ingredient.
+    datetime64[us, UTC], batch_id is Int64. Raises not_found for an unknown ingredient.
     """
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         if ingredient is None:
@@ -471,7 +449,7 @@ def typed_frame(
             [_exact(v) for v in frame[column]], index=frame.index, dtype=object
         )
     for column in times:
-        frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[ns, UTC]")
+        frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[us, UTC]")
     for column in ints:
         frame[column] = frame[column].astype("Int64")
     return frame

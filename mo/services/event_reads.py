@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pandas as pd
@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from mo.context import TenantContext
 from mo.errors import validation_error
 from mo.events import EVENT_TYPES
+from mo.instants import parse_instant
 from mo.jsonutil import canonical_json
 from mo.store.base import Params, Store, Tx
 
@@ -42,9 +43,10 @@ STORED_SCHEMA = EVENT_SCHEMA.append(pa.field("payload_canonical", pa.bool_()))
 PAGE_ROWS = 100_000
 WINDOWS = {"m": "minutes", "h": "hours", "d": "days"}
 
-# Open ends of a window: both backends store these instants, and no event falls outside them.
+# Open ends of a window: both backends store these instants, and no event falls outside them
+# (a stored instant may lie outside the window of dates mo accepts as input, mo/instants.py).
 _EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)
-_LATEST = datetime(9999, 12, 31, tzinfo=timezone.utc)
+_LATEST = datetime.max.replace(tzinfo=timezone.utc)
 _MAX_LIMIT = 2**62
 _WINDOW_TEXT = re.compile(r"^\s*(\d{1,6})\s*([mhd])\s*$")
 
@@ -64,26 +66,6 @@ class Window:
             "tenant_id": ctx.tenant_id, "since": self.since, "until": self.until,
             "all_types": self.types is None, "types": list(self.types or ()),
         }
-
-
-def parse_instant(value: object, *, field: str) -> datetime:
-    """An aware UTC datetime from a datetime, a date or ISO 8601 text; naive means UTC.
-
-    Raises validation_error naming `field` for anything else.
-    """
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise validation_error(f"{field} is not an ISO 8601 time", field=field, value=value[:80]) from None
-    elif isinstance(value, date) and not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day)
-    if not isinstance(value, datetime):
-        raise validation_error(f"{field} must be a datetime or ISO 8601 text", field=field,
-                               value=repr(value)[:80])
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
 
 
 def check_window(since: object, until: object, types: Iterable[str] | None = None) -> Window:
@@ -177,7 +159,7 @@ def events_frame(
     """The tenant's events in [since, until), ordered by occurred_at then id.
 
     Columns FRAME_COLUMNS: id int64, event_id/event_type/aggregate_type/aggregate_id/payload/
-    idempotency_key str (payload canonical JSON text), occurred_at datetime64[ns, UTC],
+    idempotency_key str (payload canonical JSON text), occurred_at datetime64[us, UTC],
     batch_id Int64. Bounds are datetimes or ISO 8601 text (naive = UTC); None leaves that
     end open. Raises validation_error for a bad or empty window, unknown types or a limit
     that is not a positive integer.
@@ -194,7 +176,7 @@ def frame_of(table: pa.Table) -> pd.DataFrame:
     """EVENT_SCHEMA rows as a DataFrame with the documented dtypes."""
     frame = table.to_pandas()
     return frame.astype({
-        "id": "int64", "batch_id": "Int64", "occurred_at": "datetime64[ns, UTC]",
+        "id": "int64", "batch_id": "Int64", "occurred_at": "datetime64[us, UTC]",
         **{name: "str" for name in FRAME_COLUMNS if EVENT_SCHEMA.field(name).type == pa.string()},
     })[list(FRAME_COLUMNS)]
 

@@ -33,6 +33,7 @@ from mo.services.recipe_graph import claim_and_bound
 from mo.services.recipe_input import MAX_PRICE, exact_number, in_base
 from mo.services.recompute import open_work, recompute_seeded
 from mo.services.source_shape import check_xlsx, checked_csv
+from mo.settings import max_recipe_lines
 from mo.store.base import Store, Tx
 from mo.unicode_cells import not_unicode
 
@@ -422,6 +423,20 @@ def _yield_in_base(heads: pd.DataFrame, problems: Problems) -> pd.DataFrame:
     return heads.assign(yield_base_qty=bases)
 
 
+def _refuse_long_recipes(rows: pd.DataFrame, problems: Problems) -> None:
+    """One problem per recipe with more lines than MO_MAX_RECIPE_LINES, at its first row past it."""
+    cap, key = max_recipe_lines(), rows["key"]
+    position = key.groupby(key).cumcount()  # 0 for a recipe's first row, 1 for its second, …
+    counts = key.map(key.value_counts())
+    past = key.notna() & (position == cap)
+    problems.add_rows([
+        {"row": int(row) + 2, "column": "recipe", "value": str(rows.at[row, "recipe"])[:100],
+         "problem": f"a recipe has at most {cap} lines (MO_MAX_RECIPE_LINES); this one has "
+                    f"{int(counts[row])}"}
+        for row in key.index[past]
+    ])
+
+
 # ------------------------------------------------------------------------------ writing
 
 
@@ -431,6 +446,7 @@ def _import(
     problems = Problems()
     rows = check_rows(text, problems)
     heads = check_heads(text, rows, problems)
+    _refuse_long_recipes(rows, problems)
     _stage(tx, text, rows, heads)
     tx.run("recipes.import_analyze")
     problems.add_rows(tx.all("recipes.import_problems", {"tenant_id": ctx.tenant_id}))

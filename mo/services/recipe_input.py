@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from typing import Any
 
-from mo.decimals import decimal_from
+from mo.decimals import DecimalOutOfBounds, decimal_from
 from mo.errors import MOError, validation_error
 from mo.measure import MAX_QTY, Measure, parse_unit
 from mo.names import clean_name
+from mo.settings import max_recipe_lines
 
 PLACES = Decimal("1E-12")  # the scale of every DECIMAL(38,12) column
 MAX_PRICE = Decimal(10) ** 15
@@ -37,6 +38,8 @@ def exact_number(
     problem = None
     try:
         number = decimal_from(value)
+    except DecimalOutOfBounds as err:
+        number, problem = Decimal(0), str(err)
     except (InvalidOperation, ValueError):
         number, problem = Decimal(0), "must be a number"
     if problem is None and (isinstance(value, bool) or not number.is_finite()):
@@ -140,6 +143,17 @@ def check_head(
         in_base(qty, unit, field="yield_qty"),
         price,
     )
+
+
+def check_line_count(count: int) -> None:
+    """Refuse a recipe of more lines than MO_MAX_RECIPE_LINES allows (validation_error, field
+    "lines", details count and max_lines): saving and costing grow with the lines."""
+    cap = max_recipe_lines()
+    if count > cap:
+        raise validation_error(
+            f"a recipe has at most {cap} lines (MO_MAX_RECIPE_LINES); this one has {count}",
+            field="lines", count=count, max_lines=cap,
+        )
 
 
 def check_line(index: int, line: object) -> LineInput:

@@ -25,6 +25,7 @@ from mo.services.recipe_input import (
     RecipeHead,
     check_head,
     check_line,
+    check_line_count,
     ingredient_fits,
 )
 from mo.services.recompute import MAX_DEPTH, recompute_for
@@ -69,6 +70,7 @@ def save_recipe(
     head = check_head(name, yield_qty=yield_qty, yield_unit=yield_unit, menu_price=menu_price)
     if not isinstance(lines, Sequence) or isinstance(lines, str) or not lines:
         raise validation_error("a recipe needs at least one line", field="lines")
+    check_line_count(len(lines))
     checked = [check_line(i, line) for i, line in enumerate(lines)]
 
     def work(tx: Tx) -> RecipeRecord:
@@ -288,7 +290,7 @@ def recipes_frame(
     """Every recipe with its current cost, by name (FRAME_COLUMNS).
 
     Amounts are Decimal (object columns; None when unset); complete is bool; missing is the
-    sorted '; '-joined list of missing items ('' when complete); computed_at is datetime64[ns, UTC].
+    sorted '; '-joined list of missing items ('' when complete); computed_at is datetime64[us, UTC].
     """
     params = {"tenant_id": ctx.tenant_id, "include_deleted": bool(include_deleted)}
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
@@ -303,7 +305,7 @@ def recipes_frame(
     )
     frame["missing"] = frame["missing"].map(joined_missing).astype(object)
     frame["computed_at"] = pd.to_datetime(frame["computed_at"], utc=True).astype(
-        "datetime64[ns, UTC]"
+        "datetime64[us, UTC]"
     )
     return frame
 
