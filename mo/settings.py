@@ -82,3 +82,42 @@ def load_settings(env_file: Path | None = None) -> Settings:
         api_key=_lookup("MO_API_KEY", dotenv),
         tenant=_lookup("MO_TENANT", dotenv),
     )
+
+
+# ---- page sizes of the HTTP API's list routes ---------------------------------------------------
+# A list route answers one page at a time (issue #14: an unpaged GET /v1/events sent 892 MB);
+# MO_PAGE_SIZE rows unless the caller asks for page_size, which may not pass MO_MAX_PAGE_SIZE.
+DEFAULT_PAGE_SIZE = 10_000
+DEFAULT_MAX_PAGE_SIZE = 100_000
+
+
+@dataclass(frozen=True)
+class PageLimits:
+    default: int
+    maximum: int
+
+
+def _positive_setting(name: str, dotenv: dict[str, str | None], fallback: int) -> int:
+    text = _lookup(name, dotenv)
+    if text is None:
+        return fallback
+    if not text.strip().isdigit() or int(text) < 1:
+        raise validation_error(f"{name} must be a positive whole number", field=name, value=text)
+    return int(text)
+
+
+def load_page_limits(env_file: Path | None = None) -> PageLimits:
+    """MO_PAGE_SIZE and MO_MAX_PAGE_SIZE (environment, then .env); raise validation_error for a
+    value that is not a positive whole number or a default above the maximum."""
+    path = env_file or project_dir() / ".env"
+    dotenv = dotenv_values(path) if path.is_file() else {}
+    maximum = _positive_setting("MO_MAX_PAGE_SIZE", dotenv, DEFAULT_MAX_PAGE_SIZE)
+    default = _positive_setting("MO_PAGE_SIZE", dotenv, min(DEFAULT_PAGE_SIZE, maximum))
+    if default > maximum:
+        raise validation_error(
+            "MO_PAGE_SIZE must not exceed MO_MAX_PAGE_SIZE",
+            field="MO_PAGE_SIZE",
+            value=str(default),
+            maximum=maximum,
+        )
+    return PageLimits(default=default, maximum=maximum)

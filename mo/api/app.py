@@ -25,7 +25,7 @@ from mo.client.local import LocalClient
 from mo.context import TenantContext
 from mo.errors import ErrorCode, MOError
 from mo.services.tenants import authenticate
-from mo.settings import load_settings
+from mo.settings import load_page_limits, load_settings
 from mo.store import Store, open_store
 
 _bearer = HTTPBearer(auto_error=False, description="an API key from `mo apikey create --tenant …`")
@@ -138,6 +138,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
     """
     from mo.api.routes import router
 
+    limits = load_page_limits()  # before the store opens: a bad setting leaves nothing open
     store = open_store(db_url or load_settings().db_url)
 
     @asynccontextmanager
@@ -153,6 +154,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
     )
     app.state.store = store
     app.state.in_flight = InFlight()
+    app.state.page_limits = limits
     install_error_handlers(app)
     app.add_middleware(ApiKeyAuth, store=store)
     app.include_router(router)
