@@ -147,3 +147,34 @@ def limit_setting(name: str, default: int) -> int:
 def max_recipe_lines() -> int:
     """MO_MAX_RECIPE_LINES: the most lines one recipe may have (save_recipe and recipe imports)."""
     return limit_setting("MO_MAX_RECIPE_LINES", DEFAULT_MAX_RECIPE_LINES)
+
+
+# ---- page sizes of the HTTP API's list routes ---------------------------------------------------
+# A list route answers one page at a time (issue #14: an unpaged GET /v1/events sent 892 MB);
+# MO_PAGE_SIZE rows unless the caller asks for page_size, which may not pass MO_MAX_PAGE_SIZE.
+DEFAULT_PAGE_SIZE = 10_000
+DEFAULT_MAX_PAGE_SIZE = 100_000
+
+
+@dataclass(frozen=True)
+class PageLimits:
+    default: int
+    maximum: int
+
+
+
+def load_page_limits(env_file: Path | None = None) -> PageLimits:
+    """MO_PAGE_SIZE and MO_MAX_PAGE_SIZE (environment, then .env); raise validation_error for a
+    value that is not a positive whole number or a default above the maximum."""
+    path = env_file or project_dir() / ".env"
+    dotenv = dotenv_values(path) if path.is_file() else {}
+    maximum = _positive_int("MO_MAX_PAGE_SIZE", dotenv, DEFAULT_MAX_PAGE_SIZE)
+    default = _positive_int("MO_PAGE_SIZE", dotenv, min(DEFAULT_PAGE_SIZE, maximum))
+    if default > maximum:
+        raise validation_error(
+            "MO_PAGE_SIZE must not exceed MO_MAX_PAGE_SIZE",
+            field="MO_PAGE_SIZE",
+            value=str(default),
+            maximum=maximum,
+        )
+    return PageLimits(default=default, maximum=maximum)

@@ -176,7 +176,7 @@ def test_an_unexpected_failure_is_500_without_internals(
     def explode(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("secret-internal-detail")
 
-    monkeypatch.setattr(costs, "ingredients_frame", explode)
+    monkeypatch.setattr(costs, "ingredients_page", explode)  # what the route reads
     response = http.get("/v1/ingredients", headers=auth)
     error = assert_error_shape(response, 500, "internal_error")
     assert (

@@ -26,7 +26,7 @@ from mo.client.local import LocalClient
 from mo.context import TenantContext
 from mo.errors import ErrorCode, MOError
 from mo.services.tenants import authenticate
-from mo.settings import load_input_limits, load_settings
+from mo.settings import load_input_limits, load_page_limits, load_settings
 from mo.store import Store, open_store
 
 _bearer = HTTPBearer(auto_error=False, description="an API key from `mo apikey create --tenant …`")
@@ -139,6 +139,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
     """
     from mo.api.routes import router
 
+    limits = load_page_limits()  # before the store opens: a bad setting leaves nothing open
     store = open_store(db_url or load_settings().db_url)
 
     @asynccontextmanager
@@ -154,6 +155,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
     )
     app.state.store = store
     app.state.in_flight = InFlight()
+    app.state.page_limits = limits
     install_error_handlers(app)
     # Inside ApiKeyAuth (added later, so outer): a caller without a key gets 401 whatever it sends.
     app.add_middleware(BodyLimit, max_bytes=load_input_limits().max_body_bytes)

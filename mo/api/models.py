@@ -93,6 +93,11 @@ class Table(BaseModel):
 
     columns: list[TableColumn]
     data: list[list[Any]]
+    next: str | None = Field(
+        None,
+        description="list routes: the cursor of the next page (pass it as `cursor`); "
+        "null or absent on the last page",
+    )
 
 
 class ErrorDetail(BaseModel):

@@ -35,6 +35,7 @@ from mo.api.models import (
     TenantOut,
     wire_model,
 )
+from mo.api.paging import PageQuery, page_query, paged_table
 from mo.api.uploads import uploaded_source
 from mo.client import frames
 from mo.results import (
@@ -50,6 +51,8 @@ from mo.services.ingredients import IngredientRecord
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 Who = Annotated[Caller, Depends(caller)]
 Key = Annotated[str, Depends(idempotency_key)]
+# A list route sends one page: page_size rows at most (default MO_PAGE_SIZE), after `cursor`.
+Paging = Annotated[PageQuery, Depends(page_query)]
 
 
 def result(value: Result) -> JSONResponse:
@@ -90,8 +93,13 @@ def add_ingredient(who: Who, body: IngredientIn) -> JSONResponse:
 
 
 @router.get("/ingredients", tags=["ingredients"], response_model=Table)
-def ingredients(who: Who, include_deleted: bool = False) -> JSONResponse:
-    return table("ingredients", who.client.ingredients(include_deleted=include_deleted))
+def ingredients(who: Who, paging: Paging, include_deleted: bool = False) -> JSONResponse:
+    filters = {"include_deleted": include_deleted}
+    cursor = paging.open("ingredients", who.ctx, filters)
+    page = who.client.ingredients_page(
+        include_deleted=include_deleted, page=paging.request(cursor)
+    )
+    return paged_table("ingredients", page, ctx=who.ctx, filters=filters)
 
 
 @router.post(
@@ -138,8 +146,11 @@ def delete_ingredient(who: Who, name: str) -> JSONResponse:
 
 
 @router.get("/costs", tags=["costs"], response_model=Table)
-def cost_history(who: Who, ingredient: str | None = None) -> JSONResponse:
-    return table("cost_history", who.client.cost_history(ingredient))
+def cost_history(who: Who, paging: Paging, ingredient: str | None = None) -> JSONResponse:
+    filters = {"ingredient": ingredient}
+    cursor = paging.open("cost_history", who.ctx, filters)
+    page = who.client.cost_history_page(ingredient, page=paging.request(cursor))
+    return paged_table("cost_history", page, ctx=who.ctx, filters=filters)
 
 
 # ---- recipes ------------------------------------------------------------------------------------
@@ -159,8 +170,11 @@ def save_recipe(who: Who, body: RecipeIn) -> JSONResponse:
 
 
 @router.get("/recipes", tags=["recipes"], response_model=Table)
-def recipes(who: Who, include_deleted: bool = False) -> JSONResponse:
-    return table("recipes", who.client.recipes(include_deleted=include_deleted))
+def recipes(who: Who, paging: Paging, include_deleted: bool = False) -> JSONResponse:
+    filters = {"include_deleted": include_deleted}
+    cursor = paging.open("recipes", who.ctx, filters)
+    page = who.client.recipes_page(include_deleted=include_deleted, page=paging.request(cursor))
+    return paged_table("recipes", page, ctx=who.ctx, filters=filters)
 
 
 @router.get("/recipes/{name:path}/breakdown", tags=["recipes"], response_model=Table)
@@ -184,12 +198,21 @@ def recompute(who: Who, body: RecomputeIn) -> JSONResponse:
 @router.get("/events", tags=["events"], response_model=Table)
 def events(
     who: Who,
+    paging: Paging,
     since: str | None = None,
     until: str | None = None,
     types: Annotated[list[str] | None, Query()] = None,
     limit: int | None = None,
 ) -> JSONResponse:
-    return table("events", who.client.events(since=since, until=until, types=types, limit=limit))
+    """`limit` caps the events of the whole listing; each page sends page_size at most."""
+    filters = {"since": since, "until": until, "types": types, "limit": limit}
+    cursor = paging.open("events", who.ctx, filters)
+    wanted = limit if cursor.after is None else cursor.left  # the rows still owed under limit
+    page = who.client.events_page(
+        since=since, until=until, types=types, limit=wanted, page=paging.request(cursor)
+    )
+    left = None if wanted is None else wanted - len(page.frame)
+    return paged_table("events", page, ctx=who.ctx, filters=filters, left=left)
 
 
 @router.get("/events/counts", tags=["events"], response_model=Table)
@@ -300,8 +323,10 @@ async def import_price_list(request: Request, who: Who, key: Key) -> JSONRespons
 
 
 @router.get("/imports", tags=["costs"], response_model=Table)
-def imports(who: Who) -> JSONResponse:
-    return table("imports", who.client.imports())
+def imports(who: Who, paging: Paging) -> JSONResponse:
+    cursor = paging.open("imports", who.ctx, {})
+    page = who.client.imports_page(page=paging.request(cursor))
+    return paged_table("imports", page, ctx=who.ctx, filters={})
 
 
 @router.post(

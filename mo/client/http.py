@@ -112,7 +112,13 @@ class HttpClient:
         return self._send(method, path, idempotency_key=idempotency_key, **kwargs).json()
 
     def _table(self, path: str, **params: Any) -> pd.DataFrame:
-        return frames.decode(self._json("GET", path, params=params))
+        """The whole table: list routes send it in pages, followed here by their `next` cursor."""
+        body = self._json("GET", path, params=params)
+        whole = {"columns": body.get("columns"), "data": body.get("data")}
+        while body.get("next"):
+            body = self._json("GET", path, params={**params, "cursor": body["next"]})
+            _append_page(whole, body)
+        return frames.decode(whole)
 
     # ---- ingredients --------------------------------------------------------------------------
     def add_ingredient(
@@ -418,6 +424,21 @@ def _write_file(target: Path, data: bytes) -> None:
 
     with atomic_file(target) as out:
         out.write(data)
+
+
+def _append_page(whole: dict[str, Any], page: Mapping[str, Any]) -> None:
+    """Add a page's column values to the table so far; its columns must be the same."""
+    data = page.get("data")
+    if page.get("columns") != whole["columns"] or not isinstance(data, list) or len(data) != len(
+        whole["data"]
+    ):
+        raise MOError(
+            ErrorCode.INTERNAL_ERROR,
+            "a page of the table came back with other columns than the first",
+            {"columns": page.get("columns")},
+        )
+    for values, more in zip(whole["data"], data, strict=True):
+        values.extend(more)
 
 
 def _error_from(response: httpx.Response) -> MOError:

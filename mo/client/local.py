@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         RecomputeResult,
     )
     from mo.services.ingredients import IngredientRecord
+    from mo.services.paging import FramePage, PageRequest
     from mo.store import Store
 
 
@@ -276,6 +277,38 @@ class LocalClient:
             format=format,
             types=types,
             base_dir=base_dir,
+        )
+
+    # ---- pages: what the HTTP API's list routes send, one page per request --------------------
+    def ingredients_page(self, *, include_deleted: bool = False, page: PageRequest) -> FramePage:
+        return _service("costs").ingredients_page(
+            self._store, self._ctx, include_deleted=include_deleted, page=page
+        )
+
+    def cost_history_page(self, ingredient: str | None = None, *, page: PageRequest) -> FramePage:
+        if ingredient is not None:
+            require_text(ingredient, field="ingredient")
+        return _service("costs").cost_history_page(self._store, self._ctx, ingredient, page=page)
+
+    def imports_page(self, *, page: PageRequest) -> FramePage:
+        return _service("imports").imports_page(self._store, self._ctx, page=page)
+
+    def recipes_page(self, *, include_deleted: bool = False, page: PageRequest) -> FramePage:
+        return _service("recipes").recipes_page(
+            self._store, self._ctx, include_deleted=include_deleted, page=page
+        )
+
+    def events_page(
+        self,
+        *,
+        since: When | None = None,
+        until: When | None = None,
+        types: Sequence[str] | None = None,
+        limit: int | None = None,
+        page: PageRequest,
+    ) -> FramePage:
+        return _service("event_reads").events_page(
+            self._store, self._ctx, since=since, until=until, types=types, limit=limit, page=page
         )
 
     # ---- lifetime -----------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from mo.measure import Measure, convert, parse_quantity
 from mo.names import clean_name, name_key
 from mo.results import CostUpdate, RecomputeResult, money
 from mo.services.ingredients import find_active, positive_decimal
+from mo.services.paging import EVERY_ROW, FramePage, PageRequest, cut
 from mo.store.base import Row, Store, Tx
 
 PLACES = Decimal("1E-12")  # the scale of every DECIMAL(38,12) amount
@@ -363,21 +364,29 @@ def cost_history(store: Store, ctx: TenantContext, ingredient: str | None = None
     Columns: HISTORY_COLUMNS; price and unit_cost are Decimal (object dtype), effective_at is
     datetime64[us, UTC], batch_id is Int64. Raises not_found for an unknown ingredient.
     """
+    return cost_history_page(store, ctx, ingredient).frame
+
+
+def cost_history_page(
+    store: Store, ctx: TenantContext, ingredient: str | None = None, *, page: PageRequest = EVERY_ROW
+) -> FramePage:
+    """One keyset page of cost_history, keyed by (effective_at, cost_id)."""
+    params = {"tenant_id": ctx.tenant_id, **page.params("after_at", "after_id")}
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         if ingredient is None:
-            rows = tx.all("costs.history", {"tenant_id": ctx.tenant_id})
+            rows = tx.all("costs.history", params)
         else:
             row = find_active(tx, ctx, ingredient)
-            rows = tx.all(
-                "costs.history_of", {"tenant_id": ctx.tenant_id, "ingredient_id": row["id"]}
-            )
-    return typed_frame(
+            rows = tx.all("costs.history_of", params | {"ingredient_id": row["id"]})
+    rows, after = cut(rows, page, lambda r: (r["effective_at"], r["cost_id"]))
+    frame = typed_frame(
         rows,
         HISTORY_COLUMNS,
         decimals=("price", "unit_cost"),
         times=("effective_at",),
         ints=("batch_id", "cost_id"),
     )
+    return FramePage(frame, after)
 
 
 def current_costs_frame(store: Store, ctx: TenantContext) -> pd.DataFrame:
@@ -401,10 +410,24 @@ def ingredients_frame(
     unit_cost/effective_at are empty (None/NaT) without a current cost; aliases is a sorted
     '; '-joined string ("" without aliases); deleted rows only when include_deleted.
     """
-    params = {"tenant_id": ctx.tenant_id, "include_deleted": bool(include_deleted)}
+    return ingredients_page(store, ctx, include_deleted=include_deleted).frame
+
+
+def ingredients_page(
+    store: Store, ctx: TenantContext, *, include_deleted: bool = False, page: PageRequest = EVERY_ROW
+) -> FramePage:
+    """One keyset page of ingredients_frame, keyed by (name_key, id)."""
+    params = {
+        "tenant_id": ctx.tenant_id,
+        "include_deleted": bool(include_deleted),
+        **page.params("after_name", "after_id"),
+    }
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         rows = tx.all("costs.ingredients", params)
-        aliases = tx.all("costs.aliases", params)
+        rows, after = cut(rows, page, lambda r: (r["name_key"], r["id"]))
+        # The aliases of this page's ingredients only: up to its last row's key.
+        upto = {"upto_name": rows[-1]["name_key"], "upto_id": rows[-1]["id"]} if rows else None
+        aliases = tx.all("costs.aliases", params | upto) if upto else []
     frame = typed_frame(
         rows,
         [c for c in INGREDIENT_COLUMNS if c != "aliases"],
@@ -419,7 +442,7 @@ def ingredients_frame(
         pd.Series([joined.get(int(i), "") for i in frame["id"]], index=frame.index, dtype=object),
     )
     frame["deleted"] = frame["deleted"].astype(bool)
-    return frame
+    return FramePage(frame, after)
 
 
 def _joined_aliases(rows: list[Row]) -> dict[int, str]:

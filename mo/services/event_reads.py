@@ -21,6 +21,7 @@ from mo.errors import validation_error
 from mo.events import EVENT_TYPES
 from mo.instants import parse_instant
 from mo.jsonutil import canonical_json
+from mo.services.paging import FramePage, PageRequest
 from mo.store.base import Params, Store, Tx
 
 FRAME_COLUMNS = (
@@ -165,11 +166,48 @@ def events_frame(
     that is not a positive integer.
     """
     window = check_window(since, until, types)
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise validation_error("limit must be a positive integer", field="limit", value=repr(limit)[:40])
+    check_limit(limit)
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         pages = list(iter_pages(tx, ctx, window, limit=limit))
     return frame_of(pa.concat_tables(pages) if pages else EVENT_SCHEMA.empty_table())
+
+
+def check_limit(limit: object) -> None:
+    """Raise validation_error unless limit is None or a positive integer."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise validation_error("limit must be a positive integer", field="limit", value=repr(limit)[:40])
+
+
+def events_page(
+    store: Store,
+    ctx: TenantContext,
+    *,
+    since: object = None,
+    until: object = None,
+    types: Iterable[str] | None = None,
+    limit: int | None = None,
+    page: PageRequest,
+) -> FramePage:
+    """One keyset page of events_frame, keyed by (occurred_at, id): at most page.size events
+    after page.after, and at most `limit` (the events still wanted from here on; None: all).
+    Raises what events_frame raises."""
+    window = check_window(since, until, types)
+    check_limit(limit)
+    size = _MAX_LIMIT if page.size is None else page.size
+    want = size if limit is None else min(size, limit)
+    follows = limit is None or limit > want  # only then can a next page be owed: look one ahead
+    after_at, after_id = page.after if page.after is not None else (window.since, -1)
+    params = window.params(ctx) | {
+        "after_at": after_at, "after_id": after_id, "upto_at": window.until, "upto_id": -1,
+        "limit": want + 1 if follows else want,
+    }
+    with store.transaction(tenant_id=ctx.tenant_id) as tx:
+        table = fetch_table(tx, "event_reads.window", params, schema=STORED_SCHEMA)
+    after = None
+    if table.num_rows > want:
+        table = table.slice(0, want)
+        after = (table["occurred_at"][-1].as_py(), table["id"][-1].as_py())
+    return FramePage(frame_of(with_canonical_payloads(table)), after)
 
 
 def frame_of(table: pa.Table) -> pd.DataFrame:

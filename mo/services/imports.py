@@ -45,6 +45,7 @@ from mo.services.price_lists import (
     read_loaded,
     read_price_list,
 )
+from mo.services.paging import EVERY_ROW, FramePage, PageRequest, cut
 from mo.store.base import Row, Store, Tx, transaction_conflict
 from mo.unicode_cells import not_unicode
 
@@ -443,14 +444,22 @@ def _write_costs(tx: Tx, plan: _Plan, batch_id: int, at: datetime) -> Row:
 
 def imports_frame(store: Store, ctx: TenantContext) -> pd.DataFrame:
     """Every import batch of the tenant, oldest first (BATCH_COLUMNS)."""
+    return imports_page(store, ctx).frame
+
+
+def imports_page(store: Store, ctx: TenantContext, *, page: PageRequest = EVERY_ROW) -> FramePage:
+    """One keyset page of imports_frame, keyed by (created_at, batch_id)."""
+    params = {"tenant_id": ctx.tenant_id, **page.params("after_at", "after_id")}
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
-        rows = tx.all("imports.batches", {"tenant_id": ctx.tenant_id})
-    return typed_frame(
+        rows = tx.all("imports.batches", params)
+    rows, after = cut(rows, page, lambda r: (r["created_at"], r["batch_id"]))
+    frame = typed_frame(
         rows,
         BATCH_COLUMNS,
         times=("effective_at", "created_at"),
         ints=("batch_id", "rows", "created", "changed", "unchanged", "recomputed", "duplicate_of"),
     )
+    return FramePage(frame, after)
 
 
 def supplier_items_frame(store: Store, ctx: TenantContext) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from mo.services.recipe_input import (
     check_line_count,
     ingredient_fits,
 )
+from mo.services.paging import EVERY_ROW, FramePage, PageRequest, cut
 from mo.services.recompute import MAX_DEPTH, recompute_for
 from mo.store.base import Row, Store, Tx, transaction_conflict
 
@@ -292,10 +293,22 @@ def recipes_frame(
     Amounts are Decimal (object columns; None when unset); complete is bool; missing is the
     sorted '; '-joined list of missing items ('' when complete); computed_at is datetime64[us, UTC].
     """
-    params = {"tenant_id": ctx.tenant_id, "include_deleted": bool(include_deleted)}
+    return recipes_page(store, ctx, include_deleted=include_deleted).frame
+
+
+def recipes_page(
+    store: Store, ctx: TenantContext, *, include_deleted: bool = False, page: PageRequest = EVERY_ROW
+) -> FramePage:
+    """One keyset page of recipes_frame, keyed by (name_key, id)."""
+    params = {
+        "tenant_id": ctx.tenant_id,
+        "include_deleted": bool(include_deleted),
+        **page.params("after_name", "after_id"),
+    }
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         rows = tx.all("recipes.frame", params)
-    frame = pd.DataFrame(rows, columns=FRAME_COLUMNS)
+    rows, after = cut(rows, page, lambda r: (r["name_key"], r["id"]))
+    frame = pd.DataFrame.from_records(rows, columns=FRAME_COLUMNS)
     for column in ("yield_qty", "total_cost", "unit_cost", "menu_price", "food_cost_pct"):
         frame[column] = pd.Series(
             [money(v) for v in frame[column]], index=frame.index, dtype=object
@@ -307,7 +320,7 @@ def recipes_frame(
     frame["computed_at"] = pd.to_datetime(frame["computed_at"], utc=True).astype(
         "datetime64[us, UTC]"
     )
-    return frame
+    return FramePage(frame, after)
 
 
 def joined_missing(value: Any) -> str:

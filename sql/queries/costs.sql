@@ -39,12 +39,16 @@ VALUES (:tenant_id, :ingredient_id, :price, :pack, :pack_qty, :unit_cost,
 RETURNING id
 
 -- name: history
+-- One keyset page in (effective_at, id) order (see mo/services/paging.py); the plain
+-- `effective_at >= :after_at` lets the (tenant_id, effective_at, id) index start at the key.
 SELECT i.name AS ingredient, c.price, c.pack, c.unit_cost, i.base_unit AS unit, c.effective_at,
        c.source, c.supplier, c.note, c.batch_id, c.id AS cost_id
 FROM ingredient_costs c
 JOIN ingredients i ON i.tenant_id = c.tenant_id AND i.id = c.ingredient_id
 WHERE c.tenant_id = :tenant_id AND i.deleted_at IS NULL
+  AND (:first OR (c.effective_at >= :after_at AND (c.effective_at > :after_at OR c.id > :after_id)))
 ORDER BY c.effective_at, c.id
+LIMIT :limit
 
 -- name: history_of
 SELECT i.name AS ingredient, c.price, c.pack, c.unit_cost, i.base_unit AS unit, c.effective_at,
@@ -52,7 +56,9 @@ SELECT i.name AS ingredient, c.price, c.pack, c.unit_cost, i.base_unit AS unit, 
 FROM ingredient_costs c
 JOIN ingredients i ON i.tenant_id = c.tenant_id AND i.id = c.ingredient_id
 WHERE c.tenant_id = :tenant_id AND c.ingredient_id = :ingredient_id AND i.deleted_at IS NULL
+  AND (:first OR (c.effective_at >= :after_at AND (c.effective_at > :after_at OR c.id > :after_id)))
 ORDER BY c.effective_at, c.id
+LIMIT :limit
 
 -- name: current
 -- Every active ingredient's current cost (ingredients without one are left out).
@@ -70,23 +76,37 @@ WHERE i.deleted_at IS NULL
 ORDER BY i.name_key, i.id
 
 -- name: ingredients
-SELECT i.id, i.name, i.base_unit AS unit, i.category, i.density, i.yield_pct, cur.unit_cost,
-       cur.effective_at, i.deleted_at IS NOT NULL AS deleted
-FROM ingredients i
-LEFT JOIN (
+-- One keyset page in (name_key, id) order (see mo/services/paging.py): the page's ingredients
+-- first, then the current cost of those only, so a page never reads the whole cost table.
+WITH page AS (
+    SELECT i.id, i.name, i.name_key, i.base_unit, i.category, i.density, i.yield_pct, i.deleted_at
+    FROM ingredients i
+    WHERE i.tenant_id = :tenant_id AND (i.deleted_at IS NULL OR :include_deleted)
+      AND (:first OR (i.name_key >= :after_name AND (i.name_key > :after_name OR i.id > :after_id)))
+    ORDER BY i.name_key, i.id
+    LIMIT :limit
+),
+cur AS (
     SELECT DISTINCT ON (ingredient_id) ingredient_id, unit_cost, effective_at
     FROM ingredient_costs
     WHERE tenant_id = :tenant_id AND effective_at <= current_timestamp
+      AND ingredient_id IN (SELECT id FROM page)
     ORDER BY ingredient_id, effective_at DESC, id DESC
-) cur ON cur.ingredient_id = i.id
-WHERE i.tenant_id = :tenant_id AND (i.deleted_at IS NULL OR :include_deleted)
-ORDER BY i.name_key, i.id
+)
+SELECT p.id, p.name, p.base_unit AS unit, p.category, p.density, p.yield_pct, cur.unit_cost,
+       cur.effective_at, p.deleted_at IS NOT NULL AS deleted, p.name_key
+FROM page p
+LEFT JOIN cur ON cur.ingredient_id = p.id
+ORDER BY p.name_key, p.id
 
 -- name: aliases
--- A deleted ingredient's aliases are the names deleted with it (same deleted_at).
+-- A deleted ingredient's aliases are the names deleted with it (same deleted_at); those of
+-- one page of ingredients.ingredients only: the keys after :after_* up to :upto_* (its last row).
 SELECT n.ingredient_id, n.name
 FROM ingredient_names n
 JOIN ingredients i ON i.tenant_id = n.tenant_id AND i.id = n.ingredient_id
 WHERE n.tenant_id = :tenant_id AND n.is_alias
   AND (n.deleted_at IS NULL OR n.deleted_at = i.deleted_at)
   AND (i.deleted_at IS NULL OR :include_deleted)
+  AND (:first OR (i.name_key >= :after_name AND (i.name_key > :after_name OR i.id > :after_id)))
+  AND i.name_key <= :upto_name AND (i.name_key < :upto_name OR i.id <= :upto_id)

@@ -221,11 +221,14 @@ FROM price_import_chosen
 SELECT ingredient_id FROM price_import_chosen WHERE changed ORDER BY ingredient_id
 
 -- name: batches
+-- One keyset page in (created_at, id) order (see mo/services/paging.py).
 SELECT id AS batch_id, kind, supplier, status, rows, created, changed, unchanged, recomputed,
        duplicate_of, effective_at, created_at, idempotency_key
 FROM import_batches
 WHERE tenant_id = :tenant_id
+  AND (:first OR (created_at >= :after_at AND (created_at > :after_at OR id > :after_id)))
 ORDER BY created_at, id
+LIMIT :limit
 
 -- name: supplier_items
 SELECT si.supplier_key, si.sku, i.name AS ingredient, si.ingredient_id

@@ -139,12 +139,15 @@ UPDATE recipes SET deleted_at = NULL, updated_at = current_timestamp
 WHERE tenant_id = :tenant_id AND id = :id AND deleted_at IS NOT NULL
 
 -- name: frame
+-- One keyset page in (name_key, id) order (see mo/services/paging.py).
 SELECT r.name, r.yield_qty, r.yield_unit, c.total_cost, c.unit_cost, r.menu_price,
-       c.food_cost_pct, c.complete, c.missing, c.computed_at
+       c.food_cost_pct, c.complete, c.missing, c.computed_at, r.name_key, r.id
 FROM recipes r
 LEFT JOIN recipe_costs c ON c.tenant_id = :tenant_id AND c.recipe_id = r.id
 WHERE r.tenant_id = :tenant_id AND (r.deleted_at IS NULL OR :include_deleted)
+  AND (:first OR (r.name_key >= :after_name AND (r.name_key > :after_name OR r.id > :after_id)))
 ORDER BY r.name_key, r.id
+LIMIT :limit
 
 -- name: breakdown
 -- The leaf ingredients of one recipe for its whole yield, summed over every path and level.
