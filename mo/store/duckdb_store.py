@@ -18,6 +18,7 @@ import pyarrow as pa
 from mo.errors import ErrorCode, MOError
 from mo.sqlfiles import compiled
 from mo.store.base import Params, Row, Store, Tx, rows_from, transaction_conflict
+from mo.store.bounds import WATCHDOG, statement_timeout
 from mo.store.resident_graph import GRAPH_TABLES, GraphWatch, RecipeGraph, watch_for
 
 DIALECT = "duckdb"
@@ -68,9 +69,12 @@ def _constraint(text: str) -> str:
 class DuckDBTx(Tx):
     dialect = DIALECT
 
-    def __init__(self, cursor: duckdb.DuckDBPyConnection, watch: GraphWatch) -> None:
+    def __init__(
+        self, cursor: duckdb.DuckDBPyConnection, watch: GraphWatch, *, limit_s: float = 0.0
+    ) -> None:
         self._cur = cursor
         self._watch = watch
+        self._limit_s = limit_s
         # Taken before BEGIN, so before this transaction's snapshot (see resident_graph).
         self._began = watch.state()
         self.wrote_graph = False
@@ -96,15 +100,25 @@ class DuckDBTx(Tx):
             self._watch.keep(tenant_id, generation, graph)
         return graph if self._watch.state()[0] == generation else None
 
+    @contextmanager
+    def _bounded(self) -> Iterator[None]:
+        """Run one statement under the statement bound; its driver errors become MOErrors.
+        DuckDB has no statement_timeout: the watchdog interrupts the cursor at the limit."""
+        with WATCHDOG.watch(self._cur, limit_s=self._limit_s) as watch:
+            try:
+                yield
+            except duckdb.Error as exc:
+                if watch.fired:
+                    raise statement_timeout(self._limit_s, exc) from exc
+                raise translate(exc) from exc
+
     def _execute(self, query: str, params: Params) -> duckdb.DuckDBPyConnection:
         q = compiled(DIALECT, query, "dollar")
         if _writes_graph(query):
             self._graph_written()
         values = {name: (params or {})[name] for name in q.params}
-        try:
+        with self._bounded():
             return self._cur.execute(q.text, values) if values else self._cur.execute(q.text)
-        except duckdb.Error as exc:
-            raise translate(exc) from exc
 
     def all(self, query: str, params: Params = None) -> list[Row]:
         cur = self._execute(query, params)
@@ -124,10 +138,8 @@ class DuckDBTx(Tx):
         # A relation hands Arrow its batches directly; a DB-API result would copy them first.
         q = compiled(DIALECT, query, "dollar")
         values = {name: (params or {})[name] for name in q.params}
-        try:
+        with self._bounded():
             return self._cur.sql(q.text, params=values or None).to_arrow_table()
-        except duckdb.Error as exc:
-            raise translate(exc) from exc
 
     @contextmanager
     def staged(self, tables: Mapping[str, pa.Table]) -> Iterator[None]:
@@ -154,7 +166,8 @@ class DuckDBTx(Tx):
             self._graph_written()
         try:
             self._cur.register("_mo_load", frame)
-            self._cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _mo_load")
+            with self._bounded():
+                self._cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _mo_load")
         except duckdb.Error as exc:
             raise translate(exc) from exc
         finally:
@@ -166,18 +179,17 @@ class DuckDBTx(Tx):
 
     def script(self, sql_text: str) -> None:
         self._graph_written()  # migrations and ad-hoc DDL: assume the worst
-        try:
+        with self._bounded():
             self._cur.execute(sql_text)
-        except duckdb.Error as exc:
-            raise translate(exc) from exc
 
 
 class DuckDBStore(Store):
     dialect = DIALECT
 
-    def __init__(self, url: str, path: str) -> None:
+    def __init__(self, url: str, path: str, *, statement_timeout: float = 0.0) -> None:
         self.url = url
         self.path = path
+        self.statement_timeout = statement_timeout  # seconds; 0: no bound
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -192,7 +204,7 @@ class DuckDBStore(Store):
     def transaction(self, *, tenant_id: str | None = None) -> Iterator[Tx]:
         with self._lock:  # cursor() on the shared root connection is not thread-safe
             cursor = self._root.cursor()
-        tx = DuckDBTx(cursor, self._watch)
+        tx = DuckDBTx(cursor, self._watch, limit_s=self.statement_timeout)
         try:
             cursor.execute("BEGIN TRANSACTION")
             yield tx

@@ -35,3 +35,10 @@ FROM recipe_costs WHERE tenant_id = :tenant_id ORDER BY recipe_id
 -- name: touch_recipes
 -- tests/test_resident_costing.py: a write to recipes that changes nothing.
 UPDATE recipes SET updated_at = updated_at WHERE tenant_id = :tenant_id AND deleted_at IS NULL
+
+-- name: slow
+-- tests/test_breakdown_bounds.py: a statement that runs for seconds (:n × :n pairs, none kept),
+-- to be stopped by the statement bound. Touches no table.
+SELECT count(*) AS pairs
+FROM generate_series(1, :n) a(x) CROSS JOIN generate_series(1, :n) b(y)
+WHERE a.x + b.y < 0
