@@ -19,11 +19,11 @@ from typing import Any
 import duckdb
 
 from bench import bare
-from bench.generate import price_list_csv, recipe_book
+from bench.generate import price_list_csv, recipe_book, sanity_world
 from bench.harness import Measurement, median_seconds, peak_rss_mb
 from mo.context import TenantContext
 from mo.results import ImportResult
-from mo.services import event_reads, export, imports, recompute, tenants
+from mo.services import event_reads, export, imports, recompute, sanity, tenants
 from mo.services.recipe_import import import_recipes
 from mo.store import Store, open_store
 
@@ -31,9 +31,11 @@ IMPORT_ROUNDS = 3  # mo and the bare load alternate; medians of each
 
 SIZES = {
     "quick": {"recipes": 20_000, "price_rows": 200_000, "price_items": 20_000, "events": 200_000,
-              "count_events": 2_000_000, "per_recipe_sample": 200, "updates": 60, "http_per_client": 15},
+              "count_events": 2_000_000, "per_recipe_sample": 200, "updates": 60, "http_per_client": 15,
+              "sanity_events": 200_000, "sanity_cost_rows": 40_000},
     "full": {"recipes": 100_000, "price_rows": 1_000_000, "price_items": 100_000, "events": 1_000_000,
-             "count_events": 10_000_000, "per_recipe_sample": 1_000, "updates": 60, "http_per_client": 60},
+             "count_events": 10_000_000, "per_recipe_sample": 1_000, "updates": 60, "http_per_client": 60,
+             "sanity_events": 1_000_000, "sanity_cost_rows": 200_000},
 }
 
 
@@ -276,6 +278,64 @@ def count_events(folder: Path, size: dict) -> Measurement:
                        {"events": size["count_events"]})
 
 
+def sanity_checks(folder: Path, size: dict) -> Measurement:
+    """sanity() over a consistent tenant of `sanity_events` events and `sanity_cost_rows` cost
+    rows on the embedded DuckDB file (issue #14: a correlated subplan made it quadratic)."""
+    store, ctx, _ = _fresh_store(folder)
+    try:
+        return _time_sanity(store, ctx, size, "sanity checks")
+    finally:
+        store.close()
+
+
+def sanity_checks_pg(folder: Path, size: dict) -> Measurement:
+    """As sanity_checks, on PostgreSQL (a fresh schema)."""
+    from bench.http_load import PG_URL, drop_schema, fresh_schema
+
+    schema, url = fresh_schema(PG_URL)
+    try:
+        with open_store(url) as store:
+            return _time_sanity(store, _bench_tenant(store), size, "sanity checks (PostgreSQL)",
+                                analyze=lambda: _analyze_pg(url))
+    finally:
+        drop_schema(PG_URL, schema)
+
+
+def _analyze_pg(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
+def _time_sanity(store: Store, ctx: TenantContext, size: dict, title: str, *,
+                 analyze: Callable[[], None] | None = None) -> Measurement:
+    """Fill the tenant (untimed), then: sanity() once on fresh rows, once more per check after
+    statistics are current, and the median of three whole runs."""
+    tables = sanity_world(ctx.tenant_id, events=size["sanity_events"], cost_rows=size["sanity_cost_rows"])
+    started = time.perf_counter()
+    with store.transaction() as tx:
+        for table, frame in tables.items():
+            tx.load(table, frame)
+    load_s = time.perf_counter() - started
+    first_s = median_seconds(lambda: sanity.sanity(store, ctx), repeat=1)
+    if analyze is not None:
+        analyze()
+    per_check = {}
+    for check in sanity.CHECKS:
+        with store.transaction(tenant_id=ctx.tenant_id) as tx:
+            tx.one("sanity.plan_for_whole_tables")  # as sanity() does
+            per_check[f"{check.name}_s"] = median_seconds(
+                lambda: tx.all(check.query, {"tenant_id": ctx.tenant_id}), repeat=1)
+    frame = sanity.sanity(store, ctx)
+    mo_s = median_seconds(lambda: sanity.sanity(store, ctx), repeat=3)
+    return Measurement(title, mo_s, None, "seconds (<= 10 s); every check holds",
+                       mo_s <= 10 and bool(frame["ok"].all()), peak_rss_mb(),
+                       {"events": size["sanity_events"], "cost_rows": size["sanity_cost_rows"],
+                        "load_s": load_s, "first_run_s": first_s, "all_ok": bool(frame["ok"].all()),
+                        **per_check})
+
+
 def http_load(folder: Path, size: dict) -> Measurement:
     from bench.http_load import http_update_cost
 
@@ -291,6 +351,8 @@ SCENARIOS: dict[str, Callable[[Path, dict], Measurement]] = {
     "export_window": export_window,
     "count_events": count_events,
     "http_load": http_load,
+    "sanity_checks": sanity_checks,
+    "sanity_checks_pg": sanity_checks_pg,
 }
 
 

@@ -178,3 +178,27 @@ def load_page_limits(env_file: Path | None = None) -> PageLimits:
             maximum=maximum,
         )
     return PageLimits(default=default, maximum=maximum)
+
+
+# ---------------------------------------------------------------- statement bound (issue #14)
+
+DEFAULT_STATEMENT_TIMEOUT_S = 60.0
+
+
+def statement_timeout_s(env_file: Path | None = None) -> float:
+    """MO_STATEMENT_TIMEOUT: the longest any one database statement may run, in seconds
+    (default 60; 0 turns the bound off). Why: a runaway query (a recipe graph built to explode,
+    a check over millions of rows) must not hold a connection and a core for minutes, nor run on
+    after its caller left. Raises validation_error for a value that is not a number ≥ 0."""
+    path = env_file or project_dir() / ".env"
+    raw = _lookup("MO_STATEMENT_TIMEOUT", dotenv_values(path) if path.is_file() else {})
+    if raw is None:
+        return DEFAULT_STATEMENT_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise validation_error("MO_STATEMENT_TIMEOUT must be a number of seconds, 0 or more",
+                               field="MO_STATEMENT_TIMEOUT", value=raw)
+    return value

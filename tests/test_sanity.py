@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+import psycopg
 import pytest
 from eventlog_support import emit, insert_row, raw
 
@@ -201,3 +202,28 @@ def test_the_services_keep_every_invariant(store, ctx):
     assert failing(store, ctx) == {}
     raw(store, "DELETE FROM event_log WHERE tenant_id = %s AND event_type = 'import.completed'", (ctx.tenant_id,))
     assert list(failing(store, ctx)) == ["completed_imports_have_one_event"]
+
+
+def test_an_event_naming_a_row_by_anything_but_its_id_is_reported(store, ctx, world):
+    emit(store, ctx, "ingredient.deleted", "ingredient", f"{world['flour']} ", {"name": "Flour"})
+    emit(store, ctx, "recipe.saved", "recipe", "bread", {"name": "Bread"})
+    detail = failing(store, ctx)["events_point_at_rows"]
+    assert detail.startswith("2 problem(s)")
+    assert f"missing ingredient {world['flour']} " in detail and "missing recipe bread" in detail
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=[c.name for c in CHECKS])
+def test_no_check_is_planned_row_by_row_on_postgres(store, ctx, world, check):
+    """Issue #14, finding 5: each check is a few scans and hash (or merge) joins on PostgreSQL,
+    planned as sanity() plans it: no subplan run per row, no nested loop."""
+    if store.dialect != "postgres":
+        pytest.skip("PostgreSQL plans; DuckDB has no correlated subplans to fall into")
+    from mo.sqlfiles import compiled
+
+    with psycopg.connect(store.url) as conn:  # one transaction, rolled back
+        conn.execute("SELECT set_config('app.tenant_id', %s, true)", (ctx.tenant_id,))
+        conn.execute(compiled("postgres", "sanity.plan_for_whole_tables", "pyformat").text)
+        query = compiled("postgres", check.query, "pyformat")
+        plan = "\n".join(row[0] for row in conn.execute("EXPLAIN " + query.text,
+                                                        {"tenant_id": ctx.tenant_id}))
+    assert "SubPlan" not in plan and "Nested Loop" not in plan, plan

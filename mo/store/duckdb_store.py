@@ -14,6 +14,7 @@ import pandas as pd
 from mo.errors import ErrorCode, MOError
 from mo.sqlfiles import compiled
 from mo.store.base import Params, Row, Store, Tx, rows_from, transaction_conflict
+from mo.store.bounds import WATCHDOG, statement_timeout
 
 DIALECT = "duckdb"
 
@@ -50,16 +51,27 @@ def _constraint(text: str) -> str:
 class DuckDBTx(Tx):
     dialect = DIALECT
 
-    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, *, limit_s: float = 0.0) -> None:
         self._cur = cursor
+        self._limit_s = limit_s
+
+    @contextmanager
+    def _bounded(self) -> Iterator[None]:
+        """Run one statement under the statement bound; its driver errors become MOErrors.
+        DuckDB has no statement_timeout: the watchdog interrupts the cursor at the limit."""
+        with WATCHDOG.watch(self._cur, limit_s=self._limit_s) as watch:
+            try:
+                yield
+            except duckdb.Error as exc:
+                if watch.fired:
+                    raise statement_timeout(self._limit_s, exc) from exc
+                raise translate(exc) from exc
 
     def _execute(self, query: str, params: Params) -> duckdb.DuckDBPyConnection:
         q = compiled(DIALECT, query, "dollar")
         values = {name: (params or {})[name] for name in q.params}
-        try:
+        with self._bounded():
             return self._cur.execute(q.text, values) if values else self._cur.execute(q.text)
-        except duckdb.Error as exc:
-            raise translate(exc) from exc
 
     def all(self, query: str, params: Params = None) -> list[Row]:
         cur = self._execute(query, params)
@@ -79,16 +91,15 @@ class DuckDBTx(Tx):
         # A relation hands Arrow its batches directly; a DB-API result would copy them first.
         q = compiled(DIALECT, query, "dollar")
         values = {name: (params or {})[name] for name in q.params}
-        try:
+        with self._bounded():
             return self._cur.sql(q.text, params=values or None).to_arrow_table()
-        except duckdb.Error as exc:
-            raise translate(exc) from exc
 
     def load(self, table: str, frame: pd.DataFrame) -> int:
         columns = ", ".join(f'"{c}"' for c in frame.columns)
         try:
             self._cur.register("_mo_load", frame)
-            self._cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _mo_load")
+            with self._bounded():
+                self._cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _mo_load")
         except duckdb.Error as exc:
             raise translate(exc) from exc
         finally:
@@ -99,18 +110,17 @@ class DuckDBTx(Tx):
         return len(frame)
 
     def script(self, sql_text: str) -> None:
-        try:
+        with self._bounded():
             self._cur.execute(sql_text)
-        except duckdb.Error as exc:
-            raise translate(exc) from exc
 
 
 class DuckDBStore(Store):
     dialect = DIALECT
 
-    def __init__(self, url: str, path: str) -> None:
+    def __init__(self, url: str, path: str, *, statement_timeout: float = 0.0) -> None:
         self.url = url
         self.path = path
+        self.statement_timeout = statement_timeout  # seconds; 0: no bound
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -126,7 +136,7 @@ class DuckDBStore(Store):
             cursor = self._root.cursor()
         try:
             cursor.execute("BEGIN TRANSACTION")
-            yield DuckDBTx(cursor)
+            yield DuckDBTx(cursor, limit_s=self.statement_timeout)
             try:
                 cursor.execute("COMMIT")
             except duckdb.Error as exc:

@@ -19,14 +19,21 @@ from psycopg.rows import dict_row
 from mo.errors import ErrorCode, MOError
 from mo.sqlfiles import compiled
 from mo.store.base import Params, Row, Store, Tx, transaction_conflict
+from mo.store.bounds import statement_timeout
 
 DIALECT = "postgres"
 _COPY_CHUNK_ROWS = 100_000
 # The role tenant transactions run as: no BYPASSRLS, owns nothing, so the row-level security
 # policies of migration V008 apply even when the server is reached as a superuser or the owner.
 TENANT_ROLE = "mo_app"
-# One round trip: the tenant for the policies, then the role (set_config('role') = SET LOCAL ROLE).
-_ENTER_TENANT = "SELECT set_config('app.tenant_id', %s, true), set_config('role', %s, true)"
+# One round trip: the statement bound, the tenant for the policies, then the role
+# (set_config('role') = SET LOCAL ROLE). All three revert at commit or rollback.
+_ENTER_TENANT = (
+    "SELECT set_config('statement_timeout', %s, true), set_config('app.tenant_id', %s, true),"
+    " set_config('role', %s, true)"
+)
+# Transactions without a tenant (migrations, tenant lookup, API-key checks) get the bound alone.
+_BOUND = "SELECT set_config('statement_timeout', %s, true)"
 # Tenant transactions see one snapshot, as on DuckDB: a write to a row another transaction
 # changed since the snapshot fails (SerializationFailure → transaction_conflict) and Store.atomic
 # retries it from the start. Under READ COMMITTED it would go through with values computed from
@@ -34,10 +41,13 @@ _ENTER_TENANT = "SELECT set_config('app.tenant_id', %s, true), set_config('role'
 _TENANT_ISOLATION = psycopg.IsolationLevel.REPEATABLE_READ
 
 
-def translate(exc: Exception) -> MOError:
-    """The one place a psycopg error becomes an MOError (the driver error stays as __cause__)."""
+def translate(exc: Exception, *, limit_s: float = 0.0) -> MOError:
+    """The one place a psycopg error becomes an MOError (the driver error stays as __cause__).
+    limit_s is the statement bound the failing transaction ran under."""
     if isinstance(exc, pg_errors.SerializationFailure | pg_errors.DeadlockDetected):
         return transaction_conflict(exc)
+    if isinstance(exc, pg_errors.QueryCanceled) and "statement timeout" in str(exc):
+        return statement_timeout(limit_s, exc)
     if isinstance(exc, UnicodeEncodeError):  # psycopg encodes parameters before sending them
         err = MOError(ErrorCode.VALIDATION_ERROR, "a text is not valid Unicode (a lone surrogate)",
                       {"problem": str(exc)[:300]})
@@ -70,8 +80,9 @@ _RETRYABLE = ("08", "53", "57")
 class PostgresTx(Tx):
     dialect = DIALECT
 
-    def __init__(self, conn: psycopg.Connection[Row]) -> None:
+    def __init__(self, conn: psycopg.Connection[Row], *, limit_s: float = 0.0) -> None:
         self._conn = conn
+        self._limit_s = limit_s
 
     def _execute(self, query: str, params: Params) -> psycopg.Cursor[Row]:
         q = compiled(DIALECT, query, "pyformat")
@@ -79,7 +90,7 @@ class PostgresTx(Tx):
         try:
             return self._conn.execute(q.text, values)  # type: ignore[arg-type]
         except (psycopg.Error, UnicodeEncodeError) as exc:
-            raise translate(exc) from exc
+            raise translate(exc, limit_s=self._limit_s) from exc
 
     def all(self, query: str, params: Params = None) -> list[Row]:
         cur = self._execute(query, params)
@@ -102,14 +113,14 @@ class PostgresTx(Tx):
                 for chunk in _csv_chunks(frame):
                     copy.write(chunk)
         except (psycopg.Error, UnicodeEncodeError) as exc:
-            raise translate(exc) from exc
+            raise translate(exc, limit_s=self._limit_s) from exc
         return len(frame)
 
     def script(self, sql_text: str) -> None:
         try:
             self._conn.execute(sql_text.encode())  # bytes: no placeholder parsing in DDL
         except psycopg.Error as exc:
-            raise translate(exc) from exc
+            raise translate(exc, limit_s=self._limit_s) from exc
 
 
 def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes | str]:
@@ -141,8 +152,9 @@ def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes | str]:
 class PostgresStore(Store):
     dialect = DIALECT
 
-    def __init__(self, url: str, *, max_size: int = 10) -> None:
+    def __init__(self, url: str, *, max_size: int = 10, statement_timeout: float = 0.0) -> None:
         self.url = url
+        self.statement_timeout = statement_timeout  # seconds; 0: no bound
         self._pool = psycopg_pool.ConnectionPool(
             url,
             min_size=1,
@@ -163,16 +175,21 @@ class PostgresStore(Store):
         app.tenant_id and runs as TENANT_ROLE, so row-level security confines it to that
         tenant's rows (both revert at commit or rollback); without one (migrations, tenant
         lookup, API-key authentication) it keeps the connecting role and the server's default
-        isolation."""
+        isolation. Every statement in it is bounded by statement_timeout (the server cancels it
+        and ends the transaction: a query no longer runs on after its caller gave up)."""
+        limit_s = self.statement_timeout
+        bound = str(max(1, round(limit_s * 1000)) if limit_s > 0 else 0)  # ms; 0: no bound
         try:
             with self._pool.connection() as conn:
                 conn.isolation_level = None if tenant_id is None else _TENANT_ISOLATION
                 with conn.transaction():
                     if tenant_id is not None:
-                        conn.execute(_ENTER_TENANT, (tenant_id, TENANT_ROLE))
-                    yield PostgresTx(conn)
+                        conn.execute(_ENTER_TENANT, (bound, tenant_id, TENANT_ROLE))
+                    else:
+                        conn.execute(_BOUND, (bound,))
+                    yield PostgresTx(conn, limit_s=limit_s)
         except psycopg.Error as exc:
-            raise translate(exc) from exc
+            raise translate(exc, limit_s=limit_s) from exc
         except psycopg_pool.PoolTimeout as exc:
             raise translate(exc) from exc
 

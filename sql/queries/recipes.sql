@@ -154,11 +154,18 @@ LIMIT :limit
 -- mult is how many times a (sub-)recipe's whole yield goes into the top recipe. A path through
 -- a deleted sub-recipe or a unit that no longer matches its yield stops (the recipe lists it
 -- as missing); an ingredient without a current cost or a conversion gets no qty/cost.
+-- The walk keeps one row per sub-recipe and step, not one per path: a recipe using its sub twice,
+-- whose sub uses its own twice, and so on, has 2^k paths at depth k (k = 30: a billion). Every
+-- row of one step has the same depth, so the window sums, per sub-recipe, what all the paths of
+-- that length bring to it, and DISTINCT keeps one row of them (aggregates are not allowed in a
+-- recursive term on PostgreSQL; window functions are); `node` then sums each sub-recipe's steps.
+-- Rows: at most recipes × :max_depth, as costing's levels.
 WITH RECURSIVE walk(recipe_id, mult, depth) AS (
     SELECT CAST(:recipe_id AS BIGINT), CAST(1 AS DECIMAL(38, 12)), 0
     UNION ALL
-    SELECT l.sub_recipe_id,
-           CAST(exact_div(CAST(walk.mult * l.qty_base AS DECIMAL(38, 12)), r.yield_base_qty)
+    SELECT DISTINCT l.sub_recipe_id,
+           CAST(SUM(CAST(exact_div(CAST(walk.mult * l.qty_base AS DECIMAL(38, 12)), r.yield_base_qty)
+                         AS DECIMAL(38, 12))) OVER (PARTITION BY l.sub_recipe_id)
                 AS DECIMAL(38, 12)),
            walk.depth + 1
     FROM walk
@@ -166,6 +173,9 @@ WITH RECURSIVE walk(recipe_id, mult, depth) AS (
     JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = l.sub_recipe_id
                   AND r.deleted_at IS NULL AND r.yield_base = l.base_unit
     WHERE walk.depth < :max_depth
+),
+node AS (
+    SELECT recipe_id, CAST(SUM(mult) AS DECIMAL(38, 12)) AS mult FROM walk GROUP BY recipe_id
 ),
 cur AS (
     SELECT DISTINCT ON (c.ingredient_id) c.ingredient_id, c.unit_cost
@@ -176,14 +186,14 @@ cur AS (
 leaf AS (
     SELECT i.id, i.name, i.base_unit, l.waste_pct, i.yield_pct,
            CASE WHEN i.deleted_at IS NULL THEN cur.unit_cost END AS unit_cost,
-           CAST(walk.mult * CASE
+           CAST(node.mult * CASE
                WHEN l.base_unit = i.base_unit THEN l.qty_base
                WHEN l.family = 'volume' AND i.family = 'mass'
                    THEN CAST(l.qty_base * i.density AS DECIMAL(38, 12))
                WHEN l.family = 'mass' AND i.family = 'volume' THEN exact_div(l.qty_base, i.density)
            END AS DECIMAL(38, 12)) AS qty
-    FROM walk
-    JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.recipe_id = walk.recipe_id
+    FROM node
+    JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.recipe_id = node.recipe_id
     JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = l.ingredient_id
     LEFT JOIN cur ON cur.ingredient_id = i.id
 ),

@@ -25,3 +25,10 @@ SELECT n, t, d, b FROM mo_load_probe ORDER BY n
 -- tests/test_errors.py: currval before any nextval in the session is an error of the statement,
 -- not of the connection (SQLSTATE 55000 on PostgreSQL).
 SELECT currval('mo_id_seq') AS value
+
+-- name: slow
+-- tests/test_breakdown_bounds.py: a statement that runs for seconds (:n × :n pairs, none kept),
+-- to be stopped by the statement bound. Touches no table.
+SELECT count(*) AS pairs
+FROM generate_series(1, :n) a(x) CROSS JOIN generate_series(1, :n) b(y)
+WHERE a.x + b.y < 0
