@@ -212,12 +212,11 @@ def test_an_event_naming_a_row_by_anything_but_its_id_is_reported(store, ctx, wo
     assert f"missing ingredient {world['flour']} " in detail and "missing recipe bread" in detail
 
 
+@pytest.mark.parametrize("backend", ["postgres"])  # PostgreSQL plans: DuckDB has no subplans
 @pytest.mark.parametrize("check", CHECKS, ids=[c.name for c in CHECKS])
 def test_no_check_is_planned_row_by_row_on_postgres(store, ctx, world, check):
     """Issue #14, finding 5: each check is a few scans and hash (or merge) joins on PostgreSQL,
     planned as sanity() plans it: no subplan run per row, no nested loop."""
-    if store.dialect != "postgres":
-        pytest.skip("PostgreSQL plans; DuckDB has no correlated subplans to fall into")
     from mo.sqlfiles import compiled
 
     with psycopg.connect(store.url) as conn:  # one transaction, rolled back
