@@ -82,3 +82,25 @@ def load_settings(env_file: Path | None = None) -> Settings:
         api_key=_lookup("MO_API_KEY", dotenv),
         tenant=_lookup("MO_TENANT", dotenv),
     )
+
+
+# ---- HTTP request heads (issue #14) --------------------------------------------------------------
+# The request line and headers together; uvicorn's h11 parser refuses a longer head with a
+# plain-text 400 before mo sees the request. 16 KB is h11's own default: a bearer key, an
+# idempotency key and a browser's headers need a few hundred bytes.
+DEFAULT_MAX_HEADER_KB = 16
+
+
+def max_header_bytes(env_file: Path | None = None) -> int:
+    """MO_MAX_HEADER_KB (default 16) in bytes; validation_error unless a whole number ≥ 1."""
+    path = env_file or project_dir() / ".env"
+    text = _lookup("MO_MAX_HEADER_KB", dotenv_values(path) if path.is_file() else {})
+    if text is None:
+        return DEFAULT_MAX_HEADER_KB * 1024
+    if not text.strip().isdigit() or int(text) < 1:
+        raise validation_error(
+            "MO_MAX_HEADER_KB must be a whole number of kilobytes, at least 1",
+            field="MO_MAX_HEADER_KB",
+            value=text[:40],
+        )
+    return int(text) * 1024
