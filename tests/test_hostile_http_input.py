@@ -415,3 +415,37 @@ def test_nothing_uploaded_stays_on_disk(http: httpx.Client, auth: dict[str, str]
             assert response.status_code in (status, 422), response.text
             assert str(scratch.scratch_root()) not in response.text, response.text
             assert _own_scratch() == before, (route, name)
+
+
+# ---- HttpClient: a source the server does not take gets the service's own error ----------------
+
+CLIENT_SOURCES: dict[str, Any] = {
+    "none": None,
+    "number": 42,
+    "bytes": b"item,price\n",
+    "list of numbers": [1, 2],
+    "mixed list": [{"item": "Flour"}, "row"],
+    "generator": (row for row in [{"item": "Flour"}]),
+}
+
+
+@pytest.mark.parametrize("kind", list(CLIENT_SOURCES))
+def test_http_client_refuses_other_sources_as_local_client_does(
+    api_server: BackgroundServer, api_keys: dict[str, str], db_url: str, kind: str
+) -> None:
+    import mo
+    from client_fixtures import error_of, error_tuple
+
+    source = CLIENT_SOURCES[kind]
+    with (
+        mo.HttpClient(api_server.base_url, api_key=api_keys[TENANT]) as remote,
+        mo.LocalClient(TENANT, db_url=db_url) as local,
+    ):
+        calls = [
+            lambda c: c.import_price_list(source, idempotency_key="s", supplier="A"),
+            lambda c: c.import_price_list(source, idempotency_key="s", supplier=" "),
+            lambda c: c.import_recipes(source, idempotency_key="s"),
+        ]
+        for call in calls:
+            ours, reference = error_of(lambda: call(remote)), error_of(lambda: call(local))
+            assert error_tuple(ours) == error_tuple(reference)
