@@ -96,18 +96,18 @@ def file_name(
     text = name or ""
     if "\x00" in text:  # pathlib would accept it, open() would not
         raise validation_error(
-            f"the {field} name holds a NUL character", field=field, max_bytes=max_bytes
+            f"{field} holds a NUL character", field=field, max_bytes=max_bytes
         )
-    base = Path(text).name or default
+    base = Path(text).name if text else default
     problem = None
-    if base in (".", ".."):
-        problem = "is '.' or '..'"
+    if base in ("", ".", ".."):  # "/", "." and "a/.." name a folder, not a file
+        problem = "is no file name"
     elif _SURROGATES.search(base):
         problem = "is not valid Unicode"
     elif len(base.encode("utf-8")) > max_bytes:
         problem = f"is longer than {max_bytes} bytes"
     if problem:
-        raise validation_error(f"the {field} name {problem}", field=field, max_bytes=max_bytes)
+        raise validation_error(f"{field} {problem}", field=field, max_bytes=max_bytes)
     return base
 
 
