@@ -24,7 +24,7 @@ from starlette.datastructures import UploadFile
 
 from mo.api.scratch import file_name, scratch_folder
 from mo.client.wire import frame_from_body
-from mo.errors import validation_error
+from mo.errors import MOError, validation_error
 
 _COPY_CHUNK = 1 << 20
 # Deeper than any body of rows needs (3 levels), shallow enough that nothing walking the
@@ -128,7 +128,7 @@ def _checked_tree(value: Any, *, field: str) -> Any:
         if isinstance(item, str):
             if _SURROGATES.search(item):
                 raise validation_error(
-                    "the body holds a \\uD800-\\uDFFF escape that is no Unicode character",
+                    f"the {field} holds a \\uD800-\\uDFFF escape that is no Unicode character",
                     field=field,
                 )
         elif isinstance(item, dict | list):
@@ -139,7 +139,7 @@ def _checked_tree(value: Any, *, field: str) -> Any:
     return value
 
 
-def _too_deep(field: str) -> Exception:
+def _too_deep(field: str) -> MOError:
     return validation_error(
         f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels",
         field=field,

@@ -32,7 +32,6 @@ from mo.client.wire import (
     window_text,
 )
 from mo.errors import ErrorCode, MOError
-from mo.idempotency import check_key
 from mo.results import (
     CostUpdate,
     ExportResult,
