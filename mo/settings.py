@@ -202,3 +202,17 @@ def statement_timeout_s(env_file: Path | None = None) -> float:
         raise validation_error("MO_STATEMENT_TIMEOUT must be a number of seconds, 0 or more",
                                field="MO_STATEMENT_TIMEOUT", value=raw)
     return value
+
+
+# ---- HTTP request heads (issue #14) --------------------------------------------------------------
+# The request line and headers together; uvicorn's h11 parser refuses a longer head with a
+# plain-text 400 before mo sees the request. 16 KB is h11's own default: a bearer key, an
+# idempotency key and a browser's headers need a few hundred bytes.
+DEFAULT_MAX_HEADER_KB = 16
+
+
+def max_header_bytes(env_file: Path | None = None) -> int:
+    """MO_MAX_HEADER_KB (default 16) in bytes; validation_error unless a whole number ≥ 1."""
+    path = env_file or project_dir() / ".env"
+    dotenv = dotenv_values(path) if path.is_file() else {}
+    return _positive_int("MO_MAX_HEADER_KB", dotenv, DEFAULT_MAX_HEADER_KB) * 1024

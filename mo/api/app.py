@@ -21,12 +21,19 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mo.api.body_limit import BodyLimit
-from mo.api.errors import IdempotencyKeyRequired, error_response, install_error_handlers
+from mo.api.errors import (
+    HeadTooLarge,
+    IdempotencyKeyRequired,
+    IdempotencyKeyUnreadable,
+    error_response,
+    install_error_handlers,
+)
+from mo.api.scratch import remove_stale
 from mo.client.local import LocalClient
 from mo.context import TenantContext
 from mo.errors import ErrorCode, MOError
 from mo.services.tenants import authenticate
-from mo.settings import load_input_limits, load_page_limits, load_settings
+from mo.settings import load_input_limits, load_page_limits, load_settings, max_header_bytes
 from mo.store import Store, open_store
 
 _bearer = HTTPBearer(auto_error=False, description="an API key from `mo apikey create --tenant …`")
@@ -98,6 +105,30 @@ class ApiKeyAuth:
         await self.app(scope, receive, send)
 
 
+class HeadLimit:
+    """ASGI middleware: a request whose line and headers exceed max_bytes is answered 431.
+
+    uvicorn's h11 parser stops a head that arrives in pieces at the same size (with its own
+    plain-text 400), but a head that arrives in one read is parsed whole; this catches those.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _head_size(scope) > self.max_bytes:
+            await error_response(HeadTooLarge(max_bytes=self.max_bytes))(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _head_size(scope: Scope) -> int:
+    # As on the wire: "METHOD target?query HTTP/1.1" and "name: value\r\n" per header.
+    path = scope.get("raw_path") or scope["path"].encode()
+    line = len(scope["method"]) + len(path) + len(scope["query_string"]) + 12
+    return line + sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+
+
 def _bearer_token(headers: Headers) -> str | None:
     scheme, _, token = headers.get("authorization", "").partition(" ")
     return (token.strip() or None) if scheme.lower() == "bearer" else None
@@ -112,15 +143,20 @@ def caller(
 
 
 def idempotency_key(request: Request) -> str:
-    """The Idempotency-Key header (raw, or an RFC 8941 string in quotes); 400 when missing."""
+    """The Idempotency-Key header (raw, or an RFC 8941 string in quotes); 400 when missing,
+    blank, or not UTF-8."""
     raw = request.headers.get("idempotency-key")
     if raw is None:
         raise IdempotencyKeyRequired()
     # Starlette decodes headers as latin-1; clients send UTF-8 bytes for non-ASCII keys.
-    key = raw.encode("latin-1").decode("utf-8", errors="replace").strip()
+    # Bytes that are not UTF-8 are refused, not replaced: replaced, distinct keys would collide.
+    try:
+        key = raw.encode("latin-1").decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise IdempotencyKeyUnreadable() from None
     if len(key) >= 2 and key[0] == key[-1] == '"':
         key = key[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-    if not key:
+    if not key.strip():  # '" "' is as missing as no header at all
         raise IdempotencyKeyRequired()
     return key
 
@@ -144,6 +180,7 @@ def create_app(db_url: str | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        remove_stale()  # uploads and exports left by servers that were killed
         yield
         store.close()
 
@@ -160,5 +197,6 @@ def create_app(db_url: str | None = None) -> FastAPI:
     # Inside ApiKeyAuth (added later, so outer): a caller without a key gets 401 whatever it sends.
     app.add_middleware(BodyLimit, max_bytes=load_input_limits().max_body_bytes)
     app.add_middleware(ApiKeyAuth, store=store)
+    app.add_middleware(HeadLimit, max_bytes=max_header_bytes())  # outermost: before any key check
     app.include_router(router)
     return app

@@ -53,6 +53,36 @@ class IdempotencyKeyRequired(MOError):
         return IDEMPOTENCY_KEY_REQUIRED_STATUS
 
 
+class IdempotencyKeyUnreadable(MOError):
+    """An Idempotency-Key header whose bytes are not UTF-8: a 400, as a missing key is."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            ErrorCode.VALIDATION_ERROR,
+            "the Idempotency-Key header is not valid UTF-8",
+            {"field": "idempotency_key", "problem": "not UTF-8"},
+        )
+
+    @property
+    def http_status(self) -> int:
+        return IDEMPOTENCY_KEY_REQUIRED_STATUS
+
+
+class HeadTooLarge(MOError):
+    """A request line and headers over MO_MAX_HEADER_KB: 431 (RFC 6585), a validation_error."""
+
+    def __init__(self, *, max_bytes: int) -> None:
+        super().__init__(
+            ErrorCode.VALIDATION_ERROR,
+            f"the request line and headers exceed {max_bytes} bytes",
+            {"field": "headers", "max_bytes": max_bytes},
+        )
+
+    @property
+    def http_status(self) -> int:
+        return 431
+
+
 def error_response(err: MOError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if err.code is ErrorCode.UNAUTHORIZED else None
     return JSONResponse(_printable(err.to_dict()), status_code=err.http_status, headers=headers)

@@ -143,11 +143,12 @@ def wire_model(result_class: type) -> type[BaseModel]:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text}
     for status, text in (
-        (400, "missing Idempotency-Key"),
+        (400, "missing, blank or not UTF-8 Idempotency-Key"),
         (401, "missing or unknown API key"),
         (404, "not found"),
         (409, "conflict or request in progress"),
         (422, "invalid request"),
+        (431, "request line and headers over MO_MAX_HEADER_KB"),
         (500, "unexpected failure"),
     )
 }

@@ -9,8 +9,6 @@ Idempotency-Key header.
 from __future__ import annotations
 
 import base64
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,6 +34,7 @@ from mo.api.models import (
     wire_model,
 )
 from mo.api.paging import PageQuery, page_query, paged_table
+from mo.api.scratch import export_name, new_folder, remove_folder
 from mo.api.uploads import uploaded_source
 from mo.client import frames
 from mo.results import (
@@ -247,15 +246,16 @@ def export_events(
 ) -> FileResponse:
     """Export the window [since, until) of the event log and stream the file; `name` is the file
     name the manifest records (default events.<format>)."""
-    folder = Path(tempfile.mkdtemp(prefix="mo-export-"))
+    file_name = export_name(name, format)
+    folder = new_folder("export")
     try:
-        target = folder / Path(name or f"events.{format or 'csv'}").name
+        target = folder / file_name
         done = who.client.export_events_under(
             target, since=since, until=until, format=format, types=types, base_dir=folder
         )
         manifest = Path(done.manifest_path).read_bytes()
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_folder(folder)
         raise
     headers = {
         "X-MO-Rows": str(done.rows),
@@ -268,7 +268,7 @@ def export_events(
         headers=headers,
         media_type=media,
         filename=target.name,
-        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+        background=BackgroundTask(remove_folder, folder),
     )
 
 

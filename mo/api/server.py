@@ -12,6 +12,7 @@ import uvicorn
 from mo.api.app import create_app
 from mo.api.cli import DEFAULT_HOST, DEFAULT_PORT
 from mo.errors import ErrorCode, MOError
+from mo.settings import max_header_bytes
 
 
 def build_server(
@@ -29,6 +30,10 @@ def build_server(
         log_level=log_level,
         access_log=log_level == "debug",
         lifespan="on",
+        # h11 explicitly: its cap on a request's head is what bounds header sizes (httptools,
+        # picked by "auto" when installed, has none).
+        http="h11",
+        h11_max_incomplete_event_size=max_header_bytes(),
     )
     return uvicorn.Server(config)
 

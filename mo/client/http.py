@@ -25,13 +25,13 @@ from mo.client.wire import (
     events_query,
     idempotency_header,
     is_path,
+    is_table,
     query_value,
     segment,
     source_body,
     window_text,
 )
 from mo.errors import ErrorCode, MOError
-from mo.idempotency import check_key
 from mo.results import (
     CostUpdate,
     ExportResult,
@@ -205,17 +205,21 @@ class HttpClient:
 
         def check_file(file: Path) -> None:
             if not file.is_file():  # the service's checks, in its order, up to its not_found
-                from mo.names import clean_name
-                from mo.services.costs import parse_effective_at
-                from mo.services.imports import read_price_list
+                check_source(file)
 
-                check_key(idempotency_key)
-                clean_name(supplier, field="supplier")
-                parse_effective_at(effective_at)
-                read_price_list(file, columns=columns)
+        def check_source(local: Any) -> None:
+            from mo.services.imports import check_import_options, read_price_list
+
+            check_import_options(idempotency_key=idempotency_key, **options)
+            read_price_list(local, columns=columns)
 
         data = self._upload(
-            "/v1/imports", source, options, idempotency_key=idempotency_key, check_file=check_file
+            "/v1/imports",
+            source,
+            options,
+            idempotency_key=idempotency_key,
+            check_file=check_file,
+            check_source=check_source,
         )
         return ImportResult.from_dict(data)
 
@@ -230,14 +234,19 @@ class HttpClient:
         *,
         idempotency_key: object,
         check_file: Callable[[Path], None],
+        check_source: Callable[[Any], None],
     ) -> Any:
         """A file travels as a multipart upload (its bytes unchanged); a DataFrame or rows as JSON.
 
         check_file runs the service's own checks that depend on the caller's file system (a
         missing file, say), which the server cannot see, so their errors match LocalClient's.
+        check_source runs them for a source that is neither a file nor a table (the server
+        takes nothing else), which the service refuses with its own error.
         """
         if is_path(source):
             check_file(Path(source))  # type: ignore[arg-type]
+        elif not is_table(source):
+            check_source(source)
         if not is_path(source) or idempotency_key is None or idempotency_key == "":
             # Without a key the server answers 400 before it reads any source.
             body = {**options, **source_body(None if is_path(source) else source)}
@@ -276,12 +285,20 @@ class HttpClient:
             # The service reads the file before anything else. Where the path alone can fail
             # (missing, or a suffix other than these), its own reader raises its own error here.
             if not file.is_file() or file.suffix.lower() not in (".csv", ".xlsx"):
-                from mo.services.recipe_import import read_source
+                check_source(file)
 
-                read_source(file)
+        def check_source(local: Any) -> None:
+            from mo.services.recipe_import import read_source
+
+            read_source(local)
 
         data = self._upload(
-            "/v1/recipes/import", source, {}, idempotency_key=idempotency_key, check_file=check_file
+            "/v1/recipes/import",
+            source,
+            {},
+            idempotency_key=idempotency_key,
+            check_file=check_file,
+            check_source=check_source,
         )
         return RecipeImportResult.from_dict(data)
 

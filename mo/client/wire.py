@@ -92,20 +92,52 @@ def _cell(value: Any) -> Any:
 
 
 def frame_from_body(header: Any, rows: Any) -> Any:
-    """The server's side of source_body: a DataFrame again, or the rows as sent."""
+    """The server's side of source_body: always a DataFrame, never the rows as sent.
+
+    Over HTTP a source is rows of objects, or `header` + rows of arrays: nothing else, so no
+    remote caller's text can reach a service that would read it as a path on the server.
+    Raises validation_error naming `rows` or `header` (the value is not echoed).
+    """
     import pandas as pd
 
     if header is None:
-        return rows
-    if not isinstance(header, list) or not isinstance(rows, list):
-        raise validation_error("header and rows must be lists", field="rows")
-    if not all(isinstance(name, str) for name in header):
+        if not (isinstance(rows, list) and all(isinstance(row, dict) for row in rows)):
+            raise validation_error(
+                "rows must be a list of row objects (or, with header, a list of arrays)",
+                field="rows",
+                type=json_type(rows),
+            )
+        return pd.DataFrame(rows)
+    if not isinstance(header, list) or not all(isinstance(name, str) for name in header):
         raise validation_error("header must be a list of column names (text)", field="header")
-    if not all(isinstance(row, list) and len(row) == len(header) for row in rows):
+    if not isinstance(rows, list) or not all(
+        isinstance(row, list) and len(row) == len(header) for row in rows
+    ):
         raise validation_error(
             "each row must be a list of as many cells as header has names", field="rows"
         )
     return pd.DataFrame(rows, columns=pd.Index(header, dtype=object)).infer_objects()
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type (what a caller sent, without echoing it)."""
+    if isinstance(value, list):
+        return "array"
+    names = {dict: "object", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def is_table(source: Any) -> bool:
+    """A source that travels as JSON: a DataFrame, or a sequence of row mappings."""
+    import pandas as pd
+
+    if isinstance(source, pd.DataFrame):
+        return True
+    return (
+        isinstance(source, Sequence)
+        and not isinstance(source, str | bytes)
+        and all(isinstance(row, Mapping) for row in source)
+    )
 
 
 def is_path(source: Any) -> bool:

@@ -137,8 +137,9 @@ def resolve_target(path: str | os.PathLike[str], *, base_dir: str | os.PathLike[
     if base_dir is not None:
         base = Path(os.fspath(base_dir)).resolve()
         if target == base or not target.is_relative_to(base):
+            # Not naming base_dir: under `mo serve` it is a scratch folder on the server.
             raise validation_error("the export path is outside the allowed directory",
-                                   field="path", path=os.fspath(path), base_dir=str(base))
+                                   field="path", path=os.fspath(path))
     if target.is_dir():
         raise validation_error("the export path is a directory", field="path", path=os.fspath(path))
     if not target.parent.is_dir():

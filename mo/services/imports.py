@@ -96,6 +96,34 @@ class _Plan:
 # ---------------------------------------------------------------------------------- the import
 
 
+def check_import_options(
+    *,
+    idempotency_key: object,
+    supplier: object,
+    effective_at: object,
+    columns: object,
+    create_missing: object,
+) -> tuple[str, datetime | None, dict[str, Any]]:
+    """The import's options checked in the import's order, before its source is read: the
+    supplier's clean name, the effective time and the request fingerprint. HttpClient runs it
+    too, for a source it cannot send, so both clients raise the same first error."""
+    check_key(idempotency_key)
+    if not isinstance(create_missing, bool):  # [] or "no" would otherwise read as False or True
+        raise validation_error(
+            "create_missing must be true or false",
+            field="create_missing",
+            value=repr(create_missing)[:100],
+        )
+    supplier_name, at = clean_name(supplier, field="supplier"), parse_effective_at(effective_at)
+    request = {
+        "supplier": name_key(supplier_name),
+        "columns": column_mapping(columns),  # type: ignore[arg-type]
+        "effective_at": None if at is None else iso(at),
+        "create_missing": create_missing,
+    }
+    return supplier_name, at, request
+
+
 def import_price_list(
     store: Store,
     ctx: TenantContext,
@@ -123,20 +151,13 @@ def import_price_list(
 
     Raises validation_error, not_found (no such file), idempotency_conflict.
     """
-    check_key(idempotency_key)
-    if not isinstance(create_missing, bool):  # [] or "no" would otherwise read as False or True
-        raise validation_error(
-            "create_missing must be true or false",
-            field="create_missing",
-            value=repr(create_missing)[:100],
-        )
-    supplier_name, at = clean_name(supplier, field="supplier"), parse_effective_at(effective_at)
-    request = {
-        "supplier": name_key(supplier_name),
-        "columns": column_mapping(columns),
-        "effective_at": None if at is None else iso(at),
-        "create_missing": create_missing,
-    }
+    supplier_name, at, request = check_import_options(
+        idempotency_key=idempotency_key,
+        supplier=supplier,
+        effective_at=effective_at,
+        columns=columns,
+        create_missing=create_missing,
+    )
     try:
         raw = load_source(source)
     except UnicodeEncodeError as exc:  # a row list whose text pandas cannot hold

@@ -266,6 +266,12 @@ def _norm(header: object) -> str:
 
 def column_mapping(columns: Mapping[str, str] | None) -> dict[str, str]:
     """Supplier header -> canonical column, trimmed and case-folded. Raises validation_error."""
+    if columns is not None and not isinstance(columns, Mapping):  # ["a"] has no .items()
+        raise validation_error(
+            "columns must map the file's column names to mo's",
+            field="columns",
+            type=type(columns).__name__,
+        )
     mapping = {_norm(header): _norm(target) for header, target in (columns or {}).items()}
     wrong = sorted({target for target in mapping.values() if target not in CANONICAL})
     if wrong:

@@ -107,15 +107,16 @@ def read_source(source: str | Path | pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_file(path: Path) -> pd.DataFrame:
+    # Errors name the file, never its folder: over HTTP that is a scratch folder on the server.
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise validation_error(
             "recipes import from a .csv or .xlsx file, or a DataFrame",
             field="source",
-            value=str(path),
+            value=path.name,
         )
     if not path.is_file():
-        raise validation_error("the import file does not exist", field="source", value=str(path))
+        raise validation_error("the import file does not exist", field="source", value=path.name)
     data = path.read_bytes()
     # The shape first: a parser's memory grows with columns and line length, not file size.
     if suffix == ".csv":

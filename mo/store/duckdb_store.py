@@ -34,13 +34,18 @@ def translate(exc: duckdb.Error) -> MOError:
         )
     elif isinstance(exc, duckdb.InvalidInputException) and "cannot encode str" in text:
         err = MOError(ErrorCode.VALIDATION_ERROR, "a text is not valid Unicode (a lone surrogate)",
-                      {"problem": text[:300]})
+                      {"problem": _reason(text)})
     elif isinstance(exc, duckdb.ConversionException | duckdb.OutOfRangeException):
-        err = MOError(ErrorCode.VALIDATION_ERROR, "a value is out of range", {"problem": text[:300]})
+        err = MOError(ErrorCode.VALIDATION_ERROR, "a value is out of range", {"problem": _reason(text)})
     else:
         err = MOError(ErrorCode.INTERNAL_ERROR, "the database failed", {"driver": type(exc).__name__})
     err.__cause__ = exc
     return err
+
+
+def _reason(text: str) -> str:
+    # The first line only: DuckDB follows it with "LINE 1: <the statement>" and a caret.
+    return text.split("\n", 1)[0][:300]
 
 
 def _constraint(text: str) -> str:

@@ -55,13 +55,20 @@ def translate(exc: Exception, *, limit_s: float = 0.0) -> MOError:
         constraint = getattr(exc.diag, "constraint_name", None) or ""
         err = MOError(ErrorCode.CONFLICT, "a unique rule was broken", {"constraint": constraint})
     elif isinstance(exc, pg_errors.DataError):
-        err = MOError(ErrorCode.VALIDATION_ERROR, "a value is out of range", {"problem": str(exc)[:300]})
+        err = MOError(ErrorCode.VALIDATION_ERROR, "a value is out of range", {"problem": _reason(exc)})
     elif _unreachable(exc):
         err = MOError(ErrorCode.UNAVAILABLE, "the database is unreachable", {"reason": "connection"})
     else:
         err = MOError(ErrorCode.INTERNAL_ERROR, "the database failed", {"driver": type(exc).__name__})
     err.__cause__ = exc
     return err
+
+
+def _reason(exc: psycopg.Error) -> str:
+    """The server's one-line reason, without the DETAIL/CONTEXT lines that follow it in str(exc):
+    those quote SQL, parameters and statement names, which are no business of a caller."""
+    primary = getattr(exc.diag, "message_primary", None) or str(exc)
+    return primary.split("\n", 1)[0][:300]
 
 
 def _unreachable(exc: Exception) -> bool:
