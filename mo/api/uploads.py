@@ -20,7 +20,8 @@ import pandas as pd
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 
 from mo.api.scratch import file_name, scratch_folder
 from mo.client.wire import frame_from_body
@@ -68,7 +69,7 @@ async def _saved_upload(
 ) -> AsyncIterator[tuple[Path, dict[str, Any]]]:
     # One file and one small options field; python-multipart's defaults would take a thousand
     # of each, and the body cap (BodyLimit) bounds the file itself.
-    async with request.form(max_files=1, max_fields=1, max_part_size=_MAX_OPTIONS) as form:
+    async with _form(request) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise validation_error("the upload has no file part named 'file'", field="file")
@@ -85,6 +86,24 @@ async def _saved_upload(
             for source_field in SOURCE_FIELDS:
                 fields.pop(source_field)
             yield path, fields
+
+
+@asynccontextmanager
+async def _form(request: Request) -> AsyncIterator[FormData]:
+    """The multipart form: one file and one small options field. python-multipart's defaults
+    would take a thousand of each, and the body cap (BodyLimit) bounds the file itself."""
+    try:
+        form = await request.form(max_files=1, max_fields=1, max_part_size=_MAX_OPTIONS)
+    except HTTPException as exc:  # Starlette's 400 for a form over those limits
+        # Only the options field is a non-file part, so a part over the size limit is it.
+        field = "options" if "maximum size" in str(exc.detail) else "file"
+        raise validation_error(
+            f"the upload is not one file and a small options field: {exc.detail}",
+            field=field,
+            limit_bytes=_MAX_OPTIONS,
+        ) from None
+    async with form:
+        yield form
 
 
 def _options(text: str | None) -> dict[str, Any]:
