@@ -102,8 +102,10 @@ async def _form(request: Request) -> AsyncIterator[FormData]:
             field=field,
             limit_bytes=_MAX_OPTIONS,
         ) from None
-    async with form:
+    try:
         yield form
+    finally:
+        await form.close()
 
 
 def _options(text: str | None) -> dict[str, Any]:
