@@ -1,10 +1,10 @@
-"""The embedded DuckDB store: one database file (or :memory:) per process, a cursor per transaction."""
+"""The embedded DuckDB store: one database file (or :memory:), a cursor per transaction; the file
+is held only while transactions run (mo/store/duckdb_sharing.py)."""
 
 from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
@@ -17,7 +17,9 @@ import pyarrow as pa
 
 from mo.errors import ErrorCode, MOError
 from mo.sqlfiles import compiled
+from mo.settings import db_lock_timeout
 from mo.store.base import Params, Row, Store, Tx, rows_from, transaction_conflict
+from mo.store.duckdb_sharing import SharedFile, held_elsewhere, is_lock_error
 from mo.store.resident_graph import GRAPH_TABLES, GraphWatch, RecipeGraph, watch_for
 
 DIALECT = "duckdb"
@@ -43,12 +45,8 @@ def translate(exc: duckdb.Error) -> MOError:
         return transaction_conflict(exc)
     if isinstance(exc, duckdb.ConstraintException):
         err = MOError(ErrorCode.CONFLICT, "a unique rule was broken", {"constraint": _constraint(text)})
-    elif isinstance(exc, duckdb.IOException) and "lock" in text:
-        err = MOError(
-            ErrorCode.UNAVAILABLE,
-            "the DuckDB file is held by another process; use PostgreSQL or `mo serve` for shared writes",
-            {"reason": "database_locked"},
-        )
+    elif is_lock_error(exc):
+        return held_elsewhere(exc, _locked_file(text))
     elif isinstance(exc, duckdb.InvalidInputException) and "cannot encode str" in text:
         err = MOError(ErrorCode.VALIDATION_ERROR, "a text is not valid Unicode (a lone surrogate)",
                       {"problem": text[:300]})
@@ -58,6 +56,11 @@ def translate(exc: duckdb.Error) -> MOError:
         err = MOError(ErrorCode.INTERNAL_ERROR, "the database failed", {"driver": type(exc).__name__})
     err.__cause__ = exc
     return err
+
+
+def _locked_file(text: str) -> str:
+    match = re.search(r'lock on file "([^"]*)"', text)
+    return match.group(1) if match else "?"
 
 
 def _constraint(text: str) -> str:
@@ -180,36 +183,40 @@ class DuckDBStore(Store):
         self.path = path
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._watch = GraphWatch() if path == ":memory:" else watch_for(os.path.realpath(path))
+        # Held only while transactions run, so other processes can use the file between calls.
+        self._file = SharedFile(path, timeout_s=db_lock_timeout(), on_open=self._opened,
+                                translate=translate)
+
+    def _opened(self, conn: duckdb.DuckDBPyConnection) -> None:
         try:
-            self._root = duckdb.connect(path)
-            self._root.execute("SET TimeZone = 'UTC'")
+            conn.execute("SET TimeZone = 'UTC'")
         except duckdb.Error as exc:
             raise translate(exc) from exc
-        self._lock = threading.Lock()
-        self._watch = GraphWatch() if path == ":memory:" else watch_for(os.path.realpath(path))
+        # While released, another process may have written the file: drop the resident copies.
+        self._watch.writer_started()
+        self._watch.writer_ended()
 
     @contextmanager
     def transaction(self, *, tenant_id: str | None = None) -> Iterator[Tx]:
-        with self._lock:  # cursor() on the shared root connection is not thread-safe
-            cursor = self._root.cursor()
-        tx = DuckDBTx(cursor, self._watch)
-        try:
-            cursor.execute("BEGIN TRANSACTION")
-            yield tx
+        with self._file.cursor() as cursor:
+            tx = DuckDBTx(cursor, self._watch)
             try:
-                cursor.execute("COMMIT")
-            except duckdb.Error as exc:
-                raise translate(exc) from exc
-        except BaseException:
-            _rollback(cursor)
-            raise
-        finally:
-            cursor.close()
-            if tx.wrote_graph:
-                self._watch.writer_ended()
+                cursor.execute("BEGIN TRANSACTION")
+                yield tx
+                try:
+                    cursor.execute("COMMIT")
+                except duckdb.Error as exc:
+                    raise translate(exc) from exc
+            except BaseException:
+                _rollback(cursor)
+                raise
+            finally:
+                if tx.wrote_graph:
+                    self._watch.writer_ended()
 
     def close(self) -> None:
-        self._root.close()
+        self._file.close()
 
 
 def _rollback(cursor: duckdb.DuckDBPyConnection) -> None:

@@ -1,0 +1,287 @@
+"""Several processes on one embedded DuckDB file: real processes, real files (issue 16).
+
+A DuckDB file admits one read-write process at a time, so a store holds it only while a
+transaction runs, waits (with backoff, up to MO_DB_LOCK_TIMEOUT) for another holder, and lets
+go at once when someone waits. PostgreSQL needs none of this (its path is unchanged), so these
+tests run on DuckDB only.
+
+The soak: two processes running recipe_costs through papermill in a loop, one `mo run
+event_sanity` in a loop and one Python process updating costs and importing lists with its own
+keys, while this process keeps an idle client open. MO_FILE_SHARING_SECONDS sets its length
+(8 s in `make test`, 30 s under MO_SOAK=1).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from reliability_support import knob
+
+import mo
+from mo.store import open_store
+from mo.store.duckdb_sharing import IDLE_RELEASE_S
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "demo"
+MO_BIN = Path(sys.executable).with_name("mo")
+SOAK_SECONDS = knob("MO_FILE_SHARING_SECONDS", 8, 30)
+FLOUR = "Soak Flour"
+
+
+def _env(url: str, **extra: str) -> dict[str, str]:
+    return {**os.environ, "MO_DB_URL": url, "MO_TENANT": "demo", "MO_API_MODE": "local",
+            "MO_PROJECT_DIR": str(ROOT), "TQDM_DISABLE": "1", **extra}
+
+
+def _python(code: str, url: str, *, cwd: Path, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, text=True,
+                            env=_env(url, **env), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _finish(proc: subprocess.Popen[str], *, timeout: float = 600) -> str:
+    out, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{out[-3000:]}\n{err[-3000:]}"
+    return out
+
+
+def _seed(url: str) -> None:
+    mo.create_tenant("demo", name="Harbour Kitchen", db_url=url)
+    with mo.LocalClient("demo", db_url=url) as client, (DEMO / "ingredients.csv").open() as f:
+        for row in csv.DictReader(f):
+            client.add_ingredient(row["name"], unit=row["unit"], category=row["category"] or None,
+                                  density=row["density"] or None, yield_pct=row["yield_pct"] or None)
+        client.add_ingredient(FLOUR, unit="g")
+        client.import_price_list(DEMO / "supplier_freshco.csv", supplier="FreshCo",
+                                 idempotency_key="seed-freshco")
+        client.import_recipes(DEMO / "recipes.csv", idempotency_key="seed-recipes")
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sharing") / "template.duckdb"
+    _seed(f"duckdb:///{path}")
+    return path
+
+
+@pytest.fixture
+def shared_db(tmp_path: Path, template: Path) -> str:
+    db = tmp_path / "shared.duckdb"
+    db.write_bytes(template.read_bytes())
+    return f"duckdb:///{db}"
+
+
+# ---- one holder, one other process ---------------------------------------------------------
+
+_ADD_ONE = """
+    import json, os, sys
+    import mo
+    try:
+        with mo.LocalClient("demo") as client:
+            client.add_ingredient(sys.argv[1] if len(sys.argv) > 1 else "Child Salt", unit="g")
+            print(json.dumps({"ok": True, "ingredients": len(client.ingredients())}))
+    except mo.MOError as err:
+        print(json.dumps(err.to_dict()))
+"""
+
+
+def _child_result(url: str, tmp_path: Path, **env: str) -> dict:
+    return json.loads(_finish(_python(_ADD_ONE, url, cwd=tmp_path, **env)).strip().splitlines()[-1])
+
+
+def test_an_idle_open_client_does_not_block_another_process(shared_db: str, tmp_path: Path) -> None:
+    with mo.LocalClient("demo", db_url=shared_db) as idle:
+        before = len(idle.ingredients())  # it has used the file, and now sits idle
+        result = _child_result(shared_db, tmp_path, MO_DB_LOCK_TIMEOUT="20")
+        assert result.get("ok"), result
+        # The idle client takes the file back and sees the other process's write.
+        assert len(idle.ingredients()) == before + 1
+
+
+def test_a_holder_busy_past_the_timeout_gets_unavailable_naming_its_pid(
+    shared_db: str, tmp_path: Path
+) -> None:
+    with open_store(shared_db) as store, store.transaction():  # an open transaction holds the file
+        result = _child_result(shared_db, tmp_path, MO_DB_LOCK_TIMEOUT="1")
+    error = result["error"]
+    assert error["code"] == "unavailable"
+    assert error["details"]["reason"] == "database_locked"
+    assert error["details"]["holder_pid"] == os.getpid()
+    assert error["details"]["file"] == shared_db.removeprefix("duckdb:///")
+    assert str(os.getpid()) in error["message"] and "MO_DB_LOCK_TIMEOUT" in error["message"]
+
+
+def test_a_waiting_process_gets_the_file_when_the_holder_finishes(
+    shared_db: str, tmp_path: Path
+) -> None:
+    with open_store(shared_db) as store:
+        with store.transaction():
+            child = _python(_ADD_ONE, shared_db, cwd=tmp_path, MO_DB_LOCK_TIMEOUT="60")
+            _wait_for_waiter(shared_db)
+        # Our transaction ended with someone waiting: the file is released at once and the
+        # child gets it, although this store stays open.
+        result = json.loads(_finish(child).strip().splitlines()[-1])
+    assert result.get("ok"), result
+
+
+def _wait_for_waiter(url: str, *, seconds: float = 120) -> None:
+    from mo.store.duckdb_sharing import WaitersFile
+
+    waiters = WaitersFile(url.removeprefix("duckdb:///"))
+    try:
+        deadline = time.monotonic() + seconds
+        while not waiters.present():
+            assert time.monotonic() < deadline, "the child never started waiting"
+            time.sleep(0.05)
+    finally:
+        waiters.close()
+
+
+def test_a_loop_keeps_one_connection_and_memory_is_never_released(shared_db: str) -> None:
+    from mo.services.tenants import create_tenant, resolve_tenant
+
+    with open_store(shared_db) as store:
+        for _ in range(20):
+            resolve_tenant(store, "demo", actor="test")
+        assert store._file.opens == 1  # type: ignore[attr-defined]
+    with open_store("duckdb:///:memory:") as memory:
+        create_tenant(memory, "mem")
+        time.sleep(IDLE_RELEASE_S * 3)  # idle: a file would be released by now
+        assert resolve_tenant(memory, "mem", actor="test").slug == "mem"
+
+
+# ---- mo serve -----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def idle_server(shared_db: str, tmp_path: Path) -> Iterator[str]:
+    key = mo.create_api_key("demo", db_url=shared_db)
+    port = _free_port()
+    server = subprocess.Popen([str(MO_BIN), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                              cwd=tmp_path, env=_env(shared_db), text=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            try:
+                urllib.request.urlopen(f"{base}/v1/health", timeout=5)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "mo serve did not start"
+                time.sleep(0.2)
+        with mo.HttpClient(base, api_key=key) as client:
+            client.ingredients()  # the server has used the file, and now sits idle
+        yield f"{base}|{key}"
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def test_an_idle_mo_serve_does_not_lock_out_a_notebook(
+    idle_server: str, shared_db: str, tmp_path: Path
+) -> None:
+    base, key = idle_server.split("|")
+    result = _child_result(shared_db, tmp_path, MO_DB_LOCK_TIMEOUT="20")  # a notebook-like process
+    assert result.get("ok"), result
+    with mo.HttpClient(base, api_key=key) as client:  # and the server takes the file back
+        assert "child salt" in set(client.ingredients()["name"].str.lower())
+
+
+# ---- four processes at once ---------------------------------------------------------------
+
+_NOTEBOOK_LOOP = """
+    import sys, time
+    from pathlib import Path
+    from mo.run import run_notebook
+    deadline, runs = time.monotonic() + float(sys.argv[1]), 0
+    while runs == 0 or time.monotonic() < deadline:
+        result = run_notebook(Path(sys.argv[2]), parameters={"recompute": "true"}, timeout=300,
+                              runs_dir=Path("runs"))
+        assert result.ok, result.summary()
+        runs += 1
+    print(runs)
+"""
+
+_WRITER_LOOP = """
+    import json, sys, time
+    from pathlib import Path
+    import mo
+    deadline, updates, imports, errors = time.monotonic() + float(sys.argv[1]), 0, 0, []
+    with mo.LocalClient("demo") as client:
+        while updates == 0 or time.monotonic() < deadline:
+            n = updates + 1
+            try:
+                client.update_cost(sys.argv[2], f"{n}.25", per="1 kg", idempotency_key=f"soak-cost-{n}")
+                updates += 1
+                listed = Path(f"soak-list-{n}.csv")
+                listed.write_text(f"item,sku,price,pack,unit\\nSoak Item {n},SK-{n},{n}.50,1 kg,g\\n")
+                client.import_price_list(listed, supplier="SoakCo", idempotency_key=f"soak-list-{n}")
+                imports += 1
+            except mo.MOError as err:
+                errors.append(err.to_dict())
+                break
+    print(json.dumps({"updates": updates, "imports": imports, "errors": errors}))
+"""
+
+
+def test_four_processes_share_one_file(shared_db: str, tmp_path: Path) -> None:
+    started = datetime.now(UTC)
+    seconds = str(SOAK_SECONDS)
+    notebook = str(ROOT / "notebooks" / "recipe_costs.ipynb")
+    with mo.LocalClient("demo", db_url=shared_db) as idle:  # held open and idle throughout
+        idle.ingredients()
+        procs = [
+            subprocess.Popen([sys.executable, "-c", textwrap.dedent(_NOTEBOOK_LOOP), seconds, notebook],
+                             cwd=tmp_path, text=True, env=_env(shared_db),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for _ in range(2)
+        ]
+        writer = subprocess.Popen([sys.executable, "-c", textwrap.dedent(_WRITER_LOOP), seconds, FLOUR],
+                                  cwd=tmp_path, text=True, env=_env(shared_db),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        sanity_runs = _mo_run_loop(shared_db, tmp_path, seconds=SOAK_SECONDS)
+        notebook_runs = [int(_finish(p).strip().splitlines()[-1]) for p in procs]
+        wrote = json.loads(_finish(writer).strip().splitlines()[-1])
+        assert wrote["errors"] == [], wrote
+        assert sanity_runs >= 1 and min(notebook_runs) >= 1
+
+        history = idle.cost_history(FLOUR)
+        assert len(history) == wrote["updates"]
+        events = idle.events(since=started, types=["import.completed"])
+        assert len(events) == wrote["imports"]
+        soak_items = [n for n in idle.ingredients()["name"] if n.lower().startswith("soak item")]
+        assert len(soak_items) == wrote["imports"]
+        checks = idle.sanity()
+        assert checks["ok"].all(), checks[~checks["ok"]].to_dict("records")
+    print(f"file sharing: {notebook_runs} recipe_costs runs, {sanity_runs} event_sanity runs, "
+          f"{wrote['updates']} cost updates, {wrote['imports']} imports in {SOAK_SECONDS} s")
+
+
+def _mo_run_loop(url: str, cwd: Path, *, seconds: float) -> int:
+    deadline, runs = time.monotonic() + seconds, 0
+    notebook = str(ROOT / "notebooks" / "event_sanity.ipynb")
+    while runs == 0 or time.monotonic() < deadline:
+        done = subprocess.run([str(MO_BIN), "run", notebook, "-p", "window", "1h"], cwd=cwd,
+                              env=_env(url), capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        runs += 1
+    return runs
