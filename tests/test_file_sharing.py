@@ -288,3 +288,118 @@ def _mo_run_loop(url: str, cwd: Path, *, until: float) -> int:
         assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         runs += 1
     return runs
+
+
+# ---- make demo --------------------------------------------------------------------------------
+
+_HOLDER = """
+    import json, sys
+    import mo
+    with mo.LocalClient("demo") as client:
+        client.add_ingredient("Held Before", unit="g")
+        with client._store.transaction():  # busy: the file is held until the test says so
+            print("holding", flush=True)
+            sys.stdin.readline()
+        sys.stdin.readline()  # idle, client still open, until the test says write
+        try:
+            client.add_ingredient("Held After", unit="g")
+            print(json.dumps({"ok": True}), flush=True)
+        except mo.MOError as err:
+            print(json.dumps(err.to_dict()), flush=True)
+"""
+
+
+@pytest.fixture
+def demo_files(tmp_path: Path, template: Path) -> tuple[Path, Path]:
+    """var/demo.duckdb (a demo from an earlier run) and a newly built demo with a marker."""
+    target, built = tmp_path / "var" / "demo.duckdb", tmp_path / "var" / "demo.building-1.duckdb"
+    target.parent.mkdir()
+    target.write_bytes(template.read_bytes())
+    built.write_bytes(template.read_bytes())
+    with mo.LocalClient("demo", db_url=f"duckdb:///{built}") as client:
+        client.add_ingredient("New Demo Marker", unit="g")
+    return target, built
+
+
+def _holder(target: Path, tmp_path: Path) -> subprocess.Popen[str]:
+    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(_HOLDER)], cwd=tmp_path, text=True,
+                             env=_env(f"duckdb:///{target}"), stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stdout.readline().strip() == "holding"
+    return child
+
+
+def _names(path: Path) -> set[str]:
+    with mo.LocalClient("demo", db_url=f"duckdb:///{path}") as client:
+        return set(client.ingredients()["name"].str.lower())
+
+
+def _write_after(child: subprocess.Popen[str], *lines: str) -> dict:
+    out = _finish_with_input(child, "".join(lines))
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _finish_with_input(child: subprocess.Popen[str], text: str) -> str:
+    out, err = child.communicate(text, timeout=600)
+    assert child.returncode == 0, f"{out[-3000:]}\n{err[-3000:]}"
+    return out
+
+
+def test_demo_refuses_while_another_process_holds_the_file_and_loses_nothing(
+    demo_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from mo.demo import install
+
+    target, built = demo_files
+    child = _holder(target, tmp_path)
+    try:
+        with pytest.raises(mo.MOError) as refused:
+            install(built, target, timeout_s=1)
+    finally:
+        result = _write_after(child, "\n", "\n")
+    assert refused.value.code == "unavailable"
+    assert refused.value.details["holder_pid"] == child.pid
+    assert result == {"ok": True}
+    names = _names(target)
+    assert {"held before", "held after"} <= names and "new demo marker" not in names
+
+
+def test_demo_waits_for_the_holder_then_its_later_writes_fail_loudly(
+    demo_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from mo.demo import install
+
+    target, built = demo_files
+    child = _holder(target, tmp_path)
+    assert child.stdin is not None
+    child.stdin.write("\n")  # end the busy transaction: the file is released at once to a waiter
+    child.stdin.flush()
+    install(built, target, timeout_s=120)
+    result = _write_after(child, "\n")
+    # The old file was replaced: the write is refused, never reported done and dropped.
+    assert result["error"]["code"] == "unavailable"
+    assert result["error"]["details"]["reason"] == "database_replaced"
+    names = _names(target)
+    assert "new demo marker" in names and "held after" not in names
+    assert not built.exists()
+
+
+def test_demo_never_replaces_a_database_that_is_not_its_own(
+    demo_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from mo.demo import install
+
+    target, built = demo_files
+    mo.create_tenant("bistro", db_url=f"duckdb:///{target}")
+    with pytest.raises(mo.MOError) as refused:
+        install(built, target)
+    assert refused.value.code == "conflict"
+    assert refused.value.details["tenants"] == ["bistro", "demo"]
+    assert "bistro" in {t for t in _tenants(target)} and built.exists()
+
+
+def _tenants(path: Path) -> list[str]:
+    from mo.services.tenants import list_tenants
+
+    with open_store(f"duckdb:///{path}") as store:
+        return [t.slug for t in list_tenants(store)]

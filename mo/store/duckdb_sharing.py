@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import duckdb
 
@@ -131,6 +132,7 @@ class SharedFile:
         self._draining = False  # someone waits: admit no new transaction until released
         self._last_used = 0.0
         self._yielded_at: float | None = None
+        self._identity: tuple[int, int] | None = None  # (device, inode) of the file first opened
         self.opens = 0  # how many times the file was opened (tests and measurements read it)
         if self._pinned:
             self._conn = self._open()
@@ -189,12 +191,31 @@ class SharedFile:
             conn = connect_waiting(self.path, timeout_s=self._timeout_s, waiters=self._waiters,
                                    translate=self._translate)
         try:
+            self._check_same_file()
             self._on_open(conn)
         except BaseException:
             conn.close()
             raise
         self.opens += 1
         return conn
+
+    def _check_same_file(self) -> None:
+        # Tenant contexts and migration checks belong to the file first opened; a file swapped in
+        # at the same path (`make demo` does) would take writes meant for the old one and lose
+        # them (tenant ids differ): refuse loudly instead.
+        if self._pinned:
+            return
+        stat = os.stat(self.path)
+        identity = (stat.st_dev, stat.st_ino)
+        if self._identity is None:
+            self._identity = identity
+        elif identity != self._identity:
+            raise MOError(
+                ErrorCode.UNAVAILABLE,
+                f"the DuckDB file {self.path} was replaced since this client opened it (for "
+                "example by `make demo`); open a new client (or restart `mo serve`)",
+                {"reason": "database_replaced", "file": self.path},
+            )
 
     def _let_waiters_in(self) -> None:
         # Having just released the file to waiters, do not race them for it straight away.
@@ -245,3 +266,56 @@ def holding(path: str, *, timeout_s: float,
             conn.close()
     finally:
         waiters.close()
+
+
+@dataclass(frozen=True)
+class FileContents:
+    """What a DuckDB file about to be replaced holds: its tables, and its tenants' slugs (None
+    when it has no tenants table, i.e. it is not a mo database)."""
+
+    tables: tuple[str, ...]
+    tenants: tuple[str, ...] | None
+
+
+def replace_file(built: str, target: str, *, timeout_s: float,
+                 translate: Callable[[duckdb.Error], MOError],
+                 check: Callable[[FileContents], None]) -> None:
+    """Move the finished file `built` to `target` (os.replace) while holding `target`, so that no
+    process has it open: it waits for other holders like any call, up to `timeout_s`, then
+    raises `unavailable` naming the holder. `check` sees what `target` holds and raises to
+    refuse. A process that had opened `target` before gets `database_replaced` on its next call
+    rather than writing into the new file (see SharedFile)."""
+    _checkpointed(built, translate)
+    if not os.path.exists(target):
+        os.replace(built, target)
+        return
+    with holding(target, timeout_s=timeout_s, translate=translate) as old:
+        try:
+            check(_contents(old))
+            old.execute("CHECKPOINT")  # nothing of the old file's may stay in a WAL at its path
+        except duckdb.Error as exc:
+            raise translate(exc) from exc
+        os.replace(built, target)
+        # Closing the old connection next writes nothing: it checkpointed and holds no changes.
+
+
+def _contents(conn: duckdb.DuckDBPyConnection) -> FileContents:
+    tables = tuple(row[0] for row in conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+        "ORDER BY table_name").fetchall())
+    if "tenants" not in tables:
+        return FileContents(tables=tables, tenants=None)
+    slugs = tuple(row[0] for row in conn.execute("SELECT slug FROM tenants ORDER BY slug").fetchall())
+    return FileContents(tables=tables, tenants=slugs)
+
+
+def _checkpointed(path: str, translate: Callable[[duckdb.Error], MOError]) -> None:
+    # A file moved without its WAL would lose the WAL's commits: fold it in first.
+    if os.path.exists(path + ".wal"):
+        try:
+            duckdb.connect(path).close()
+        except duckdb.Error as exc:
+            raise translate(exc) from exc
+    if os.path.exists(path + ".wal"):
+        raise MOError(ErrorCode.INTERNAL_ERROR, f"{path} still has a write-ahead log",
+                      {"file": path})
