@@ -161,6 +161,33 @@ def test_a_loop_keeps_one_connection_and_memory_is_never_released(shared_db: str
         assert resolve_tenant(memory, "mem", actor="test").slug == "mem"
 
 
+def test_a_nested_transaction_is_admitted_while_the_store_drains_for_a_waiter(
+    shared_db: str, tmp_path: Path
+) -> None:
+    import threading
+
+    from mo.services.tenants import resolve_tenant
+
+    done: list[str] = []
+    with open_store(shared_db) as store:
+        child = _python(_ADD_ONE, shared_db, cwd=tmp_path, MO_DB_LOCK_TIMEOUT="300")
+
+        def outer_then_nested() -> None:
+            with store.transaction():
+                _wait_for_waiter(shared_db)
+                other = threading.Thread(target=resolve_tenant, args=(store, "demo"))
+                other.start()
+                other.join()  # its end saw the waiter: the store drains from now on
+                done.append(resolve_tenant(store, "demo").slug)  # nested, same thread
+
+        worker = threading.Thread(target=outer_then_nested, daemon=True)
+        worker.start()
+        worker.join(timeout=240)  # a guard against a hang, not a measurement
+        assert not worker.is_alive(), "the nested transaction waited for its own outer one"
+        result = json.loads(_finish(child).strip().splitlines()[-1])
+    assert done == ["demo"] and result.get("ok"), result
+
+
 # ---- mo serve -----------------------------------------------------------------------------
 
 

@@ -128,6 +128,7 @@ class SharedFile:
         self._cond = threading.Condition()
         self._conn: duckdb.DuckDBPyConnection | None = None
         self._active = 0  # open transactions of this store
+        self._depth = threading.local()  # open transactions of this store in the current thread
         self._opening = False
         self._draining = False  # someone waits: admit no new transaction until released
         self._last_used = 0.0
@@ -141,16 +142,21 @@ class SharedFile:
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor on the shared connection for one transaction; the file is held meanwhile."""
         cursor = self._enter()
+        self._depth.n = getattr(self._depth, "n", 0) + 1
         try:
             yield cursor
         finally:
+            self._depth.n -= 1
             cursor.close()
             self._exit()
 
     def _enter(self) -> duckdb.DuckDBPyConnection:
+        # A transaction opened inside another one of this thread must not wait for the drain its
+        # outer transaction holds up.
+        nested = getattr(self._depth, "n", 0) > 0
         with self._cond:
             while True:
-                if self._conn is not None and not self._draining:
+                if self._conn is not None and (nested or not self._draining):
                     self._active += 1
                     return self._conn.cursor()  # cursor() is not thread-safe: under the lock
                 if self._conn is None and not self._opening:
