@@ -89,8 +89,8 @@ def building_path() -> Path:
 
 
 def remove_building(building: Path) -> None:
-    for leftover in (building, *(building.with_name(building.name + s) for s in (".wal", ".waiters"))):
-        leftover.unlink(missing_ok=True)
+    for suffix in ("", ".wal", ".waiters"):
+        building.with_name(building.name + suffix).unlink(missing_ok=True)
 
 
 def fresh_database(path: Path) -> str:
@@ -109,8 +109,9 @@ def install(built: Path, target: Path = DEMO_DB, *, timeout_s: float | None = No
     gets `database_replaced` on its next call instead of writing into the new file. Never over
     a database that is not a demo: `conflict` when it holds tenants other than demo.
     """
-    replace_file(str(built), str(target), timeout_s=db_lock_timeout() if timeout_s is None else timeout_s,
-                 translate=translate, check=lambda held: _only_the_demo(held, target))
+    wait_s = db_lock_timeout() if timeout_s is None else timeout_s
+    replace_file(str(built), str(target), timeout_s=wait_s, translate=translate,
+                 check=lambda held: _only_the_demo(held, target))
 
 
 def _only_the_demo(held: FileContents, target: Path) -> None:

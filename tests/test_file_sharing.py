@@ -61,7 +61,8 @@ def _seed(url: str) -> None:
     with mo.LocalClient("demo", db_url=url) as client, (DEMO / "ingredients.csv").open() as f:
         for row in csv.DictReader(f):
             client.add_ingredient(row["name"], unit=row["unit"], category=row["category"] or None,
-                                  density=row["density"] or None, yield_pct=row["yield_pct"] or None)
+                                  density=row["density"] or None,
+                                  yield_pct=row["yield_pct"] or None)
         client.add_ingredient(FLOUR, unit="g")
         client.import_price_list(DEMO / "supplier_freshco.csv", supplier="FreshCo",
                                  idempotency_key="seed-freshco")
@@ -198,7 +199,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def idle_server(shared_db: str, tmp_path: Path) -> Iterator[str]:
+def idle_server(shared_db: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
     key = mo.create_api_key("demo", db_url=shared_db)
     port = _free_port()
     server = subprocess.Popen([str(MO_BIN), "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -217,16 +218,16 @@ def idle_server(shared_db: str, tmp_path: Path) -> Iterator[str]:
                 time.sleep(0.2)
         with mo.HttpClient(base, api_key=key) as client:
             client.ingredients()  # the server has used the file, and now sits idle
-        yield f"{base}|{key}"
+        yield base, key
     finally:
         server.terminate()
         server.wait(timeout=60)
 
 
 def test_an_idle_mo_serve_does_not_lock_out_a_notebook(
-    idle_server: str, shared_db: str, tmp_path: Path
+    idle_server: tuple[str, str], shared_db: str, tmp_path: Path
 ) -> None:
-    base, key = idle_server.split("|")
+    base, key = idle_server
     result = _child_result(shared_db, tmp_path, MO_DB_LOCK_TIMEOUT="20")  # a notebook-like process
     assert result.get("ok"), result
     with mo.HttpClient(base, api_key=key) as client:  # and the server takes the file back
@@ -259,23 +260,28 @@ _WRITER_LOOP = """
             n = updates + 1
             try:
                 began = time.perf_counter()
-                client.update_cost(sys.argv[2], f"{n}.25", per="1 kg", idempotency_key=f"soak-cost-{n}")
+                client.update_cost(sys.argv[2], f"{n}.25", per="1 kg",
+                                   idempotency_key=f"soak-cost-{n}")
                 updates += 1
                 listed = Path(f"soak-list-{n}.csv")
-                listed.write_text(f"item,sku,price,pack,unit\\nSoak Item {n},SK-{n},{n}.50,1 kg,g\\n")
-                client.import_price_list(listed, supplier="SoakCo", idempotency_key=f"soak-list-{n}")
+                row = f"Soak Item {n},SK-{n},{n}.50,1 kg,g"
+                listed.write_text(f"item,sku,price,pack,unit\\n{row}\\n")
+                client.import_price_list(listed, supplier="SoakCo",
+                                         idempotency_key=f"soak-list-{n}")
                 imports += 1
                 slowest = max(slowest, time.perf_counter() - began)
             except mo.MOError as err:
                 errors.append(err.to_dict())
                 break
-    print(json.dumps({"updates": updates, "imports": imports, "errors": errors, "slowest_s": slowest}))
+    print(json.dumps({"updates": updates, "imports": imports, "errors": errors,
+                      "slowest_s": slowest}))
 """
 
 
 def _loop(code: str, url: str, cwd: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *args], cwd=cwd,
-                            text=True, env=_env(url), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            text=True, env=_env(url),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def test_four_processes_share_one_file(shared_db: str, tmp_path: Path) -> None:
@@ -349,7 +355,8 @@ def demo_files(tmp_path: Path, template: Path) -> tuple[Path, Path]:
 
 
 def _holder(target: Path, tmp_path: Path) -> subprocess.Popen[str]:
-    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(_HOLDER)], cwd=tmp_path, text=True,
+    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(_HOLDER)], cwd=tmp_path,
+                             text=True,
                              env=_env(f"duckdb:///{target}"), stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert child.stdout is not None and child.stdout.readline().strip() == "holding"
@@ -430,3 +437,22 @@ def _tenants(path: Path) -> list[str]:
 
     with open_store(f"duckdb:///{path}") as store:
         return [t.slug for t in list_tenants(store)]
+
+
+# ---- the setting --------------------------------------------------------------------------
+
+
+def test_lock_timeout_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mo.settings import db_lock_timeout
+
+    monkeypatch.delenv("MO_DB_LOCK_TIMEOUT", raising=False)
+    monkeypatch.setenv("MO_PROJECT_DIR", str(ROOT / "tests"))  # no .env there
+    assert db_lock_timeout() == 30.0
+    monkeypatch.setenv("MO_DB_LOCK_TIMEOUT", "2.5")
+    assert db_lock_timeout() == 2.5
+    for bad in ("soon", "-1", "nan", "inf"):
+        monkeypatch.setenv("MO_DB_LOCK_TIMEOUT", bad)
+        with pytest.raises(mo.MOError) as refused:
+            db_lock_timeout()
+        assert refused.value.code == "validation_error"
+        assert refused.value.details == {"field": "MO_DB_LOCK_TIMEOUT", "value": bad}

@@ -117,7 +117,8 @@ def connect_waiting(path: str, *, timeout_s: float, waiters: WaitersFile,
 class SharedFile:
     """One store's connection to one DuckDB file, open only while transactions need it."""
 
-    def __init__(self, path: str, *, timeout_s: float, on_open: Callable[[duckdb.DuckDBPyConnection], None],
+    def __init__(self, path: str, *, timeout_s: float,
+                 on_open: Callable[[duckdb.DuckDBPyConnection], None],
                  translate: Callable[[duckdb.Error], MOError]) -> None:
         self.path = path
         self._timeout_s = timeout_s
@@ -311,7 +312,8 @@ def _contents(conn: duckdb.DuckDBPyConnection) -> FileContents:
         "ORDER BY table_name").fetchall())
     if "tenants" not in tables:
         return FileContents(tables=tables, tenants=None)
-    slugs = tuple(row[0] for row in conn.execute("SELECT slug FROM tenants ORDER BY slug").fetchall())
+    rows = conn.execute("SELECT slug FROM tenants ORDER BY slug").fetchall()
+    slugs = tuple(row[0] for row in rows)
     return FileContents(tables=tables, tenants=slugs)
 
 
