@@ -1,6 +1,8 @@
 """`make demo`: Harbour Kitchen end to end on the embedded DuckDB default, from a clean clone.
 
-1. A fresh DuckDB file (var/demo.duckdb), migrated on open, with the tenant demo.
+1. A fresh DuckDB file, migrated on open, with the tenant demo: built next to var/demo.duckdb
+   and swapped in at the end, never while another process has var/demo.duckdb open and never
+   over a database holding other tenants (see install).
 2. Through the client: the 61 demo ingredients.
 3. Headless notebooks (mo.run, audit records under runs/<date>/) and client calls, in order:
    import_price_list (FreshCo), import_price_list (Metro, its own headers mapped),
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,8 +26,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import mo
-from mo.errors import MOError
+from mo.errors import ErrorCode, MOError
 from mo.run import RunResult, run_notebook
+from mo.settings import db_lock_timeout
+from mo.store.duckdb_sharing import FileContents, replace_file
+from mo.store.duckdb_store import translate
 
 DEMO_DIR = Path("demo")
 DEMO_DB = Path("var") / "demo.duckdb"
@@ -74,15 +80,49 @@ class DemoStepError(Exception):
     """A demo step failed; its message says which and why."""
 
 
-def fresh_database() -> str:
-    """Delete var/demo.duckdb (and its WAL), create tenant demo in a new one; return its URL."""
+def building_path() -> Path:
+    """Where this run builds its demo: next to var/demo.duckdb, swapped in only when complete."""
     DEMO_DB.parent.mkdir(parents=True, exist_ok=True)
-    for stale in (DEMO_DB, DEMO_DB.with_name(DEMO_DB.name + ".wal")):
-        stale.unlink(missing_ok=True)
-    url = f"duckdb:///{DEMO_DB.resolve()}"
+    building = DEMO_DB.with_name(f"{DEMO_DB.stem}.building-{os.getpid()}.duckdb")
+    remove_building(building)
+    return building
+
+
+def remove_building(building: Path) -> None:
+    for suffix in ("", ".wal", ".waiters"):
+        building.with_name(building.name + suffix).unlink(missing_ok=True)
+
+
+def fresh_database(path: Path) -> str:
+    """Create tenant demo in a new file at `path`; return its URL."""
+    url = f"duckdb:///{path.resolve()}"
     tenant = mo.create_tenant(TENANT, name="Harbour Kitchen", db_url=url)
     print(f"database  {url}\ntenant    {tenant.slug} — {tenant.name}", flush=True)
     return url
+
+
+def install(built: Path, target: Path = DEMO_DB, *, timeout_s: float | None = None) -> None:
+    """Put the finished demo file in place of `target`.
+
+    Never under another process: `target` is taken first, waiting for its holder like any
+    call up to MO_DB_LOCK_TIMEOUT (then `unavailable` naming it); a process that had it open
+    gets `database_replaced` on its next call instead of writing into the new file. Never over
+    a database that is not a demo: `conflict` when it holds tenants other than demo.
+    """
+    wait_s = db_lock_timeout() if timeout_s is None else timeout_s
+    replace_file(str(built), str(target), timeout_s=wait_s, translate=translate,
+                 check=lambda held: _only_the_demo(held, target))
+
+
+def _only_the_demo(held: FileContents, target: Path) -> None:
+    if not held.tables or held.tenants in ((), (TENANT,)):
+        return  # an empty file or the demo's own: nothing of anyone else's to lose
+    raise MOError(
+        ErrorCode.CONFLICT,
+        f"{target} is not a demo database (tenants: {', '.join(held.tenants or ()) or 'none'}); "
+        "`make demo` will not replace it — move it away first",
+        {"file": str(target), "tenants": list(held.tenants) if held.tenants is not None else None},
+    )
 
 
 def add_ingredients(demo: DemoRun) -> None:
@@ -187,17 +227,22 @@ def where_lines(demo: DemoRun) -> list[str]:
 
 def main() -> int:
     """Run the demo; print what ran, where it is, and the summary. 0 on success, 1 on failure."""
+    building = building_path()
     try:
-        demo = DemoRun(fresh_database())
+        demo = DemoRun(fresh_database(building))
         baseline = run_steps(demo)
         with demo.client() as client:
             report = summary_lines(client, since=baseline)
+        install(building)
+        print(f"database  {DEMO_DB} (in place)", flush=True)
     except DemoStepError as failed:
         print(f"demo stopped: {failed}", file=sys.stderr)
         return 1
     except MOError as err:
         print(f"demo stopped: {json.dumps(err.to_dict(), default=str)}", file=sys.stderr)
         return 1
+    finally:
+        remove_building(building)
     print("\n".join(["", *where_lines(demo), "", *report]))
     return 0
 

@@ -12,6 +12,8 @@ from mo.errors import validation_error
 
 DEFAULT_DB_PATH = Path("var") / "mo.duckdb"
 DEFAULT_API_URL = "http://127.0.0.1:8765"
+# How long a call waits for another process to release an embedded DuckDB file.
+DEFAULT_DB_LOCK_TIMEOUT = 30.0
 API_MODES = ("local", "http")
 
 
@@ -22,6 +24,7 @@ class Settings:
     api_url: str
     api_key: str | None
     tenant: str | None
+    db_lock_timeout: float = DEFAULT_DB_LOCK_TIMEOUT
 
 
 def _lookup(name: str, dotenv: dict[str, str | None]) -> str | None:
@@ -63,6 +66,32 @@ def _anchored(url: str | None, base: Path) -> str | None:
     return url
 
 
+def _dotenv() -> dict[str, str | None]:
+    path = project_dir() / ".env"
+    return dotenv_values(path) if path.is_file() else {}
+
+
+def _lock_timeout(dotenv: dict[str, str | None]) -> float:
+    text = _lookup("MO_DB_LOCK_TIMEOUT", dotenv)
+    if text is None:
+        return DEFAULT_DB_LOCK_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise validation_error("MO_DB_LOCK_TIMEOUT must be a number of seconds >= 0",
+                               field="MO_DB_LOCK_TIMEOUT", value=text)
+    return value
+
+
+def db_lock_timeout() -> float:
+    """MO_DB_LOCK_TIMEOUT in seconds (default 30): how long a call waits for another process
+    holding the embedded DuckDB file before answering `unavailable`. Read on its own, so that a
+    store does not fail on a setting it does not use."""
+    return _lock_timeout(_dotenv())
+
+
 def load_settings(env_file: Path | None = None) -> Settings:
     """Read MO_* settings from the environment, then from the project's .env; raise
     validation_error for a value mo cannot use."""
@@ -81,6 +110,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         api_url=_lookup("MO_API_URL", dotenv) or DEFAULT_API_URL,
         api_key=_lookup("MO_API_KEY", dotenv),
         tenant=_lookup("MO_TENANT", dotenv),
+        db_lock_timeout=_lock_timeout(dotenv),
     )
 
 

@@ -1,8 +1,9 @@
-"""The embedded DuckDB store: one database file (or :memory:) per process, a cursor per transaction."""
+"""The embedded DuckDB store: one database file (or :memory:), a cursor per transaction; the file
+is held only while transactions run (mo/store/duckdb_sharing.py)."""
 
 from __future__ import annotations
 
-import threading
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,8 +14,10 @@ import pandas as pd
 
 from mo.errors import ErrorCode, MOError
 from mo.sqlfiles import compiled
+from mo.settings import db_lock_timeout
 from mo.store.base import Params, Row, Store, Tx, rows_from, transaction_conflict
 from mo.store.bounds import WATCHDOG, statement_timeout
+from mo.store.duckdb_sharing import SharedFile, held_elsewhere, is_lock_error
 
 DIALECT = "duckdb"
 
@@ -26,12 +29,8 @@ def translate(exc: duckdb.Error) -> MOError:
         return transaction_conflict(exc)
     if isinstance(exc, duckdb.ConstraintException):
         err = MOError(ErrorCode.CONFLICT, "a unique rule was broken", {"constraint": _constraint(text)})
-    elif isinstance(exc, duckdb.IOException) and "lock" in text:
-        err = MOError(
-            ErrorCode.UNAVAILABLE,
-            "the DuckDB file is held by another process; use PostgreSQL or `mo serve` for shared writes",
-            {"reason": "database_locked"},
-        )
+    elif is_lock_error(exc):
+        return held_elsewhere(exc, _locked_file(text))
     elif isinstance(exc, duckdb.InvalidInputException) and "cannot encode str" in text:
         err = MOError(ErrorCode.VALIDATION_ERROR, "a text is not valid Unicode (a lone surrogate)",
                       {"problem": _reason(text)})
@@ -46,6 +45,11 @@ def translate(exc: duckdb.Error) -> MOError:
 def _reason(text: str) -> str:
     # The first line only: DuckDB follows it with "LINE 1: <the statement>" and a caret.
     return text.split("\n", 1)[0][:300]
+
+
+def _locked_file(text: str) -> str:
+    match = re.search(r'lock on file "([^"]*)"', text)
+    return match.group(1) if match else "?"
 
 
 def _constraint(text: str) -> str:
@@ -128,32 +132,32 @@ class DuckDBStore(Store):
         self.statement_timeout = statement_timeout  # seconds; 0: no bound
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Held only while transactions run, so other processes can use the file between calls.
+        self._file = SharedFile(path, timeout_s=db_lock_timeout(), on_open=self._opened,
+                                translate=translate)
+
+    def _opened(self, conn: duckdb.DuckDBPyConnection) -> None:
         try:
-            self._root = duckdb.connect(path)
-            self._root.execute("SET TimeZone = 'UTC'")
+            conn.execute("SET TimeZone = 'UTC'")
         except duckdb.Error as exc:
             raise translate(exc) from exc
-        self._lock = threading.Lock()
 
     @contextmanager
     def transaction(self, *, tenant_id: str | None = None) -> Iterator[Tx]:
-        with self._lock:  # cursor() on the shared root connection is not thread-safe
-            cursor = self._root.cursor()
-        try:
-            cursor.execute("BEGIN TRANSACTION")
-            yield DuckDBTx(cursor, limit_s=self.statement_timeout)
+        with self._file.cursor() as cursor:
             try:
-                cursor.execute("COMMIT")
-            except duckdb.Error as exc:
-                raise translate(exc) from exc
-        except BaseException:
-            _rollback(cursor)
-            raise
-        finally:
-            cursor.close()
+                cursor.execute("BEGIN TRANSACTION")
+                yield DuckDBTx(cursor, limit_s=self.statement_timeout)
+                try:
+                    cursor.execute("COMMIT")
+                except duckdb.Error as exc:
+                    raise translate(exc) from exc
+            except BaseException:
+                _rollback(cursor)
+                raise
 
     def close(self) -> None:
-        self._root.close()
+        self._file.close()
 
 
 def _rollback(cursor: duckdb.DuckDBPyConnection) -> None:
