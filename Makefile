@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export TQDM_DISABLE ?= 1
 
-.PHONY: demo test bench soak fuzz lab serve clean
+.PHONY: demo test nbval bench soak fuzz lab serve clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ demo: $(VENV)/.stamp-notebook
 
 test: $(VENV)/.stamp-dev
 	$(BIN)/python -m pytest
+
+# Every notebook with its defaults (interactive: the forms are built) in a real kernel, under
+# nbval; `make test` runs them headless through papermill instead. CI runs both.
+nbval: $(VENV)/.stamp-dev
+	$(BIN)/python -m pytest --nbval-lax notebooks/
 
 bench: $(VENV)/.stamp-dev
 	$(BIN)/python -m bench --quick
