@@ -17,6 +17,7 @@ from fractions import Fraction
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reliability_support import examples
 
 from mo.services import recipes as rec
 from mo.services import tenants
@@ -244,7 +245,7 @@ def _apply(store: Store, plan: Plan) -> tenants.TenantContext:
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(fast=12, fuzz=30), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(plan=plans())
 def test_mo_costs_random_recipe_dags_like_an_exact_model(store: Store, plan: Plan) -> None:
