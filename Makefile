@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export TQDM_DISABLE ?= 1
 
-.PHONY: demo test bench soak fuzz lab serve clean
+.PHONY: demo test nbval bench soak fuzz lab serve clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ demo: $(VENV)/.stamp-notebook
 test: $(VENV)/.stamp-dev
 	$(BIN)/python -m pytest
 
+# Every notebook with its defaults (interactive: the forms are built) in a real kernel, under
+# nbval; `make test` runs them headless through papermill instead. CI runs both.
+nbval: $(VENV)/.stamp-dev
+	$(BIN)/python -m pytest --nbval-lax notebooks/
+
 bench: $(VENV)/.stamp-dev
 	$(BIN)/python -m bench --quick
 
@@ -37,11 +42,13 @@ soak: $(VENV)/.stamp-dev
 		tests/test_tenant_walls.py
 
 # fuzz: the "mo-fuzz" hypothesis profile (400 examples per property, ~120 per API operation
-# and generation mode) over hostile input, the API and exports.
+# and generation mode) over hostile input, the API and exports; the other properties at their
+# full example counts (`make test` runs them with fewer: reliability_support.examples).
 fuzz: $(VENV)/.stamp-dev
 	MO_FUZZ=1 $(BIN)/python -m pytest --timeout=3600 -rA \
 		tests/test_hostile_input.py tests/test_api_fuzz.py tests/test_export_safety.py \
-		tests/test_hostile_http.py
+		tests/test_event_reads.py tests/test_export.py tests/test_measure.py \
+		tests/test_costing_property.py tests/test_hostile_http.py
 
 lab: $(VENV)/.stamp-notebook
 	$(BIN)/jupyter lab notebooks/

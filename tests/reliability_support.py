@@ -71,6 +71,12 @@ settings.register_profile("mo-fuzz", max_examples=knob("MO_FUZZ_EXAMPLES", 400, 
 PROFILE = os.environ.get("MO_HYPOTHESIS_PROFILE") or ("mo-fuzz" if FUZZ else "mo-fast")
 
 
+def examples(*, fast: int, fuzz: int) -> int:
+    """max_examples for a property outside the profiles: `fast` in `make test`, `fuzz` in
+    `make fuzz` (MO_FUZZ=1)."""
+    return fuzz if FUZZ else fast
+
+
 def fuzz_settings(*, scale: float = 1.0) -> settings:
     """The selected profile, with max_examples scaled (a slow property runs fewer)."""
     parent = settings.get_profile(PROFILE)

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reliability_support import examples
 
 from mo.context import TenantContext
 from mo.errors import MOError
@@ -253,7 +254,7 @@ def _apply(store: Store, plan: Plan) -> tenants.TenantContext:
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(fast=12, fuzz=30), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(plan=plans())
 def test_mo_costs_random_recipe_dags_like_an_exact_model(store: Store, plan: Plan) -> None:

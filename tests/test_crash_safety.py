@@ -6,7 +6,7 @@ committed); the DuckDB file reopens cleanly (open_store replays its WAL and find
 current). mo's sanity checks are not run here: one of them is quadratic in cost rows × events
 (74 s for a 20k-row list on DuckDB), so the counts and events are checked directly instead.
 
-`make test` runs MO_CRASH_TRIALS=5 trials of MO_CRASH_ROWS=20000 rows per backend; `make soak`
+`make test` runs MO_CRASH_TRIALS=3 trials of MO_CRASH_ROWS=10000 rows per backend; `make soak`
 (MO_SOAK=1) runs 20 trials of 200000 rows per backend. Each trial gets a fresh database, and the
 kill lands uniformly in [0, 1.25 × the import time measured just before] after the child is
 ready, so most kills hit the import's one transaction and some land after its commit.
@@ -41,8 +41,8 @@ from mo import migrations
 from mo.services import imports, tenants
 from mo.store import Store, connect_store, open_store
 
-TRIALS = knob("MO_CRASH_TRIALS", 5, 20)
-ROWS = knob("MO_CRASH_ROWS", 20_000, 200_000)
+TRIALS = knob("MO_CRASH_TRIALS", 3, 20)
+ROWS = knob("MO_CRASH_ROWS", 10_000, 200_000)
 KEY = "nightly-list"
 SUPPLIER = "Bulk Foods"
 READY_TIMEOUT = 180.0

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from eventlog_support import emit, event_ids, raw, set_occurred_at
+from reliability_support import examples
 
 from mo.errors import ErrorCode, MOError
 from mo.jsonutil import dumps
@@ -196,7 +197,7 @@ JSON_VALUES = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(fast=60, fuzz=300), deadline=None)
 @given(value=JSON_VALUES, indent=st.sampled_from([None, 1]), ascii_only=st.booleans())
 def test_canonical_json_agrees_with_dumps_whatever_the_formatting(value, indent, ascii_only):
     # The fast codec uses CPython's C scanner and encoder directly; pin it to the public API.

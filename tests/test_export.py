@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from eventlog_support import emit, event_ids, set_occurred_at
+from reliability_support import examples
 
 from mo.errors import ErrorCode, MOError
 from mo.services.event_reads import events_frame
@@ -233,7 +234,7 @@ def test_json_special_finds_exactly_the_strings_json_must_escape():
 
     from mo.services.export import json_special
 
-    @settings(max_examples=300, deadline=None)
+    @settings(max_examples=examples(fast=60, fuzz=300), deadline=None)
     @given(values=st.lists(st.none() | st.text(max_size=6), max_size=8), large=st.booleans(), cut=st.integers(0, 2))
     def check(values, large, cut):
         array = pa.array(values, pa.large_string() if large else pa.string()).slice(cut)

@@ -9,6 +9,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reliability_support import examples
 
 from mo.errors import ErrorCode, MOError
 from mo.measure import (
@@ -432,7 +433,7 @@ def factor(unit: str) -> Fraction:
     return REFERENCE[unit][2] if unit in REFERENCE else extra[unit]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(fast=50, fuzz=200), deadline=None)
 @given(
     a=st.integers(min_value=1, max_value=1000),
     b=st.integers(min_value=1, max_value=1000),
@@ -444,7 +445,7 @@ def test_pack_is_product_of_counts_and_factor(a: int, b: int, unit: str, spaced:
     assert Fraction(parse_quantity(text).qty) == a * b * factor(unit)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(fast=25, fuzz=100), deadline=None)
 @given(
     a=st.integers(min_value=1, max_value=50),
     b=st.integers(min_value=17, max_value=5000),
@@ -454,7 +455,7 @@ def test_slash_pack_equals_x_pack(a: int, b: int, unit: str) -> None:
     assert parse_quantity(f"{a}/{b}{unit}").qty == parse_quantity(f"{a} x {b} {unit}").qty
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(fast=25, fuzz=100), deadline=None)
 @given(
     grams=st.decimals(min_value=Decimal("0.001"), max_value=Decimal(10**6), places=3),
     density=st.decimals(min_value=Decimal("0.5"), max_value=Decimal("2"), places=2),

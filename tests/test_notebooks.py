@@ -142,6 +142,14 @@ class Demo:
         assert result.ok, result.summary()
         return result
 
+    def seed_list(self, path: Path, supplier: str, **extra: Any) -> None:
+        """Import through the client, not a notebook run: for tests of the other notebooks (a
+        kernel start costs seconds; the import notebook has its own tests above)."""
+        with self.client() as client:
+            client.import_price_list(
+                path, supplier=supplier, idempotency_key=f"seed-{path.name}", **extra
+            )
+
 
 @pytest.fixture
 def demo(tmp_path: Path, demo_template: Path) -> Demo:
@@ -249,12 +257,12 @@ def test_update_cost_headless_needs_its_parameters(demo: Demo) -> None:
 
 
 def test_recipe_costs_reports_costs_incomplete_and_movers(demo: Demo) -> None:
-    demo.import_list(DEMO / "supplier_freshco.csv", "FreshCo")
-    demo.import_list(DEMO / "supplier_metro.csv", "Metro", columns=json.dumps(METRO_COLUMNS))
+    demo.seed_list(DEMO / "supplier_freshco.csv", "FreshCo")
+    demo.seed_list(DEMO / "supplier_metro.csv", "Metro", columns=METRO_COLUMNS)
     with demo.client() as client:
         client.import_recipes(DEMO / "recipes.csv", idempotency_key="seed-recipes")
     demo.run("recipe_costs")
-    demo.import_list(DEMO / "supplier_freshco_week2.csv", "FreshCo")
+    demo.seed_list(DEMO / "supplier_freshco_week2.csv", "FreshCo")
     result = demo.run("recipe_costs", recipe="Chicken Pie")
     assert result.ok, result.summary()
     text = plain(result)
@@ -270,8 +278,9 @@ def test_recipe_costs_reports_costs_incomplete_and_movers(demo: Demo) -> None:
 
 
 def test_event_sanity_passes_on_a_healthy_log(demo: Demo) -> None:
-    demo.import_list(DEMO / "supplier_freshco.csv", "FreshCo")
-    demo.run("update_cost", ingredient="onion", price="9.90", per="10 kg")
+    demo.seed_list(DEMO / "supplier_freshco.csv", "FreshCo")
+    with demo.client() as client:
+        client.update_cost("onion", "9.90", per="10 kg", idempotency_key="seed-onion")
     result = demo.run("event_sanity", window="24h")
     assert result.ok, result.summary()
     assert "import.completed" in plain(result)
@@ -282,7 +291,7 @@ def test_event_sanity_passes_on_a_healthy_log(demo: Demo) -> None:
 
 
 def test_parity_export_headless_writes_file_and_manifest(demo: Demo, tmp_path: Path) -> None:
-    demo.import_list(DEMO / "supplier_freshco.csv", "FreshCo")
+    demo.seed_list(DEMO / "supplier_freshco.csv", "FreshCo")
     out = tmp_path / "exports"
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     result = demo.run(

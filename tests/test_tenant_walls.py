@@ -11,7 +11,7 @@
    of B's rows in any tenant table and cannot insert, move or change any; the store's tenant
    transactions run as mo_app; every tenant table has a forced policy.
 
-Walk length: MO_WALK_STEPS (40 per configuration in `make test`, 300 under `make soak`).
+Walk length: MO_WALK_STEPS (25 per configuration in `make test`, 300 under `make soak`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from mo.store import Store, connect_store
 
 THIRD_TENANT = "third"
 SLUGS = (TENANT, OTHER_TENANT, THIRD_TENANT)
-STEPS = knob("MO_WALK_STEPS", 40, 300)
+STEPS = knob("MO_WALK_STEPS", 25, 300)
 NAMES = ("Flour", "Sugar", "Butter", "Salt")
 RECIPES = ("Pie", "Cake")
 
