@@ -39,7 +39,7 @@ bench: $(VENV)/.stamp-dev
 soak: $(VENV)/.stamp-dev
 	MO_SOAK=1 $(BIN)/python -m pytest --timeout=5400 -rA \
 		tests/test_crash_safety.py tests/test_concurrency.py tests/test_recipe_graph_races.py \
-		tests/test_tenant_walls.py
+		tests/test_tenant_walls.py tests/test_file_sharing.py
 
 # fuzz: the "mo-fuzz" hypothesis profile (400 examples per property, ~120 per API operation
 # and generation mode) over hostile input, the API and exports; the other properties at their
