@@ -282,15 +282,20 @@ rate AS (
     ) r
 ),
 costed AS MATERIALIZED (
-    SELECT l.recipe_id, rt.lack,
-           CASE WHEN rt.divisor IS NULL THEN l.qty_base
-                ELSE TRY(exact_div(l.qty_base, rt.divisor)) END AS q,
-           TRY(whole_part(q, rt.rh, rt.rl)) AS wp,
-           frac_part(q, rt.rl) AS fp,
-           rt.rate IS NOT NULL AND wp IS NULL AS over
-    FROM rc_lines l
-    JOIN rate rt ON rt.ingredient_id = l.ingredient_id AND rt.base_unit = l.base_unit
-                AND rt.waste_pct = l.waste_pct
+    -- Macros are expanded in place, so q is a column of an inner query, not an alias (which
+    -- would expand exact_div into every use of q, and planning time with it).
+    SELECT recipe_id, lack, wp, fp, rate IS NOT NULL AND wp IS NULL AS over
+    FROM (
+        SELECT recipe_id, lack, rate, TRY(whole_part(q, rh, rl)) AS wp, frac_part(q, rl) AS fp
+        FROM (
+            SELECT l.recipe_id, rt.lack, rt.rate, rt.rh, rt.rl,
+                   CASE WHEN rt.divisor IS NULL THEN l.qty_base
+                        ELSE TRY(exact_div(l.qty_base, rt.divisor)) END AS q
+            FROM rc_lines l
+            JOIN rate rt ON rt.ingredient_id = l.ingredient_id AND rt.base_unit = l.base_unit
+                        AND rt.waste_pct = l.waste_pct
+        ) lined
+    ) parted
 ),
 lacks(recipe_id, name) AS (
     SELECT recipe_id, lack FROM costed WHERE lack IS NOT NULL
@@ -364,15 +369,17 @@ tot(recipe_id, lvl, total, th, tl, big) USING KEY (recipe_id) AS (
     ) b
 ),
 fin AS (
-    SELECT t.recipe_id, t.total, t.big,
-           CASE WHEN s.yield_qty = 1 THEN t.total ELSE TRY(exact_div(t.total, s.yield_qty)) END
-               AS unit_cost,
-           CASE WHEN s.menu_price IS NOT NULL
-                THEN TRY(exact_div(unit_cost * 100, s.menu_price)) END AS food_cost_pct,
-           s.menu_price
-    FROM tot t
-    JOIN rc_scope s ON s.recipe_id = t.recipe_id
-    WHERE t.lvl >= 0
+    SELECT recipe_id, total, big, unit_cost, menu_price,
+           CASE WHEN menu_price IS NOT NULL
+                THEN TRY(exact_div(unit_cost * 100, menu_price)) END AS food_cost_pct
+    FROM (
+        SELECT t.recipe_id, t.total, t.big, s.menu_price,
+               CASE WHEN s.yield_qty = 1 THEN t.total
+                    ELSE TRY(exact_div(t.total, s.yield_qty)) END AS unit_cost
+        FROM tot t
+        JOIN rc_scope s ON s.recipe_id = t.recipe_id
+        WHERE t.lvl >= 0
+    ) unit
 ),
 missing AS (
     SELECT recipe_id, array_agg(name ORDER BY name) AS names

@@ -12,25 +12,18 @@ CREATE MACRO raw12(a) AS
            AS HUGEINT);
 
 -- exact_div(a, b): a ÷ b truncated to 12 places, as V006's (bit-identical to PostgreSQL's).
--- Below 1e14 the one-step integer division; above, a long division in three steps (the whole
--- quotient, then six digits at a time), exact while b stays below about 1.7e20.
+-- A long division in two steps (the whole quotient, then twelve digits from the remainder),
+-- so the numerator may be any amount; exact while b stays below 1e14 (a yield, a price, a
+-- density, a percentage), and above that, as V006's, while a stays below about 1.7e14. The
+-- macro is expanded at each use, and DuckDB's planning time grows with it: keep it small.
 CREATE OR REPLACE MACRO exact_div(a, b) AS
-    CASE WHEN CAST(a AS DECIMAL(38, 12)) < 100000000000000 THEN
-        CAST(
-            CAST(
-                CAST(CAST(a AS DECIMAL(38, 12)) * 1000000000000 AS HUGEINT) * 1000000000000
-                // CAST(CAST(b AS DECIMAL(38, 12)) * 1000000000000 AS HUGEINT)
-            AS DECIMAL(38, 0)) * CAST(0.000000000001 AS DECIMAL(38, 12))
-        AS DECIMAL(38, 12))
-    ELSE
-        CAST(
-            CAST(
-                (raw12(a) // raw12(b)) * 1000000000000
-                + ((raw12(a) % raw12(b)) * 1000000 // raw12(b)) * 1000000
-                + ((raw12(a) % raw12(b)) * 1000000 % raw12(b) * 1000000 // raw12(b))
-            AS DECIMAL(38, 0)) * CAST(0.000000000001 AS DECIMAL(38, 12))
-        AS DECIMAL(38, 12))
-    END;
+    CAST(CAST(
+        CASE WHEN b < 100000000000000 THEN
+            (raw12(a) // CAST(b * 1000000000000 AS HUGEINT)) * 1000000000000
+            + (raw12(a) % CAST(b * 1000000000000 AS HUGEINT)) * 1000000000000
+              // CAST(b * 1000000000000 AS HUGEINT)
+        ELSE CAST(a * 1000000000000 AS HUGEINT) * 1000000000000 // raw12(b) END
+    AS DECIMAL(38, 0)) * CAST(0.000000000001 AS DECIMAL(38, 12)) AS DECIMAL(38, 12));
 
 -- A product a × b of two amounts, exactly, in two parts: whole_part(a, bh, bl), exact at 12
 -- places, and frac_part(a, bl) at 24 places (below 1e9), where bh = trunc(b) and bl = b − bh
@@ -48,14 +41,11 @@ CREATE MACRO exact_mul(a, b) AS
     whole_part(a, trunc(b), b - trunc(b)) + CAST(frac_part(a, b - trunc(b)) AS DECIMAL(38, 12));
 
 -- A sum of 12-place amounts below 1e26 each can pass DECIMAL(38)'s bound, and a SUM that does
--- raises. Amounts from 1e20 up are summed as their whole 10^12s (hi12, a HUGEINT) plus the rest
--- (lo12, below 1e12); joined12 puts them back and fails only when the total itself does not fit.
-CREATE MACRO hi12(p) AS
-    CASE WHEN p >= 100000000000000000000 THEN CAST(trunc(p) AS HUGEINT) // 1000000000000 END;
-CREATE MACRO lo12(p) AS
-    CASE WHEN p >= 100000000000000000000
-         THEN p - CAST(CAST(trunc(p) AS HUGEINT) // 1000000000000 AS DECIMAL(38, 0)) * 1000000000000
-         ELSE p END;
+-- raises. So amounts are summed as their whole parts (hi12: DECIMAL(38,0), whose sums reach
+-- 1e38) and their fractions (lo12, below 1 each); joined12 puts them back, with a sum of
+-- 24-place fractions rounded once, and fails only when the total itself does not fit.
+CREATE MACRO hi12(p) AS trunc(p);
+CREATE MACRO lo12(p) AS p - trunc(p);
 CREATE MACRO joined12(lo, hi, frac) AS
-    COALESCE(lo, 0) + CAST(COALESCE(hi, 0) AS DECIMAL(38, 0)) * 1000000000000
+    CAST(COALESCE(hi, 0) AS DECIMAL(38, 12)) + COALESCE(lo, 0)
     + CAST(COALESCE(frac, 0) AS DECIMAL(38, 12));
