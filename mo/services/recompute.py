@@ -50,8 +50,9 @@ def recompute_for(
     writes a recipe.recomputed event (payload recipe, old_total, new_total, complete, cause) for
     each recipe whose total or completeness changed. Returns (recomputed=scope size, changed).
 
-    Raises validation_error for an empty cause, cycle_detected (details {"path": [names…]}) if
-    the stored graph holds a cycle, and validation_error when an amount overflows DECIMAL(38,12).
+    Raises validation_error for an empty cause and cycle_detected (details {"path": [names…]})
+    if the stored graph holds a cycle. An amount too large to store (DECIMAL(38,12)) raises
+    nothing: its recipe is written incomplete, missing "cost too large" (recompute.sql).
     """
     _check_cause(cause)
     open_work(tx)

@@ -9,7 +9,8 @@
 --   rc_lines   the scope's lines (read once); a sub-recipe line also carries what costing it
 --              needs of the sub (name, share, and for a sub outside the scope its stored total
 --              and missing items)
---   rc_work    per recipe: its computed total and its missing items
+--   rc_work    per recipe: its computed total, unit cost and food-cost % (NULL: too large
+--              to store) and its missing items
 -- Each DuckDB statement costs a millisecond or more of binding, planning and scheduling however
 -- small the scope, and each read of a big table (recipe_lines, recipes, recipe_costs) a few more,
 -- so a recompute is as few statements as the writes allow (a cost update: open_work, its seed,
@@ -41,7 +42,10 @@ CREATE OR REPLACE TEMP TABLE rc_lines (
     base_unit VARCHAR, qty_base DECIMAL(38, 12), waste_pct DECIMAL(38, 12), share DECIMAL(38, 12),
     sub_name VARCHAR, outside BOOLEAN, stored DECIMAL(38, 12), stored_missing VARCHAR[]
 );
-CREATE OR REPLACE TEMP TABLE rc_work (recipe_id BIGINT, total DECIMAL(38, 12), names VARCHAR[]);
+CREATE OR REPLACE TEMP TABLE rc_work (
+    recipe_id BIGINT, total DECIMAL(38, 12), unit_cost DECIMAL(38, 12),
+    food_cost_pct DECIMAL(38, 12), names VARCHAR[]
+);
 
 -- name: add_rc_seed
 INSERT INTO rc_seed (id) VALUES (:id)
@@ -192,8 +196,18 @@ WHERE l.tenant_id = :tenant_id
 -- by highest id) ÷ (yield_pct/100), × density for a volume line of a mass ingredient,
 -- ÷ (1 − waste_pct/100). A mass line of a volume ingredient keeps the density as `divisor`: its
 -- qty is divided by it exactly (92 g of oil at 0.92 g/ml is exactly 100 ml). rate is NULL when
--- the ingredient is deleted, has no current cost or no conversion. Computed once per distinct
--- use, so the per-line work is a multiplication.
+-- the ingredient is deleted, has no current cost or no conversion, and also when a step of it
+-- does not fit DECIMAL(38,12) (too_large: the line then lacks "cost too large"). Computed once
+-- per distinct use, and split there into its whole part rh and fraction rl, so the per-line work
+-- is two multiplications (V014: whole_part, frac_part).
+--
+-- Amounts too large to store (issue #14): every product and quotient is computed so that it
+-- fails only when its result does not fit DECIMAL(38,12) (V014), inside TRY(), which makes it
+-- NULL instead of failing the statement. A recipe whose total or unit cost does not fit (or
+-- whose food-cost % does not) is written with those amounts as 0 (the % as NULL) and lacks
+-- "cost too large", as does every recipe above it; a recipe above one whose total does not fit
+-- counts only its other lines. Sums keep three parts (lo12 and hi12 of the 12-place parts, the
+-- 24-place fractions) so no SUM can overflow; joined12 adds them up and rounds once.
 --
 -- lacks: what each scoped recipe lacks, to any depth: its own ingredients without a cost or a
 -- conversion, its unusable or uncosted sub-recipes by name, the stored missing items of
@@ -201,7 +215,7 @@ WHERE l.tenant_id = :tenant_id
 --
 -- tot: the totals, level by level: a recipe's total is its ingredient lines' exact sum of
 -- qty × rate (any level: they need no sub) plus, per usable sub-recipe line, share × the sub's
--- total, CAST once. DuckDB's USING KEY recursion keeps every total computed so far
+-- total, rounded once. DuckDB's USING KEY recursion keeps every total computed so far
 -- (recurring.tot), so each step costs the next level from all lower ones and from the stored
 -- totals of subs outside the scope (seeded at level -1, NULL when there is none). Levels have no
 -- gaps (levels, scope_walk), and a level-L recipe always has a sub below it, in the scope or outside
@@ -209,11 +223,14 @@ WHERE l.tenant_id = :tenant_id
 -- level 0 with its recipe's ingredient sum, prepared once: every operator inside the recursion
 -- runs again for each level, and even a tiny hash join or scan costs DuckDB a fraction of a
 -- millisecond. UNION ALL: USING KEY keeps one row per recipe anyway (a sub used by several lines
--- is seeded several times with the same stored total), so there is nothing to deduplicate.
-INSERT INTO rc_work (recipe_id, total, names)
+-- is seeded several times with the same stored total), so there is nothing to deduplicate. Each
+-- total carries its split (th, tl) for the level above, and big: "cost too large" here or below.
+INSERT INTO rc_work (recipe_id, total, unit_cost, food_cost_pct, names)
 WITH RECURSIVE sub AS MATERIALIZED (
     SELECT recipe_id, lvl, sub_recipe_id AS sub_id, sub_name AS name, share, outside, stored,
-           stored_missing
+           stored_missing,
+           TRY(whole_part(share, trunc(stored), stored - trunc(stored))) AS wp,
+           frac_part(share, stored - trunc(stored)) AS fp
     FROM rc_lines
     WHERE sub_recipe_id IS NOT NULL AND sub_name IS NOT NULL
 ),
@@ -236,9 +253,9 @@ cur AS (
 converted AS (
     SELECT ingredient_id, base_unit, waste_pct, name,
            CASE WHEN family = 'mass' AND own_family = 'volume' THEN density END AS divisor,
+           cost IS NOT NULL AND (base_unit = own_unit OR density IS NOT NULL) AS usable,
            CASE WHEN base_unit = own_unit THEN cost
-                WHEN family = 'volume' AND own_family = 'mass'
-                    THEN CAST(cost * density AS DECIMAL(38, 12))
+                WHEN family = 'volume' AND own_family = 'mass' THEN TRY(exact_mul(cost, density))
                 WHEN family = 'mass' AND own_family = 'volume' AND density IS NOT NULL THEN cost
            END AS cost
     FROM (
@@ -246,7 +263,7 @@ converted AS (
                i.family AS own_family, i.base_unit AS own_unit, i.density,
                CASE WHEN i.deleted_at IS NOT NULL THEN NULL
                     WHEN i.yield_pct = 100 THEN cur.unit_cost
-                    ELSE exact_div(CAST(cur.unit_cost * 100 AS DECIMAL(38, 12)), i.yield_pct)
+                    ELSE TRY(exact_div(cur.unit_cost * 100, i.yield_pct))
                END AS cost
         FROM uses u
         JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = u.ingredient_id
@@ -254,19 +271,34 @@ converted AS (
     ) edible
 ),
 rate AS (
-    SELECT ingredient_id, base_unit, waste_pct, name, divisor,
-           CASE WHEN waste_pct = 0 THEN cost
-                ELSE exact_div(CAST(cost * 100 AS DECIMAL(38, 12)), 100 - waste_pct) END AS rate
-    FROM converted
+    SELECT ingredient_id, base_unit, waste_pct, divisor, rate, trunc(rate) AS rh,
+           rate - trunc(rate) AS rl,
+           CASE WHEN rate IS NOT NULL THEN NULL
+                WHEN usable THEN 'cost too large' ELSE name END AS lack
+    FROM (
+        SELECT *, CASE WHEN waste_pct = 0 THEN cost
+                       ELSE TRY(exact_div(cost * 100, 100 - waste_pct)) END AS rate
+        FROM converted
+    ) r
 ),
 costed AS MATERIALIZED (
-    SELECT l.recipe_id, l.qty_base, rt.name, rt.divisor, rt.rate
-    FROM rc_lines l
-    JOIN rate rt ON rt.ingredient_id = l.ingredient_id AND rt.base_unit = l.base_unit
-                AND rt.waste_pct = l.waste_pct
+    -- Macros are expanded in place, so q is a column of an inner query, not an alias (which
+    -- would expand exact_div into every use of q, and planning time with it).
+    SELECT recipe_id, lack, wp, fp, rate IS NOT NULL AND wp IS NULL AS over
+    FROM (
+        SELECT recipe_id, lack, rate, TRY(whole_part(q, rh, rl)) AS wp, frac_part(q, rl) AS fp
+        FROM (
+            SELECT l.recipe_id, rt.lack, rt.rate, rt.rh, rt.rl,
+                   CASE WHEN rt.divisor IS NULL THEN l.qty_base
+                        ELSE TRY(exact_div(l.qty_base, rt.divisor)) END AS q
+            FROM rc_lines l
+            JOIN rate rt ON rt.ingredient_id = l.ingredient_id AND rt.base_unit = l.base_unit
+                        AND rt.waste_pct = l.waste_pct
+        ) lined
+    ) parted
 ),
 lacks(recipe_id, name) AS (
-    SELECT recipe_id, name FROM costed WHERE rate IS NULL
+    SELECT recipe_id, lack FROM costed WHERE lack IS NOT NULL
     UNION
     SELECT recipe_id, name FROM sub WHERE share IS NULL OR (outside AND stored IS NULL)
     UNION
@@ -277,43 +309,89 @@ lacks(recipe_id, name) AS (
     JOIN sub s ON s.sub_id = lacks.recipe_id AND s.share IS NOT NULL
 ),
 ingsum AS MATERIALIZED (
-    SELECT recipe_id,
-           SUM(CASE WHEN divisor IS NULL THEN qty_base * rate
-                    ELSE exact_div(qty_base, divisor) * rate END) AS known
+    SELECT recipe_id, SUM(lo12(wp)) AS lo, SUM(hi12(wp)) AS hi, SUM(fp) AS fr,
+           bool_or(over) AS over
     FROM costed
     GROUP BY recipe_id
 ),
 edges AS MATERIALIZED (
-    SELECT b.recipe_id, b.lvl, b.sub_id, b.share, i.known
+    SELECT b.recipe_id, b.lvl, b.sub_id, b.share, i.lo, i.hi, i.fr, i.over
     FROM sub b
     LEFT JOIN ingsum i ON i.recipe_id = b.recipe_id
     WHERE b.lvl > 0
 ),
-tot(recipe_id, lvl, total) USING KEY (recipe_id) AS (
-    SELECT sub_id, -1, stored FROM sub WHERE outside
+tot(recipe_id, lvl, total, th, tl, big) USING KEY (recipe_id) AS (
+    SELECT sub_id, -1, stored, trunc(stored), stored - trunc(stored), false FROM sub WHERE outside
     UNION ALL
-    SELECT s.recipe_id, 0, CAST(COALESCE(i.known, 0) + COALESCE(o.known, 0) AS DECIMAL(38, 12))
-    FROM rc_scope s
-    LEFT JOIN ingsum i ON i.recipe_id = s.recipe_id
-    LEFT JOIN (
-        SELECT b.recipe_id, SUM(b.share * b.stored) AS known
-        FROM sub b WHERE b.lvl = 0
-        GROUP BY b.recipe_id
-    ) o ON o.recipe_id = s.recipe_id
-    WHERE s.lvl = 0
+    SELECT recipe_id, 0, total, trunc(total), total - trunc(total), total IS NULL
+    FROM (
+        SELECT s.recipe_id,
+               CASE WHEN NOT COALESCE(i.over, false) AND NOT COALESCE(o.over, false)
+                    THEN TRY(joined12(COALESCE(i.lo, 0) + COALESCE(o.lo, 0),
+                                      COALESCE(i.hi, 0) + COALESCE(o.hi, 0),
+                                      COALESCE(i.fr, 0) + COALESCE(o.fr, 0)))
+               END AS total
+        FROM rc_scope s
+        LEFT JOIN ingsum i ON i.recipe_id = s.recipe_id
+        LEFT JOIN (
+            SELECT recipe_id, SUM(lo12(wp)) AS lo, SUM(hi12(wp)) AS hi, SUM(fp) AS fr,
+                   bool_or(share IS NOT NULL AND stored IS NOT NULL AND wp IS NULL) AS over
+            FROM sub WHERE lvl = 0
+            GROUP BY recipe_id
+        ) o ON o.recipe_id = s.recipe_id
+        WHERE s.lvl = 0
+    ) t0
     UNION ALL
-    SELECT e.recipe_id, e.lvl,
-           CAST(COALESCE(MAX(e.known), 0) + COALESCE(SUM(e.share * t.total), 0) AS DECIMAL(38, 12))
-    FROM edges e
-    JOIN recurring.tot t ON t.recipe_id = e.sub_id
-    WHERE e.lvl = (SELECT MAX(lvl) + 1 FROM tot)
-    GROUP BY e.recipe_id, e.lvl
+    SELECT recipe_id, lvl, total, trunc(total), total - trunc(total), big OR total IS NULL
+    FROM (
+        SELECT recipe_id, lvl, big,
+               CASE WHEN NOT over THEN TRY(joined12(lo, hi, fr)) END AS total
+        FROM (
+            SELECT e.recipe_id, e.lvl,
+                   COALESCE(MAX(e.lo), 0) + COALESCE(SUM(lo12(e.wp)), 0) AS lo,
+                   COALESCE(MAX(e.hi), 0) + COALESCE(SUM(hi12(e.wp)), 0) AS hi,
+                   COALESCE(MAX(e.fr), 0) + COALESCE(SUM(e.fp), 0) AS fr,
+                   COALESCE(bool_or(e.over), false)
+                       OR bool_or(e.share IS NOT NULL AND e.sub_total IS NOT NULL AND e.wp IS NULL)
+                           AS over,
+                   bool_or(e.share IS NOT NULL AND e.sub_big) AS big
+            FROM (
+                SELECT e.recipe_id, e.lvl, e.lo, e.hi, e.fr, e.over, e.share,
+                       t.total AS sub_total, t.big AS sub_big,
+                       TRY(whole_part(e.share, t.th, t.tl)) AS wp,
+                       frac_part(e.share, t.tl) AS fp
+                FROM edges e
+                JOIN recurring.tot t ON t.recipe_id = e.sub_id
+                WHERE e.lvl = (SELECT MAX(lvl) + 1 FROM tot)
+            ) e
+            GROUP BY e.recipe_id, e.lvl
+        ) a
+    ) b
 ),
-missing AS (SELECT recipe_id, array_agg(name ORDER BY name) AS names FROM lacks GROUP BY recipe_id)
-SELECT t.recipe_id, t.total, m.names
-FROM tot t
-LEFT JOIN missing m ON m.recipe_id = t.recipe_id
-WHERE t.lvl >= 0
+fin AS (
+    SELECT recipe_id, total, big, unit_cost, menu_price,
+           CASE WHEN menu_price IS NOT NULL
+                THEN TRY(exact_div(unit_cost * 100, menu_price)) END AS food_cost_pct
+    FROM (
+        SELECT t.recipe_id, t.total, t.big, s.menu_price,
+               CASE WHEN s.yield_qty = 1 THEN t.total
+                    ELSE TRY(exact_div(t.total, s.yield_qty)) END AS unit_cost
+        FROM tot t
+        JOIN rc_scope s ON s.recipe_id = t.recipe_id
+        WHERE t.lvl >= 0
+    ) unit
+),
+missing AS (
+    SELECT recipe_id, array_agg(name ORDER BY name) AS names
+    FROM (SELECT * FROM lacks
+          UNION
+          SELECT recipe_id, 'cost too large' FROM fin
+          WHERE big OR unit_cost IS NULL OR (menu_price IS NOT NULL AND food_cost_pct IS NULL))
+    GROUP BY recipe_id
+)
+SELECT f.recipe_id, COALESCE(f.total, 0), COALESCE(f.unit_cost, 0), f.food_cost_pct, m.names
+FROM fin f
+LEFT JOIN missing m ON m.recipe_id = f.recipe_id
 
 -- name: emit_changes
 -- One recipe.recomputed event per scoped recipe whose total or completeness changed (a first
@@ -340,21 +418,13 @@ WHERE s.old_total IS NULL OR s.old_total <> w.total OR s.old_complete <> (w.name
 -- Write the stored cost of each scoped recipe that has none yet, whose figures changed (total,
 -- completeness, missing items) or that was edited since it was last costed, in one upsert.
 -- Unchanged rows are left alone, computed_at included: rewriting 100k identical rows costs more
--- than the costing itself. unit_cost is per 1 yield unit (total ÷ yield_qty); food_cost_pct =
--- unit cost ÷ menu price × 100. The unit cost is spelled once, in the inner query: every
--- exact_div costs DuckDB a fraction of a millisecond to plan, whatever the scope's size (and
--- exact_div(total, 1) is total, which has 12 places already).
+-- than the costing itself. compute worked out every figure (the unit cost and food-cost % too).
 INSERT INTO recipe_costs (tenant_id, recipe_id, total_cost, unit_cost, food_cost_pct, complete,
                           missing, computed_at)
-SELECT :tenant_id, recipe_id, total, unit_cost,
-       CASE WHEN menu_price IS NOT NULL THEN
-           exact_div(CAST(unit_cost * 100 AS DECIMAL(38, 12)), menu_price)
-       END,
-       complete, missing, current_timestamp
+SELECT :tenant_id, recipe_id, total, unit_cost, food_cost_pct, complete, missing,
+       current_timestamp
 FROM (
-    SELECT s.recipe_id, w.total, s.menu_price, w.names IS NULL AS complete,
-           CASE WHEN s.yield_qty = 1 THEN w.total ELSE exact_div(w.total, s.yield_qty) END
-               AS unit_cost,
+    SELECT s.recipe_id, w.total, w.unit_cost, w.food_cost_pct, w.names IS NULL AS complete,
            COALESCE(to_json(w.names), CAST('[]' AS JSON)) AS missing,
            s.old_total, s.old_complete, s.old_missing, s.updated_at, s.old_at
     FROM rc_scope s

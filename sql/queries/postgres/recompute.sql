@@ -36,12 +36,15 @@ BEGIN
     DROP TABLE IF EXISTS pg_temp.rc_rate;
     CREATE TEMP TABLE rc_rate (
         ingredient_id BIGINT, base_unit VARCHAR, waste_pct DECIMAL(38, 12), name VARCHAR,
-        divisor DECIMAL(38, 12), rate DECIMAL(38, 12)
+        divisor DECIMAL(38, 12), rate DECIMAL(38, 12), lack VARCHAR
     ) ON COMMIT DROP;
     DROP TABLE IF EXISTS pg_temp.rc_ingsum;
-    CREATE TEMP TABLE rc_ingsum (recipe_id BIGINT, known DECIMAL(38, 24)) ON COMMIT DROP;
+    CREATE TEMP TABLE rc_ingsum (recipe_id BIGINT, known NUMERIC, over BOOLEAN) ON COMMIT DROP;
     DROP TABLE IF EXISTS pg_temp.rc_work;
-    CREATE TEMP TABLE rc_work (recipe_id BIGINT, total DECIMAL(38, 12)) ON COMMIT DROP;
+    CREATE TEMP TABLE rc_work (
+        recipe_id BIGINT, total DECIMAL(38, 12), big BOOLEAN, unit_cost DECIMAL(38, 12),
+        food_cost_pct DECIMAL(38, 12)
+    ) ON COMMIT DROP;
     DROP TABLE IF EXISTS pg_temp.rc_missing;
     CREATE TEMP TABLE rc_missing (recipe_id BIGINT, names VARCHAR[]) ON COMMIT DROP;
 END
@@ -137,9 +140,10 @@ cur AS (
 ),
 edible AS (
     SELECT i.id AS ingredient_id, i.name, i.family, i.base_unit, i.density,
+           i.deleted_at IS NULL AND cur.unit_cost IS NOT NULL AS priced,
            CASE WHEN i.deleted_at IS NOT NULL THEN NULL
                 WHEN i.yield_pct = 100 THEN cur.unit_cost
-                ELSE exact_div(CAST(cur.unit_cost * 100 AS DECIMAL(38, 12)), i.yield_pct) END AS cost
+                ELSE try_div(cur.unit_cost * 100, i.yield_pct) END AS cost
     FROM ingredients i
     LEFT JOIN cur ON cur.ingredient_id = i.id
     WHERE i.tenant_id = :tenant_id AND i.id IN (SELECT ingredient_id FROM uses)
@@ -147,34 +151,79 @@ edible AS (
 converted AS (
     SELECT u.ingredient_id, u.base_unit, u.waste_pct, e.name,
            CASE WHEN u.family = 'mass' AND e.family = 'volume' THEN e.density END AS divisor,
+           e.priced AND (u.base_unit = e.base_unit OR (e.density IS NOT NULL AND (
+               u.family = 'volume' AND e.family = 'mass'
+               OR u.family = 'mass' AND e.family = 'volume'))) AS usable,
            CASE WHEN u.base_unit = e.base_unit THEN e.cost
                 WHEN u.family = 'volume' AND e.family = 'mass'
-                    THEN CAST(e.cost * e.density AS DECIMAL(38, 12))
+                    THEN fits12(e.cost * e.density)
                 WHEN u.family = 'mass' AND e.family = 'volume' AND e.density IS NOT NULL THEN e.cost
            END AS cost
     FROM uses u JOIN edible e ON e.ingredient_id = u.ingredient_id
 )
-INSERT INTO rc_rate (ingredient_id, base_unit, waste_pct, name, divisor, rate)
-SELECT ingredient_id, base_unit, waste_pct, name, divisor,
-       CASE WHEN waste_pct = 0 THEN cost
-            ELSE exact_div(CAST(cost * 100 AS DECIMAL(38, 12)), 100 - waste_pct) END
-FROM converted
+INSERT INTO rc_rate (ingredient_id, base_unit, waste_pct, name, divisor, rate, lack)
+SELECT ingredient_id, base_unit, waste_pct, name, divisor, rate,
+       CASE WHEN rate IS NOT NULL THEN NULL WHEN usable THEN 'cost too large' ELSE name END
+FROM (SELECT *, CASE WHEN waste_pct = 0 THEN cost
+                     ELSE try_div(cost * 100, 100 - waste_pct) END AS rate
+      FROM converted) r
 
 -- name: compute
--- One round trip over the work tables scope_lines filled: what each recipe misses (as the base
--- file's compute), the ingredient sums, then a loop over the levels, lowest first, each level one
--- INSERT…SELECT.
+-- One round trip over the work tables scope_lines filled: the ingredient sums, a loop over the
+-- levels, lowest first, each level one INSERT…SELECT, then what each recipe misses (as the base
+-- file's compute). NUMERIC arithmetic is exact at any size here; only what is stored can
+-- overflow, and a recipe whose total, unit cost or food-cost % does not fit NUMERIC(38,12) is
+-- "cost too large", under the same rules as the base file's (fits12, try_div: V014).
 DO $$
 DECLARE
     top INTEGER := (SELECT COALESCE(MAX(lvl), -1) FROM rc_scope);
 BEGIN
-    INSERT INTO rc_missing (recipe_id, names)
-    WITH RECURSIVE lacks(recipe_id, name) AS (
-        SELECT l.recipe_id, rt.name
+    INSERT INTO rc_ingsum (recipe_id, known, over)
+    SELECT recipe_id, SUM(q * rate), bool_or(rate IS NOT NULL AND q IS NULL)
+    FROM (
+        SELECT l.recipe_id, rt.rate,
+               CASE WHEN rt.divisor IS NULL THEN l.qty_base
+                    ELSE try_div(l.qty_base, rt.divisor) END AS q
         FROM rc_lines l
         JOIN rc_rate rt ON rt.ingredient_id = l.ingredient_id AND rt.base_unit = l.base_unit
                        AND rt.waste_pct = l.waste_pct
-        WHERE rt.rate IS NULL
+    ) costed
+    GROUP BY recipe_id;
+    FOR lv IN 0..top LOOP
+        INSERT INTO rc_work (recipe_id, total, big, unit_cost, food_cost_pct)
+        WITH subsum AS (
+            SELECT b.recipe_id, SUM(b.share * COALESCE(b.stored, w.total)) AS known,
+                   COALESCE(bool_or(b.share IS NOT NULL AND w.big), false) AS big
+            FROM rc_sub b
+            LEFT JOIN rc_work w ON w.recipe_id = b.sub_id
+            WHERE b.lvl = lv
+            GROUP BY b.recipe_id
+        ),
+        totals AS (
+            SELECT s.recipe_id, s.yield_qty, s.menu_price, COALESCE(ss.big, false) AS big,
+                   CASE WHEN NOT COALESCE(i.over, false)
+                        THEN fits12(COALESCE(i.known, 0) + COALESCE(ss.known, 0)) END AS total
+            FROM rc_scope s
+            LEFT JOIN rc_ingsum i ON i.recipe_id = s.recipe_id
+            LEFT JOIN subsum ss ON ss.recipe_id = s.recipe_id
+            WHERE s.lvl = lv
+        ),
+        unit AS (
+            SELECT t.*, CASE WHEN yield_qty = 1 THEN total ELSE try_div(total, yield_qty) END
+                            AS unit_cost
+            FROM totals t
+        )
+        SELECT recipe_id, total, big OR total IS NULL, unit_cost,
+               CASE WHEN menu_price IS NOT NULL THEN try_div(unit_cost * 100, menu_price) END
+        FROM unit;
+    END LOOP;
+    INSERT INTO rc_missing (recipe_id, names)
+    WITH RECURSIVE lacks(recipe_id, name) AS (
+        SELECT l.recipe_id, rt.lack
+        FROM rc_lines l
+        JOIN rc_rate rt ON rt.ingredient_id = l.ingredient_id AND rt.base_unit = l.base_unit
+                       AND rt.waste_pct = l.waste_pct
+        WHERE rt.lack IS NOT NULL
         UNION
         SELECT s.recipe_id, s.name FROM rc_sub s
         WHERE s.share IS NULL OR (s.outside AND s.stored IS NULL)
@@ -185,62 +234,45 @@ BEGIN
         SELECT s.recipe_id, lacks.name FROM lacks
         JOIN rc_sub s ON s.sub_id = lacks.recipe_id AND s.share IS NOT NULL
     )
-    SELECT recipe_id, array_agg(name ORDER BY name) FROM lacks GROUP BY recipe_id;
-    INSERT INTO rc_ingsum (recipe_id, known)
-    SELECT l.recipe_id,
-           SUM(CASE WHEN rt.divisor IS NULL THEN l.qty_base * rt.rate
-                    ELSE exact_div(l.qty_base, rt.divisor) * rt.rate END)
-    FROM rc_lines l
-    JOIN rc_rate rt ON rt.ingredient_id = l.ingredient_id AND rt.base_unit = l.base_unit
-                   AND rt.waste_pct = l.waste_pct
-    GROUP BY l.recipe_id;
-    FOR lv IN 0..top LOOP
-        INSERT INTO rc_work (recipe_id, total)
-        WITH subsum AS (
-            SELECT b.recipe_id, SUM(b.share * COALESCE(b.stored, w.total)) AS known
-            FROM rc_sub b
-            LEFT JOIN rc_work w ON w.recipe_id = b.sub_id
-            WHERE b.lvl = lv
-            GROUP BY b.recipe_id
-        )
-        SELECT s.recipe_id, CAST(COALESCE(i.known, 0) + COALESCE(ss.known, 0) AS DECIMAL(38, 12))
-        FROM rc_scope s
-        LEFT JOIN rc_ingsum i ON i.recipe_id = s.recipe_id
-        LEFT JOIN subsum ss ON ss.recipe_id = s.recipe_id
-        WHERE s.lvl = lv;
-    END LOOP;
+    SELECT recipe_id, array_agg(name ORDER BY name)
+    FROM (SELECT * FROM lacks
+          UNION
+          SELECT w.recipe_id, 'cost too large' FROM rc_work w
+          JOIN rc_scope s ON s.recipe_id = w.recipe_id
+          WHERE w.big OR w.unit_cost IS NULL
+             OR (s.menu_price IS NOT NULL AND w.food_cost_pct IS NULL)) named
+    GROUP BY recipe_id;
 END
 $$
 
 -- name: emit_changes
+-- As the base file's; a total too large to store is written, and reported, as 0.
 INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload)
 SELECT CAST(:tenant_id AS TEXT), 'recipe.recomputed', 'recipe', CAST(s.recipe_id AS VARCHAR),
        jsonb_build_object(
            'recipe', s.name,
            'old_total', rtrim(rtrim(CAST(s.old_total AS VARCHAR), '0'), '.'),
-           'new_total', rtrim(rtrim(CAST(w.total AS VARCHAR), '0'), '.'),
+           'new_total', rtrim(rtrim(CAST(COALESCE(w.total, 0) AS VARCHAR), '0'), '.'),
            'complete', m.recipe_id IS NULL,
            'cause', CAST(:cause AS VARCHAR))
 FROM rc_scope s
 JOIN rc_work w ON w.recipe_id = s.recipe_id
 LEFT JOIN rc_missing m ON m.recipe_id = s.recipe_id
-WHERE s.old_total IS NULL OR s.old_total <> w.total OR s.old_complete <> (m.recipe_id IS NULL)
+WHERE s.old_total IS NULL OR s.old_total <> COALESCE(w.total, 0)
+   OR s.old_complete <> (m.recipe_id IS NULL)
 
 -- name: write_costs
+-- As the base file's: compute worked out every figure; an amount too large to store is 0.
 INSERT INTO recipe_costs (tenant_id, recipe_id, total_cost, unit_cost, food_cost_pct, complete,
                           missing, computed_at)
-SELECT CAST(:tenant_id AS TEXT), s.recipe_id, w.total,
-       CASE WHEN s.yield_qty = 1 THEN w.total ELSE exact_div(w.total, s.yield_qty) END,
-       CASE WHEN s.menu_price IS NOT NULL THEN
-           exact_div(CAST(exact_div(w.total, s.yield_qty) * 100 AS DECIMAL(38, 12)), s.menu_price)
-       END,
-       m.recipe_id IS NULL,
-       COALESCE(to_jsonb(m.names), CAST('[]' AS JSONB)),
+SELECT CAST(:tenant_id AS TEXT), s.recipe_id, COALESCE(w.total, 0), COALESCE(w.unit_cost, 0),
+       w.food_cost_pct, m.recipe_id IS NULL, COALESCE(to_jsonb(m.names), CAST('[]' AS JSONB)),
        current_timestamp
 FROM rc_scope s
 JOIN rc_work w ON w.recipe_id = s.recipe_id
 LEFT JOIN rc_missing m ON m.recipe_id = s.recipe_id
-WHERE s.old_total IS NULL OR s.old_total <> w.total OR s.old_complete <> (m.recipe_id IS NULL)
+WHERE s.old_total IS NULL OR s.old_total <> COALESCE(w.total, 0)
+   OR s.old_complete <> (m.recipe_id IS NULL)
    OR s.old_missing <> COALESCE(to_jsonb(m.names), CAST('[]' AS JSONB))
    OR s.updated_at > s.old_at
 ON CONFLICT (tenant_id, recipe_id) DO UPDATE
