@@ -43,6 +43,7 @@ from mo.services.price_lists import (
     load_source,
     pack_measure,
     read_loaded,
+    read_options,
     read_price_list,
 )
 from mo.services.paging import EVERY_ROW, FramePage, PageRequest, cut
@@ -107,6 +108,8 @@ def import_price_list(
     columns: Mapping[str, str] | None = None,
     create_missing: bool = True,
     progress: bool = False,
+    decimal: str = ".",
+    sheet: str | int | None = None,
 ) -> ImportResult:
     """Import a supplier's price list (.csv/.xlsx path, DataFrame or list of row mappings).
 
@@ -119,7 +122,9 @@ def import_price_list(
     else its item name: the same one twice is a bad row. Several rows for one ingredient: the
     lowest unit cost wins. The same key again replays the result (replayed=True) without
     parsing the file; the same content as the supplier's latest completed list under a new key
-    is recorded as a "duplicate" batch and changes nothing.
+    is recorded as a "duplicate" batch and changes nothing. `decimal=","` reads 12,50 as 12.50;
+    `sheet` picks an .xlsx sheet (name or 0-based position; the first by default). The result's
+    header_row is the line the header was found on (title lines above it are skipped).
 
     Raises validation_error, not_found (no such file), idempotency_conflict.
     """
@@ -131,11 +136,15 @@ def import_price_list(
             value=repr(create_missing)[:100],
         )
     supplier_name, at = clean_name(supplier, field="supplier"), parse_effective_at(effective_at)
+    options = read_options(decimal=decimal, sheet=sheet)
     request = {
         "supplier": name_key(supplier_name),
         "columns": column_mapping(columns),
         "effective_at": None if at is None else iso(at),
         "create_missing": create_missing,
+        # only when set: requests (and so replays) of imports made before keep their hash
+        **({"decimal": decimal} if decimal != "." else {}),
+        **({"sheet": sheet} if sheet is not None else {}),
     }
     try:
         raw = load_source(source)
@@ -150,7 +159,7 @@ def import_price_list(
             return stored
     with tqdm(total=4, desc="price list", unit="step", disable=not progress) as bar:
         try:
-            prices = read_loaded(raw, columns)
+            prices = read_loaded(raw, columns, options=options)
         except UnicodeEncodeError as exc:  # a DataFrame cell Arrow cannot hold
             raise not_unicode(source) from exc
         del raw  # the file's bytes: not needed while the database works
@@ -196,7 +205,8 @@ def _import(tx: Tx, plan: _Plan) -> ImportResult:
     if duplicate_of is not None:
         batch_id = _insert_batch(tx, plan, at, status="duplicate", duplicate_of=duplicate_of)
         return ImportResult(
-            batch_id, "duplicate", plan.prices.count, 0, 0, 0, 0, False, duplicate_of
+            batch_id, "duplicate", plan.prices.count, 0, 0, 0, 0, False, duplicate_of,
+            header_row=plan.prices.header_row,
         )
     _stage(tx, plan)
     _refuse_bad_rows(tx, plan, _convert_units(tx, plan))
@@ -220,6 +230,7 @@ def _import(tx: Tx, plan: _Plan) -> ImportResult:
         recomputed,
         False,
         None,
+        header_row=plan.prices.header_row,
     )
     _finish_batch(tx, plan, result)
     plan.step("recomputed")
