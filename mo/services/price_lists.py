@@ -590,7 +590,10 @@ def _validated(
     read_pack = _purchase_measure if options.decimal == "." else _comma_pack
     pack_text = _parse_column("pack", cells["pack"], read_pack, empty="pack is missing")
     basis, conflicts = _row_basis(price, price_per, row_no, cells)
-    pack = _priced_packs(pack_text, pack_count, basis, cells["pack"])
+    split = np.not_equal(pack_count.values, None).any() or pack_count.bad.any()
+    # Only a list with split packs or per-unit prices needs the combined packs: others keep
+    # the pack column's own values, as fast as before.
+    pack = _priced_packs(pack_text, pack_count, basis, cells["pack"]) if split or basis.table else pack_text
     keys, key_texts = _key_codes(item)
     sku = skus.result()
     cost = _pair_costs(price, pack)
@@ -679,7 +682,7 @@ def read_price_cell(text: str, *, decimal: str = ".") -> PriceCell:
     """ "$1,234.50" → 1234.50 for the pack; "2.65/lb" or "2.65 per kg" → 2.65 per unit; with
     decimal=",", "€12,50" → 12.50. Raises validation_error; a decimal comma without
     decimal="," is refused (never read as 1250)."""
-    basis = _BASIS_RE.fullmatch(text.strip())
+    basis = _BASIS_RE.fullmatch(text.strip()) if "/" in text or "per" in text.lower() else None
     amount = _amount(basis["amount"] if basis else text, decimal)
     return PriceCell(amount, read_price_basis(basis["unit"]) if basis else None)
 
