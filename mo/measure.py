@@ -19,13 +19,23 @@ Notations: ``500g``, ``2.5 kg``, ``.5 l``, a bare unit (``kg`` = 1 kg, ``dozen``
 packs ``6 x 1 kg``, ``6x1kg``, ``2 x 6 x 330 ml`` (also ``×`` or ``*``), slash packs
 ``12/500ml`` = 12 x 500 ml and ``1/50#`` = 1 x 50 lb, and a leading container word
 (case, bag, box, pack, pk, carton, sack, crate, optionally followed by ``of``):
-``bag 25 kg``, ``case 6 x 1 l``, and with a bare count ``case of 24`` = 24 each.
+``bag 25 kg``, ``case 6 x 1 l``, and with a bare count ``case of 24`` = 24 each. A count before
+``x`` may stand before any of these: ``6 x 5 lb``, ``2 x 6/5 lb``, ``6 x case of 24``.
+
+As distributors write them: a can size is a can, never pounds — ``#10 can``, ``#10``,
+``No. 10 can``, ``6/#10 CAN``, ``6/#10Can`` are 1, 1, 1, 6, 6 each (``#`` *after* a number
+stays pounds: ``5#``, ``1/50#``). A container word alone is one count (``case``, ``cs``, ``ctn``,
+``carton``, ``box``, ``bx``, ``bag``, ``tub``, ``jar``, ``btl``, ``bottle``, ``can``, ``pail``,
+``pack``, ``pk``, ``bunch``, ``bu``, ``bushel``, ``head``, ``sack``, ``crate``; ``tray`` and
+``loaf`` keep their recipe-yield base), ``24 cans`` or ``24/1 CS`` is 24 each, and one after a
+size is only a label: ``25 kg bag``, ``6/5 LB CS``.
 
 Matching is case-insensitive and whitespace-tolerant; decimals use ``.``. Pack counts (every
 factor before the last) must be whole numbers. Rejected with a ``validation_error`` whose
 message and details quote the text: empty text, a number without a unit (``"24"`` is
 ambiguous), zero, negative, NaN/inf, a decimal comma (``0,5``), scientific notation,
 amounts over 10^12 base units, unknown units and other garbage (``abc``, ``6 x``, ``kg kg``),
+numbers with no unit at all (``20/7.13``; ``15 x 17`` is a dimension, not a quantity),
 and slash forms that read as a kitchen fraction (``1/2 cup``, ``3/4 lb``: numerator smaller
 than a denominator of 2, 3, 4, 8 or 16), because ``1/2`` could equally be "one 2-cup pack".
 """
@@ -61,6 +71,17 @@ BASE_UNITS: dict[str, str] = {"mass": "g", "volume": "ml"}
 COUNT_BASE = "each"
 YIELD_UNITS: frozenset[str] = frozenset(
     {"portion", "serving", "batch", "slice", "loaf", "tray", "pizza", "cake"}
+)
+
+# A container alone is one of it, counted in each: what a distributor sells by the case or the
+# head. "tray" and "loaf" are not here: they stay recipe-yield bases (see YIELD_UNITS).
+CONTAINER_WORDS: frozenset[str] = frozenset(
+    {
+        *("case", "cases", "cs", "ctn", "ctns", "carton", "cartons", "box", "boxes", "bx"),
+        *("bag", "bags", "tub", "tubs", "jar", "jars", "btl", "btls", "bottle", "bottles"),
+        *("can", "cans", "pail", "pails", "pack", "packs", "pk", "pks", "bunch", "bunches"),
+        *("bu", "bushel", "bushels", "head", "heads", "sack", "sacks", "crate", "crates"),
+    }
 )
 
 MAX_QTY = Decimal(10) ** 12  # largest accepted amount, in base units
@@ -127,6 +148,7 @@ _ALIASES: dict[str, str] = {
         ["each", "ea", "pc", "pcs", "piece", "pieces", "ct", "count", "unit", "units"], "each"
     ),
     **dict.fromkeys(["dozen", "dozens", "doz", "dz"], "dozen"),
+    **dict.fromkeys(CONTAINER_WORDS, "each"),
     **{word: word for word in YIELD_UNITS},
     **{word + "s": word for word in YIELD_UNITS - {"batch", "loaf"}},
     "batches": "batch",
@@ -141,7 +163,16 @@ _SLASH_DENOM_RE = re.compile(r"(?P<denom>\d+)(?![\d.])")
 _CONTAINER_RE = re.compile(
     r"(?:case|bag|box|pack|pk|carton|sack|crate)(?![a-z])\s*(?:of(?![a-z])\s*)?(?P<rest>.*)"
 )
-_SEP_RE = re.compile(r"\s*x\s*")
+# "x" between a pack's numbers, never inside a word ("box", "6 boxes").
+_SEP_RE = re.compile(r"\s*(?<![a-z])x(?![a-z])\s*")
+_LEAD_COUNT_RE = re.compile(r"(?P<count>\d+)\s*x(?![a-z])\s*(?P<rest>.+)")
+# A can by its size: "#10 can", "#2.5", "no. 10 can", "#10can". The number names the size, so
+# the amount is one can; "5#" (a number before "#") is five pounds and never matches here.
+_CAN_SIZE_RE = re.compile(r"(?:#|no\.?)\s*(?:\d+(?:\.\d+)?)\s*(?:cans?|cn)?")
+_LABEL_RE = re.compile(
+    rf"(?P<size>.*?[a-z#.])\s*(?:{'|'.join(sorted(CONTAINER_WORDS, key=len, reverse=True))})"
+)
+_DIMENSION_RE = re.compile(rf"(?:{_NUM})(?:\s*x\s*(?:{_NUM}))+")
 _NONFINITE_RE = re.compile(r"(?<![a-z])(?:nan|inf|infinity)(?![a-z])")
 # A minus sign before a number; not a hyphen inside a token ("1e-3", "5-6"), which the grammar
 # refuses as unreadable rather than calling it negative.
@@ -219,6 +250,8 @@ def parse_quantity(text: str) -> Measure:
     or otherwise cannot be read.
     """
     clean = _precheck(text)
+    if _DIMENSION_RE.fullmatch(clean):
+        raise _bad(text, "no unit: numbers joined by 'x' read as a dimension, not a quantity")
     factors, unit = _parse_body(text, clean)
     qty = _total(text, factors, unit.factor)
     return Measure(qty=qty, family=unit.family, base=unit.base, text=text)
@@ -302,7 +335,13 @@ def _precheck(text: str) -> str:
 
 def _parse_body(text: str, clean: str) -> tuple[list[Decimal], _Unit]:
     """Numbers to multiply and the unit, for an optional container word then a pack."""
+    lead = _LEAD_COUNT_RE.fullmatch(clean)
+    if lead and not _DIMENSION_RE.fullmatch(clean):  # "6 x 5 lb", "2 x 6/5 lb", "6 x #10 can"
+        factors, unit = _parse_body(text, lead["rest"].strip())
+        return [_pack_count(text, lead["count"]), *factors], unit
     container = _CONTAINER_RE.fullmatch(clean)
+    if container and not container["rest"].strip() and not clean.endswith("of"):
+        container = None  # a bare "case": one of it, read below as a count unit
     if container:
         clean = container["rest"].strip()
         if not clean:
@@ -344,8 +383,14 @@ def _pack_count(text: str, count: str) -> Decimal:
 
 
 def _parse_term(text: str, term: str) -> tuple[Decimal, _Unit]:
-    """``"500 ml"``, ``"500ml"`` or a bare ``"ml"`` (amount 1) → (amount, unit)."""
+    """``"500 ml"``, ``"500ml"`` or a bare ``"ml"`` (amount 1) → (amount, unit); also a can by
+    its size (``"#10 can"`` → one each) and a size labelled by its container (``"5 lb bag"``)."""
     term = term.strip()
+    if _CAN_SIZE_RE.fullmatch(term):
+        return Decimal(1), _units()["each"]
+    label = _LABEL_RE.fullmatch(term)
+    if label and _lookup(label["size"].lstrip("0123456789. ")) is not None:
+        term = label["size"]
     match = _TERM_RE.fullmatch(term) if term else None
     if not term:
         raise _bad(text, "missing amount and unit")

@@ -76,6 +76,7 @@ class ImportResult(Result):
     recomputed: int
     replayed: bool
     duplicate_of: int | None
+    header_row: int | None = None  # the file's line holding the header (None: stored before)
 
 
 @dataclass(frozen=True)

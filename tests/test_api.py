@@ -382,6 +382,7 @@ def test_a_price_list_arrives_as_a_multipart_upload_or_as_json(
         "recomputed": 0,
         "replayed": False,
         "duplicate_of": None,
+        "header_row": 1,
     }
     rows = [
         {"item": "Flour", "price": "20.00", "pack": "25 kg"},

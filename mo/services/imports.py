@@ -43,6 +43,7 @@ from mo.services.price_lists import (
     load_source,
     pack_measure,
     read_loaded,
+    read_options,
     read_price_list,
 )
 from mo.services.paging import EVERY_ROW, FramePage, PageRequest, cut
@@ -135,6 +136,8 @@ def import_price_list(
     columns: Mapping[str, str] | None = None,
     create_missing: bool = True,
     progress: bool = False,
+    decimal: str = ".",
+    sheet: str | int | None = None,
 ) -> ImportResult:
     """Import a supplier's price list (.csv/.xlsx path, DataFrame or list of row mappings).
 
@@ -147,7 +150,9 @@ def import_price_list(
     else its item name: the same one twice is a bad row. Several rows for one ingredient: the
     lowest unit cost wins. The same key again replays the result (replayed=True) without
     parsing the file; the same content as the supplier's latest completed list under a new key
-    is recorded as a "duplicate" batch and changes nothing.
+    is recorded as a "duplicate" batch and changes nothing. `decimal=","` reads 12,50 as 12.50;
+    `sheet` picks an .xlsx sheet (name or 0-based position; the first by default). The result's
+    header_row is the line the header was found on (title lines above it are skipped).
 
     Raises validation_error, not_found (no such file), idempotency_conflict.
     """
@@ -158,6 +163,10 @@ def import_price_list(
         columns=columns,
         create_missing=create_missing,
     )
+    options = read_options(decimal=decimal, sheet=sheet)
+    # Only when set: requests (and so replays) of imports made before keep their hash.
+    request |= {"decimal": decimal} if decimal != "." else {}
+    request |= {"sheet": sheet} if sheet is not None else {}
     try:
         raw = load_source(source)
     except UnicodeEncodeError as exc:  # a row list whose text pandas cannot hold
@@ -171,7 +180,7 @@ def import_price_list(
             return stored
     with tqdm(total=4, desc="price list", unit="step", disable=not progress) as bar:
         try:
-            prices = read_loaded(raw, columns)
+            prices = read_loaded(raw, columns, options=options)
         except UnicodeEncodeError as exc:  # a DataFrame cell Arrow cannot hold
             raise not_unicode(source) from exc
         del raw  # the file's bytes: not needed while the database works
@@ -217,7 +226,8 @@ def _import(tx: Tx, plan: _Plan) -> ImportResult:
     if duplicate_of is not None:
         batch_id = _insert_batch(tx, plan, at, status="duplicate", duplicate_of=duplicate_of)
         return ImportResult(
-            batch_id, "duplicate", plan.prices.count, 0, 0, 0, 0, False, duplicate_of
+            batch_id, "duplicate", plan.prices.count, 0, 0, 0, 0, False, duplicate_of,
+            header_row=plan.prices.header_row,
         )
     _stage(tx, plan)
     _refuse_bad_rows(tx, plan, _convert_units(tx, plan))
@@ -241,6 +251,7 @@ def _import(tx: Tx, plan: _Plan) -> ImportResult:
         recomputed,
         False,
         None,
+        header_row=plan.prices.header_row,
     )
     _finish_batch(tx, plan, result)
     plan.step("recomputed")

@@ -51,10 +51,19 @@ def checked_csv(data: bytes, *, limits: InputLimits | None = None) -> bytes:
         err.details["line"] = line
         raise err
     end = data.find(b"\n")
-    columns = _header_width(data if end < 0 else data[:end])
+    check_header_width(data if end < 0 else data[:end], limits=limits)
+    return data
+
+
+def check_header_width(
+    line: bytes, *, delimiter: str = ",", limits: InputLimits | None = None
+) -> None:
+    """validation_error when a header line (the first, or one found below title lines, with
+    its own separator) has more columns than the limit."""
+    limits = limits or load_input_limits()
+    columns = _header_width(line, delimiter)
     if columns > limits.max_columns:
         raise _over("the CSV has too many columns", "columns", columns, limits.max_columns)
-    return data
 
 
 def _longest_line(data: bytes) -> tuple[int, int]:
@@ -66,23 +75,27 @@ def _longest_line(data: bytes) -> tuple[int, int]:
     return int(lengths[at]), at + 1
 
 
-def _header_width(line: bytes) -> int:
+def _header_width(line: bytes, delimiter: str = ",") -> int:
     try:
-        return len(next(csv.reader([line.decode(errors="replace").rstrip("\r")]), []))
+        text = line.decode(errors="replace").rstrip("\r")
+        return len(next(csv.reader([text], delimiter=delimiter), []))
     except csv.Error as exc:  # e.g. a lone CR inside the line: the reader cannot split it
         raise validation_error(
             f"the CSV header cannot be read: {exc}", field="source", problem="header"
         ) from exc
 
 
-def check_xlsx(data: bytes, *, limits: InputLimits | None = None) -> SheetSize:
-    """Measure the first worksheet of an .xlsx without building it: its declared dimension first,
-    then a streaming scan of its XML that stops as soon as a row passes the column cap (a
-    missing or lying dimension tag changes nothing). Raises validation_error."""
+def check_xlsx(
+    data: bytes, *, sheet: str | int | None = None, limits: InputLimits | None = None
+) -> SheetSize:
+    """Measure a worksheet of an .xlsx (the first, or `sheet` by name or 0-based position)
+    without building it: its declared dimension first, then a streaming scan of its XML that
+    stops as soon as a row passes the column cap (a missing or lying dimension tag changes
+    nothing). Raises validation_error, naming the sheets there are when `sheet` is not one."""
     limits = limits or load_input_limits()
     try:
-        with _first_sheet(data) as sheet:
-            return _scan_sheet(_chunks(sheet), limits)
+        with _first_sheet(data, sheet) as stream:
+            return _scan_sheet(_chunks(stream), limits)
     except MOError:
         raise
     except Exception as exc:  # zipfile/openpyxl raise many types for a damaged or foreign file
@@ -91,18 +104,31 @@ def check_xlsx(data: bytes, *, limits: InputLimits | None = None) -> SheetSize:
         ) from exc
 
 
-def _first_sheet(data: bytes) -> IO[bytes]:
-    """The first worksheet's XML, found as openpyxl (and so pandas) finds it, unread."""
+def _first_sheet(data: bytes, wanted: str | int | None = None) -> IO[bytes]:
+    """A worksheet's XML (the first, or the one named or at the position `wanted`), found as
+    openpyxl (and so pandas) finds it, unread."""
     from openpyxl.reader.excel import ExcelReader
 
     # The manifest and workbook parts only: neither the cells nor the shared strings.
     reader = ExcelReader(io.BytesIO(data), read_only=True)
     reader.read_manifest()
     reader.read_workbook()
-    for _, rel in reader.parser.find_sheets():
-        if "chartsheet" not in rel.Type and rel.target in reader.valid_files:
-            return reader.archive.open(rel.target)
-    raise validation_error("the .xlsx file has no worksheet", field="source")
+    sheets = [
+        (sheet.name, rel.target)
+        for sheet, rel in reader.parser.find_sheets()
+        if "chartsheet" not in rel.Type and rel.target in reader.valid_files
+    ]
+    if not sheets:
+        raise validation_error("the .xlsx file has no worksheet", field="source")
+    names = [name for name, _ in sheets]
+    at = 0 if wanted is None else wanted if isinstance(wanted, int) else (
+        names.index(wanted) if wanted in names else -1
+    )
+    if not 0 <= at < len(sheets):
+        raise validation_error(
+            f"the .xlsx file has no sheet {wanted!r}", field="sheet", value=wanted, sheets=names
+        )
+    return reader.archive.open(sheets[at][1])
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
