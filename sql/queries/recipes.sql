@@ -216,28 +216,19 @@ ORDER BY name, id
 -- ri_recipes / ri_lines are temporary staging tables holding one import's checked rows;
 -- amounts arrive as exact decimal text and are CAST on the way in.
 
--- name: open_import
--- Fresh, empty staging tables in one round trip; temporary, so they vanish with the transaction
--- (PostgreSQL's override drops them at commit).
-CREATE OR REPLACE TEMP TABLE ri_recipes (
+-- name: create_ri_recipes
+-- Temporary (Tx.create_temp_table): they last for the import's transaction only.
+CREATE TEMP TABLE ri_recipes (
     recipe_key VARCHAR, name VARCHAR, row_no BIGINT, yield_qty VARCHAR, yield_unit VARCHAR,
     yield_family VARCHAR, yield_base VARCHAR, yield_base_qty VARCHAR, menu_price VARCHAR
-);
-CREATE OR REPLACE TEMP TABLE ri_lines (
+)
+
+-- name: create_ri_lines
+CREATE TEMP TABLE ri_lines (
     row_no BIGINT, recipe_key VARCHAR, position INTEGER, kind VARCHAR, item VARCHAR,
     item_key VARCHAR, qty VARCHAR, unit VARCHAR, family VARCHAR, base_unit VARCHAR,
     qty_base VARCHAR, waste_pct VARCHAR
-);
-
--- name: import_analyze
--- Fresh statistics for the staging tables, so the planner sizes the joins that follow
--- (PostgreSQL does not gather them for temporary tables by itself; DuckDB keeps them).
-SELECT 1 AS analyzed
-
--- name: import_analyze_written
--- Fresh statistics for the recipe tables after a large import, so the checks and the
--- recompute that follow are planned for their real size; nothing to do on DuckDB.
-SELECT 1 AS analyzed
+)
 
 -- name: import_problems
 -- Rows whose item is unknown, or whose unit cannot measure their item (a sub-recipe's yield

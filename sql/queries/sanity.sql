@@ -10,12 +10,6 @@
 -- hash join takes 0.1 s. Planned whole, every check is a few scans and hash joins (checked with
 -- EXPLAIN in tests/test_sanity.py: no plan has a per-row subplan).
 
--- name: plan_for_whole_tables
--- Run first in the checks' transaction. Every check reads whole tables of the tenant, so the
--- right joins are hash (or merge) joins whatever the statistics say; DuckDB plans them anyway
--- (PostgreSQL's override makes sure of it).
-SELECT 1 AS planned
-
 -- name: event_counts_last_hour
 -- Informational: events per type written in the last hour (database clock).
 SELECT event_type, count(*) AS events
