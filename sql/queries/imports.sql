@@ -94,9 +94,9 @@ LEFT JOIN (
 ) s ON s.sku = r.sku
 LEFT JOIN (
     SELECT n.name_key, i.id AS ingredient_id, i.base_unit, i.family, i.density
-    FROM ingredient_names n
-    JOIN ingredients i ON i.tenant_id = n.tenant_id AND i.id = n.ingredient_id
-    WHERE n.tenant_id = :tenant_id AND n.deleted_at IS NULL AND i.deleted_at IS NULL
+    FROM active_ingredient_names n
+    JOIN active_ingredients i ON i.tenant_id = n.tenant_id AND i.id = n.ingredient_id
+    WHERE n.tenant_id = :tenant_id
 ) n ON n.name_key = it.item_key
 
 -- name: to_convert
@@ -107,7 +107,7 @@ SELECT m.price_code, m.pack_code, m.ingredient_id, min(m.row_no) AS row_no, coun
 FROM price_import_match m
 JOIN price_import_packs p ON p.pack_code = m.pack_code
 JOIN price_import_prices pr ON pr.price_code = m.price_code
-JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = m.ingredient_id AND i.deleted_at IS NULL
+JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = m.ingredient_id
 WHERE p.base <> m.ing_base AND p.family IN ('mass', 'volume') AND m.ing_family IN ('mass', 'volume')
   AND m.ing_density IS NOT NULL
 GROUP BY m.price_code, m.pack_code, m.ingredient_id, pr.price, p.pack, i.name, i.base_unit,
@@ -135,8 +135,7 @@ FROM (
 ) bad
 JOIN price_import_packs p ON p.pack_code = bad.pack_code
 JOIN price_import_items it ON it.key_code = bad.key_code
-LEFT JOIN ingredients i
-       ON i.tenant_id = :tenant_id AND i.id = bad.ingredient_id AND i.deleted_at IS NULL
+LEFT JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = bad.ingredient_id
 ORDER BY bad.row_no
 
 -- name: unknown_items
@@ -171,7 +170,7 @@ ORDER BY nw.ingredient_id
 INSERT INTO ingredient_names (tenant_id, ingredient_id, name, name_key, is_alias)
 SELECT i.tenant_id, i.id, i.name, i.name_key, FALSE
 FROM price_import_new nw
-JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = nw.ingredient_id AND i.deleted_at IS NULL
+JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = nw.ingredient_id
 ORDER BY i.id
 
 -- name: add_supplier_items
@@ -254,6 +253,6 @@ LIMIT :limit
 -- name: supplier_items
 SELECT si.supplier_key, si.sku, i.name AS ingredient, si.ingredient_id
 FROM supplier_items si
-JOIN ingredients i ON i.tenant_id = si.tenant_id AND i.id = si.ingredient_id
-WHERE si.tenant_id = :tenant_id AND i.deleted_at IS NULL
+JOIN active_ingredients i ON i.tenant_id = si.tenant_id AND i.id = si.ingredient_id
+WHERE si.tenant_id = :tenant_id
 ORDER BY si.supplier_key, si.sku

@@ -86,7 +86,7 @@ WITH current_costs AS (
 offending AS MATERIALIZED (
     SELECT rc.recipe_id, rc.computed_at, max(c.changed_at) AS latest_cost_change
     FROM recipe_costs rc
-    JOIN recipes r ON r.tenant_id = rc.tenant_id AND r.id = rc.recipe_id AND r.deleted_at IS NULL
+    JOIN active_recipes r ON r.tenant_id = rc.tenant_id AND r.id = rc.recipe_id
     JOIN recipe_lines l ON l.tenant_id = rc.tenant_id AND l.recipe_id = rc.recipe_id
     JOIN current_costs c ON c.ingredient_id = l.ingredient_id
     WHERE rc.tenant_id = :tenant_id

@@ -14,7 +14,7 @@ SELECT i.tenant_id, 'ingredient.created', 'ingredient', CAST(i.id AS VARCHAR),
        CAST(:idempotency_key AS VARCHAR), CAST(:batch_id AS BIGINT),
        regexp_full_match(i.name || COALESCE(i.category, '') || i.base_unit, '[ -~]*')
 FROM price_import_new nw
-JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = nw.ingredient_id AND i.deleted_at IS NULL
+JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = nw.ingredient_id
 ORDER BY i.id
 
 -- name: cost_events
@@ -33,7 +33,7 @@ SELECT i.tenant_id, 'ingredient.cost.updated', 'ingredient', CAST(c.ingredient_i
        regexp_full_match(i.name, '[ -~]*')
        AND regexp_full_match(COALESCE(CAST(:supplier AS VARCHAR), '') || CAST(:effective_at AS VARCHAR), '[ -~]*')
 FROM price_import_chosen c
-JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = c.ingredient_id AND i.deleted_at IS NULL
+JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = c.ingredient_id
 WHERE c.changed
 ORDER BY c.ingredient_id
 

@@ -8,7 +8,7 @@ SELECT i.tenant_id, 'ingredient.created', 'ingredient', CAST(i.id AS VARCHAR),
        jsonb_build_object('name', i.name, 'unit', i.base_unit, 'category', i.category),
        CAST(:idempotency_key AS VARCHAR), CAST(:batch_id AS BIGINT)
 FROM price_import_new nw
-JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = nw.ingredient_id AND i.deleted_at IS NULL
+JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = nw.ingredient_id
 ORDER BY i.id
 
 -- name: cost_events
@@ -23,6 +23,6 @@ SELECT i.tenant_id, 'ingredient.cost.updated', 'ingredient', CAST(c.ingredient_i
                    'supplier', CAST(:supplier AS VARCHAR)),
        CAST(:idempotency_key AS VARCHAR), CAST(:batch_id AS BIGINT)
 FROM price_import_chosen c
-JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = c.ingredient_id AND i.deleted_at IS NULL
+JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = c.ingredient_id
 WHERE c.changed
 ORDER BY c.ingredient_id
