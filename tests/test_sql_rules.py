@@ -41,6 +41,7 @@ NO_DELETED_FILTER = {
     "sanity.events_without_row": "a soft-deleted row still exists for its events",
     "testing.ingredients": "tests count every written row",
     "testing.ingredient_names": "tests count every written row",
+    "testing.ingredient_facts": "an event names its ingredient, deleted or not",
     "recompute.scope_lines": "a deleted sub-recipe or ingredient is listed as missing",
     "recompute.compute": "a deleted sub-recipe or ingredient is listed as missing",
 }
