@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from mo.context import TenantContext
 from mo.errors import validation_error
 from mo.jsonutil import canonical_json, dumps
+from mo.results import money
 from mo.store.base import Tx
 
 EVENT_TYPES: frozenset[str] = frozenset(
@@ -26,6 +29,43 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "recipe.recomputed",
     }
 )
+
+
+# Payloads that SQL writes too (a price list's events, set-based) are defined here, once each;
+# imports.created_events and imports.cost_events build the same, one statement per dialect,
+# and tests/test_event_payloads.py proves the two equal on both backends.
+
+
+def ingredient_created_payload(*, name: str, unit: str, category: str | None) -> dict[str, Any]:
+    """The ingredient.created payload."""
+    return {"name": name, "unit": unit, "category": category}
+
+
+def cost_updated_payload(
+    *,
+    ingredient: str,
+    ingredient_id: int,
+    old_unit_cost: Decimal | None,
+    new_unit_cost: Decimal,
+    effective_at: datetime,
+    source: str,
+    supplier: str | None,
+) -> dict[str, Any]:
+    """The ingredient.cost.updated payload: unit costs as plain decimal text without trailing
+    zeros ("0.002", "12"; old None for a first cost), the time as ISO 8601 in UTC."""
+    return {
+        "ingredient": ingredient,
+        "ingredient_id": int(ingredient_id),
+        "old_unit_cost": _decimal_text(old_unit_cost),
+        "new_unit_cost": _decimal_text(new_unit_cost),
+        "effective_at": effective_at.astimezone(UTC).isoformat(),
+        "source": source,
+        "supplier": supplier,
+    }
+
+
+def _decimal_text(value: Decimal | None) -> str | None:
+    return None if value is None else format(money(value), "f")
 
 
 def emit_event(

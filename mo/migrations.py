@@ -106,7 +106,7 @@ def migrate(store: Store) -> list[Migration]:
 
 def _apply_one(store: Store, migration: Migration) -> bool:
     with store.transaction() as tx:
-        tx.run("migrations.lock")
+        tx.lock_migrations()
         tx.run("migrations.create_history")
         applied = _applied(tx)
         _verify(available(store.dialect), applied)

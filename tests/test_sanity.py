@@ -221,7 +221,7 @@ def test_no_check_is_planned_row_by_row_on_postgres(store, ctx, world, check):
 
     with psycopg.connect(store.url) as conn:  # one transaction, rolled back
         conn.execute("SELECT set_config('app.tenant_id', %s, true)", (ctx.tenant_id,))
-        conn.execute(compiled("postgres", "sanity.plan_for_whole_tables", "pyformat").text)
+        conn.execute(compiled("postgres", "store.plan_for_whole_tables", "pyformat").text)
         query = compiled("postgres", check.query, "pyformat")
         plan = "\n".join(row[0] for row in conn.execute("EXPLAIN " + query.text,
                                                         {"tenant_id": ctx.tenant_id}))

@@ -385,6 +385,23 @@ def test_under_tenant_a_raw_sql_sees_none_of_bs_rows(
         conn.rollback()
 
 
+ACTIVE_VIEWS = ("active_ingredients", "active_ingredient_names", "active_recipes")
+
+
+@on_postgres
+def test_the_active_row_views_keep_the_wall(store: Store, two_tenants: tuple[str, str]) -> None:
+    """V015's views read their tables with the caller's rights (security_invoker), so the
+    policies hold through them: a view owned by the migrating role would skip them."""
+    a, b = two_tenants
+    with _as_app(store, a) as conn:
+        for view in ACTIVE_VIEWS:
+            seen = conn.execute(
+                f"SELECT count(*) FILTER (WHERE tenant_id = %s), count(*) FROM {view}", (b,)
+            ).fetchone()
+            assert seen[0] == 0 and seen[1] > 0, (view, seen)
+        conn.rollback()
+
+
 @on_postgres
 def test_under_tenant_a_raw_sql_cannot_write_bs_rows(
     store: Store, two_tenants: tuple[str, str]

@@ -26,7 +26,7 @@ import pandas as pd
 
 from mo.context import TenantContext
 from mo.errors import ErrorCode, MOError, not_found, validation_error
-from mo.events import emit_event
+from mo.events import cost_updated_payload, emit_event
 from mo.idempotency import run_idempotent
 from mo.instants import parse_instant
 from mo.measure import Measure, convert, parse_quantity
@@ -314,15 +314,15 @@ def _record_cost(
         "ingredient.cost.updated",
         "ingredient",
         row["id"],
-        {
-            "ingredient": row["name"],
-            "ingredient_id": int(row["id"]),
-            "old_unit_cost": decimal_text(before and before["unit_cost"]),
-            "new_unit_cost": decimal_text(cost),
-            "effective_at": iso(at),
-            "source": "manual",
-            "supplier": fields["supplier"],
-        },
+        cost_updated_payload(
+            ingredient=row["name"],
+            ingredient_id=int(row["id"]),
+            old_unit_cost=before["unit_cost"] if before else None,
+            new_unit_cost=cost,
+            effective_at=at,
+            source="manual",
+            supplier=fields["supplier"],
+        ),
         idempotency_key=key,
     )
     return int(cost_id)

@@ -72,6 +72,9 @@ BATCH_COLUMNS = [
 ]
 SUPPLIER_ITEM_COLUMNS = ["supplier_key", "sku", "ingredient", "ingredient_id"]
 _CREATE_STAGING = ("rows", "items", "packs", "prices", "costs", "match", "new", "conv", "chosen")
+# The tables a large list fills: fresh statistics for them, so the next import's joins (and the
+# recompute that follows) are planned for their real size.
+_WRITTEN_TABLES = ("ingredients", "ingredient_names", "supplier_items", "ingredient_costs")
 assert {
     "ingredient.created",
     "ingredient.cost.updated",
@@ -236,8 +239,7 @@ def _import(tx: Tx, plan: _Plan) -> ImportResult:
     _retrying_races(lambda: (_create_missing(tx, plan, batch_id), _map_skus(tx, plan)))
     counts = _write_costs(tx, plan, batch_id, at)
     if plan.prices.count >= ANALYZE_FROM_ROWS:
-        tx.run("imports.table_statistics")
-        tx.run("imports.analyze_written")
+        tx.analyze(_WRITTEN_TABLES)
     plan.step("written")
     changed_now = [r["ingredient_id"] for r in tx.all("imports.changed_ids")] if at <= now else []
     recomputed = recompute_changed(tx, plan.ctx, changed_now, cause="import.completed").recomputed
@@ -333,14 +335,15 @@ def _finish_batch(tx: Tx, plan: _Plan, result: ImportResult) -> None:
 def _stage(tx: Tx, plan: _Plan) -> None:
     """Load the good rows into the staging tables and match each to an ingredient, if any."""
     for name in _CREATE_STAGING:
-        tx.run(f"imports.create_{name}")
+        tx.create_temp_table(f"imports.create_{name}")
     for name, frame in plan.prices.staging.items():
         if len(frame):
             tx.load(f"price_import_{name}", frame)
-    tx.run("imports.staging_statistics")
-    tx.run("imports.analyze")
+    tx.analyze([f"price_import_{name}" for name in _CREATE_STAGING[:-1]], staging=True)
     tx.run("imports.match", {"tenant_id": plan.ctx.tenant_id, "supplier_key": plan.supplier_key})
-    tx.run("imports.analyze_match")
+    # Only the table match just filled: re-analysing all eight after each step cost about
+    # 0.4 s per 200k rows, twice.
+    tx.analyze(["price_import_match"], staging=True)
 
 
 def _convert_units(tx: Tx, plan: _Plan) -> tuple[pd.DataFrame, int]:
@@ -443,9 +446,9 @@ def _bad_rows_error(problems: pd.DataFrame, bad_rows: int) -> MOError:
 
 def _create_missing(tx: Tx, plan: _Plan, batch_id: int) -> None:
     params = {"tenant_id": plan.ctx.tenant_id}
+    tx.run("imports.number_created")
+    tx.analyze(["price_import_new", "price_import_conv"], staging=True)
     tx.run("imports.create_ingredients", params)
-    tx.run("imports.link_created", params)
-    tx.run("imports.analyze_new")
     tx.run("imports.name_created", params)
     tx.run("imports.created_events", {**params, "idempotency_key": plan.key, "batch_id": batch_id})
 

@@ -9,7 +9,7 @@ from typing import Any
 from mo.context import TenantContext
 from mo.decimals import DecimalOutOfBounds, decimal_from
 from mo.errors import ErrorCode, MOError, not_found, validation_error
-from mo.events import emit_event
+from mo.events import emit_event, ingredient_created_payload
 from mo.measure import unit_family
 from mo.names import clean_name, name_key
 from mo.results import Result, money
@@ -92,7 +92,8 @@ def add_ingredient(
         _ensure_free(tx, ctx, fields["name_key"], fields["name"])
         ingredient_id = insert_ingredient(tx, ctx, fields)
         emit_event(tx, ctx, "ingredient.created", "ingredient", ingredient_id,
-                   {"name": fields["name"], "unit": fields["base_unit"], "category": category})
+                   ingredient_created_payload(name=fields["name"], unit=fields["base_unit"],
+                                              category=category))
         return get_record(tx, ctx, ingredient_id)
 
     return store.atomic(work, tenant_id=ctx.tenant_id)

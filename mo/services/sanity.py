@@ -52,7 +52,7 @@ def sanity(store: Store, ctx: TenantContext) -> pd.DataFrame:
     when the database fails.
     """
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
-        tx.one("sanity.plan_for_whole_tables")
+        tx.plan_for_whole_tables()
         rows = [_event_counts(tx, ctx)] + [_run(tx, ctx, check) for check in CHECKS]
     frame = pd.DataFrame(rows, columns=["check", "ok", "detail"])
     return frame.astype({"check": "str", "ok": "bool", "detail": "str"})

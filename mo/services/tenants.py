@@ -52,7 +52,7 @@ def create_tenant(store: Store, slug: str, *, name: str | None = None) -> Tenant
             row = tx.one("tenants.by_slug", {"slug": slug})
             assert row is not None
             ctx = TenantContext(tenant_id, slug)
-            tx.run("tenants.enter", {"tenant_id": tenant_id})
+            tx.act_for_tenant(tenant_id)
             emit_event(tx, ctx, "tenant.created", "tenant", tenant_id, {"slug": slug, "name": row["name"]})
         return Tenant(**row)
 

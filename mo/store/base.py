@@ -10,7 +10,7 @@ import random
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
@@ -49,6 +49,36 @@ class Tx(ABC):
     @abstractmethod
     def arrow(self, query: str, params: Params = None) -> Any:
         """The result as a pyarrow Table: the fast path for large reads and exports."""
+
+    # Hooks for what one engine needs done and the other does by itself. A service calls them
+    # where the work is needed; a store with nothing to do returns at once (no placeholder SQL).
+
+    @abstractmethod
+    def create_temp_table(self, query: str) -> None:
+        """Run the named ``CREATE TEMP TABLE`` statement so that the table is fresh, empty and
+        lasts for this transaction only: gone at commit or rollback, replaced if it exists."""
+
+    @abstractmethod
+    def analyze(self, tables: Sequence[str], *, staging: bool = False) -> None:
+        """Fresh planner statistics for `tables`, so the joins that follow are planned for their
+        real size. staging=True: this transaction's temporary tables, sampled lightly; else
+        shared tables, analysed as their owner. Engines that keep statistics as they load do
+        nothing."""
+
+    @abstractmethod
+    def plan_for_whole_tables(self) -> None:
+        """The rest of this transaction reads whole tables of a tenant: plan hash joins whatever
+        the statistics say (engines that always do, do nothing)."""
+
+    @abstractmethod
+    def act_for_tenant(self, tenant_id: str) -> None:
+        """The rest of a transaction opened without a tenant acts for `tenant_id` (the one it has
+        just created), as far as row-level security is concerned."""
+
+    @abstractmethod
+    def lock_migrations(self) -> None:
+        """Hold, to the end of this transaction, the lock that lets concurrent migration runners
+        apply each version once."""
 
     def one(self, query: str, params: Params = None) -> Row | None:
         rows = self.all(query, params)

@@ -4,7 +4,7 @@ is held only while transactions run (mo/store/duckdb_sharing.py)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -121,6 +121,32 @@ class DuckDBTx(Tx):
     def script(self, sql_text: str) -> None:
         with self._bounded():
             self._cur.execute(sql_text)
+
+    def create_temp_table(self, query: str) -> None:
+        # Temporary tables live in the transaction's own cursor and vanish with it; OR REPLACE
+        # covers a second import in one transaction.
+        text = compiled(DIALECT, query, "dollar").text
+        with self._bounded():
+            self._cur.execute(_or_replace(text))
+
+    def analyze(self, tables: Sequence[str], *, staging: bool = False) -> None:
+        pass  # DuckDB keeps its statistics as it loads
+
+    def plan_for_whole_tables(self) -> None:
+        pass  # DuckDB plans hash joins for these reads by itself
+
+    def act_for_tenant(self, tenant_id: str) -> None:
+        pass  # no row-level security on DuckDB: the services' tenant filter is the wall
+
+    def lock_migrations(self) -> None:
+        pass  # one process owns a DuckDB file; the runner serialises its own threads
+
+
+def _or_replace(create: str) -> str:
+    head = re.match(r"\s*CREATE\s+TEMP(?:ORARY)?\s+TABLE\s", create, re.IGNORECASE)
+    if head is None:
+        raise ValueError(f"not a CREATE TEMP TABLE statement: {create[:60]!r}")
+    return "CREATE OR REPLACE TEMP TABLE " + create[head.end():]
 
 
 class DuckDBStore(Store):

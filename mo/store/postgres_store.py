@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,6 +15,7 @@ import psycopg_pool
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import errors as pg_errors
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from mo.errors import ErrorCode, MOError
@@ -126,6 +128,43 @@ class PostgresTx(Tx):
     def script(self, sql_text: str) -> None:
         try:
             self._conn.execute(sql_text.encode())  # bytes: no placeholder parsing in DDL
+        except psycopg.Error as exc:
+            raise translate(exc, limit_s=self._limit_s) from exc
+
+    def create_temp_table(self, query: str) -> None:
+        # ON COMMIT DROP: the table ends with the transaction (a rollback drops it too), so a
+        # pooled connection never hands it to the next one; DROP covers a second import in one.
+        create = compiled(DIALECT, query, "pyformat").text
+        name = re.match(r"\s*CREATE\s+TEMP(?:ORARY)?\s+TABLE\s+(\w+)", create, re.IGNORECASE)
+        if name is None:
+            raise ValueError(f"not a CREATE TEMP TABLE statement: {create[:60]!r}")
+        drop = sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(sql.Identifier(name.group(1)))
+        self._plain(drop)
+        self._plain(sql.SQL(create.replace("%%", "%") + " ON COMMIT DROP"))  # type: ignore[arg-type]
+
+    def analyze(self, tables: Sequence[str], *, staging: bool = False) -> None:
+        if not staging:
+            # As the tables' owner (mo_analyze, migration V009): tenant transactions run as mo_app.
+            self.run("store.analyze_as_owner", {"tables": list(tables)})
+            return
+        # PostgreSQL gathers no statistics for temporary tables by itself. A light sample (see
+        # store.light_statistics) for tables nobody else reads, then the server's own again.
+        self.run("store.light_statistics")
+        self._plain(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(map(sql.Identifier, tables))))
+        self.run("store.server_statistics")
+
+    def plan_for_whole_tables(self) -> None:
+        self.run("store.plan_for_whole_tables")
+
+    def act_for_tenant(self, tenant_id: str) -> None:
+        self.run("store.act_for_tenant", {"tenant_id": tenant_id})
+
+    def lock_migrations(self) -> None:
+        self.run("store.lock_migrations")
+
+    def _plain(self, statement: sql.Composable) -> None:
+        try:
+            self._conn.execute(statement)
         except psycopg.Error as exc:
             raise translate(exc, limit_s=self._limit_s) from exc
 

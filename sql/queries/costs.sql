@@ -13,13 +13,12 @@ SELECT current_timestamp AS now
 -- its only row has a NULL cost when it has none, so where NULLs sort does not matter.
 SELECT i.id, i.name, i.family, i.base_unit, i.density, i.yield_pct, n.now, c.id AS cost_id,
        c.unit_cost, c.effective_at
-FROM ingredient_names nm
-JOIN ingredients i ON i.tenant_id = nm.tenant_id AND i.id = nm.ingredient_id
+FROM active_ingredient_names nm
+JOIN active_ingredients i ON i.tenant_id = nm.tenant_id AND i.id = nm.ingredient_id
 CROSS JOIN (SELECT current_timestamp AS now) n
 LEFT JOIN ingredient_costs c ON c.tenant_id = :tenant_id AND c.ingredient_id = i.id
                             AND c.effective_at <= current_timestamp
 WHERE nm.tenant_id = :tenant_id AND nm.name_key = :name_key
-  AND nm.deleted_at IS NULL AND i.deleted_at IS NULL
 ORDER BY c.effective_at DESC, c.id DESC
 LIMIT 1
 
@@ -44,8 +43,8 @@ RETURNING id
 SELECT i.name AS ingredient, c.price, c.pack, c.unit_cost, i.base_unit AS unit, c.effective_at,
        c.source, c.supplier, c.note, c.batch_id, c.id AS cost_id
 FROM ingredient_costs c
-JOIN ingredients i ON i.tenant_id = c.tenant_id AND i.id = c.ingredient_id
-WHERE c.tenant_id = :tenant_id AND i.deleted_at IS NULL
+JOIN active_ingredients i ON i.tenant_id = c.tenant_id AND i.id = c.ingredient_id
+WHERE c.tenant_id = :tenant_id
   AND (:first OR (c.effective_at >= :after_at AND (c.effective_at > :after_at OR c.id > :after_id)))
 ORDER BY c.effective_at, c.id
 LIMIT :limit
@@ -54,8 +53,8 @@ LIMIT :limit
 SELECT i.name AS ingredient, c.price, c.pack, c.unit_cost, i.base_unit AS unit, c.effective_at,
        c.source, c.supplier, c.note, c.batch_id, c.id AS cost_id
 FROM ingredient_costs c
-JOIN ingredients i ON i.tenant_id = c.tenant_id AND i.id = c.ingredient_id
-WHERE c.tenant_id = :tenant_id AND c.ingredient_id = :ingredient_id AND i.deleted_at IS NULL
+JOIN active_ingredients i ON i.tenant_id = c.tenant_id AND i.id = c.ingredient_id
+WHERE c.tenant_id = :tenant_id AND c.ingredient_id = :ingredient_id
   AND (:first OR (c.effective_at >= :after_at AND (c.effective_at > :after_at OR c.id > :after_id)))
 ORDER BY c.effective_at, c.id
 LIMIT :limit
@@ -71,8 +70,7 @@ FROM (
     WHERE tenant_id = :tenant_id AND effective_at <= current_timestamp
     ORDER BY ingredient_id, effective_at DESC, id DESC
 ) cur
-JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = cur.ingredient_id
-WHERE i.deleted_at IS NULL
+JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = cur.ingredient_id
 ORDER BY i.name_key, i.id
 
 -- name: ingredients

@@ -51,6 +51,6 @@ LIMIT :limit
 -- on DuckDB a zone-map-pruned scan, on PostgreSQL the (tenant_id, occurred_at) index.
 SELECT event_type, count(*) AS events
 FROM event_log
-WHERE tenant_id = :tenant_id AND occurred_at >= current_timestamp - :span
+WHERE tenant_id = :tenant_id AND occurred_at >= current_timestamp - CAST(:span AS INTERVAL)
 GROUP BY event_type
 ORDER BY event_type

@@ -1,37 +1,53 @@
--- Price-list imports, set-based. The validated list is bulk-loaded into TEMP staging tables
--- (created per dialect, see duckdb/ and postgres/imports.sql):
+-- Price-list imports, set-based. The validated list is bulk-loaded into temporary staging
+-- tables (Tx.create_temp_table makes each last for the transaction only):
 --   price_import_rows    one per good row: row_no, key_code, sku and codes into the tables below
 --   price_import_items   one per item name (key_code, item_key, item, category, new unit)
 --   price_import_packs   one per pack text (pack, family, base, pack_qty in its base unit)
 --   price_import_prices  one per price text;  price_import_costs  one per (price, pack) unit cost
 -- then matched, created and costed with joins. No statement here runs once per row.
 
--- name: staging_statistics
--- Before the staging tables are analysed: a small sample is plenty for tables nobody else
--- reads, whose joins are planned once (PostgreSQL; nothing to sample on DuckDB).
-SELECT 1 AS sampled
+-- name: create_rows
+CREATE TEMP TABLE price_import_rows (
+    row_no BIGINT, key_code BIGINT, sku VARCHAR, pack_code BIGINT, price_code BIGINT,
+    cost_code BIGINT)
 
--- name: table_statistics
--- Before the tenant tables are analysed: the server's own sample size again.
-SELECT 1 AS sampled
+-- name: create_items
+CREATE TEMP TABLE price_import_items (
+    key_code BIGINT, item_key VARCHAR, item VARCHAR, category VARCHAR, new_family VARCHAR,
+    new_base VARCHAR)
 
--- name: analyze
--- Fresh statistics for the staging tables, so the planner sizes its joins (PostgreSQL does not
--- gather them for temporary tables by itself); DuckDB keeps them as it loads: nothing to do.
-SELECT 1 AS analyzed
+-- name: create_packs
+CREATE TEMP TABLE price_import_packs (
+    pack_code BIGINT, pack VARCHAR, family VARCHAR, base VARCHAR, pack_qty DECIMAL(38, 12))
 
--- name: analyze_match
--- As analyze, for the one staging table match just filled (the others have not changed).
-SELECT 1 AS analyzed
+-- name: create_prices
+CREATE TEMP TABLE price_import_prices (
+    price_code BIGINT, price DECIMAL(38, 12))
 
--- name: analyze_new
--- As analyze, for the staging tables filled since: the created ingredients and the converted costs.
-SELECT 1 AS analyzed
+-- name: create_costs
+CREATE TEMP TABLE price_import_costs (
+    cost_code BIGINT, unit_cost DECIMAL(38, 12))
 
--- name: analyze_written
--- Fresh statistics for the tables a large list just filled, so the next import's joins (and
--- the recompute that follows) are planned for their real size; nothing to do on DuckDB.
-SELECT 1 AS analyzed
+-- name: create_match
+CREATE TEMP TABLE price_import_match (
+    row_no BIGINT, key_code BIGINT, sku VARCHAR, pack_code BIGINT, price_code BIGINT,
+    cost_code BIGINT, ingredient_id BIGINT, ing_base VARCHAR, ing_family VARCHAR,
+    ing_density DECIMAL(38, 12), sku_state VARCHAR)
+
+-- name: create_new
+CREATE TEMP TABLE price_import_new (
+    key_code BIGINT, ingredient_id BIGINT)
+
+-- name: create_conv
+CREATE TEMP TABLE price_import_conv (
+    price_code BIGINT, pack_code BIGINT, ingredient_id BIGINT, pack_qty DECIMAL(38, 12),
+    unit_cost DECIMAL(38, 12))
+
+-- name: create_chosen
+CREATE TEMP TABLE price_import_chosen (
+    ingredient_id BIGINT, row_no BIGINT, price DECIMAL(38, 12), pack VARCHAR,
+    pack_qty DECIMAL(38, 12), unit_cost DECIMAL(38, 12), old_unit_cost DECIMAL(38, 12),
+    changed BOOLEAN)
 
 -- name: latest_completed
 -- The supplier's latest completed price list: re-sending it is a duplicate, not a change.
@@ -78,9 +94,9 @@ LEFT JOIN (
 ) s ON s.sku = r.sku
 LEFT JOIN (
     SELECT n.name_key, i.id AS ingredient_id, i.base_unit, i.family, i.density
-    FROM ingredient_names n
-    JOIN ingredients i ON i.tenant_id = n.tenant_id AND i.id = n.ingredient_id
-    WHERE n.tenant_id = :tenant_id AND n.deleted_at IS NULL AND i.deleted_at IS NULL
+    FROM active_ingredient_names n
+    JOIN active_ingredients i ON i.tenant_id = n.tenant_id AND i.id = n.ingredient_id
+    WHERE n.tenant_id = :tenant_id
 ) n ON n.name_key = it.item_key
 
 -- name: to_convert
@@ -91,7 +107,7 @@ SELECT m.price_code, m.pack_code, m.ingredient_id, min(m.row_no) AS row_no, coun
 FROM price_import_match m
 JOIN price_import_packs p ON p.pack_code = m.pack_code
 JOIN price_import_prices pr ON pr.price_code = m.price_code
-JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = m.ingredient_id AND i.deleted_at IS NULL
+JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = m.ingredient_id
 WHERE p.base <> m.ing_base AND p.family IN ('mass', 'volume') AND m.ing_family IN ('mass', 'volume')
   AND m.ing_density IS NOT NULL
 GROUP BY m.price_code, m.pack_code, m.ingredient_id, pr.price, p.pack, i.name, i.base_unit,
@@ -119,8 +135,7 @@ FROM (
 ) bad
 JOIN price_import_packs p ON p.pack_code = bad.pack_code
 JOIN price_import_items it ON it.key_code = bad.key_code
-LEFT JOIN ingredients i
-       ON i.tenant_id = :tenant_id AND i.id = bad.ingredient_id AND i.deleted_at IS NULL
+LEFT JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = bad.ingredient_id
 ORDER BY bad.row_no
 
 -- name: unknown_items
@@ -131,26 +146,31 @@ WHERE m.ingredient_id IS NULL
 ORDER BY m.row_no
 LIMIT :limit
 
--- name: create_ingredients
--- One ingredient per new item name, shaped by the item's first row in the file.
-INSERT INTO ingredients (tenant_id, name, name_key, family, base_unit, category)
-SELECT CAST(:tenant_id AS VARCHAR), it.item, it.item_key, it.new_family, it.new_base, it.category
+-- name: number_created
+-- An id for each new item name, drawn from the ingredients' own sequence in item_key order, so
+-- the rows can be written with their ids and never looked up again by name (PostgreSQL's
+-- statistics do not count rows just added: a join back by name scanned the table once per new
+-- item, minutes for 100k items).
+INSERT INTO price_import_new (key_code, ingredient_id)
+SELECT it.key_code, nextval('mo_id_seq')
 FROM price_import_items it
 WHERE it.key_code IN (SELECT key_code FROM price_import_match WHERE ingredient_id IS NULL)
 ORDER BY it.item_key
 
--- name: link_created
-INSERT INTO price_import_new (key_code, ingredient_id)
-SELECT it.key_code, i.id
-FROM price_import_items it
-JOIN ingredients i ON i.tenant_id = :tenant_id AND i.deleted_at IS NULL AND i.name_key = it.item_key
-WHERE it.key_code IN (SELECT key_code FROM price_import_match WHERE ingredient_id IS NULL)
+-- name: create_ingredients
+-- One ingredient per new item name, shaped by the item's first row in the file.
+INSERT INTO ingredients (tenant_id, id, name, name_key, family, base_unit, category)
+SELECT CAST(:tenant_id AS VARCHAR), nw.ingredient_id, it.item, it.item_key, it.new_family,
+       it.new_base, it.category
+FROM price_import_new nw
+JOIN price_import_items it ON it.key_code = nw.key_code
+ORDER BY nw.ingredient_id
 
 -- name: name_created
 INSERT INTO ingredient_names (tenant_id, ingredient_id, name, name_key, is_alias)
 SELECT i.tenant_id, i.id, i.name, i.name_key, FALSE
 FROM price_import_new nw
-JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = nw.ingredient_id AND i.deleted_at IS NULL
+JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = nw.ingredient_id
 ORDER BY i.id
 
 -- name: add_supplier_items
@@ -233,6 +253,6 @@ LIMIT :limit
 -- name: supplier_items
 SELECT si.supplier_key, si.sku, i.name AS ingredient, si.ingredient_id
 FROM supplier_items si
-JOIN ingredients i ON i.tenant_id = si.tenant_id AND i.id = si.ingredient_id
-WHERE si.tenant_id = :tenant_id AND i.deleted_at IS NULL
+JOIN active_ingredients i ON i.tenant_id = si.tenant_id AND i.id = si.ingredient_id
+WHERE si.tenant_id = :tenant_id
 ORDER BY si.supplier_key, si.sku

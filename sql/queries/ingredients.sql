@@ -9,16 +9,15 @@ VALUES (:tenant_id, :ingredient_id, :name, :name_key, :is_alias)
 
 -- name: active_name
 SELECT n.ingredient_id, i.name AS ingredient_name
-FROM ingredient_names n
-JOIN ingredients i ON i.tenant_id = n.tenant_id AND i.id = n.ingredient_id
-WHERE n.tenant_id = :tenant_id AND n.name_key = :name_key AND n.deleted_at IS NULL
+FROM active_ingredient_names n
+JOIN active_ingredients i ON i.tenant_id = n.tenant_id AND i.id = n.ingredient_id
+WHERE n.tenant_id = :tenant_id AND n.name_key = :name_key
 
 -- name: by_name
 SELECT i.id, i.name, i.family, i.base_unit, i.density, i.yield_pct
-FROM ingredient_names n
-JOIN ingredients i ON i.tenant_id = n.tenant_id AND i.id = n.ingredient_id
+FROM active_ingredient_names n
+JOIN active_ingredients i ON i.tenant_id = n.tenant_id AND i.id = n.ingredient_id
 WHERE n.tenant_id = :tenant_id AND n.name_key = :name_key
-  AND n.deleted_at IS NULL AND i.deleted_at IS NULL
 
 -- name: by_id
 -- Deleted rows included on purpose: a record is returned after delete and restore.
@@ -27,8 +26,8 @@ FROM ingredients
 WHERE tenant_id = :tenant_id AND id = :id
 
 -- name: aliases_of
-SELECT name FROM ingredient_names
-WHERE tenant_id = :tenant_id AND ingredient_id = :ingredient_id AND is_alias AND deleted_at IS NULL
+SELECT name FROM active_ingredient_names
+WHERE tenant_id = :tenant_id AND ingredient_id = :ingredient_id AND is_alias
 ORDER BY name_key
 
 -- name: soft_delete

@@ -2,8 +2,8 @@
 
 -- name: by_key
 SELECT id, name, yield_qty, yield_unit, yield_family, yield_base, yield_base_qty, menu_price
-FROM recipes
-WHERE tenant_id = :tenant_id AND name_key = :name_key AND deleted_at IS NULL
+FROM active_recipes
+WHERE tenant_id = :tenant_id AND name_key = :name_key
 
 -- name: by_id
 -- Deleted rows included on purpose: a record is returned after delete and restore.
@@ -39,9 +39,9 @@ VALUES (:tenant_id, :recipe_id, :position, :ingredient_id, :sub_recipe_id, :qty,
 -- share = qty_base ÷ the sub-recipe's yield_base_qty (V007) for the recipe's own sub-recipe lines
 -- and for every line using the recipe (its yield may just have changed).
 UPDATE recipe_lines SET share = exact_div(recipe_lines.qty_base, r.yield_base_qty)
-FROM recipes r
+FROM active_recipes r
 WHERE recipe_lines.tenant_id = :tenant_id AND r.tenant_id = :tenant_id
-  AND r.id = recipe_lines.sub_recipe_id AND r.deleted_at IS NULL
+  AND r.id = recipe_lines.sub_recipe_id
   AND (recipe_lines.recipe_id = :recipe_id OR recipe_lines.sub_recipe_id = :recipe_id)
 
 -- name: ancestor_edges
@@ -53,12 +53,12 @@ WITH RECURSIVE up(id) AS (
     SELECT l.recipe_id
     FROM up
     JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.sub_recipe_id = up.id
-    JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = l.recipe_id AND r.deleted_at IS NULL
+    JOIN active_recipes r ON r.tenant_id = :tenant_id AND r.id = l.recipe_id
 )
 SELECT l.recipe_id AS parent, l.sub_recipe_id AS child, p.name AS parent_name
 FROM recipe_lines l
 JOIN up ON up.id = l.sub_recipe_id
-JOIN recipes p ON p.tenant_id = :tenant_id AND p.id = l.recipe_id AND p.deleted_at IS NULL
+JOIN active_recipes p ON p.tenant_id = :tenant_id AND p.id = l.recipe_id
 WHERE l.tenant_id = :tenant_id
 
 -- name: lock_below
@@ -94,7 +94,7 @@ WITH RECURSIVE up(seed, id, d) AS (
     SELECT up.seed, l.recipe_id, up.d + 1
     FROM up
     JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.sub_recipe_id = up.id
-    JOIN recipes p ON p.tenant_id = :tenant_id AND p.id = l.recipe_id AND p.deleted_at IS NULL
+    JOIN active_recipes p ON p.tenant_id = :tenant_id AND p.id = l.recipe_id
     WHERE up.d < :max_depth
 ),
 down(seed, id, d) AS (
@@ -104,7 +104,7 @@ down(seed, id, d) AS (
     SELECT down.seed, l.sub_recipe_id, down.d + 1
     FROM down
     JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.recipe_id = down.id
-    JOIN recipes c ON c.tenant_id = :tenant_id AND c.id = l.sub_recipe_id AND c.deleted_at IS NULL
+    JOIN active_recipes c ON c.tenant_id = :tenant_id AND c.id = l.sub_recipe_id
     WHERE down.d < :max_depth
 )
 SELECT COALESCE(MAX(a.d + b.d), 0) AS levels
@@ -113,14 +113,14 @@ JOIN (SELECT seed, MAX(d) AS d FROM down GROUP BY seed) b ON b.seed = a.seed
 
 -- name: import_ids
 -- The recipes an import wrote, active ones only.
-SELECT r.id FROM recipes r JOIN ri_recipes s ON s.recipe_key = r.name_key
-WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL
+SELECT r.id FROM active_recipes r JOIN ri_recipes s ON s.recipe_key = r.name_key
+WHERE r.tenant_id = :tenant_id
 
 -- name: sub_lines_of
 -- The sub-recipes a (possibly deleted) recipe uses: restore checks them for cycles.
 SELECT DISTINCT l.sub_recipe_id AS id, r.name
 FROM recipe_lines l
-JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = l.sub_recipe_id AND r.deleted_at IS NULL
+JOIN active_recipes r ON r.tenant_id = :tenant_id AND r.id = l.sub_recipe_id
 WHERE l.tenant_id = :tenant_id AND l.recipe_id = :recipe_id
 
 -- name: soft_delete
@@ -170,8 +170,8 @@ WITH RECURSIVE walk(recipe_id, mult, depth) AS (
            walk.depth + 1
     FROM walk
     JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.recipe_id = walk.recipe_id
-    JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = l.sub_recipe_id
-                  AND r.deleted_at IS NULL AND r.yield_base = l.base_unit
+    JOIN active_recipes r ON r.tenant_id = :tenant_id AND r.id = l.sub_recipe_id
+                         AND r.yield_base = l.base_unit
     WHERE walk.depth < :max_depth
 ),
 node AS (
@@ -216,43 +216,34 @@ ORDER BY name, id
 -- ri_recipes / ri_lines are temporary staging tables holding one import's checked rows;
 -- amounts arrive as exact decimal text and are CAST on the way in.
 
--- name: open_import
--- Fresh, empty staging tables in one round trip; temporary, so they vanish with the transaction
--- (PostgreSQL's override drops them at commit).
-CREATE OR REPLACE TEMP TABLE ri_recipes (
+-- name: create_ri_recipes
+-- Temporary (Tx.create_temp_table): they last for the import's transaction only.
+CREATE TEMP TABLE ri_recipes (
     recipe_key VARCHAR, name VARCHAR, row_no BIGINT, yield_qty VARCHAR, yield_unit VARCHAR,
     yield_family VARCHAR, yield_base VARCHAR, yield_base_qty VARCHAR, menu_price VARCHAR
-);
-CREATE OR REPLACE TEMP TABLE ri_lines (
+)
+
+-- name: create_ri_lines
+CREATE TEMP TABLE ri_lines (
     row_no BIGINT, recipe_key VARCHAR, position INTEGER, kind VARCHAR, item VARCHAR,
     item_key VARCHAR, qty VARCHAR, unit VARCHAR, family VARCHAR, base_unit VARCHAR,
     qty_base VARCHAR, waste_pct VARCHAR
-);
-
--- name: import_analyze
--- Fresh statistics for the staging tables, so the planner sizes the joins that follow
--- (PostgreSQL does not gather them for temporary tables by itself; DuckDB keeps them).
-SELECT 1 AS analyzed
-
--- name: import_analyze_written
--- Fresh statistics for the recipe tables after a large import, so the checks and the
--- recompute that follow are planned for their real size; nothing to do on DuckDB.
-SELECT 1 AS analyzed
+)
 
 -- name: import_problems
 -- Rows whose item is unknown, or whose unit cannot measure their item (a sub-recipe's yield
 -- unit comes from this import when it is imported too, else from the stored recipe).
 WITH ing AS (
     SELECT n.name_key, i.name, i.family, i.base_unit
-    FROM ingredient_names n
-    JOIN ingredients i ON i.tenant_id = n.tenant_id AND i.id = n.ingredient_id
-    WHERE n.tenant_id = :tenant_id AND n.deleted_at IS NULL AND i.deleted_at IS NULL
+    FROM active_ingredient_names n
+    JOIN active_ingredients i ON i.tenant_id = n.tenant_id AND i.id = n.ingredient_id
+    WHERE n.tenant_id = :tenant_id
 ),
 sub AS (
     SELECT recipe_key, name, yield_base FROM ri_recipes
     UNION ALL
-    SELECT r.name_key, r.name, r.yield_base FROM recipes r
-    WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL
+    SELECT r.name_key, r.name, r.yield_base FROM active_recipes r
+    WHERE r.tenant_id = :tenant_id
       AND r.name_key NOT IN (SELECT recipe_key FROM ri_recipes)
 )
 SELECT l.row_no AS "row", 'item' AS "column", l.item AS value,
@@ -292,13 +283,13 @@ SELECT :tenant_id, s.name, s.recipe_key, CAST(s.yield_qty AS DECIMAL(38, 12)), s
        CAST(s.menu_price AS DECIMAL(38, 12))
 FROM ri_recipes s
 WHERE s.recipe_key NOT IN (
-    SELECT name_key FROM recipes WHERE tenant_id = :tenant_id AND deleted_at IS NULL)
+    SELECT name_key FROM active_recipes WHERE tenant_id = :tenant_id)
 
 -- name: import_delete_lines
 DELETE FROM recipe_lines
 WHERE tenant_id = :tenant_id AND recipe_id IN (
-    SELECT r.id FROM recipes r JOIN ri_recipes s ON s.recipe_key = r.name_key
-    WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL)
+    SELECT r.id FROM active_recipes r JOIN ri_recipes s ON s.recipe_key = r.name_key
+    WHERE r.tenant_id = :tenant_id)
 
 -- name: import_insert_lines
 INSERT INTO recipe_lines (tenant_id, recipe_id, position, ingredient_id, sub_recipe_id, qty, unit,
@@ -307,22 +298,22 @@ SELECT :tenant_id, r.id, l.position, n.ingredient_id, sub.id, CAST(l.qty AS DECI
        l.unit, l.family, l.base_unit, CAST(l.qty_base AS DECIMAL(38, 12)),
        CAST(l.waste_pct AS DECIMAL(38, 12))
 FROM ri_lines l
-JOIN recipes r ON r.tenant_id = :tenant_id AND r.name_key = l.recipe_key AND r.deleted_at IS NULL
-LEFT JOIN ingredient_names n ON l.kind = 'ingredient' AND n.tenant_id = :tenant_id
-                            AND n.name_key = l.item_key AND n.deleted_at IS NULL
-LEFT JOIN recipes sub ON l.kind = 'recipe' AND sub.tenant_id = :tenant_id
-                     AND sub.name_key = l.item_key AND sub.deleted_at IS NULL
+JOIN active_recipes r ON r.tenant_id = :tenant_id AND r.name_key = l.recipe_key
+LEFT JOIN active_ingredient_names n ON l.kind = 'ingredient' AND n.tenant_id = :tenant_id
+                            AND n.name_key = l.item_key
+LEFT JOIN active_recipes sub ON l.kind = 'recipe' AND sub.tenant_id = :tenant_id
+                     AND sub.name_key = l.item_key
 
 -- name: import_set_shares
 -- share (see set_shares) for the imported recipes' lines and for every line using one of them.
 UPDATE recipe_lines SET share = exact_div(recipe_lines.qty_base, r.yield_base_qty)
-FROM recipes r
+FROM active_recipes r
 WHERE recipe_lines.tenant_id = :tenant_id AND r.tenant_id = :tenant_id
-  AND r.id = recipe_lines.sub_recipe_id AND r.deleted_at IS NULL
+  AND r.id = recipe_lines.sub_recipe_id
   AND (r.name_key IN (SELECT recipe_key FROM ri_recipes)
        OR recipe_lines.recipe_id IN (
-           SELECT p.id FROM recipes p JOIN ri_recipes s ON s.recipe_key = p.name_key
-           WHERE p.tenant_id = :tenant_id AND p.deleted_at IS NULL))
+           SELECT p.id FROM active_recipes p JOIN ri_recipes s ON s.recipe_key = p.name_key
+           WHERE p.tenant_id = :tenant_id))
 
 -- name: import_batch
 INSERT INTO import_batches (tenant_id, kind, idempotency_key, content_hash, status, rows, created,
@@ -337,5 +328,5 @@ UPDATE import_batches SET recomputed = :recomputed WHERE tenant_id = :tenant_id 
 -- name: import_seed
 -- The imported recipes, staged as recompute seeds (rc_seed belongs to recompute.sql).
 INSERT INTO rc_seed (id)
-SELECT r.id FROM recipes r JOIN ri_recipes s ON s.recipe_key = r.name_key
-WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL
+SELECT r.id FROM active_recipes r JOIN ri_recipes s ON s.recipe_key = r.name_key
+WHERE r.tenant_id = :tenant_id

@@ -10,12 +10,6 @@
 -- hash join takes 0.1 s. Planned whole, every check is a few scans and hash joins (checked with
 -- EXPLAIN in tests/test_sanity.py: no plan has a per-row subplan).
 
--- name: plan_for_whole_tables
--- Run first in the checks' transaction. Every check reads whole tables of the tenant, so the
--- right joins are hash (or merge) joins whatever the statistics say; DuckDB plans them anyway
--- (PostgreSQL's override makes sure of it).
-SELECT 1 AS planned
-
 -- name: event_counts_last_hour
 -- Informational: events per type written in the last hour (database clock).
 SELECT event_type, count(*) AS events
@@ -92,7 +86,7 @@ WITH current_costs AS (
 offending AS MATERIALIZED (
     SELECT rc.recipe_id, rc.computed_at, max(c.changed_at) AS latest_cost_change
     FROM recipe_costs rc
-    JOIN recipes r ON r.tenant_id = rc.tenant_id AND r.id = rc.recipe_id AND r.deleted_at IS NULL
+    JOIN active_recipes r ON r.tenant_id = rc.tenant_id AND r.id = rc.recipe_id
     JOIN recipe_lines l ON l.tenant_id = rc.tenant_id AND l.recipe_id = rc.recipe_id
     JOIN current_costs c ON c.ingredient_id = l.ingredient_id
     WHERE rc.tenant_id = :tenant_id

@@ -9,12 +9,6 @@ SELECT id, slug, name, created_at FROM tenants ORDER BY slug
 -- name: insert
 INSERT INTO tenants (id, slug, name) VALUES (:id, :slug, :name)
 
--- name: enter
--- The rest of this transaction acts for the tenant just created (its tenant.created event is the
--- first tenant row). Nothing to do on DuckDB; PostgreSQL's override sets app.tenant_id, without
--- which row-level security refuses the event to any role but a superuser.
-SELECT CAST(:tenant_id AS VARCHAR) AS tenant_id
-
 -- name: insert_key
 INSERT INTO api_keys (tenant_id, key_hash, prefix) VALUES (:tenant_id, :key_hash, :prefix)
 

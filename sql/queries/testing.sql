@@ -32,3 +32,17 @@ SELECT currval('mo_id_seq') AS value
 SELECT count(*) AS pairs
 FROM generate_series(1, :n) a(x) CROSS JOIN generate_series(1, :n) b(y)
 WHERE a.x + b.y < 0
+
+-- name: event_texts
+-- tests/test_event_payloads.py: events as stored, with the canonical marker.
+SELECT id, event_type, aggregate_id, CAST(payload AS VARCHAR) AS payload, payload_canonical,
+       batch_id
+FROM event_log WHERE tenant_id = :tenant_id ORDER BY id
+
+-- name: ingredient_facts
+-- All rows, deleted ones too: what an ingredient.created payload names.
+SELECT id, name, base_unit, category FROM ingredients WHERE tenant_id = :tenant_id ORDER BY id
+
+-- name: cost_rows
+SELECT id, ingredient_id, unit_cost, effective_at, batch_id
+FROM ingredient_costs WHERE tenant_id = :tenant_id ORDER BY id

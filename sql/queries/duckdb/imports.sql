@@ -1,49 +1,5 @@
--- DuckDB: staging tables live in the transaction's own connection (each transaction opens a
--- cursor and closes it), so TEMP tables vanish with it; OR REPLACE covers a retried attempt.
--- Event payloads are built with json_object, keys sorted, marked canonical when they are.
-
--- name: create_rows
-CREATE OR REPLACE TEMP TABLE price_import_rows (
-    row_no BIGINT, key_code BIGINT, sku VARCHAR, pack_code BIGINT, price_code BIGINT,
-    cost_code BIGINT)
-
--- name: create_items
-CREATE OR REPLACE TEMP TABLE price_import_items (
-    key_code BIGINT, item_key VARCHAR, item VARCHAR, category VARCHAR, new_family VARCHAR,
-    new_base VARCHAR)
-
--- name: create_packs
-CREATE OR REPLACE TEMP TABLE price_import_packs (
-    pack_code BIGINT, pack VARCHAR, family VARCHAR, base VARCHAR, pack_qty DECIMAL(38, 12))
-
--- name: create_prices
-CREATE OR REPLACE TEMP TABLE price_import_prices (
-    price_code BIGINT, price DECIMAL(38, 12))
-
--- name: create_costs
-CREATE OR REPLACE TEMP TABLE price_import_costs (
-    cost_code BIGINT, unit_cost DECIMAL(38, 12))
-
--- name: create_match
-CREATE OR REPLACE TEMP TABLE price_import_match (
-    row_no BIGINT, key_code BIGINT, sku VARCHAR, pack_code BIGINT, price_code BIGINT,
-    cost_code BIGINT, ingredient_id BIGINT, ing_base VARCHAR, ing_family VARCHAR,
-    ing_density DECIMAL(38, 12), sku_state VARCHAR)
-
--- name: create_new
-CREATE OR REPLACE TEMP TABLE price_import_new (
-    key_code BIGINT, ingredient_id BIGINT)
-
--- name: create_conv
-CREATE OR REPLACE TEMP TABLE price_import_conv (
-    price_code BIGINT, pack_code BIGINT, ingredient_id BIGINT, pack_qty DECIMAL(38, 12),
-    unit_cost DECIMAL(38, 12))
-
--- name: create_chosen
-CREATE OR REPLACE TEMP TABLE price_import_chosen (
-    ingredient_id BIGINT, row_no BIGINT, price DECIMAL(38, 12), pack VARCHAR,
-    pack_qty DECIMAL(38, 12), unit_cost DECIMAL(38, 12), old_unit_cost DECIMAL(38, 12),
-    changed BOOLEAN)
+-- DuckDB spellings of imports.sql statements: event payloads built with json_object, keys
+-- sorted, marked canonical when they are; and choose_costs with arg_min.
 
 -- name: created_events
 -- Payload keys in sorted order, so the text is canonical when every string in it is printable
@@ -58,7 +14,7 @@ SELECT i.tenant_id, 'ingredient.created', 'ingredient', CAST(i.id AS VARCHAR),
        CAST(:idempotency_key AS VARCHAR), CAST(:batch_id AS BIGINT),
        regexp_full_match(i.name || COALESCE(i.category, '') || i.base_unit, '[ -~]*')
 FROM price_import_new nw
-JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = nw.ingredient_id AND i.deleted_at IS NULL
+JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = nw.ingredient_id
 ORDER BY i.id
 
 -- name: cost_events
@@ -77,7 +33,7 @@ SELECT i.tenant_id, 'ingredient.cost.updated', 'ingredient', CAST(c.ingredient_i
        regexp_full_match(i.name, '[ -~]*')
        AND regexp_full_match(COALESCE(CAST(:supplier AS VARCHAR), '') || CAST(:effective_at AS VARCHAR), '[ -~]*')
 FROM price_import_chosen c
-JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = c.ingredient_id AND i.deleted_at IS NULL
+JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = c.ingredient_id
 WHERE c.changed
 ORDER BY c.ingredient_id
 

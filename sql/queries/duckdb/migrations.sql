@@ -2,7 +2,3 @@
 SELECT count(*) > 0 AS present
 FROM duckdb_tables()
 WHERE table_name = 'mo_schema_history' AND schema_name = current_schema()
-
--- name: lock
--- One process owns a DuckDB file; the runner serialises its own threads.
-SELECT 1

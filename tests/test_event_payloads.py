@@ -1,0 +1,67 @@
+"""A payload SQL builds (a price list's events, set-based) is the payload mo.events defines.
+
+ingredient.created and ingredient.cost.updated are written by Python (add_ingredient,
+update_cost) and by imports.created_events / imports.cost_events, one statement per dialect.
+Each SQL-built event here is compared with the Python builder applied to the rows it records:
+the same JSON value, and where the backend marks the stored text canonical, the same text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mo.context import TenantContext
+from mo.events import cost_updated_payload, ingredient_created_payload
+from mo.jsonutil import dumps, loads
+from mo.services import imports
+from mo.store.base import Store
+
+# Quotes, a backslash, non-ASCII and a control-free tab-less name: what the SQL spellings of
+# JSON escaping and decimal text have to get right (prices with trailing zeros included).
+FIRST = [
+    {"item": 'Baker\'s "Best" Flour', "price": "12.50", "pack": "25 kg", "category": "Dry"},
+    {"item": "Crème fraîche", "price": "3.000", "pack": "500 ml"},
+    {"item": "Back\\slash salt", "price": "1", "pack": "1 kg", "category": "Dry"},
+]
+SECOND = [  # new prices: each cost event has an old unit cost
+    {"item": 'Baker\'s "Best" Flour', "price": "13.1", "pack": "25 kg"},
+    {"item": "Crème fraîche", "price": "2.99", "pack": "500 ml"},
+    {"item": "Back\\slash salt", "price": "1.20", "pack": "1 kg"},
+]
+SUPPLIER = "Müller & \"Söhne\""
+
+
+def _read(store: Store, ctx: TenantContext, query: str) -> list[dict[str, Any]]:
+    with store.transaction(tenant_id=ctx.tenant_id) as tx:
+        return tx.all(query, {"tenant_id": ctx.tenant_id})
+
+
+def _expected(store: Store, ctx: TenantContext, event: dict[str, Any]) -> dict[str, Any]:
+    """The Python builder's payload for the rows the event records."""
+    facts = {row["id"]: row for row in _read(store, ctx, "testing.ingredient_facts")}
+    ingredient = facts[int(event["aggregate_id"])]
+    if event["event_type"] == "ingredient.created":
+        return ingredient_created_payload(name=ingredient["name"], unit=ingredient["base_unit"],
+                                          category=ingredient["category"])
+    costs = [c for c in _read(store, ctx, "testing.cost_rows")
+             if c["ingredient_id"] == ingredient["id"]]
+    at = next(i for i, c in enumerate(costs) if c["batch_id"] == event["batch_id"])
+    return cost_updated_payload(
+        ingredient=ingredient["name"], ingredient_id=ingredient["id"],
+        old_unit_cost=costs[at - 1]["unit_cost"] if at else None,
+        new_unit_cost=costs[at]["unit_cost"], effective_at=costs[at]["effective_at"],
+        source="import", supplier=SUPPLIER)
+
+
+def test_sql_built_payloads_are_the_defined_ones(store: Store, ctx: TenantContext) -> None:
+    imports.import_price_list(store, ctx, FIRST, idempotency_key="p1", supplier=SUPPLIER)
+    imports.import_price_list(store, ctx, SECOND, idempotency_key="p2", supplier=SUPPLIER)
+    events = [e for e in _read(store, ctx, "testing.event_texts")
+              if e["event_type"] in ("ingredient.created", "ingredient.cost.updated")]
+    assert [e["event_type"] for e in events].count("ingredient.cost.updated") == 6
+    assert [e["event_type"] for e in events].count("ingredient.created") == 3
+    for event in events:
+        expected = _expected(store, ctx, event)
+        assert loads(event["payload"]) == expected, event["event_type"]
+        if event["payload_canonical"]:
+            assert event["payload"] == dumps(expected), event["event_type"]
