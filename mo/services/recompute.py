@@ -113,11 +113,21 @@ def _cost_scope(tx: Tx, ctx: TenantContext, scoped: int, *, cause: str) -> Recom
 
 
 def recompute(
-    store: Store, ctx: TenantContext, *, recipes: list[str] | None = None
+    store: Store, ctx: TenantContext, *, recipes: list[str] | None = None, progress: bool = False
 ) -> RecomputeResult:
     """Recompute the named recipes and everything using them (None: every recipe), in one
-    transaction. Raises not_found for a name that is not an active recipe."""
+    transaction; progress=True draws a tqdm bar (one set-based step: it shows the time taken).
+    Raises not_found for a name that is not an active recipe."""
+    from tqdm.auto import tqdm
 
+    with tqdm(total=1, desc="recompute", unit="step", disable=not progress) as bar:
+        done = _recompute(store, ctx, recipes)
+        bar.set_postfix_str(f"{done.recomputed} recipes, {done.changed} changed", refresh=False)
+        bar.update()
+    return done
+
+
+def _recompute(store: Store, ctx: TenantContext, recipes: list[str] | None) -> RecomputeResult:
     def work(tx: Tx) -> RecomputeResult:
         if recipes is None:
             return recompute_for(tx, ctx, cause="recompute")
