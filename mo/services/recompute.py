@@ -24,10 +24,11 @@ from collections.abc import Sequence
 import pandas as pd
 
 from mo.context import TenantContext
-from mo.errors import ErrorCode, MOError, not_found, validation_error
-from mo.names import clean_name, name_key
+from mo.errors import ErrorCode, MOError, validation_error
+from mo.names import name_key
 from mo.results import RecomputeResult
 from mo.store.base import Row, Store, Tx
+from mo.services.suggestions import name_not_found
 
 # Deeper nesting than this is refused as a cycle (or absurd). It bounds the level walk, which
 # would otherwise never end on a cycle that slipped past the save-time check (a race).
@@ -144,7 +145,7 @@ def _active_recipe_id(tx: Tx, ctx: TenantContext, name: str) -> int:
         "recipes.by_key", {"tenant_id": ctx.tenant_id, "name_key": name_key(name, field="recipe")}
     )
     if row is None:
-        raise not_found("recipe", clean_name(name, field="recipe"))
+        raise name_not_found(tx, ctx, "recipe", name)
     return int(row["id"])
 
 

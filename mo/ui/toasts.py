@@ -35,6 +35,7 @@ _PALETTE: dict[str, tuple[str, str]] = {
     "retry": ("#f5f0ff", "#6d28d9"),
     "fault": ("#fdecec", "#b91c1c"),
     "success": ("#ecfdf3", "#047857"),
+    "warning": ("#fffbeb", "#b45309"),
 }
 _TONE: dict[ErrorCode, str] = {
     ErrorCode.NOT_FOUND: "missing",
@@ -103,6 +104,11 @@ def success_html(title: str, facts: Mapping[str, Any] | None = None) -> str:
     return _box("success", "success", "ok", title, _details_html(dict(facts or {})))
 
 
+def warning_html(title: str, facts: Mapping[str, Any] | None = None) -> str:
+    """An amber block (class ``mo-toast mo-toast-warning``): nothing went wrong, but look first."""
+    return _box("warning", "warning", "check", title, _details_html(dict(facts or {})))
+
+
 def as_moerror(exc: BaseException) -> MOError:
     """An MOError as itself; anything else as internal_error naming the exception type.
 
@@ -142,6 +148,13 @@ def show_success(
 ) -> None:
     """Render a success toast in the current cell, or in `output` when given."""
     _display_html(success_html(title, facts), output)
+
+
+def show_warning(
+    title: str, facts: Mapping[str, Any] | None = None, *, output: ipywidgets.Output | None = None
+) -> None:
+    """Render a warning toast in the current cell, or in `output` when given."""
+    _display_html(warning_html(title, facts), output)
 
 
 class errors_to(ContextDecorator):  # noqa: N801 - used like a function: @errors_to(out)

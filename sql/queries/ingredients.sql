@@ -61,3 +61,10 @@ WHERE tenant_id = :tenant_id AND ingredient_id = :id AND deleted_at = :deleted_a
 -- name: restore
 UPDATE ingredients SET deleted_at = NULL
 WHERE tenant_id = :tenant_id AND id = :id
+
+-- name: active_names
+-- Names and aliases a not_found may suggest (mo/services/suggestions.py).
+SELECT n.name
+FROM ingredient_names n
+JOIN ingredients i ON i.tenant_id = n.tenant_id AND i.id = n.ingredient_id
+WHERE n.tenant_id = :tenant_id AND n.deleted_at IS NULL AND i.deleted_at IS NULL

@@ -326,3 +326,7 @@ UPDATE import_batches SET recomputed = :recomputed WHERE tenant_id = :tenant_id 
 INSERT INTO rc_seed (id)
 SELECT r.id FROM recipes r JOIN ri_recipes s ON s.recipe_key = r.name_key
 WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL
+
+-- name: active_names
+-- Names a not_found may suggest (mo/services/suggestions.py).
+SELECT name FROM recipes WHERE tenant_id = :tenant_id AND deleted_at IS NULL
