@@ -193,6 +193,25 @@ LOUD_ENV = "MO_LOUD_ERRORS"  # "1": errors fail loudly, widgets stay (nbval: not
 _state: dict[str, bool] = {"loud": False}
 
 
+REPORT_ENV = "MO_RUN_REPORT"  # set by `mo run`: where to leave the result or error it prints
+
+
+def _write_report(body: Mapping[str, Any]) -> None:
+    path = os.environ.get(REPORT_ENV)
+    if not path:
+        return
+    text = json.dumps(body, default=str, ensure_ascii=False)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def report_result(result: Any) -> None:
+    """Leave a write's result (an ImportResult, CostUpdate … or a dict of facts) for `mo run`
+    to print: status, rows, created, changed … Does nothing outside `mo run`."""
+    facts = result.to_dict() if hasattr(result, "to_dict") else dict(result)
+    _write_report({"facts": facts})
+
+
 def _handle_moerror(
     shell: Any,
     etype: type[BaseException],
@@ -201,6 +220,8 @@ def _handle_moerror(
     tb_offset: int | None = None,
 ) -> list[str]:
     show_error(value)
+    if isinstance(value, MOError):  # `mo run` prints its details (missing columns, found …)
+        _write_report({"error": value.to_dict()["error"]})
     line = f"MOError: {value}"
     if _state["loud"]:
         # papermill and nbval see a failure only through an error output; keep it one line.
