@@ -72,7 +72,7 @@ class RunResult:
 def _fact_lines(facts: Any) -> list[str]:
     if not isinstance(facts, dict):
         return []
-    return [f"        {name:<12}{_fact_text(value)}" for name, value in facts.items()]
+    return [f"        {name:<12} {_fact_text(value)}" for name, value in facts.items()]
 
 
 def _fact_text(value: Any) -> str:
