@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-export TQDM_DISABLE ?= 1
+# Progress bars are for people: off for the headless targets (mo run sets it for its kernels
+# too), on in `make lab`, where imports and recomputes show a tqdm bar.
+HEADLESS := TQDM_DISABLE=1
 
 .PHONY: demo test nbval bench soak fuzz lab serve clean
 
@@ -19,10 +21,10 @@ $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/uv
 	touch $@ $(VENV)/.stamp-notebook
 
 demo: $(VENV)/.stamp-notebook
-	$(BIN)/python -m mo.demo
+	$(HEADLESS) $(BIN)/python -m mo.demo
 
 test: $(VENV)/.stamp-dev
-	$(BIN)/python -m pytest
+	$(HEADLESS) $(BIN)/python -m pytest
 
 # Every notebook with its defaults (interactive: the forms are built) in a real kernel, under
 # nbval; `make test` runs them headless through papermill instead. CI runs both.
@@ -30,14 +32,14 @@ nbval: $(VENV)/.stamp-dev
 	$(BIN)/python -m pytest --nbval-lax notebooks/
 
 bench: $(VENV)/.stamp-dev
-	$(BIN)/python -m bench --quick
+	$(HEADLESS) $(BIN)/python -m bench --quick
 
 # Reliability, longer than `make test` and still bounded (pytest-timeout per test; sizes in
 # tests/reliability_support.py). Figures of the run land in test-artifacts/reliability/*.json.
 # soak: 20 SIGKILLed 200k-row imports per backend, 5 rounds of every race, 60 rounds of racing
 # recipe saves, 300-step tenant walks.
 soak: $(VENV)/.stamp-dev
-	MO_SOAK=1 $(BIN)/python -m pytest --timeout=5400 -rA \
+	$(HEADLESS) MO_SOAK=1 $(BIN)/python -m pytest --timeout=5400 -rA \
 		tests/test_crash_safety.py tests/test_concurrency.py tests/test_recipe_graph_races.py \
 		tests/test_tenant_walls.py tests/test_file_sharing.py
 
@@ -45,13 +47,15 @@ soak: $(VENV)/.stamp-dev
 # and generation mode) over hostile input, the API and exports; the other properties at their
 # full example counts (`make test` runs them with fewer: reliability_support.examples).
 fuzz: $(VENV)/.stamp-dev
-	MO_FUZZ=1 $(BIN)/python -m pytest --timeout=3600 -rA \
+	$(HEADLESS) MO_FUZZ=1 $(BIN)/python -m pytest --timeout=3600 -rA \
 		tests/test_hostile_input.py tests/test_api_fuzz.py tests/test_export_safety.py \
 		tests/test_event_reads.py tests/test_export.py tests/test_measure.py \
 		tests/test_costing_property.py tests/test_hostile_http.py
 
+# Rooted at the project folder (so links to var/exports/… download), opening notebooks/.
+LAB_ARGS := --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks
 lab: $(VENV)/.stamp-notebook
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(LAB_ARGS)
 
 serve: $(VENV)/.stamp-notebook
 	$(BIN)/mo serve

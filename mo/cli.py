@@ -1,14 +1,14 @@
-"""The `mo` command line. Every failure prints the error shape and exits non-zero."""
+"""The `mo` command line. A refused command prints "error: code: message" and its details
+one per line, and exits 2."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 
 from mo import migrations
-from mo.errors import MOError
+from mo.errors import MOError, readable_error
 from mo.services import tenants
 from mo.settings import load_settings
 from mo.store import connect_store, open_store
@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except MOError as err:
-        print(json.dumps(err.to_dict(), default=str), file=sys.stderr)
+        print(readable_error(err), file=sys.stderr)
         return 2
 
 

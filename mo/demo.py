@@ -243,8 +243,52 @@ def main() -> int:
         return 1
     finally:
         remove_building(building)
-    print("\n".join(["", *where_lines(demo), "", *report]))
+    print("\n".join(["", *where_lines(demo), "", *report, "", *first_run_lines(ENV_FILE)]))
     return 0
+
+
+# ---- the first run: a .env so that `make lab` opens the demo ------------------------------
+
+ENV_FILE = Path(".env")
+ENV_EXAMPLE = Path(".env.example")
+
+
+def demo_env_text(example: str) -> str:
+    """.env.example with MO_DB_URL at the demo file and MO_TENANT=demo (relative: a .env's
+    DuckDB path is read from the .env's own folder, so the project can move)."""
+    wanted = {"MO_DB_URL": f"duckdb:///{DEMO_DB.as_posix()}", "MO_TENANT": TENANT}
+    lines = [
+        f"{line.split('=', 1)[0]}={wanted[line.split('=', 1)[0]]}"
+        if line.split("=", 1)[0] in wanted
+        else line
+        for line in example.splitlines()
+    ]
+    missing = [f"{name}={value}" for name, value in wanted.items() if f"{name}=" not in example]
+    return "\n".join(["# Written by `make demo`: the notebooks use the demo database.", *lines,
+                      *missing]) + "\n"
+
+
+def write_demo_env(path: Path = ENV_FILE) -> bool:
+    """Create `path` for the demo unless it exists; True when written. Never overwrites:
+    a .env someone wrote says where their data is."""
+    example = ENV_EXAMPLE.read_text(encoding="utf-8") if ENV_EXAMPLE.is_file() else ""
+    try:
+        with path.open("x", encoding="utf-8") as handle:  # "x": fails if it exists, even racing
+            handle.write(demo_env_text(example))
+    except FileExistsError:
+        return False
+    return True
+
+
+def first_run_lines(path: Path) -> list[str]:
+    """Write the .env if there is none, and say what to run next."""
+    if write_demo_env(path):
+        told = [f"settings  wrote {path}: MO_DB_URL=duckdb:///{DEMO_DB.as_posix()}, "
+                f"MO_TENANT={TENANT}"]
+    else:
+        told = [f"settings  {path} exists and was left alone; for the demo data set",
+                f"          MO_DB_URL=duckdb:///{DEMO_DB.as_posix()} and MO_TENANT={TENANT} in it"]
+    return [*told, "next      make lab    (JupyterLab on notebooks/, with the demo data)"]
 
 
 if __name__ == "__main__":

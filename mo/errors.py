@@ -93,3 +93,15 @@ def validation_error(message: str, **details: Any) -> MOError:
 
 def not_found(kind: str, name: Any) -> MOError:
     return MOError(ErrorCode.NOT_FOUND, f"{kind} {name!r} not found", {"kind": kind, "name": name})
+
+
+def readable_error(err: MOError) -> str:
+    """The error for a terminal: "error: code: message", then one "  name: value" per detail."""
+    import json
+
+    lines = [f"error: {err.code.value}: {err.message}"]
+    details = err.details if isinstance(err.details, dict) else {"details": err.details}
+    for name, value in details.items():
+        text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+        lines.append(f"  {name}: {text[:300]}" + (" …" if len(text) > 300 else ""))
+    return "\n".join(lines)

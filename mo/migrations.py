@@ -17,6 +17,7 @@ from pathlib import Path
 from mo.errors import ErrorCode, MOError
 from mo.sqlfiles import migration_files
 from mo.store.base import Store, Tx
+from mo.store.urls import database_label
 
 _FILE_NAME = re.compile(r"^V(\d+)__(\w+)\.sql$")
 _local_lock = threading.Lock()
@@ -134,5 +135,7 @@ def ensure_current(store: Store) -> None:
     if store.dialect == "duckdb":
         migrate(store)
         return
-    raise MOError(ErrorCode.MIGRATION_REQUIRED, "the database schema is behind; run `mo migrate`",
-                  {"pending": [m.script for m in todo]})
+    database = database_label(store.url)
+    raise MOError(ErrorCode.MIGRATION_REQUIRED,
+                  f"the schema of {database} is behind; run `mo migrate`",
+                  {"pending": [m.script for m in todo], "database": database})

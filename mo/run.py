@@ -9,7 +9,9 @@ The executed notebook is kept as the audit record: runs/<YYYY-MM-DD>/<notebook>-
 (local time; a second run in the same second gets a -2 suffix). The kernel also gets
 MO_HEADLESS=1, so mo.ui.install() makes an MOError fail the cell loudly. Exit status: 0 when every
 cell ran, 1 when a cell failed or timed out (its error — ename: evalue — is printed), 2 for an
-MOError before the run (unknown notebook or parameter; printed by the CLI as the error shape).
+MOError before the run (unknown notebook or parameter; printed as a readable line).
+A notebook reports its result with mo.ui.report_result(…) (a JSON beside the record, whose path
+the kernel gets in MO_RUN_REPORT); `mo run` prints it, or the details of the MOError that failed.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from mo.errors import validation_error
 KERNEL_NAME = "python3"
 DEFAULT_TIMEOUT = 600
 RUNS_DIR = Path("runs")
+# Where the kernel writes {"facts": …} / {"error": …} for `mo run` to print (mo.ui.toasts).
+REPORT_ENV = "MO_RUN_REPORT"
 NOTEBOOKS_DIR = Path("notebooks")
 
 
@@ -45,6 +49,8 @@ class RunResult:
     failed_cell: int | None = None
     ename: str | None = None
     evalue: str | None = None
+    facts: dict[str, Any] | None = None  # what the notebook reported (mo.ui.report_result)
+    error: dict[str, Any] | None = None  # the MOError that stopped it: code, message, details
 
     def summary(self) -> str:
         """One line for logs: ok, or the failing cell and its error."""
@@ -52,6 +58,39 @@ class RunResult:
             return f"ok      {self.notebook} → {self.output} ({self.seconds:.1f}s)"
         cell = "" if self.failed_cell is None else f" at In [{self.failed_cell}]"
         return f"FAILED  {self.notebook}{cell}: {self.ename}: {self.evalue} → {self.output}"
+
+    def report(self) -> str:
+        """The summary line, then the notebook's result facts or the error's details, one per
+        line ("        rows        42"), so a cron mail says what happened."""
+        lines = [self.summary()]
+        lines += _fact_lines(self.facts)
+        if self.error:
+            lines += _fact_lines(self.error.get("details") if isinstance(self.error, dict) else None)
+        return "\n".join(lines)
+
+
+def _fact_lines(facts: Any) -> list[str]:
+    if not isinstance(facts, dict):
+        return []
+    return [f"        {name:<12} {_fact_text(value)}" for name, value in facts.items()]
+
+
+def _fact_text(value: Any) -> str:
+    from mo.jsonutil import dumps
+
+    text = value if isinstance(value, str) else dumps(value)
+    return text if len(text) <= 300 else text[:300] + f" … ({len(text)} chars)"
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    """The JSON a headless notebook left at `path` (see mo.ui.toasts), {} when none or unreadable."""
+    import json
+
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def resolve_notebook(name: str | os.PathLike[str]) -> Path:
@@ -171,9 +210,11 @@ def run_notebook(
     params = {**dict(parameters or {}), "interactive": False}
     check_parameters(path, params)
     target = output_path(path, runs_dir=runs_dir)
+    report = target.with_suffix(".json")  # beside the audit record: the notebook's result
     started = time.monotonic()
+    kernel_env = {"TQDM_DISABLE": "1", "MO_HEADLESS": "1", REPORT_ENV: str(report.resolve())}
     with (
-        _kernel_env({"TQDM_DISABLE": "1", "MO_HEADLESS": "1", **dict(env or {})}),
+        _kernel_env({**kernel_env, **dict(env or {})}),
         _ipc_kernel() as engine,
     ):
         try:
@@ -197,6 +238,7 @@ def run_notebook(
                 failed_cell=err.exec_count,
                 ename=err.ename,
                 evalue=err.evalue,
+                **read_report(report),
             )
         except Exception as err:  # timeouts and dead kernels come from nbclient, not papermill
             return RunResult(
@@ -206,8 +248,9 @@ def run_notebook(
                 time.monotonic() - started,
                 ename=type(err).__name__,
                 evalue=str(err).strip().splitlines()[0] if str(err) else "",
+                **read_report(report),
             )
-    return RunResult(path, target, True, time.monotonic() - started)
+    return RunResult(path, target, True, time.monotonic() - started, **read_report(report))
 
 
 def parse_parameters(pairs: Sequence[Sequence[str]] | None) -> dict[str, str]:
@@ -234,7 +277,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         runs_dir=Path(args.runs_dir),
     )
     stream = sys.stdout if result.ok else sys.stderr
-    print(result.summary(), file=stream)
+    print(result.report(), file=stream)
     return 0 if result.ok else 1
 
 
@@ -276,8 +319,7 @@ def add_run_command(subparsers: Any) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m mo.run NOTEBOOK …`: the same command without the rest of the CLI."""
-    from mo.errors import MOError
-    from mo.jsonutil import dumps
+    from mo.errors import MOError, readable_error
 
     parser = argparse.ArgumentParser(prog="mo")
     add_run_command(parser.add_subparsers(dest="command", required=True))
@@ -285,7 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except MOError as err:
-        print(dumps(err.to_dict()), file=sys.stderr)
+        print(readable_error(err), file=sys.stderr)
         return 2
 
 

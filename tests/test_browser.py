@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -232,3 +233,140 @@ def _run_all_cells(page: object) -> None:
         timeout=120_000,
     )
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+# ---- the README's first run, in a real browser (issue #16) --------------------------------------
+
+NOTEBOOK_ORDER = ("import_price_list", "recipe_costs", "update_cost", "event_sanity", "parity_export")
+
+
+def _lab_args_from_makefile() -> list[str]:
+    """The arguments `make lab` gives JupyterLab, read from the Makefile so the test cannot drift."""
+    for line in (ROOT / "Makefile").read_text().splitlines():
+        if line.startswith("LAB_ARGS :="):
+            return line.split(":=", 1)[1].split()
+    pytest.fail("the Makefile has no LAB_ARGS line")
+
+
+def _readme_project(tmp_path: Path) -> Path:
+    """A clone-like project folder where `make demo` has run (`python -m mo.demo`, as the
+    Makefile runs it, with its TQDM_DISABLE=1), leaving var/demo.duckdb and a .env."""
+    project = tmp_path / "clone"
+    for folder in ("notebooks", "demo"):
+        shutil.copytree(ROOT / folder, project / folder)
+    for name in (".env.example", "pyproject.toml", "Makefile"):
+        shutil.copy(ROOT / name, project / name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MO_")}
+    done = subprocess.run([sys.executable, "-m", "mo.demo"], cwd=project, capture_output=True,
+                          text=True, timeout=900, env={**env, "TQDM_DISABLE": "1"})
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "next      make lab" in done.stdout and (project / ".env").is_file()
+    return project
+
+
+@pytest.fixture
+def readme_lab(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+    """JupyterLab as `make lab` starts it (LAB_ARGS, cwd the project, no MO_* or TQDM_DISABLE
+    in the environment: the .env alone says where the data is), on a loopback port with a token."""
+    project = _readme_project(tmp_path)
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MO_") and k != "TQDM_DISABLE"}
+    env |= {"JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+            "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+            "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    notification = (tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
+                    / "notification.jupyterlab-settings")
+    notification.parent.mkdir(parents=True)
+    notification.write_text('{"fetchNews": "false", "checkForUpdates": false}')
+    command = [sys.executable, "-m", "jupyter", "lab", *_lab_args_from_makefile(),
+               "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
+               f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True",
+               "--LabApp.news_url=",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    log = tmp_path / "jupyterlab.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(command, cwd=project, env=env, stdout=sink,
+                                stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_up(base, token, proc, log)
+        yield base, token, project
+    finally:
+        for _ in range(2):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+                time.sleep(0.5)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+# Done when the kernel is idle and every code cell ran — or a cell failed (Run All stops there;
+# the assertions below then report the toast instead of a timeout).
+_ALL_RAN = (
+    "() => { const nb = window.jupyterapp.shell.currentWidget;"
+    " const ctx = nb && nb.sessionContext;"
+    " if (!ctx || ctx.kernelDisplayStatus !== 'idle') return false;"
+    " if (nb.node.querySelector('.mo-toast-error,"
+    " [data-mime-type=\"application/vnd.jupyter.error\"]')) return true;"
+    " return nb.content.widgets.filter(c => c.model.type === 'code')"
+    "   .every(c => c.model.executionCount !== null); }"
+)
+
+
+def _open_and_run_all(page: Any, base: str, token: str, notebook: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/lab/tree/notebooks/{notebook}.ipynb?token={token}")
+    # Lab restores earlier tabs too: run only once this notebook is the current one.
+    page.wait_for_function(
+        "(name) => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+        " return !!(w && w.context && w.context.path.endsWith(name)); }",
+        arg=f"notebooks/{notebook}.ipynb", timeout=120_000)
+    _run_all_cells(page)
+    page.wait_for_function(_ALL_RAN, timeout=300_000, polling=1000)
+    page.screenshot(path=str(ARTIFACTS / f"browser-readme-{notebook}.png"), full_page=True)
+    panel = page.locator(".jp-NotebookPanel:visible")
+    expect(panel.locator(".mo-toast-error")).to_have_count(0)
+    expect(panel.locator("[data-mime-type='application/vnd.jupyter.error']")).to_have_count(0)
+
+
+@pytest.mark.timeout(2400)  # `make demo`, then five notebooks and a `mo run`, on 2 shared cores
+def test_the_readme_first_run_in_a_real_browser(readme_lab: tuple[str, str, Path]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, token, project = readme_lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 1400}, accept_downloads=True)
+        try:
+            for notebook in NOTEBOOK_ORDER:  # every notebook, Run All, no error toast
+                _open_and_run_all(page, base, token, notebook)
+            # The parity export's download link answers with the file's bytes (Lab is rooted at
+            # the project, the export is under var/exports/). The form notebooks stay open.
+            page.locator(".widget-button:visible", has_text="Export").click()
+            link = page.locator(".jp-NotebookPanel:visible a.mo-download").first
+            expect(link).to_be_visible(timeout=60_000)
+            exported = project / "var" / "exports" / link.get_attribute("download")
+            with page.expect_download(timeout=60_000) as download:
+                link.click()
+            assert Path(download.value.path()).read_bytes() == exported.read_bytes()
+            # Two notebooks open at once (their kernels alive), and a cron `mo run` meanwhile.
+            second = browser.new_page(viewport={"width": 1280, "height": 1400})
+            _open_and_run_all(second, base, token, "recipe_costs")
+            cron = subprocess.run(
+                [sys.executable, "-m", "mo", "run", "event_sanity", "-p", "window", "24h"],
+                cwd=project, capture_output=True, text=True, timeout=600,
+                env={k: v for k, v in os.environ.items() if not k.startswith("MO_")},
+            )
+            assert cron.returncode == 0, cron.stdout + cron.stderr
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "browser-readme-failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()

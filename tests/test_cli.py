@@ -31,7 +31,9 @@ def test_migrate_status_tenants_and_status(empty_db_url: str, tmp_path: Path) ->
 def test_errors_print_the_error_shape_and_exit_non_zero(tmp_path: Path) -> None:
     result = mo("--db-url", f"duckdb:///{tmp_path / 'x.duckdb'}", "apikey", "create", "--tenant", "ghost", cwd=tmp_path)
     assert result.returncode == 2
-    assert json.loads(result.stderr)["error"]["code"] == "tenant_not_found"
+    first, *details = result.stderr.splitlines()  # readable, not raw JSON
+    assert first.startswith("error: tenant_not_found: no tenant 'ghost' in duckdb:///")
+    assert "  tenant: ghost" in details
 
 
 def test_default_database_is_a_duckdb_file_under_var(tmp_path: Path) -> None:

@@ -457,7 +457,7 @@ def test_mo_run_exit_status_and_audit_record(
     unknown = _mo_run(
         "update_cost", "-p", "prize", "1", "--runs-dir", str(runs), env=run_env, cwd=ROOT
     )
-    assert unknown.returncode == 2 and '"field":"parameters"' in unknown.stderr
+    assert unknown.returncode == 2 and "field: parameters" in unknown.stderr
     assert len(list(runs.glob("*/*.ipynb"))) == 2  # a refused command leaves no record
 
 
@@ -476,6 +476,32 @@ def test_mo_run_times_out(demo: Demo, tmp_path: Path) -> None:
     result = run_notebook(slow, timeout=2, runs_dir=tmp_path / "runs")
     assert not result.ok and "Timeout" in (result.ename or "") + (result.evalue or "")
     assert result.output.is_file()
+
+
+def test_mo_run_prints_the_import_result(
+    demo: Demo, run_env: dict[str, str], tmp_path: Path
+) -> None:
+    args = ("import_price_list", "-p", "path", str(DEMO / "supplier_freshco.csv"),
+            "-p", "supplier", "FreshCo", "--runs-dir", str(tmp_path / "audit"))
+    ok = _mo_run(*args, env=run_env, cwd=ROOT)
+    assert ok.returncode == 0, ok.stderr
+    facts = dict(line.split(None, 1) for line in ok.stdout.splitlines()[1:])
+    assert facts["status"] == "completed" and int(facts["rows"]) > 0
+    assert {"created", "changed", "unchanged", "replayed", "duplicate_of"} <= set(facts)
+    again = _mo_run(*args, env=run_env, cwd=ROOT)
+    assert ["replayed", "true"] in [line.split() for line in again.stdout.splitlines()]
+
+
+def test_mo_run_prints_the_details_of_a_failure(
+    demo: Demo, run_env: dict[str, str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "headers.csv"
+    bad.write_text("Description,Cost\nonion,9.80\n")
+    failed = _mo_run("import_price_list", "-p", "path", str(bad), "-p", "supplier", "Metro",
+                     "--runs-dir", str(tmp_path / "audit"), env=run_env, cwd=ROOT)
+    assert failed.returncode == 1 and "MOError: validation_error" in failed.stderr
+    assert 'missing_columns["item","price","pack"]' in failed.stderr.replace(" ", "")
+    assert 'headers["Description","Cost"]' in failed.stderr.replace(" ", "")
 
 
 @pytest.fixture(autouse=True)

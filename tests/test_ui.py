@@ -301,3 +301,89 @@ def test_parity_export_form_refuses_an_inverted_window(client, tmp_path: Path) -
     form.until.value = None
     form.button.click()
     assert "pick the until date" in _only_toast(form)
+
+
+# ---- issue #16: forms an analyst trusts, readable tables ----------------------------------------
+
+
+def test_update_cost_form_names_the_unit_and_refreshes_the_history(client) -> None:  # type: ignore[no-untyped-def]
+    from mo.ui import update_cost_form
+
+    form = update_cost_form(client, ingredient="onion")
+    assert "No data" not in "".join(str(o) for o in form.history.outputs)
+    form.price.value, form.per.value = "21.00", "10 kg"
+    form.button.click()
+    assert "onion: 0.0021 per g" in _only_toast(form)
+    history = "".join(o["data"]["text/html"] for o in form.history.outputs)
+    assert "Unit cost (per g)" in history and "0.0021" in history and "21.00" in history
+
+
+def test_update_cost_form_asks_twice_for_a_big_change(client) -> None:  # type: ignore[no-untyped-def]
+    from mo.ui import update_cost_form
+
+    client.update_cost("onion", "9.80", per="10 kg", idempotency_key="k-onion-1")
+    form = update_cost_form(client, ingredient="onion", per="10 kg")
+    form.price.value = "98.00"  # a typo: ten times the price, +900 %
+    form.button.click()
+    toast = _only_toast(form)
+    assert "mo-toast-warning" in toast and "+900%" in toast and "0.0098 per g" in toast
+    assert len(client.cost_history("onion")) == 1  # nothing written on the first click
+    form.button.click()
+    assert "mo-toast-success" in _only_toast(form) and "0.0098 per g" in _only_toast(form)
+    assert len(client.cost_history("onion")) == 2
+    form.price.value = "99.00"  # +1 % against the cost now current: one click
+    form.button.click()
+    assert "mo-toast-success" in _only_toast(form) and len(client.cost_history("onion")) == 3
+
+
+def test_update_cost_form_threshold_is_a_parameter(client) -> None:  # type: ignore[no-untyped-def]
+    from mo.ui import update_cost_form
+
+    client.update_cost("onion", "10.00", per="10 kg", idempotency_key="k-onion-1")
+    form = update_cost_form(client, ingredient="onion", price="11.00", per="10 kg", warn_above=0.05)
+    form.button.click()
+    assert "mo-toast-warning" in _only_toast(form) and len(client.cost_history("onion")) == 1
+    form = update_cost_form(client, ingredient="onion", price="90", per="10 kg", warn_above=None)
+    form.button.click()
+    assert "mo-toast-success" in _only_toast(form) and len(client.cost_history("onion")) == 2
+
+
+def test_update_cost_form_toast_says_did_you_mean(client) -> None:  # type: ignore[no-untyped-def]
+    from mo.ui import update_cost_form
+
+    form = update_cost_form(client, ingredient="onoin", price="2", per="1 kg")
+    form.button.click()
+    toast = _only_toast(form)
+    assert "data-code='not_found'" in toast and "did you mean &#x27;onion&#x27;" in toast
+
+
+def test_export_events_never_overwrites_an_earlier_file(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from mo.ui import export_events
+
+    client.update_cost("onion", "9.80", per="10 kg", idempotency_key="k-onion-1")
+    window = {"since": date(2020, 1, 1), "until": date.fromordinal(date.today().toordinal() + 1)}
+    first = export_events(client, out_dir=tmp_path, format="csv", **window)
+    kept = Path(first.path).read_bytes()
+    second = export_events(client, out_dir=tmp_path, format="csv", **window)
+    assert Path(second.path).name.endswith("-2.csv") and Path(first.path).read_bytes() == kept
+    again = export_events(client, out_dir=tmp_path, format="csv", overwrite=True, **window)
+    assert again.path == first.path
+    assert len(list(tmp_path.glob("events-*.csv"))) == 2
+
+
+def test_readable_rounds_for_display_and_keeps_the_frame_exact() -> None:
+    import pandas as pd
+
+    from mo.ui.display import incomplete_pct, readable, unit_cost_text
+
+    frame = pd.DataFrame(
+        {"ingredient": ["a", "b"], "unit_cost": [Decimal("0.002134"), None],
+         "unit": ["g", "g"], "price": [Decimal("9.8"), None]}
+    )
+    html = readable(frame, money=["price"], unit_costs=["unit_cost"], unit_column="unit").to_html()
+    assert "Unit cost (per g)" in html and "0.0021" in html and "9.80" in html
+    assert html.count("—") == 2 and "None" not in html and "nan" not in html
+    assert frame["unit_cost"].iloc[0] == Decimal("0.002134")  # display only
+    assert unit_cost_text(Decimal("0.00098")) == "0.00098"  # never a small cost shown as 0.0010
+    assert incomplete_pct(Decimal("23.46"), False) == "≥ 23.5 % (incomplete)"
+    assert incomplete_pct(Decimal("23.46"), True) == "23.5 %"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Self
@@ -34,6 +35,21 @@ if TYPE_CHECKING:
     from mo.services.ingredients import IngredientRecord
     from mo.services.paging import FramePage, PageRequest
     from mo.store import Store
+
+
+def show_progress() -> bool:
+    """Whether long calls draw a tqdm bar: only for a person in a Jupyter kernel (JupyterLab).
+
+    Off under papermill and `mo run` (TQDM_DISABLE=1), in CI (CI set) and in plain scripts and
+    servers, where a bar would only litter logs.
+    """
+    if os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false"):
+        return False
+    if os.environ.get("CI") or os.environ.get("MO_HEADLESS") == "1":
+        return False
+    shell = sys.modules.get("IPython")
+    ipython = getattr(shell, "get_ipython", lambda: None)() if shell else None
+    return ipython is not None and "IPKernelApp" in getattr(ipython, "config", {})
 
 
 def _service(name: str) -> ModuleType:
@@ -164,7 +180,7 @@ class LocalClient:
             effective_at=effective_at,
             columns=columns,
             create_missing=create_missing,
-            progress=False,
+            progress=show_progress(),
         )
 
     def imports(self) -> pd.DataFrame:
@@ -219,7 +235,9 @@ class LocalClient:
                 "recipes must be a list of recipe names", field="recipes", value=repr(recipes)[:100]
             )
         names = None if recipes is None else list(recipes)
-        return _service("recompute").recompute(self._store, self._ctx, recipes=names)
+        return _service("recompute").recompute(
+            self._store, self._ctx, recipes=names, progress=show_progress()
+        )
 
     # ---- events -------------------------------------------------------------------------------
     def events(

@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from mo.context import TenantContext
-from mo.errors import ErrorCode, MOError, not_found, validation_error
+from mo.errors import ErrorCode, MOError, validation_error
 from mo.events import cost_updated_payload, emit_event
 from mo.idempotency import run_idempotent
 from mo.instants import parse_instant
@@ -34,6 +34,7 @@ from mo.names import clean_name, name_key
 from mo.results import CostUpdate, RecomputeResult, money
 from mo.services.ingredients import find_active, positive_decimal
 from mo.services.paging import EVERY_ROW, FramePage, PageRequest, cut
+from mo.services.suggestions import name_not_found
 from mo.store.base import Row, Store, Tx
 
 PLACES = Decimal("1E-12")  # the scale of every DECIMAL(38,12) amount
@@ -342,7 +343,7 @@ def _ingredient_now_and_before(
         {"tenant_id": ctx.tenant_id, "name_key": name_key(name, field="ingredient")},
     )
     if row is None:
-        raise not_found("ingredient", clean_name(name, field="ingredient"))
+        raise name_not_found(tx, ctx, "ingredient", name)
     before = None if row["cost_id"] is None else {
         "id": row["cost_id"], "unit_cost": row["unit_cost"], "effective_at": row["effective_at"]
     }

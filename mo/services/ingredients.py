@@ -14,6 +14,7 @@ from mo.measure import unit_family
 from mo.names import clean_name, name_key
 from mo.results import Result, money
 from mo.services.recompute import recompute_for
+from mo.services.suggestions import name_not_found
 from mo.store.base import Row, Store, Tx
 
 BASE_UNITS_ALLOWED = {"g": "mass", "ml": "volume", "each": "count"}
@@ -131,7 +132,7 @@ def find_active(tx: Tx, ctx: TenantContext, name: object) -> Row:
     """The active ingredient a name or alias refers to; not_found otherwise."""
     row = tx.one("ingredients.by_name", {"tenant_id": ctx.tenant_id, "name_key": name_key(name, field="ingredient")})
     if row is None:
-        raise not_found("ingredient", clean_name(name, field="ingredient"))
+        raise name_not_found(tx, ctx, "ingredient", name)
     return row
 
 

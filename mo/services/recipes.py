@@ -31,6 +31,7 @@ from mo.services.recipe_input import (
 from mo.services.paging import EVERY_ROW, FramePage, PageRequest, cut
 from mo.services.recompute import MAX_DEPTH, recompute_for
 from mo.store.base import Row, Store, Tx, transaction_conflict
+from mo.services.suggestions import name_not_found
 
 FRAME_COLUMNS = [
     "name",
@@ -220,7 +221,7 @@ def delete_recipe(store: Store, ctx: TenantContext, name: str) -> RecipeRecord:
     def work(tx: Tx) -> RecipeRecord:
         row = tx.one("recipes.by_key", {"tenant_id": ctx.tenant_id, "name_key": key})
         if row is None:
-            raise not_found("recipe", clean_name(name, field="recipe"))
+            raise name_not_found(tx, ctx, "recipe", name)
         tx.run("recipes.soft_delete", {"tenant_id": ctx.tenant_id, "id": row["id"]})
         emit_event(tx, ctx, "recipe.deleted", "recipe", row["id"], {"name": row["name"]})
         recompute_for(tx, ctx, recipe_ids=[int(row["id"])], cause="recipe.deleted")
@@ -342,7 +343,7 @@ def recipe_breakdown(store: Store, ctx: TenantContext, name: str) -> pd.DataFram
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         row = tx.one("recipes.by_key", {"tenant_id": ctx.tenant_id, "name_key": key})
         if row is None:
-            raise not_found("recipe", clean_name(name, field="recipe"))
+            raise name_not_found(tx, ctx, "recipe", name)
         rows = tx.all(
             "recipes.breakdown",
             {"tenant_id": ctx.tenant_id, "recipe_id": row["id"], "max_depth": MAX_DEPTH},

@@ -24,10 +24,11 @@ from collections.abc import Sequence
 import pandas as pd
 
 from mo.context import TenantContext
-from mo.errors import ErrorCode, MOError, not_found, validation_error
-from mo.names import clean_name, name_key
+from mo.errors import ErrorCode, MOError, validation_error
+from mo.names import name_key
 from mo.results import RecomputeResult
 from mo.store.base import Row, Store, Tx
+from mo.services.suggestions import name_not_found
 
 # Deeper nesting than this is refused as a cycle (or absurd). It bounds the level walk, which
 # would otherwise never end on a cycle that slipped past the save-time check (a race).
@@ -114,11 +115,21 @@ def _cost_scope(tx: Tx, ctx: TenantContext, scoped: int, *, cause: str) -> Recom
 
 
 def recompute(
-    store: Store, ctx: TenantContext, *, recipes: list[str] | None = None
+    store: Store, ctx: TenantContext, *, recipes: list[str] | None = None, progress: bool = False
 ) -> RecomputeResult:
     """Recompute the named recipes and everything using them (None: every recipe), in one
-    transaction. Raises not_found for a name that is not an active recipe."""
+    transaction; progress=True draws a tqdm bar (one set-based step: it shows the time taken).
+    Raises not_found for a name that is not an active recipe."""
+    from tqdm.auto import tqdm
 
+    with tqdm(total=1, desc="recompute", unit="step", disable=not progress) as bar:
+        done = _recompute(store, ctx, recipes)
+        bar.set_postfix_str(f"{done.recomputed} recipes, {done.changed} changed", refresh=False)
+        bar.update()
+    return done
+
+
+def _recompute(store: Store, ctx: TenantContext, recipes: list[str] | None) -> RecomputeResult:
     def work(tx: Tx) -> RecomputeResult:
         if recipes is None:
             return recompute_for(tx, ctx, cause="recompute")
@@ -135,7 +146,7 @@ def _active_recipe_id(tx: Tx, ctx: TenantContext, name: str) -> int:
         "recipes.by_key", {"tenant_id": ctx.tenant_id, "name_key": name_key(name, field="recipe")}
     )
     if row is None:
-        raise not_found("recipe", clean_name(name, field="recipe"))
+        raise name_not_found(tx, ctx, "recipe", name)
     return int(row["id"])
 
 

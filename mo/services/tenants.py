@@ -14,6 +14,7 @@ from mo.context import TenantContext
 from mo.errors import ErrorCode, MOError, validation_error
 from mo.events import emit_event
 from mo.store.base import Store, Tx
+from mo.store.urls import database_label
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 KEY_PREFIX = "mo_"
@@ -75,7 +76,10 @@ def resolve_tenant(store: Store, slug: object, *, actor: str = "system") -> Tena
     with store.transaction() as tx:
         row = tx.one("tenants.by_slug", {"slug": checked})
     if row is None:
-        raise MOError(ErrorCode.TENANT_NOT_FOUND, f"no tenant {checked!r}", {"tenant": checked})
+        # Name the database: a wrong MO_DB_URL (or none, so the empty default) is the usual cause.
+        database = database_label(store.url)
+        raise MOError(ErrorCode.TENANT_NOT_FOUND, f"no tenant {checked!r} in {database}",
+                      {"tenant": checked, "database": database})
     return TenantContext(row["id"], row["slug"], actor)
 
 

@@ -8,6 +8,7 @@ duckdb:/// alone) and postgresql:// (also postgres:// and postgresql+psycopg://)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mo.errors import MOError, validation_error
@@ -71,3 +72,18 @@ def _duckdb_path(parsed: URL) -> str:
 def _invalid(message: str, parsed: URL, **details: Any) -> MOError:
     return validation_error(message, field="MO_DB_URL",
                             value=parsed.render_as_string(hide_password=True), **details)
+
+
+def database_label(url: str) -> str:
+    """The database `url` names, fit for an error message: a DuckDB file as its absolute path
+    (a relative one depends on the working directory, which is what confuses), a PostgreSQL URL
+    with its password masked. Never raises: an unparsable URL is shown as "(unparsable URL)".
+    """
+    try:
+        parsed = _parse(url)
+    except MOError:
+        return "(unparsable URL)"
+    if parsed.drivername == "duckdb":
+        target = parsed.database or ":memory:"
+        return "duckdb:///" + (target if target == ":memory:" else str(Path(target).resolve()))
+    return parsed.render_as_string(hide_password=True)

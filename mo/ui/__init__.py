@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mo.ui import params
+from mo.ui import display, params
 from mo.ui.toasts import (
     errors_to,
     install,
     rejected_rows,
+    report_result,
     show_error,
     show_success,
     success_html,
@@ -54,6 +55,8 @@ __all__ = [
     "toast_html",
     "success_html",
     "rejected_rows",
+    "report_result",
+    "display",
     "update_cost_form",
     "parity_export_form",
     "UpdateCostForm",

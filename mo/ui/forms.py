@@ -16,14 +16,17 @@ import os
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from mo import MOError
+from mo.client.preview import quote_unit_cost
+from mo.ui.display import _missing, per_unit, readable
 from mo.ui.params import invalid
-from mo.ui.toasts import errors_to, show_success
+from mo.ui.toasts import errors_to, show_success, show_warning
 
 if TYPE_CHECKING:
     from mo import ExportResult, MOClient
@@ -32,6 +35,9 @@ FORMATS = ("csv", "jsonl")
 # Wide enough that event_counts returns every type the tenant has ever logged.
 ALL_TIME = "99999d"
 _LABEL = {"description_width": "8em"}
+# A new unit cost this far from the current one (0.5: ±50 %) needs a second click.
+DEFAULT_WARN_ABOVE = 0.5
+HISTORY_ROWS = 10
 
 
 class _Form:
@@ -55,6 +61,10 @@ class UpdateCostForm(_Form):
 
     One idempotency key per intended change: a double click replays the first result instead
     of writing twice; the key is renewed after each success, so the next change is new.
+    A new unit cost more than `warn_above` (0.5: 50 %) away from the current one is not written
+    on the first click: a warning asks for a second click on the same values (a typo such as
+    "98.0" for "9.80" is the usual cause). The result names the unit ("0.0021 per g"); the
+    ingredient's cost history below the form is refreshed after each update.
     """
 
     def __init__(
@@ -65,12 +75,14 @@ class UpdateCostForm(_Form):
         price: str | None = None,
         per: str | None = None,
         supplier: str | None = None,
+        warn_above: float | None = DEFAULT_WARN_ABOVE,
     ) -> None:
         self.client = client
-        names = _ingredient_names(client)
+        self.warn_above = warn_above
+        self._catalog = _ingredient_catalog(client)
         self.ingredient = widgets.Combobox(
             value=ingredient or "",
-            options=names,
+            options=sorted(row["name"] for row in self._catalog.values()),
             ensure_option=False,
             description="Ingredient",
             placeholder="e.g. onion",
@@ -88,7 +100,9 @@ class UpdateCostForm(_Form):
             description="Update cost", button_style="primary", icon="check"
         )
         self.output = widgets.Output()
+        self.history = widgets.Output()
         self.key = _new_key("ui-update-cost")
+        self._confirming: tuple[str, ...] | None = None
         self.button.on_click(self._submit)
         self.box = widgets.VBox(
             [
@@ -99,26 +113,87 @@ class UpdateCostForm(_Form):
                 self.note,
                 self.button,
                 self.output,
+                widgets.HTML("<b>Cost history</b>"),
+                self.history,
             ]
         )
+        if ingredient:
+            with errors_to(self.history):
+                self._show_history(ingredient)
 
     def _submit(self, _button: widgets.Button | None = None) -> None:
         with errors_to(self.output):
+            name = _required(self.ingredient.value, "ingredient")
+            per = _required(self.per.value, "per")
+            asked = (name.casefold(), self.price.value.strip(), per)
+            if asked != self._confirming and self._big_change(name, self.price.value, per):
+                self._confirming = asked
+                self.button.description, self.button.button_style = "Confirm update", "warning"
+                return
+            self._confirming = None
+            self.button.description, self.button.button_style = "Update cost", "primary"
             result = self.client.update_cost(
-                _required(self.ingredient.value, "ingredient"),
+                name,
                 self.price.value.strip(),
-                per=_required(self.per.value, "per"),
+                per=per,
                 idempotency_key=self.key,
                 supplier=self.supplier.value.strip() or None,
                 note=self.note.value.strip() or None,
             )
-            title = (
-                f"{result.ingredient}: {result.unit_cost} per base unit"
-                + (" (replayed, nothing written)" if result.replayed else "")
-                + ("" if result.changed or result.replayed else " (unchanged)")
-            )
-            show_success(title, result.to_dict(), output=self.output)
             self.key = _new_key("ui-update-cost")
+            self._show_result(result)
+            self._show_history(result.ingredient)
+
+    def _big_change(self, name: str, price: str, per: str) -> bool:
+        """Show a warning and return True when the new unit cost is far from the current one."""
+        row = self._catalog.get(name.casefold())
+        if self.warn_above is None or row is None or _missing(row["unit_cost"]):
+            return False
+        try:
+            new = quote_unit_cost(price.strip(), per=per, ingredient=row["name"],
+                                  unit=row["unit"], density=_or_none(row["density"]))
+        except MOError:
+            return False  # the update itself reports the problem, with nothing written
+        old = Decimal(str(row["unit_cost"]))
+        change = (new - old) / old
+        if abs(change) <= Decimal(str(self.warn_above)):
+            return False
+        show_warning(
+            f"{row['name']}: {per_unit(new, row['unit'])} is {float(change):+.0%} against the "
+            f"current {per_unit(old, row['unit'])}. Check the price and pack; click "
+            "“Confirm update” to record it.",
+            {"price": price.strip(), "per": per, "threshold": f"{self.warn_above:.0%}"},
+            output=self.output,
+        )
+        return True
+
+    def _show_result(self, result: Any) -> None:
+        row = self._refresh_catalog().get(result.ingredient.casefold())
+        unit = row["unit"] if row is not None else None
+        title = (
+            f"{result.ingredient}: {per_unit(result.unit_cost, unit)}"
+            + (" (replayed, nothing written)" if result.replayed else "")
+            + ("" if result.changed or result.replayed else " (unchanged)")
+        )
+        show_success(title, {**result.to_dict(), "unit": unit}, output=self.output)
+
+    def _refresh_catalog(self) -> dict[str, Any]:
+        self._catalog = _ingredient_catalog(self.client)
+        return self._catalog
+
+    def _show_history(self, ingredient: str) -> None:
+        from IPython.display import HTML
+
+        history = self.client.cost_history(ingredient).tail(HISTORY_ROWS)
+        self.history.outputs = ()
+        table = readable(
+            history[["effective_at", "price", "pack", "unit_cost", "unit", "supplier", "source"]],
+            headers={"effective_at": "Effective (UTC)"},
+            money=("price",),
+            unit_costs=("unit_cost",),
+            unit_column="unit",
+        )
+        self.history.append_display_data(HTML(table.to_html()))
 
 
 class ParityExportForm(_Form):
@@ -193,14 +268,17 @@ def update_cost_form(
     price: object = None,
     per: str | None = None,
     supplier: str | None = None,
+    warn_above: float | None = DEFAULT_WARN_ABOVE,
 ) -> UpdateCostForm:
-    """An UpdateCostForm over `client`, prefilled with whichever values are given."""
+    """An UpdateCostForm over `client`, prefilled with whichever values are given; warn_above
+    is the relative change of unit cost (0.5 = 50 %) that asks for a second click (None: never)."""
     return UpdateCostForm(
         client,
         ingredient=ingredient,
         price=None if price is None else str(price),
         per=per,
         supplier=supplier,
+        warn_above=warn_above,
     )
 
 
@@ -234,20 +312,45 @@ def export_events(
     until: date | datetime,
     format: str,
     types: Sequence[str] = (),
+    overwrite: bool = False,
 ) -> ExportResult:
     """client.export_events into out_dir/events-<tenant>-<since>-<until>.<format> (out_dir is
-    created). No types means every type. Raises what the client raises (validation_error for
-    an inverted window, unknown types or format)."""
+    created). No types means every type. An earlier export of the same window is kept: this one
+    gets the next free name (…-2.csv, …-3.csv), unless overwrite=True. Raises what the client
+    raises (validation_error for an inverted window, unknown types or format)."""
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"events-{client.tenant}-{_stamp(since)}-{_stamp(until)}.{format}"
-    return client.export_events(
-        target,
-        since=since.isoformat(),
-        until=until.isoformat(),
-        format=format,
-        types=list(types) or None,
-    )
+    stem = f"events-{client.tenant}-{_stamp(since)}-{_stamp(until)}"
+    target = _fresh_target(folder, stem, format, overwrite=overwrite)
+    try:
+        return client.export_events(
+            target,
+            since=since.isoformat(),
+            until=until.isoformat(),
+            format=format,
+            types=list(types) or None,
+        )
+    except BaseException:
+        if not overwrite and target.is_file() and target.stat().st_size == 0:
+            target.unlink()  # give back the name this export reserved
+        raise
+
+
+def _fresh_target(folder: Path, stem: str, format: str, *, overwrite: bool) -> Path:
+    """folder/stem.format, or with -2, -3 … when taken (file or manifest), reserved by creating
+    it empty so a second kernel exporting at the same moment gets another name."""
+    if overwrite:
+        return folder / f"{stem}.{format}"
+    for n in range(1, 10_000):
+        target = folder / (f"{stem}.{format}" if n == 1 else f"{stem}-{n}.{format}")
+        if target.with_name(target.name + ".manifest.json").exists():
+            continue
+        try:
+            target.open("x").close()
+            return target
+        except FileExistsError:
+            continue
+    raise invalid(f"no free export name for {stem} in {folder}", field="out_dir")
 
 
 def show_export(result: ExportResult, *, output: widgets.Output | None = None) -> None:
@@ -294,9 +397,19 @@ def _picked(value: date | None, field: str) -> date:
     return value
 
 
-def _ingredient_names(client: MOClient) -> list[str]:
-    frame = client.ingredients()
-    return sorted(frame["name"].astype(str)) if "name" in frame.columns else []
+def _ingredient_catalog(client: MOClient) -> dict[str, dict[str, Any]]:
+    """Active ingredients by case-folded name and alias: name, unit, density, current unit_cost."""
+    catalog: dict[str, dict[str, Any]] = {}
+    for row in client.ingredients().to_dict("records"):
+        aliases = [] if _missing(row.get("aliases")) else str(row["aliases"]).split(";")
+        for name in [str(row["name"]), *aliases]:
+            if name.strip():
+                catalog[name.strip().casefold()] = row
+    return catalog
+
+
+def _or_none(value: Any) -> Any:
+    return None if _missing(value) else value
 
 
 def _event_types(client: MOClient) -> list[str]:

@@ -35,6 +35,7 @@ _PALETTE: dict[str, tuple[str, str]] = {
     "retry": ("#f5f0ff", "#6d28d9"),
     "fault": ("#fdecec", "#b91c1c"),
     "success": ("#ecfdf3", "#047857"),
+    "warning": ("#fffbeb", "#b45309"),
 }
 _TONE: dict[ErrorCode, str] = {
     ErrorCode.NOT_FOUND: "missing",
@@ -103,6 +104,11 @@ def success_html(title: str, facts: Mapping[str, Any] | None = None) -> str:
     return _box("success", "success", "ok", title, _details_html(dict(facts or {})))
 
 
+def warning_html(title: str, facts: Mapping[str, Any] | None = None) -> str:
+    """An amber block (class ``mo-toast mo-toast-warning``): nothing went wrong, but look first."""
+    return _box("warning", "warning", "check", title, _details_html(dict(facts or {})))
+
+
 def as_moerror(exc: BaseException) -> MOError:
     """An MOError as itself; anything else as internal_error naming the exception type.
 
@@ -144,6 +150,13 @@ def show_success(
     _display_html(success_html(title, facts), output)
 
 
+def show_warning(
+    title: str, facts: Mapping[str, Any] | None = None, *, output: ipywidgets.Output | None = None
+) -> None:
+    """Render a warning toast in the current cell, or in `output` when given."""
+    _display_html(warning_html(title, facts), output)
+
+
 class errors_to(ContextDecorator):  # noqa: N801 - used like a function: @errors_to(out)
     """Catch every exception of a widget callback and show it as a toast in `output`.
 
@@ -180,6 +193,25 @@ LOUD_ENV = "MO_LOUD_ERRORS"  # "1": errors fail loudly, widgets stay (nbval: not
 _state: dict[str, bool] = {"loud": False}
 
 
+REPORT_ENV = "MO_RUN_REPORT"  # set by `mo run`: where to leave the result or error it prints
+
+
+def _write_report(body: Mapping[str, Any]) -> None:
+    path = os.environ.get(REPORT_ENV)
+    if not path:
+        return
+    text = json.dumps(body, default=str, ensure_ascii=False)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def report_result(result: Any) -> None:
+    """Leave a write's result (an ImportResult, CostUpdate … or a dict of facts) for `mo run`
+    to print: status, rows, created, changed … Does nothing outside `mo run`."""
+    facts = result.to_dict() if hasattr(result, "to_dict") else dict(result)
+    _write_report({"facts": facts})
+
+
 def _handle_moerror(
     shell: Any,
     etype: type[BaseException],
@@ -188,6 +220,8 @@ def _handle_moerror(
     tb_offset: int | None = None,
 ) -> list[str]:
     show_error(value)
+    if isinstance(value, MOError):  # `mo run` prints its details (missing columns, found …)
+        _write_report({"error": value.to_dict()["error"]})
     line = f"MOError: {value}"
     if _state["loud"]:
         # papermill and nbval see a failure only through an error output; keep it one line.

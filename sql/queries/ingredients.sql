@@ -60,3 +60,10 @@ WHERE tenant_id = :tenant_id AND ingredient_id = :id AND deleted_at = :deleted_a
 -- name: restore
 UPDATE ingredients SET deleted_at = NULL
 WHERE tenant_id = :tenant_id AND id = :id
+
+-- name: active_names
+-- Names and aliases a not_found may suggest (mo/services/suggestions.py).
+SELECT n.name
+FROM active_ingredient_names n
+JOIN active_ingredients i ON i.tenant_id = n.tenant_id AND i.id = n.ingredient_id
+WHERE n.tenant_id = :tenant_id

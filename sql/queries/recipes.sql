@@ -330,3 +330,7 @@ UPDATE import_batches SET recomputed = :recomputed WHERE tenant_id = :tenant_id 
 INSERT INTO rc_seed (id)
 SELECT r.id FROM active_recipes r JOIN ri_recipes s ON s.recipe_key = r.name_key
 WHERE r.tenant_id = :tenant_id
+
+-- name: active_names
+-- Names a not_found may suggest (mo/services/suggestions.py).
+SELECT name FROM active_recipes WHERE tenant_id = :tenant_id
