@@ -15,8 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TENANT_TABLES = {
     "event_log", "ingredients", "ingredient_names", "supplier_items", "ingredient_costs",
     "import_batches", "recipes", "recipe_lines", "recipe_costs", "idempotency_keys", "api_keys",
+    "import_rejections", "suppliers",
 }
-SOFT_DELETABLE = {"ingredients", "ingredient_names", "recipes"}
+SOFT_DELETABLE = {"ingredients", "ingredient_names", "recipes", "suppliers"}
 
 # Queries exempt from a rule, each with its reason.
 NO_TENANT_FILTER = {

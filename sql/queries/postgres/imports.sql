@@ -39,6 +39,10 @@ CREATE TEMP TABLE price_import_conv (
     price_code BIGINT, pack_code BIGINT, ingredient_id BIGINT, pack_qty DECIMAL(38, 12),
     unit_cost DECIMAL(38, 12)) ON COMMIT DROP
 
+-- name: create_rejected
+CREATE TEMP TABLE price_import_rejected (
+    seq BIGINT, row_no BIGINT, column_name VARCHAR, value VARCHAR, problem VARCHAR) ON COMMIT DROP
+
 -- name: create_chosen
 CREATE TEMP TABLE price_import_chosen (
     ingredient_id BIGINT, row_no BIGINT, price DECIMAL(38, 12), pack VARCHAR,
