@@ -22,6 +22,8 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "ingredient.restored",
         "ingredient.cost.updated",
         "import.completed",
+        "supplier.saved",
+        "supplier.deleted",
         "recipe.saved",
         "recipe.deleted",
         "recipe.restored",

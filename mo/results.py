@@ -5,7 +5,7 @@ Decimals stay exact (Decimal); to_dict() gives JSON-ready values (decimals as st
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -21,6 +21,8 @@ class Result:
         """Rebuild from to_dict() output (the HTTP client and idempotent replays use this)."""
         kwargs = {}
         for f in fields(cls):  # type: ignore[arg-type]
+            if f.name not in data and f.default is not MISSING:
+                continue  # a result stored before the field existed (an idempotent replay)
             value = data.get(f.name)
             kwargs[f.name] = _revive(f.type, value)
         return cls(**kwargs)
@@ -76,6 +78,10 @@ class ImportResult(Result):
     recomputed: int
     replayed: bool
     duplicate_of: int | None
+    # on_bad_rows="skip": the rows left out, and their problems as a refusal lists them
+    # ({"row", "column", "value", "problem"}, the first 1000); all are kept with the batch.
+    rejected_rows: int = 0
+    rejected: tuple[dict[str, Any], ...] = ()
     header_row: int | None = None  # the file's line holding the header (None: stored before)
 
 
@@ -110,3 +116,15 @@ class RecipeRecord(Result):
     menu_price: Decimal | None
     lines: int
     deleted: bool
+
+
+@dataclass(frozen=True)
+class SupplierRecord(Result):
+    """A supplier's saved format: how its price lists read."""
+
+    id: int
+    supplier: str
+    columns: dict[str, str] | None
+    decimal: str
+    price_per: str | None
+    sheet: str | int | None

@@ -35,6 +35,7 @@ TENANT_TABLES = (
     "event_log",
     "idempotency_keys",
     "import_batches",
+    "import_rejections",
     "ingredient_costs",
     "ingredient_names",
     "ingredients",
@@ -42,6 +43,7 @@ TENANT_TABLES = (
     "recipe_lines",
     "recipes",
     "supplier_items",
+    "suppliers",
 )
 ALL_TABLES = ("tenants", *TENANT_TABLES)
 

@@ -382,6 +382,8 @@ def test_a_price_list_arrives_as_a_multipart_upload_or_as_json(
         "recomputed": 0,
         "replayed": False,
         "duplicate_of": None,
+        "rejected_rows": 0,
+        "rejected": [],
         "header_row": 1,
     }
     rows = [

@@ -129,6 +129,7 @@ def test_a_price_list_creates_ingredients_costs_skus_and_events(
         "created": 4,
         "changed": 4,
         "unchanged": 0,
+        "rejected": 0,
     }
     flour = next(
         e["payload"] for e in _events(store, ctx) if e["payload"].get("ingredient") == "Plain Flour"

@@ -113,7 +113,7 @@ def test_v011_keeps_every_sku_mapping_and_its_rule(empty_db_url: str, sql_copy: 
     before it stay, still match the next list by sku, and one sku still maps once."""
     import pandas as pd
 
-    from mo.services import imports, tenants
+    from mo.services import imports, ingredients, tenants
 
     folder = sql_copy / "migrations" / ("duckdb" if empty_db_url.startswith("duckdb") else "postgres")
     held_back = folder / "V011__supplier_items_natural_key.sql"

@@ -221,6 +221,21 @@ def test_import_price_list_lists_rejected_rows_and_fails(demo: Demo, tmp_path: P
         assert client.imports().empty  # all or nothing
 
 
+def test_a_weekly_run_passes_only_the_file_and_the_supplier(demo: Demo, tmp_path: Path) -> None:
+    with demo.client() as client:
+        client.save_supplier("Metro", columns=METRO_COLUMNS)
+    demo.import_list(DEMO / "supplier_metro.csv", "Metro")  # no columns: the saved format
+    week2 = tmp_path / "metro_week2.csv"
+    lines = (DEMO / "supplier_metro.csv").read_text().splitlines()
+    week2.write_text("\n".join([*lines, '"MF-X","BROKEN","1 kg","lots","DRY"']) + "\n")
+    skipped = demo.import_list(week2, "Metro", on_bad_rows="skip")
+    assert "row(s) were not imported" in plain(skipped) and "lots" in plain(skipped)
+    with demo.client() as client:
+        batches = client.imports()
+        assert list(batches["status"]) == ["completed", "completed"]
+        assert list(client.import_rejections(int(batches["batch_id"].iloc[-1]))["value"]) == ["lots"]
+
+
 def test_a_bad_parameter_fails_the_run_naming_it(demo: Demo) -> None:
     result = demo.run("import_price_list", path="demo/no_such_file.csv", supplier="FreshCo")
     assert not result.ok and result.ename == "MOError"

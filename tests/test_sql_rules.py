@@ -15,11 +15,12 @@ from mo.events import EVENT_TYPES
 from mo.sqlfiles import DIALECTS, query_names, raw_query
 
 ROOT = Path(__file__).resolve().parent.parent
-SOFT_DELETABLE = {"ingredients", "ingredient_names", "recipes"}
-ACTIVE_VIEWS = {f"active_{table}" for table in SOFT_DELETABLE}
+SOFT_DELETABLE = {"ingredients", "ingredient_names", "recipes", "suppliers"}
+ACTIVE_VIEWS = {f"active_{table}" for table in ("ingredients", "ingredient_names", "recipes")}
 TENANT_TABLES = {
     "event_log", "ingredients", "ingredient_names", "supplier_items", "ingredient_costs",
     "import_batches", "recipes", "recipe_lines", "recipe_costs", "idempotency_keys", "api_keys",
+    "import_rejections", "suppliers",
 } | ACTIVE_VIEWS
 
 # Queries exempt from a rule, each with its reason.

@@ -34,7 +34,7 @@ import mo
 from mo.api.server import BackgroundServer
 from mo.client import MOClient
 from mo.errors import MOError
-from mo.services import costs, imports, recipes, tenants
+from mo.services import costs, imports, recipes, suppliers, tenants
 from mo.services import ingredients as ing
 from mo.store import Store, connect_store
 
@@ -307,6 +307,12 @@ def test_one_tenants_key_on_anothers_names_is_404_and_changes_nothing(
                       lines=[{"ingredient": "Secret Truffle", "qty": 5, "unit": "g"}])
     owner.add_ingredient("Old Secret", unit="g")
     owner.delete_ingredient("Old Secret")
+    owner.save_supplier("Secret Truffle", columns={"Truffle": "item"})
+    skipped = owner.import_price_list(
+        [{"item": "Secret Truffle", "price": "9", "pack": "1 l"}, {"item": "Salt", "price": "1", "pack": "1 kg"}],
+        idempotency_key="s", supplier="Secret Truffle", columns={"item": "item"},
+        on_bad_rows="skip")
+    assert skipped.rejected_rows == 1
     with connect_store(db_url) as store:
         rival_id = tenants.resolve_tenant(store, OTHER_TENANT).tenant_id
         before = tenant_counts(store, rival_id)
@@ -322,13 +328,15 @@ def test_one_tenants_key_on_anothers_names_is_404_and_changes_nothing(
         for method, path, kwargs in (
             ("GET", "/v1/costs", {"params": {"ingredient": "Secret Truffle"}}),
             ("POST", "/v1/recompute", {"json": {"recipes": ["Secret Pie"]}}),
+            ("GET", f"/v1/imports/{skipped.batch_id}/rejections", {}),
         ):
             assert _error_code(http.request(method, path, headers=auth, **kwargs), 404) == (
                 "not_found"
             )
         assert tenant_counts(store, rival_id) == before
     assert intruder.ingredients().empty and intruder.recipes().empty
-    assert intruder.cost_history().empty and len(owner.cost_history()) == 1
+    assert intruder.cost_history().empty and len(owner.cost_history()) == 2
+    assert intruder.suppliers().empty and len(owner.suppliers()) == 1
     owner.close()
     intruder.close()
 
@@ -347,6 +355,10 @@ def _fill_every_tenant_table(store: Store, slug: str) -> str:
     costs.update_cost(store, ctx, "Flour", "2", per="1 kg", idempotency_key="same-key")
     imports.import_price_list(store, ctx, [{"item": "Sugar", "price": "3", "pack": "1 kg",
                                             "sku": "S1"}], idempotency_key="imp", supplier="Acme")
+    imports.import_price_list(store, ctx, [{"item": "Salt", "price": "1", "pack": "1 kg"},
+                                           {"item": "Pepper", "price": "x", "pack": "1 kg"}],
+                              idempotency_key="skip", supplier="Acme", on_bad_rows="skip")
+    suppliers.save_supplier(store, ctx, "Acme", columns={"Item": "item"})
     recipes.save_recipe(store, ctx, "Pie", yield_qty=1, yield_unit="each",
                         lines=[{"ingredient": "Flour", "qty": 100, "unit": "g"}])
     tenants.create_api_key(store, slug)

@@ -76,6 +76,24 @@ class PriceListRowsIn(_Body):
     effective_at: Any = None
     columns: Any = Field(None, description="mapping of mo's column names to the file's")
     create_missing: Any = True
+    decimal: Any = Field(None, description='"." or ","; default: the saved format\'s, else "."')
+    sheet: Any = Field(None, description="an .xlsx sheet's name or position from 0")
+    price_per: Any = Field(None, description="the unit prices are per (lb, kg, ea) or CS")
+    on_bad_rows: Any = Field(
+        "fail", description='"fail": nothing is imported when a row is bad; "skip": the good rows'
+    )
+
+
+class SupplierIn(_Body):
+    supplier: Any = Field(examples=["Metro"])
+    columns: Any = Field(
+        None,
+        description="mapping of the supplier's headers to mo's column names",
+        examples=[{"Description": "item", "Case Price": "price", "Pack Size": "pack"}],
+    )
+    decimal: Any = Field(".", description='"." or ","')
+    price_per: Any = Field(None, description="the unit prices are per (lb, kg, ea) or CS")
+    sheet: Any = Field(None, description="an .xlsx sheet's name or position from 0")
 
 
 class RecipeRowsIn(_Body):

@@ -29,6 +29,7 @@ from mo.api.models import (
     RecipeIn,
     RecipeRowsIn,
     RecomputeIn,
+    SupplierIn,
     Table,
     TenantOut,
     wire_model,
@@ -44,6 +45,7 @@ from mo.results import (
     RecipeRecord,
     RecomputeResult,
     Result,
+    SupplierRecord,
 )
 from mo.services.ingredients import IngredientRecord
 
@@ -309,7 +311,10 @@ def _upload_doc(model: type[BaseModel], options: str) -> dict[str, Any]:
     "/imports",
     tags=["costs"],
     response_model=wire_model(ImportResult),
-    openapi_extra=_upload_doc(PriceListRowsIn, "supplier, effective_at, columns, create_missing"),
+    openapi_extra=_upload_doc(
+        PriceListRowsIn,
+        "supplier, effective_at, columns, create_missing, decimal, sheet, price_per, on_bad_rows",
+    ),
 )
 async def import_price_list(request: Request, who: Who, key: Key) -> JSONResponse:
     """Import a supplier price list: a multipart file upload, or JSON rows."""
@@ -327,6 +332,41 @@ def imports(who: Who, paging: Paging) -> JSONResponse:
     cursor = paging.open("imports", who.ctx, {})
     page = who.client.imports_page(page=paging.request(cursor))
     return paged_table("imports", page, ctx=who.ctx, filters={})
+
+
+@router.get("/imports/{batch_id}/rejections", tags=["costs"], response_model=Table)
+def import_rejections(who: Who, batch_id: int) -> JSONResponse:
+    """The rows an import with on_bad_rows="skip" left out, with their problems."""
+    return table("import_rejections", who.client.import_rejections(batch_id))
+
+
+# ---- suppliers ----------------------------------------------------------------------------------
+
+
+@router.post("/suppliers", tags=["suppliers"], response_model=wire_model(SupplierRecord))
+def save_supplier(who: Who, body: SupplierIn) -> JSONResponse:
+    """Store (or replace) how a supplier's price lists read."""
+    return result(
+        who.client.save_supplier(
+            body.supplier,
+            columns=body.columns,
+            decimal=body.decimal,
+            price_per=body.price_per,
+            sheet=body.sheet,
+        )
+    )
+
+
+@router.get("/suppliers", tags=["suppliers"], response_model=Table)
+def suppliers(who: Who) -> JSONResponse:
+    return table("suppliers", who.client.suppliers())
+
+
+@router.delete(
+    "/suppliers/{name:path}", tags=["suppliers"], response_model=wire_model(SupplierRecord)
+)
+def delete_supplier(who: Who, name: str) -> JSONResponse:
+    return result(who.client.delete_supplier(name))
 
 
 @router.post(

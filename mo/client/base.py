@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         RecipeImportResult,
         RecipeRecord,
         RecomputeResult,
+        SupplierRecord,
     )
     from mo.services.ingredients import IngredientRecord
 
@@ -97,13 +98,42 @@ class MOClient(Protocol):
         effective_at: When | None = None,
         columns: Mapping[str, str] | None = None,
         create_missing: bool = True,
+        decimal: str | None = None,
+        sheet: str | int | None = None,
+        price_per: str | None = None,
+        on_bad_rows: str = "fail",
     ) -> ImportResult:
-        """Import a supplier price list, all or nothing; idempotent on the key, and a repeat of
-        the supplier's latest list is recorded as a "duplicate". Raises validation_error (every
-        bad row in details), not_found (no such file), idempotency_conflict."""
+        """Import a supplier price list, all or nothing (on_bad_rows="skip": the good rows,
+        the bad ones in ImportResult.rejected and kept with the batch); idempotent on the key,
+        and a repeat of the supplier's latest list is recorded as a "duplicate". Options not
+        given come from the supplier's saved format. Raises validation_error (every bad row in
+        details), not_found (no such file), idempotency_conflict."""
 
     def imports(self) -> pd.DataFrame:
         """Every import batch, oldest first (READ_SCHEMAS["imports"])."""
+
+    def import_rejections(self, batch_id: int) -> pd.DataFrame:
+        """The rows an import with on_bad_rows="skip" left out, with their problems
+        (READ_SCHEMAS["import_rejections"]). Raises not_found, validation_error."""
+
+    # ---- suppliers ----------------------------------------------------------------------------
+    def save_supplier(
+        self,
+        supplier: str,
+        *,
+        columns: Mapping[str, str] | None = None,
+        decimal: str = ".",
+        price_per: str | None = None,
+        sheet: str | int | None = None,
+    ) -> SupplierRecord:
+        """Store (or replace) how a supplier's price lists read, so an import needs only the file
+        and the supplier. Raises validation_error."""
+
+    def suppliers(self) -> pd.DataFrame:
+        """The saved supplier formats, by name (READ_SCHEMAS["suppliers"])."""
+
+    def delete_supplier(self, supplier: str) -> SupplierRecord:
+        """Soft-delete a supplier's saved format. Raises not_found."""
 
     # ---- recipes ------------------------------------------------------------------------------
     def save_recipe(

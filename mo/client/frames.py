@@ -307,6 +307,20 @@ READ_SCHEMAS: dict[str, Schema] = {
         ("created_at", "datetime"),
         ("idempotency_key", "str"),
     ),
+    "import_rejections": (
+        ("row", "int"),
+        ("column", "str"),
+        ("value", "str"),
+        ("problem", "str"),
+    ),
+    "suppliers": (
+        ("supplier", "str"),
+        ("columns", "json"),
+        ("decimal", "str"),
+        ("price_per", "str"),
+        ("sheet", "json"),
+        ("saved_at", "datetime"),
+    ),
     "recipes": (
         ("name", "str"),
         ("yield_qty", "decimal"),

@@ -39,6 +39,7 @@ from mo.results import (
     RecipeImportResult,
     RecipeRecord,
     RecomputeResult,
+    SupplierRecord,
 )
 
 if TYPE_CHECKING:
@@ -195,12 +196,20 @@ class HttpClient:
         effective_at: When | None = None,
         columns: Mapping[str, str] | None = None,
         create_missing: bool = True,
+        decimal: str | None = None,
+        sheet: str | int | None = None,
+        price_per: str | None = None,
+        on_bad_rows: str = "fail",
     ) -> ImportResult:
         options = {
             "supplier": supplier,
             "effective_at": effective_at,
             "columns": columns,
             "create_missing": create_missing,
+            "decimal": decimal,
+            "sheet": sheet,
+            "price_per": price_per,
+            "on_bad_rows": on_bad_rows,
         }
 
         def check_file(file: Path) -> None:
@@ -225,6 +234,37 @@ class HttpClient:
 
     def imports(self) -> pd.DataFrame:
         return self._table("/v1/imports")
+
+    def import_rejections(self, batch_id: int) -> pd.DataFrame:
+        from mo.services.imports import check_batch_id
+
+        return self._table(f"/v1/imports/{check_batch_id(batch_id)}/rejections")
+
+    # ---- suppliers ----------------------------------------------------------------------------
+    def save_supplier(
+        self,
+        supplier: str,
+        *,
+        columns: Mapping[str, str] | None = None,
+        decimal: str = ".",
+        price_per: str | None = None,
+        sheet: str | int | None = None,
+    ) -> SupplierRecord:
+        body = {
+            "supplier": supplier,
+            "columns": columns,
+            "decimal": decimal,
+            "price_per": price_per,
+            "sheet": sheet,
+        }
+        return SupplierRecord.from_dict(self._json("POST", "/v1/suppliers", body=body))
+
+    def suppliers(self) -> pd.DataFrame:
+        return self._table("/v1/suppliers")
+
+    def delete_supplier(self, supplier: str) -> SupplierRecord:
+        path = f"/v1/suppliers/{segment(require_text(supplier, field='supplier'))}"
+        return SupplierRecord.from_dict(self._json("DELETE", path))
 
     def _upload(
         self,

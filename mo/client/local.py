@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         RecipeImportResult,
         RecipeRecord,
         RecomputeResult,
+        SupplierRecord,
     )
     from mo.services.ingredients import IngredientRecord
     from mo.services.paging import FramePage, PageRequest
@@ -170,6 +171,10 @@ class LocalClient:
         effective_at: When | None = None,
         columns: Mapping[str, str] | None = None,
         create_missing: bool = True,
+        decimal: str | None = None,
+        sheet: str | int | None = None,
+        price_per: str | None = None,
+        on_bad_rows: str = "fail",
     ) -> ImportResult:
         return _service("imports").import_price_list(
             self._store,
@@ -180,11 +185,46 @@ class LocalClient:
             effective_at=effective_at,
             columns=columns,
             create_missing=create_missing,
+            decimal=decimal,
+            sheet=sheet,
+            price_per=price_per,
+            on_bad_rows=on_bad_rows,
             progress=show_progress(),
         )
 
     def imports(self) -> pd.DataFrame:
         return self._read("imports", _service("imports").imports_frame(self._store, self._ctx))
+
+    def import_rejections(self, batch_id: int) -> pd.DataFrame:
+        frame = _service("imports").import_rejections_frame(self._store, self._ctx, batch_id)
+        return self._read("import_rejections", frame)
+
+    # ---- suppliers ----------------------------------------------------------------------------
+    def save_supplier(
+        self,
+        supplier: str,
+        *,
+        columns: Mapping[str, str] | None = None,
+        decimal: str = ".",
+        price_per: str | None = None,
+        sheet: str | int | None = None,
+    ) -> SupplierRecord:
+        return _service("suppliers").save_supplier(
+            self._store,
+            self._ctx,
+            supplier,
+            columns=columns,
+            decimal=decimal,
+            price_per=price_per,
+            sheet=sheet,
+        )
+
+    def suppliers(self) -> pd.DataFrame:
+        return self._read("suppliers", _service("suppliers").suppliers_frame(self._store, self._ctx))
+
+    def delete_supplier(self, supplier: str) -> SupplierRecord:
+        require_text(supplier, field="supplier")
+        return _service("suppliers").delete_supplier(self._store, self._ctx, supplier)
 
     # ---- recipes ------------------------------------------------------------------------------
     def save_recipe(

@@ -15,11 +15,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from mo.context import TenantContext
-from mo.errors import ErrorCode, MOError, validation_error
+from mo.errors import ErrorCode, MOError, not_found, validation_error
 from mo.events import EVENT_TYPES, emit_event
 from mo.idempotency import check_key, replay, request_hash, run_idempotent
 from mo.memory import give_back_memory
@@ -38,6 +39,7 @@ from mo.services.costs import (
 from mo.services.price_lists import (
     PROBLEM_COLUMNS,
     PriceList,
+    ReadOptions,
     Source,
     column_mapping,
     load_source,
@@ -47,10 +49,23 @@ from mo.services.price_lists import (
     read_price_list,
 )
 from mo.services.paging import EVERY_ROW, FramePage, PageRequest, cut
+from mo.services.suppliers import (
+    SupplierFormat,
+    checked_decimal,
+    checked_price_per,
+    checked_sheet,
+    saved_format,
+)
 from mo.store.base import Row, Store, Tx, transaction_conflict
 from mo.unicode_cells import not_unicode
 
-__all__ = ["import_price_list", "imports_frame", "read_price_list", "supplier_items_frame"]
+__all__ = [
+    "import_price_list",
+    "import_rejections_frame",
+    "imports_frame",
+    "read_price_list",
+    "supplier_items_frame",
+]
 
 OPERATION = "import_price_list"
 MAX_LISTED = 1000  # bad rows listed in an error (all of them are counted)
@@ -70,8 +85,12 @@ BATCH_COLUMNS = [
     "created_at",
     "idempotency_key",
 ]
-SUPPLIER_ITEM_COLUMNS = ["supplier_key", "sku", "ingredient", "ingredient_id"]
-_CREATE_STAGING = ("rows", "items", "packs", "prices", "costs", "match", "new", "conv", "chosen")
+SUPPLIER_ITEM_COLUMNS = ["supplier_key", "sku", "ingredient", "ingredient_id", "description"]
+REJECTION_COLUMNS = ["row", "column", "value", "problem"]
+ON_BAD_ROWS = ("fail", "skip")
+_CREATE_STAGING = (
+    "rows", "items", "packs", "prices", "costs", "match", "new", "conv", "chosen", "rejected"
+)
 # The tables a large list fills: fresh statistics for them, so the next import's joins (and the
 # recompute that follows) are planned for their real size.
 _WRITTEN_TABLES = ("ingredients", "ingredient_names", "supplier_items", "ingredient_costs")
@@ -90,42 +109,27 @@ class _Plan:
     key: str
     at: datetime | None
     create_missing: bool
+    on_bad_rows: str
     step: Callable[[str], None]
 
     @property
     def supplier_key(self) -> str:
         return name_key(self.supplier)
 
+    @property
+    def skipping(self) -> bool:
+        return self.on_bad_rows == "skip"
+
+
+@dataclass(frozen=True)
+class _Rejected:
+    """The bad rows of a list: their problems (PROBLEM_COLUMNS) and how many rows they are."""
+
+    problems: pd.DataFrame
+    rows: int
+
 
 # ---------------------------------------------------------------------------------- the import
-
-
-def check_import_options(
-    *,
-    idempotency_key: object,
-    supplier: object,
-    effective_at: object,
-    columns: object,
-    create_missing: object,
-) -> tuple[str, datetime | None, dict[str, Any]]:
-    """The import's options checked in the import's order, before its source is read: the
-    supplier's clean name, the effective time and the request fingerprint. HttpClient runs it
-    too, for a source it cannot send, so both clients raise the same first error."""
-    check_key(idempotency_key)
-    if not isinstance(create_missing, bool):  # [] or "no" would otherwise read as False or True
-        raise validation_error(
-            "create_missing must be true or false",
-            field="create_missing",
-            value=repr(create_missing)[:100],
-        )
-    supplier_name, at = clean_name(supplier, field="supplier"), parse_effective_at(effective_at)
-    request = {
-        "supplier": name_key(supplier_name),
-        "columns": column_mapping(columns),  # type: ignore[arg-type]
-        "effective_at": None if at is None else iso(at),
-        "create_missing": create_missing,
-    }
-    return supplier_name, at, request
 
 
 def import_price_list(
@@ -138,38 +142,57 @@ def import_price_list(
     effective_at: datetime | str | None = None,
     columns: Mapping[str, str] | None = None,
     create_missing: bool = True,
-    progress: bool = False,
-    decimal: str = ".",
+    decimal: str | None = None,
     sheet: str | int | None = None,
+    price_per: str | None = None,
+    on_bad_rows: str = "fail",
+    progress: bool = False,
 ) -> ImportResult:
     """Import a supplier's price list (.csv/.xlsx path, DataFrame or list of row mappings).
 
     Every row is checked before anything is written; all bad rows are reported together as a
     validation_error with details {"rows": [{"row", "column", "value", "problem"}, …] (first
-    1000, spreadsheet numbering: the header is row 1), "bad_rows": n}. Missing or duplicated
+    1000, spreadsheet numbering: the header is row 1), "bad_rows": n}. With on_bad_rows="skip"
+    the good rows are imported instead, and the bad ones returned in ImportResult.rejected
+    (the same listing) and kept with the batch (import_rejections_frame); a list without one
+    good row is still that validation_error. Missing or duplicated
     columns are a validation_error with "missing_columns" / "duplicate_columns". Rows match an
     ingredient by (supplier, sku), else by name or alias; unknown items are created (shaped by
     their first row), or are bad rows when create_missing=False. A row's identity is its sku,
     else its item name: the same one twice is a bad row. Several rows for one ingredient: the
-    lowest unit cost wins. The same key again replays the result (replayed=True) without
-    parsing the file; the same content as the supplier's latest completed list under a new key
-    is recorded as a "duplicate" batch and changes nothing. `decimal=","` reads 12,50 as 12.50;
-    `sheet` picks an .xlsx sheet (name or 0-based position; the first by default). The result's
-    header_row is the line the header was found on (title lines above it are skipped).
+    lowest unit cost wins. A matched sku records the row's item text as the supplier's
+    description; the ingredient keeps its name. columns, decimal, sheet and price_per not given
+    come from the supplier's saved format (mo.services.suppliers), if any: `decimal=","` reads
+    12,50 as 12.50; `sheet` picks an .xlsx sheet (name or 0-based position; the first by
+    default); `price_per` says what every price is for when the list has no price_per column.
+    on_bad_rows="skip" imports the good rows and keeps the bad ones with the batch. The same key
+    again replays the result (replayed=True) without parsing the file; the same content as the
+    supplier's latest completed list under a new key is recorded as a "duplicate" batch and
+    changes nothing. The result's header_row is the line the header was found on.
 
     Raises validation_error, not_found (no such file), idempotency_conflict.
     """
-    supplier_name, at, request = check_import_options(
+    supplier_name, at = check_import_options(
         idempotency_key=idempotency_key,
         supplier=supplier,
         effective_at=effective_at,
         columns=columns,
         create_missing=create_missing,
+        on_bad_rows=on_bad_rows,
+        decimal=decimal,
+        sheet=sheet,
+        price_per=price_per,
     )
-    options = read_options(decimal=decimal, sheet=sheet)
-    # Only when set: requests (and so replays) of imports made before keep their hash.
-    request |= {"decimal": decimal} if decimal != "." else {}
-    request |= {"sheet": sheet} if sheet is not None else {}
+    fmt = _effective_format(
+        store, ctx, supplier_name, columns=columns, decimal=decimal, sheet=sheet, price_per=price_per
+    )
+    request = {
+        "supplier": name_key(supplier_name),
+        "columns": column_mapping(fmt.columns),
+        "effective_at": None if at is None else iso(at),
+        "create_missing": create_missing,
+        **_optional_request(fmt, on_bad_rows),
+    }
     try:
         raw = load_source(source)
     except UnicodeEncodeError as exc:  # a row list whose text pandas cannot hold
@@ -183,7 +206,7 @@ def import_price_list(
             return stored
     with tqdm(total=4, desc="price list", unit="step", disable=not progress) as bar:
         try:
-            prices = read_loaded(raw, columns, options=options)
+            prices = read_loaded(raw, fmt.columns, options=_reader_options(fmt))
         except UnicodeEncodeError as exc:  # a DataFrame cell Arrow cannot hold
             raise not_unicode(source) from exc
         del raw  # the file's bytes: not needed while the database works
@@ -191,7 +214,14 @@ def import_price_list(
         bar.update()
         request.setdefault("content_hash", prices.content_hash)
         plan = _Plan(
-            ctx, prices, supplier_name, idempotency_key, at, create_missing, _stepper(bar)
+            ctx,
+            prices,
+            supplier_name,
+            idempotency_key,
+            at,
+            create_missing,
+            on_bad_rows,
+            _stepper(bar),
         )
         outcome = run_idempotent(
             store,
@@ -202,6 +232,83 @@ def import_price_list(
             work=lambda tx: _import(tx, plan).to_dict(),
         )
     return replace(ImportResult.from_dict(outcome.result), replayed=outcome.replayed)
+
+
+def check_import_options(
+    *,
+    idempotency_key: object,
+    supplier: object,
+    effective_at: object,
+    columns: object,
+    create_missing: object,
+    on_bad_rows: object = "fail",
+    decimal: object = None,
+    sheet: object = None,
+    price_per: object = None,
+) -> tuple[str, datetime | None]:
+    """The import's options checked in the import's order, before its source is read: the
+    supplier's clean name and the effective time. HttpClient runs it too, for a source it cannot
+    send, so both clients raise the same first error."""
+    check_key(idempotency_key)  # type: ignore[arg-type]
+    if not isinstance(create_missing, bool):  # [] or "no" would otherwise read as False or True
+        raise validation_error(
+            "create_missing must be true or false",
+            field="create_missing",
+            value=repr(create_missing)[:100],
+        )
+    if not isinstance(on_bad_rows, str) or on_bad_rows not in ON_BAD_ROWS:
+        raise validation_error(
+            'on_bad_rows is "fail" (nothing is imported) or "skip" (the good rows are)',
+            field="on_bad_rows",
+            value=repr(on_bad_rows)[:100],
+        )
+    if decimal is not None:
+        checked_decimal(decimal)
+    checked_sheet(sheet)
+    checked_price_per(price_per)
+    supplier_name = clean_name(supplier, field="supplier")
+    at = parse_effective_at(effective_at)  # type: ignore[arg-type]
+    column_mapping(columns)  # type: ignore[arg-type]
+    return supplier_name, at
+
+
+def _effective_format(
+    store: Store,
+    ctx: TenantContext,
+    supplier: str,
+    *,
+    columns: Mapping[str, str] | None,
+    decimal: str | None,
+    sheet: str | int | None,
+    price_per: str | None,
+) -> SupplierFormat:
+    """The options given, and for those not given the supplier's saved format's."""
+    with store.transaction(tenant_id=ctx.tenant_id) as tx:
+        saved = saved_format(tx, ctx, name_key(supplier))
+    saved = saved or SupplierFormat(None, ".", None, None)
+    return SupplierFormat(
+        saved.columns if columns is None else dict(columns),
+        saved.decimal if decimal is None else decimal,
+        saved.price_per if price_per is None else checked_price_per(price_per),
+        saved.sheet if sheet is None else checked_sheet(sheet),
+    )
+
+
+def _optional_request(fmt: SupplierFormat, on_bad_rows: str) -> dict[str, Any]:
+    """The options that joined the request later, only when not at their default: a retry of
+    an import made before they existed keeps the request it had."""
+    optional = {
+        "decimal": None if fmt.decimal == "." else fmt.decimal,
+        "sheet": fmt.sheet,
+        "price_per": fmt.price_per,
+        "on_bad_rows": None if on_bad_rows == "fail" else on_bad_rows,
+    }
+    return {name: value for name, value in optional.items() if value is not None}
+
+
+def _reader_options(fmt: SupplierFormat) -> ReadOptions:
+    """How the reader reads the list, from the import's format (given or saved)."""
+    return read_options(decimal=fmt.decimal, sheet=fmt.sheet, price_per=fmt.price_per)
 
 
 def _stored_result(
@@ -233,9 +340,11 @@ def _import(tx: Tx, plan: _Plan) -> ImportResult:
             header_row=plan.prices.header_row,
         )
     _stage(tx, plan)
-    _refuse_bad_rows(tx, plan, _convert_units(tx, plan))
+    rejected = _bad_rows(tx, plan, _convert_units(tx, plan))
+    _refuse_or_drop(tx, plan, rejected)
     plan.step("checked")
     batch_id = _insert_batch(tx, plan, at, status="completed", duplicate_of=None)
+    _keep_rejections(tx, plan, batch_id, rejected)
     _retrying_races(lambda: (_create_missing(tx, plan, batch_id), _map_skus(tx, plan)))
     counts = _write_costs(tx, plan, batch_id, at)
     if plan.prices.count >= ANALYZE_FROM_ROWS:
@@ -253,6 +362,8 @@ def _import(tx: Tx, plan: _Plan) -> ImportResult:
         recomputed,
         False,
         None,
+        rejected.rows,
+        tuple(_listed(rejected.problems)),
         header_row=plan.prices.header_row,
     )
     _finish_batch(tx, plan, result)
@@ -326,6 +437,7 @@ def _finish_batch(tx: Tx, plan: _Plan, result: ImportResult) -> None:
             "created": result.created,
             "changed": result.changed,
             "unchanged": result.unchanged,
+            "rejected": result.rejected_rows,
         },
         idempotency_key=plan.key,
         batch_id=result.batch_id,
@@ -339,7 +451,8 @@ def _stage(tx: Tx, plan: _Plan) -> None:
     for name, frame in plan.prices.staging.items():
         if len(frame):
             tx.load(f"price_import_{name}", frame)
-    tx.analyze([f"price_import_{name}" for name in _CREATE_STAGING[:-1]], staging=True)
+    # What the match reads; chosen and rejected are filled later.
+    tx.analyze([f"price_import_{name}" for name in _CREATE_STAGING if name not in ("chosen", "rejected")], staging=True)
     tx.run("imports.match", {"tenant_id": plan.ctx.tenant_id, "supplier_key": plan.supplier_key})
     # Only the table match just filled: re-analysing all eight after each step cost about
     # 0.4 s per 200k rows, twice.
@@ -381,12 +494,13 @@ def _convert_units(tx: Tx, plan: _Plan) -> tuple[pd.DataFrame, int]:
     return pd.DataFrame(problems, columns=PROBLEM_COLUMNS), bad_rows
 
 
-def _refuse_bad_rows(tx: Tx, plan: _Plan, found: tuple[pd.DataFrame, int]) -> None:
-    """Raise one validation_error listing the file's bad rows and those the database reveals."""
+def _bad_rows(tx: Tx, plan: _Plan, found: tuple[pd.DataFrame, int]) -> _Rejected:
+    """The file's bad rows and those the database reveals (when failing, the first 1000 are
+    listed; when skipping, every one, as every one is kept with the batch)."""
     params = {
         "tenant_id": plan.ctx.tenant_id,
         "create_missing": plan.create_missing,
-        "limit": MAX_LISTED,
+        "limit": plan.prices.count if plan.skipping else MAX_LISTED,
     }
     clashes = tx.all("imports.unit_clashes", params)
     unknown = [] if plan.create_missing else tx.all("imports.unknown_items", params)
@@ -394,14 +508,47 @@ def _refuse_bad_rows(tx: Tx, plan: _Plan, found: tuple[pd.DataFrame, int]) -> No
     bad_rows = (
         plan.prices.problems["row"].nunique() + in_database
     )  # disjoint: bad rows are not loaded
-    if bad_rows:
-        listed = [
-            plan.prices.problems,
-            found[0],
-            _clash_problems(clashes),
-            _unknown_problems(unknown),
-        ]
-        raise _bad_rows_error(pd.concat(listed), bad_rows)
+    listed = [
+        plan.prices.problems,
+        found[0],
+        _clash_problems(clashes),
+        _unknown_problems(unknown),
+    ]
+    problems = pd.concat([frame for frame in listed if len(frame)] or [listed[0]])
+    return _Rejected(problems.sort_values(["row"], kind="stable"), int(bad_rows))
+
+
+def _refuse_or_drop(tx: Tx, plan: _Plan, rejected: _Rejected) -> None:
+    """Failing: one validation_error listing the bad rows. Skipping: the rows the database found
+    bad leave the staged import (the file's were never staged), unless no good row is left."""
+    if not rejected.rows:
+        return
+    if not plan.skipping or rejected.rows >= plan.prices.count:
+        raise _bad_rows_error(rejected.problems, rejected.rows, none_left=plan.skipping)
+    tx.run("imports.drop_bad_rows", {"create_missing": plan.create_missing})
+
+
+def _keep_rejections(tx: Tx, plan: _Plan, batch_id: int, rejected: _Rejected) -> None:
+    """Every problem of the skipped rows, with the batch: staged in bulk, then copied under the
+    tenant (COPY cannot write through row-level security)."""
+    if not rejected.rows:
+        return
+    problems = rejected.problems
+    staged = pd.DataFrame(
+        {
+            "seq": np.arange(len(problems), dtype=np.int64),
+            "row_no": problems["row"].to_numpy(dtype=np.int64),
+            "column_name": problems["column"].astype(str).to_numpy(dtype=object),
+            "value": [_shown(v) for v in problems["value"]],
+            "problem": problems["problem"].astype(str).to_numpy(dtype=object),
+        }
+    )
+    tx.load("price_import_rejected", staged)
+    tx.run("imports.keep_rejections", {"tenant_id": plan.ctx.tenant_id, "batch_id": batch_id})
+
+
+def _shown(value: Any) -> str | None:
+    return None if value is None or value is pd.NA else str(value)[:100]
 
 
 def _clash_problems(rows: list[Row]) -> pd.DataFrame:
@@ -426,22 +573,22 @@ def _unknown_problems(rows: list[Row]) -> pd.DataFrame:
     )
 
 
-def _bad_rows_error(problems: pd.DataFrame, bad_rows: int) -> MOError:
-    listed = problems.sort_values(["row"], kind="stable").head(MAX_LISTED)
-    rows = [
-        {
-            "row": int(r.row),
-            "column": r.column,
-            "value": None if r.value is None else str(r.value)[:100],
-            "problem": r.problem,
-        }
-        for r in listed.itertuples(index=False)
+def _listed(problems: pd.DataFrame) -> list[dict[str, Any]]:
+    """The first MAX_LISTED problems as an error's details list them."""
+    return [
+        {"row": int(r.row), "column": r.column, "value": _shown(r.value), "problem": r.problem}
+        for r in problems.head(MAX_LISTED).itertuples(index=False)
     ]
-    return validation_error(
-        f"{bad_rows} row(s) of the price list cannot be imported; nothing was imported",
-        rows=rows,
-        bad_rows=int(bad_rows),
+
+
+def _bad_rows_error(problems: pd.DataFrame, bad_rows: int, *, none_left: bool) -> MOError:
+    rows = _listed(problems.sort_values(["row"], kind="stable"))
+    message = (
+        f"none of the {bad_rows} row(s) of the price list can be imported; nothing was imported"
+        if none_left
+        else f"{bad_rows} row(s) of the price list cannot be imported; nothing was imported"
     )
+    return validation_error(message, rows=rows, bad_rows=int(bad_rows))
 
 
 def _create_missing(tx: Tx, plan: _Plan, batch_id: int) -> None:
@@ -457,6 +604,7 @@ def _map_skus(tx: Tx, plan: _Plan) -> None:
     params = {"tenant_id": plan.ctx.tenant_id, "supplier_key": plan.supplier_key}
     tx.run("imports.add_supplier_items", params)
     tx.run("imports.remap_supplier_items", params)
+    tx.run("imports.describe_supplier_items", params)
 
 
 def _write_costs(tx: Tx, plan: _Plan, batch_id: int, at: datetime) -> Row:
@@ -502,3 +650,28 @@ def supplier_items_frame(store: Store, ctx: TenantContext) -> pd.DataFrame:
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         rows = tx.all("imports.supplier_items", {"tenant_id": ctx.tenant_id})
     return typed_frame(rows, SUPPLIER_ITEM_COLUMNS, ints=("ingredient_id",))
+
+
+def check_batch_id(batch_id: object) -> int:
+    """A batch id is a positive whole number (both clients check it alike). validation_error."""
+    if isinstance(batch_id, bool) or not isinstance(batch_id, int) or not 0 < batch_id < 2**63:
+        raise validation_error(
+            "batch_id must be a positive whole number",
+            field="batch_id",
+            value=repr(batch_id)[:100],
+        )
+    return batch_id
+
+
+def import_rejections_frame(store: Store, ctx: TenantContext, batch_id: int) -> pd.DataFrame:
+    """The rows a skipping import left out, with their problems (REJECTION_COLUMNS), by row.
+
+    Raises not_found for a batch the tenant does not have, validation_error for a bad id.
+    """
+    check_batch_id(batch_id)
+    params = {"tenant_id": ctx.tenant_id, "batch_id": batch_id}
+    with store.transaction(tenant_id=ctx.tenant_id) as tx:
+        if tx.one("imports.batch_exists", params) is None:
+            raise not_found("import batch", batch_id)
+        rows = tx.all("imports.rejections", params)
+    return typed_frame(rows, REJECTION_COLUMNS, ints=("row",))

@@ -90,6 +90,9 @@ class ReadOptions:
 
     decimal: str = "."  # "," for lists writing 12,50
     sheet: str | int | None = None  # an .xlsx sheet's name or 0-based position; None = the first
+    # What every price is for when the list has no price_per column (a supplier quoting per lb);
+    # None: the pack, unless a price cell says otherwise ("2.65/lb").
+    price_per: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,13 +122,17 @@ def read_price_list(
     return read_loaded(load_source(source), columns, options=read_options(decimal=decimal, sheet=sheet))
 
 
-def read_options(*, decimal: str = ".", sheet: str | int | None = None) -> ReadOptions:
+def read_options(
+    *, decimal: str = ".", sheet: str | int | None = None, price_per: str | None = None
+) -> ReadOptions:
     """Checked ReadOptions. Raises validation_error naming the field."""
     if decimal not in DECIMAL_MARKS:
         raise validation_error("decimal must be '.' or ','", field="decimal", value=str(decimal)[:20])
     if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, str | int)):
         raise validation_error("sheet must be a sheet's name or position", field="sheet")
-    return ReadOptions(decimal=decimal, sheet=sheet)
+    if price_per is not None and not isinstance(price_per, str):
+        raise validation_error("price_per must be a unit or CS/case", field="price_per")
+    return ReadOptions(decimal=decimal, sheet=sheet, price_per=price_per)
 
 
 def read_loaded(
@@ -493,6 +500,8 @@ def _content_hash(cells: dict[str, pa.Array], options: ReadOptions) -> str:
     digest = hashlib.sha256(json.dumps(sorted(cells)).encode())
     if options.decimal != ".":  # only then: the hashes of lists imported before stay the same
         digest.update(f"decimal={options.decimal}".encode())
+    if options.price_per is not None:  # likewise: the same cells mean other prices
+        digest.update(f"price_per={options.price_per}".encode())
     for name in sorted(cells):
         _, offsets, data = cells[name].buffers()
         ends = np.frombuffer(offsets, dtype=np.int64)[cells[name].offset :][: len(cells[name]) + 1]
@@ -578,6 +587,9 @@ def _validated(
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """(staging tables of the good rows, problems of the bad ones)."""
     blank = pa.array([""] * len(row_no), type=pa.large_string())
+    if options.price_per is not None and "price_per" not in cells:
+        cells = {**cells, "price_per": pa.array([options.price_per] * len(row_no),
+                                                type=pa.large_string())}
     cells = {name: cells.get(name, blank) for name in CANONICAL}
     skus = beside.submit(_sku_check, cells["sku"])  # a hash of every row's sku: the costliest
     item, price, pack_count, price_per, category, unit = checks = [

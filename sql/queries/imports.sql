@@ -43,6 +43,10 @@ CREATE TEMP TABLE price_import_conv (
     price_code BIGINT, pack_code BIGINT, ingredient_id BIGINT, pack_qty DECIMAL(38, 12),
     unit_cost DECIMAL(38, 12))
 
+-- name: create_rejected
+CREATE TEMP TABLE price_import_rejected (
+    seq BIGINT, row_no BIGINT, column_name VARCHAR, value VARCHAR, problem VARCHAR)
+
 -- name: create_chosen
 CREATE TEMP TABLE price_import_chosen (
     ingredient_id BIGINT, row_no BIGINT, price DECIMAL(38, 12), pack VARCHAR,
@@ -174,10 +178,12 @@ JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = nw.ingredient_i
 ORDER BY i.id
 
 -- name: add_supplier_items
-INSERT INTO supplier_items (tenant_id, supplier_key, sku, ingredient_id)
+-- description: the supplier's own text for the item, as this list writes it.
+INSERT INTO supplier_items (tenant_id, supplier_key, sku, ingredient_id, description)
 SELECT CAST(:tenant_id AS VARCHAR), CAST(:supplier_key AS VARCHAR), m.sku,
-       COALESCE(m.ingredient_id, n.ingredient_id)
+       COALESCE(m.ingredient_id, n.ingredient_id), it.item
 FROM price_import_match m
+JOIN price_import_items it ON it.key_code = m.key_code
 LEFT JOIN price_import_new n ON n.key_code = m.key_code
 WHERE m.sku IS NOT NULL AND m.sku_state IS NULL
 
@@ -189,6 +195,46 @@ FROM price_import_match m
 LEFT JOIN price_import_new n ON n.key_code = m.key_code
 WHERE supplier_items.tenant_id = :tenant_id AND supplier_items.supplier_key = :supplier_key
   AND supplier_items.sku = m.sku AND m.sku_state = 'stale'
+
+-- name: describe_supplier_items
+-- A supplier renames an item but keeps its sku: the row still maps to the same ingredient
+-- (match goes by (supplier, sku) first) and the new text becomes the supplier's description;
+-- the ingredient's own name stays. Only rows whose text changed are written.
+UPDATE supplier_items
+SET description = it.item
+FROM price_import_match m
+JOIN price_import_items it ON it.key_code = m.key_code
+WHERE supplier_items.tenant_id = :tenant_id AND supplier_items.supplier_key = :supplier_key
+  AND supplier_items.sku = m.sku AND m.sku IS NOT NULL AND m.sku_state IS NOT NULL
+  AND (supplier_items.description IS NULL OR supplier_items.description <> it.item)
+
+-- name: drop_bad_rows
+-- on_bad_rows="skip": the rows unit_clashes, unknown_items and to_convert found bad (a pack
+-- that cannot price the ingredient, an unknown item without create_missing, a conversion
+-- that could not be costed) leave the import; the file's bad rows were never staged.
+DELETE FROM price_import_match
+WHERE row_no IN (
+    SELECT m.row_no
+    FROM price_import_match m
+    JOIN price_import_packs p ON p.pack_code = m.pack_code
+    JOIN price_import_items it ON it.key_code = m.key_code
+    LEFT JOIN price_import_conv c ON c.price_code = m.price_code AND c.pack_code = m.pack_code
+                                 AND c.ingredient_id = m.ingredient_id
+    WHERE CASE
+        WHEN m.ingredient_id IS NULL THEN NOT :create_missing OR p.base <> it.new_base
+        WHEN p.base = m.ing_base THEN FALSE
+        WHEN p.family IN ('mass', 'volume') AND m.ing_family IN ('mass', 'volume')
+             AND m.ing_density IS NOT NULL THEN c.ingredient_id IS NULL
+        ELSE TRUE
+    END
+)
+
+-- name: keep_rejections
+INSERT INTO import_rejections (tenant_id, batch_id, seq, row_no, column_name, value, problem)
+SELECT CAST(:tenant_id AS VARCHAR), CAST(:batch_id AS BIGINT), r.seq, r.row_no, r.column_name,
+       r.value, r.problem
+FROM price_import_rejected r
+ORDER BY r.seq
 
 -- name: choose_costs
 -- Per ingredient, the batch's lowest unit cost (the first row on ties), beside the cost in
@@ -250,8 +296,17 @@ WHERE tenant_id = :tenant_id
 ORDER BY created_at, id
 LIMIT :limit
 
+-- name: batch_exists
+SELECT id FROM import_batches WHERE tenant_id = :tenant_id AND id = :batch_id
+
+-- name: rejections
+SELECT row_no AS "row", column_name AS "column", value, problem
+FROM import_rejections
+WHERE tenant_id = :tenant_id AND batch_id = :batch_id
+ORDER BY seq
+
 -- name: supplier_items
-SELECT si.supplier_key, si.sku, i.name AS ingredient, si.ingredient_id
+SELECT si.supplier_key, si.sku, i.name AS ingredient, si.ingredient_id, si.description
 FROM supplier_items si
 JOIN active_ingredients i ON i.tenant_id = si.tenant_id AND i.id = si.ingredient_id
 WHERE si.tenant_id = :tenant_id

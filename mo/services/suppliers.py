@@ -1,0 +1,203 @@
+"""Saved supplier formats: how one supplier's price lists read, so a weekly import needs only
+the file and the supplier's name.
+
+A format is a column mapping (supplier header -> canonical column), the decimal mark, a price
+basis (price_per) and the sheet of an .xlsx file. Saving again replaces the format: the active
+row is soft-deleted and a new one written, so names are unique among active rows only and the
+history stays. Each save emits supplier.saved in its transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from mo.context import TenantContext
+from mo.errors import ErrorCode, MOError, not_found, validation_error
+from mo.events import emit_event
+from mo.measure import parse_unit
+from mo.names import clean_name, name_key
+from mo.results import SupplierRecord
+from mo.services.costs import typed_frame
+from mo.services.price_lists import column_mapping
+from mo.store.base import Row, Store, Tx, transaction_conflict
+
+SUPPLIER_COLUMNS = ["supplier", "columns", "decimal", "price_per", "sheet", "saved_at"]
+DECIMAL_MARKS = (".", ",")
+WHOLE_PACK = ("cs", "case", "pack", "pk")  # a price basis meaning the whole pack
+MAX_SHEET_NAME = 31  # Excel's own limit
+
+
+@dataclass(frozen=True)
+class SupplierFormat:
+    """How a supplier's files read; None where nothing was saved."""
+
+    columns: dict[str, str] | None
+    decimal: str
+    price_per: str | None
+    sheet: str | int | None
+
+
+def save_supplier(
+    store: Store,
+    ctx: TenantContext,
+    supplier: str,
+    *,
+    columns: Mapping[str, str] | None = None,
+    decimal: str = ".",
+    price_per: str | None = None,
+    sheet: str | int | None = None,
+) -> SupplierRecord:
+    """Store (or replace) how `supplier`'s price lists read. Raises validation_error."""
+    name = clean_name(supplier, field="supplier")
+    fmt = checked_format(columns=columns, decimal=decimal, price_per=price_per, sheet=sheet)
+
+    def work(tx: Tx) -> SupplierRecord:
+        params = {"tenant_id": ctx.tenant_id, "name_key": name_key(name)}
+        tx.run("suppliers.retire", params)
+        try:
+            row = tx.one("suppliers.insert", {**params, "name": name, **_stored(fmt)})
+        except MOError as err:  # a concurrent save of the same name won: retry after it
+            if err.code is ErrorCode.CONFLICT:
+                raise transaction_conflict(err) from err
+            raise
+        assert row is not None
+        record = SupplierRecord(int(row["id"]), name, fmt.columns, fmt.decimal, fmt.price_per, fmt.sheet)
+        payload = {k: v for k, v in record.to_dict().items() if k != "id"}
+        emit_event(tx, ctx, "supplier.saved", "supplier", record.id, payload)
+        return record
+
+    return store.atomic(work, tenant_id=ctx.tenant_id)
+
+
+def delete_supplier(store: Store, ctx: TenantContext, supplier: str) -> SupplierRecord:
+    """Soft-delete a supplier's saved format. Raises not_found, validation_error."""
+    key = name_key(supplier, field="supplier")
+
+    def work(tx: Tx) -> SupplierRecord:
+        row = tx.one("suppliers.active", {"tenant_id": ctx.tenant_id, "name_key": key})
+        if row is None:
+            raise not_found("supplier", supplier)
+        tx.run("suppliers.retire", {"tenant_id": ctx.tenant_id, "name_key": key})
+        fmt = _format_of(row)
+        record = SupplierRecord(int(row["id"]), row["name"], fmt.columns, fmt.decimal, fmt.price_per, fmt.sheet)
+        emit_event(tx, ctx, "supplier.deleted", "supplier", record.id, {"supplier": record.supplier})
+        return record
+
+    return store.atomic(work, tenant_id=ctx.tenant_id)
+
+
+def saved_format(tx: Tx, ctx: TenantContext, supplier_key: str) -> SupplierFormat | None:
+    """The supplier's active format, if one was saved."""
+    row = tx.one("suppliers.active", {"tenant_id": ctx.tenant_id, "name_key": supplier_key})
+    return None if row is None else _format_of(row)
+
+
+def suppliers_frame(store: Store, ctx: TenantContext) -> pd.DataFrame:
+    """Every active supplier format of the tenant, by name (SUPPLIER_COLUMNS)."""
+    with store.transaction(tenant_id=ctx.tenant_id) as tx:
+        rows = tx.all("suppliers.listed", {"tenant_id": ctx.tenant_id})
+    listed = []
+    for row in rows:
+        fmt = _format_of(row)
+        listed.append(
+            {
+                "supplier": row["name"],
+                "columns": fmt.columns,
+                "decimal": fmt.decimal,
+                "price_per": fmt.price_per,
+                "sheet": fmt.sheet,
+                "saved_at": row["created_at"],
+            }
+        )
+    return typed_frame(listed, SUPPLIER_COLUMNS, times=("saved_at",))
+
+
+# ------------------------------------------------------------------------------------- checks
+
+
+def checked_format(
+    *, columns: object, decimal: object, price_per: object, sheet: object
+) -> SupplierFormat:
+    """The import options a format holds, checked as an import checks them."""
+    return SupplierFormat(
+        checked_columns(columns), checked_decimal(decimal), checked_price_per(price_per),
+        checked_sheet(sheet),
+    )
+
+
+def checked_columns(columns: object) -> dict[str, str] | None:
+    """A mapping of supplier headers (text) onto canonical columns; {} means none."""
+    if columns is None:
+        return None
+    if not isinstance(columns, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in columns.items()
+    ):
+        raise validation_error(
+            "columns must map supplier headers (text) to column names (text)",
+            field="columns",
+            value=repr(columns)[:100],
+        )
+    column_mapping(columns)  # refuses targets that are no canonical column
+    return dict(columns) or None
+
+
+def checked_decimal(decimal: object) -> str:
+    if decimal not in DECIMAL_MARKS:
+        raise validation_error(
+            'decimal is "." or ","', field="decimal", value=repr(decimal)[:100]
+        )
+    return str(decimal)
+
+
+def checked_price_per(price_per: object) -> str | None:
+    """A unit the prices are per (lb, kg, ea, ...), or the whole pack (CS/case); blank: the pack."""
+    if price_per is None or (isinstance(price_per, str) and not price_per.strip()):
+        return None
+    text = clean_name(price_per, field="price_per")
+    if text.casefold() not in WHOLE_PACK:
+        try:
+            parse_unit(text.casefold())
+        except MOError:
+            raise validation_error(
+                "price_per is a unit (lb, kg, ea, …) or CS/case for the whole pack",
+                field="price_per",
+                value=text[:100],
+            ) from None
+    return text
+
+
+def checked_sheet(sheet: object) -> str | int | None:
+    """An .xlsx sheet by name, or by position from 0."""
+    if sheet is None:
+        return None
+    if isinstance(sheet, int) and not isinstance(sheet, bool) and 0 <= sheet < 10_000:
+        return sheet
+    if isinstance(sheet, str) and sheet.strip() and len(sheet) <= MAX_SHEET_NAME:
+        return clean_name(sheet, field="sheet")
+    raise validation_error(
+        "sheet is a sheet's name or its position from 0", field="sheet", value=repr(sheet)[:100]
+    )
+
+
+def _stored(fmt: SupplierFormat) -> dict[str, Any]:
+    return {
+        "column_map": None if fmt.columns is None else json.dumps(fmt.columns, sort_keys=True),
+        "decimal_mark": fmt.decimal,
+        "price_per": fmt.price_per,
+        "sheet": None if fmt.sheet is None else json.dumps(fmt.sheet),  # keeps 0 apart from "0"
+    }
+
+
+def _format_of(row: Row) -> SupplierFormat:
+    columns, sheet = row["column_map"], row["sheet"]
+    return SupplierFormat(
+        None if columns is None else json.loads(columns),
+        str(row["decimal_mark"]),
+        row["price_per"],
+        None if sheet is None else json.loads(sheet),
+    )
