@@ -186,6 +186,13 @@ def delete_recipe(who: Who, name: str) -> JSONResponse:
     return result(who.client.delete_recipe(name))
 
 
+@router.post(
+    "/recipes/{name:path}/restore", tags=["recipes"], response_model=wire_model(RecipeRecord)
+)
+def restore_recipe(who: Who, name: str) -> JSONResponse:
+    return result(who.client.restore_recipe(name))
+
+
 @router.post("/recompute", tags=["recipes"], response_model=wire_model(RecomputeResult))
 def recompute(who: Who, body: RecomputeIn) -> JSONResponse:
     return result(who.client.recompute(recipes=body.recipes))

@@ -131,6 +131,10 @@ class MOClient(Protocol):
     def delete_recipe(self, name: str) -> RecipeRecord:
         """Soft-delete a recipe; recipes using it become incomplete. Raises not_found."""
 
+    def restore_recipe(self, name: str) -> RecipeRecord:
+        """Bring back the latest deleted recipe of that name; it and its users are recomputed.
+        Raises not_found, conflict (the name is active), cycle_detected."""
+
     def recompute(self, *, recipes: Sequence[str] | None = None) -> RecomputeResult:
         """Recompute the named recipes and their users (None: all). Raises not_found."""
 

@@ -312,6 +312,10 @@ class HttpClient:
         path = f"/v1/recipes/{segment(require_text(name, field='recipe'))}"
         return RecipeRecord.from_dict(self._json("DELETE", path))
 
+    def restore_recipe(self, name: str) -> RecipeRecord:
+        path = f"/v1/recipes/{segment(require_text(name, field='recipe'))}/restore"
+        return RecipeRecord.from_dict(self._json("POST", path))
+
     def recompute(self, *, recipes: Sequence[str] | None = None) -> RecomputeResult:
         return RecomputeResult.from_dict(
             self._json("POST", "/v1/recompute", body={"recipes": recipes})

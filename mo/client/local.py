@@ -211,6 +211,10 @@ class LocalClient:
         require_text(name, field="recipe")
         return _service("recipes").delete_recipe(self._store, self._ctx, name)
 
+    def restore_recipe(self, name: str) -> RecipeRecord:
+        require_text(name, field="recipe")
+        return _service("recipes").restore_recipe(self._store, self._ctx, name)
+
     def recompute(self, *, recipes: Sequence[str] | None = None) -> RecomputeResult:
         if recipes is not None and (
             isinstance(recipes, str | bytes) or not isinstance(recipes, Sequence)
