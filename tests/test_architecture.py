@@ -5,6 +5,9 @@ and mo.connect, mo.MOError, mo.ErrorCode, mo.ui, mo.client (and the client's res
 mo.errors, where MOError lives, counts as part of that surface. They may not import or reach
 the store, the services or any other part of mo, nor a database driver, nor hold SQL.
 
+Below the client, the services and the store never import the layers above them, and the store
+never imports the services.
+
 The checker is tested on bad samples too, so this file cannot pass merely by finding nothing.
 """
 
@@ -315,3 +318,103 @@ def test_a_bad_ui_helper_is_caught() -> None:
         "imports mo.services: notebooks and UI helpers use only mo, mo.client, mo.ui",
         "holds SQL",
     }
+
+
+# ---- the layers below the client: data flows down, never up --------------------------------------
+
+MO = ROOT / "mo"
+# Each layer by its modules (a package name covers its submodules). The top-level modules are
+# listed where they belong until they move into layer folders; every entry must exist, so a move
+# that leaves this list stale fails here instead of silently checking less.
+SERVICE_LAYER = ("mo.services", "mo.events", "mo.idempotency")
+STORE_LAYER = ("mo.store", "mo.migrations", "mo.sqlfiles")
+ABOVE_SERVICES = ("mo.client", "mo.api", "mo.ui")
+LAYER_RULES = {  # layer -> what it must never import
+    "services": (SERVICE_LAYER, ABOVE_SERVICES),
+    "store": (STORE_LAYER, ABOVE_SERVICES + SERVICE_LAYER),
+}
+
+
+def _module_path(module: str) -> Path:
+    base = ROOT.joinpath(*module.split("."))
+    return base if base.is_dir() else base.with_suffix(".py")
+
+
+def _layer_files(layer: tuple[str, ...]) -> list[tuple[str, Path]]:
+    found = []
+    for module in layer:
+        path = _module_path(module)
+        assert path.exists(), f"{module} is listed in a layer but {path} does not exist"
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        found += [(".".join(f.relative_to(ROOT).with_suffix("").parts), f) for f in files]
+    return found
+
+
+def _imported_modules(tree: ast.AST, *, module: str, is_package: bool) -> list[tuple[int, str]]:
+    """Every module an import statement names, function-level and TYPE_CHECKING ones included."""
+    package = module if is_package else module.rpartition(".")[0]
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(node, package)
+            found.append((node.lineno, base))  # `from mo import api` names mo.api below
+            found += [(node.lineno, f"{base}.{alias.name}") for alias in node.names]
+        elif isinstance(node, ast.Call) and _is_dynamic_import(node):
+            found.append((node.lineno, node.args[0].value))  # type: ignore[attr-defined]
+    return found
+
+
+def _within(module: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+def layer_violations(module: str, source: str, *, is_package: bool, forbidden: tuple[str, ...]
+                     ) -> list[str]:
+    tree = ast.parse(source)
+    return [
+        f"{module}:{line}: imports {target}"
+        for line, target in _imported_modules(tree, module=module, is_package=is_package)
+        if _within(target, forbidden)
+    ]
+
+
+@pytest.mark.parametrize("layer", list(LAYER_RULES))
+def test_services_and_store_never_import_the_layers_above_them(layer: str) -> None:
+    members, forbidden = LAYER_RULES[layer]
+    files = _layer_files(members)
+    assert len(files) >= 3, files
+    violations = [
+        v
+        for module, path in files
+        for v in layer_violations(
+            module, path.read_text(encoding="utf-8"), is_package=path.name == "__init__.py",
+            forbidden=forbidden,
+        )
+    ]
+    assert not violations, "\n".join(violations)
+
+
+BAD_LAYER_IMPORTS = {
+    "client": ("mo.services.costs", "from mo.client import frames"),
+    "api, relative": ("mo.services.costs", "from ..api import routes"),
+    "ui in a function": ("mo.services.costs", "def f():\n    import mo.ui.toasts\n"),
+    "mo attribute": ("mo.services.costs", "from mo import client"),
+    "type checking": ("mo.store.base", "if TYPE_CHECKING:\n    from mo.services.paging import X\n"),
+    "store to events": ("mo.store.base", "from mo.events import emit_event"),
+    "dynamic": ("mo.store.base", "import importlib\nimportlib.import_module('mo.api.app')"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_LAYER_IMPORTS))
+def test_the_layer_check_catches_an_upward_import(case: str) -> None:
+    module, source = BAD_LAYER_IMPORTS[case]
+    layer = "store" if module.startswith("mo.store") else "services"
+    assert layer_violations(module, source, is_package=False, forbidden=LAYER_RULES[layer][1])
+
+
+def test_the_layer_check_lets_a_downward_import_pass() -> None:
+    source = "from mo.store.base import Tx\nfrom mo.errors import MOError\nfrom . import paging\n"
+    assert layer_violations("mo.services.costs", source, is_package=False,
+                            forbidden=LAYER_RULES["services"][1]) == []
