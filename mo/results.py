@@ -109,3 +109,16 @@ class RecipeRecord(Result):
     menu_price: Decimal | None
     lines: int
     deleted: bool
+
+
+@dataclass(frozen=True)
+class IngredientRecord(Result):
+    id: int
+    name: str
+    unit: str
+    family: str
+    category: str | None
+    density: Decimal | None
+    yield_pct: Decimal
+    aliases: tuple[str, ...]
+    deleted: bool

@@ -16,13 +16,18 @@ from __future__ import annotations
 import ast
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 import tokenize
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from client_fixtures import api_keys, api_server  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -418,3 +423,80 @@ def test_the_layer_check_lets_a_downward_import_pass() -> None:
     source = "from mo.store.base import Tx\nfrom mo.errors import MOError\nfrom . import paging\n"
     assert layer_violations("mo.services.costs", source, is_package=False,
                             forbidden=LAYER_RULES["services"][1]) == []
+
+
+# ---- HttpClient stays on its side of the wire ---------------------------------------------------
+
+SERVER_SIDE = (
+    "mo.services", "mo.store", "mo.api", "mo.idempotency", "mo.migrations", "mo.sqlfiles",
+    "duckdb", "duckdb_engine", "psycopg", "psycopg_pool", "sqlalchemy", "fastapi", "starlette",
+    "uvicorn",
+)
+# Run in a fresh interpreter: it imports the HTTP client, then calls every method of it (reads,
+# writes, uploads, an export, and refusals HttpClient judges itself) against a real `mo serve`.
+HTTP_ONLY_SCRIPT = """
+import json, sys
+from pathlib import Path
+
+SERVER_SIDE = tuple(sys.argv[4].split(","))
+def server_side():
+    return sorted(m for m in sys.modules if any(m == s or m.startswith(s + ".") for s in SERVER_SIDE))
+
+import mo.client.http
+seen = {"import mo.client.http": server_side()}
+import mo
+from mo.errors import MOError
+c = mo.connect(mode="http", base_url=sys.argv[1], api_key=sys.argv[2])
+seen["connect"] = server_side()
+folder = Path(sys.argv[3])
+(folder / "list.csv").write_text("item,price,pack\\nFlour,2.00,1 kg\\nSalt,1.00,1 kg\\n")
+(folder / "recipes.csv").write_text(
+    "recipe,yield_qty,yield_unit,menu_price,kind,item,qty,unit,waste_pct\\n"
+    "Bread,1,each,,ingredient,Flour,500,g,\\n")
+c.add_ingredient("Butter", unit="g", density="0.9")
+c.add_alias("Butter", "Beurre")
+c.update_cost("Butter", "8.00", per="1 kg", idempotency_key="k-butter")
+c.import_price_list(folder / "list.csv", idempotency_key="k-list", supplier="S")
+c.import_price_list([{"item": "Sugar", "price": "3", "pack": "1 kg"}], idempotency_key="k-rows",
+                    supplier="S")
+c.import_recipes(folder / "recipes.csv", idempotency_key="k-recipes")
+c.save_recipe("Roux", yield_qty=1, yield_unit="kg",
+              lines=[{"ingredient": "Butter", "qty": 500, "unit": "g"}])
+c.delete_recipe("Roux"); c.restore_recipe("Roux")
+c.delete_ingredient("Sugar"); c.restore_ingredient("Sugar")
+c.recompute(); c.recompute(recipes=["Bread"])
+for read in (c.ingredients, c.recipes, c.cost_history, c.imports, c.sanity, c.events,
+             c.event_counts):
+    read()
+c.recipe_breakdown("Bread")
+c.events(since="2000-01-01T00:00:00Z", until="2100-01-01T00:00:00Z", types=["recipe.saved"])
+c.export_events(folder / "events.csv", since="2000-01-01T00:00:00Z", until="2100-01-01T00:00:00Z")
+refused = []
+for bad in (lambda: c.events(since=5), lambda: c.event_counts(window=3),
+            lambda: c.update_cost("Butter", "1", per="kg", idempotency_key=""),
+            lambda: c.export_events(folder / "x.txt", since="2000-01-01", until="2100-01-01")):
+    try:
+        bad()
+    except MOError as err:
+        refused.append(err.code.value)
+c.close()
+seen["used"] = server_side()
+print(json.dumps({"seen": seen, "refused": refused}))
+"""
+
+
+@pytest.mark.parametrize("backend", ["duckdb"])  # the client's imports do not depend on it
+def test_the_http_client_imports_nothing_server_side(
+    api_server: Any, api_keys: dict[str, str], tmp_path: Path
+) -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", HTTP_ONLY_SCRIPT, api_server.base_url, api_keys["acme"],
+         str(tmp_path), ",".join(SERVER_SIDE)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        env={**os.environ, "MO_API_MODE": "http", "MO_DB_URL": "duckdb:///nowhere.duckdb"},
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    assert report["refused"] == ["validation_error"] * 4, report
+    assert report["seen"] == {"import mo.client.http": [], "connect": [], "used": []}, report
+    assert (tmp_path / "events.csv").stat().st_size > 0

@@ -40,12 +40,12 @@ from mo.client import frames
 from mo.results import (
     CostUpdate,
     ImportResult,
+    IngredientRecord,
     RecipeImportResult,
     RecipeRecord,
     RecomputeResult,
     Result,
 )
-from mo.services.ingredients import IngredientRecord
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 Who = Annotated[Caller, Depends(caller)]

@@ -3,8 +3,7 @@
 LocalClient calls the services in-process; HttpClient calls the HTTP API, which calls the same
 services through a LocalClient bound to the request's tenant. Both satisfy this Protocol with
 identical signatures; read methods return DataFrames conformed to the schemas in
-mo.client.frames, write methods return the frozen result dataclasses of mo.results (and the
-ingredient record of mo.services.ingredients).
+mo.client.frames, write methods return the frozen result dataclasses of mo.results.
 """
 
 from __future__ import annotations
@@ -24,11 +23,11 @@ if TYPE_CHECKING:
         CostUpdate,
         ExportResult,
         ImportResult,
+        IngredientRecord,
         RecipeImportResult,
         RecipeRecord,
         RecomputeResult,
     )
-    from mo.services.ingredients import IngredientRecord
 
 Number: TypeAlias = Decimal | int | float | str
 When: TypeAlias = datetime | str
