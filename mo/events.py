@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mo.context import TenantContext
 from mo.errors import validation_error
 from mo.jsonutil import canonical_json, dumps
 from mo.results import money
-from mo.store.base import Tx
+
+if TYPE_CHECKING:  # a hint only: mo.checks reads the registry without the store
+    from mo.store.base import Tx
 
 EVENT_TYPES: frozenset[str] = frozenset(
     {

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mo.checks import check_key
 from mo.context import TenantContext
 from mo.errors import ErrorCode, MOError, validation_error
 from mo.jsonutil import dumps, loads
 from mo.store.base import Store, Tx, transaction_conflict
 
-MAX_KEY_LENGTH = 255
 # Attempts after a unique-rule clash while the key was not yet committed: a racing duplicate
 # may still be in flight.
 CONFLICT_RETRIES = 2
@@ -27,16 +27,6 @@ CONFLICT_RETRIES = 2
 class Outcome:
     result: dict[str, Any]
     replayed: bool
-
-
-def check_key(key: object) -> str:
-    if not isinstance(key, str) or not key.strip():
-        raise validation_error("idempotency_key is required", field="idempotency_key")
-    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise validation_error(
-            "idempotency_key must be printable and at most 255 characters", field="idempotency_key"
-        )
-    return key
 
 
 def request_hash(request: dict[str, Any]) -> str:

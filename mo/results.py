@@ -128,3 +128,16 @@ class SupplierRecord(Result):
     decimal: str
     price_per: str | None
     sheet: str | int | None
+
+
+@dataclass(frozen=True)
+class IngredientRecord(Result):
+    id: int
+    name: str
+    unit: str
+    family: str
+    category: str | None
+    density: Decimal | None
+    yield_pct: Decimal
+    aliases: tuple[str, ...]
+    deleted: bool

@@ -5,6 +5,9 @@ and mo.connect, mo.MOError, mo.ErrorCode, mo.ui, mo.client (and the client's res
 mo.errors, where MOError lives, counts as part of that surface. They may not import or reach
 the store, the services or any other part of mo, nor a database driver, nor hold SQL.
 
+Below the client, the services and the store never import the layers above them, and the store
+never imports the services.
+
 The checker is tested on bad samples too, so this file cannot pass merely by finding nothing.
 """
 
@@ -13,13 +16,18 @@ from __future__ import annotations
 import ast
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 import tokenize
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from client_fixtures import api_keys, api_server  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -315,3 +323,180 @@ def test_a_bad_ui_helper_is_caught() -> None:
         "imports mo.services: notebooks and UI helpers use only mo, mo.client, mo.ui",
         "holds SQL",
     }
+
+
+# ---- the layers below the client: data flows down, never up --------------------------------------
+
+MO = ROOT / "mo"
+# Each layer by its modules (a package name covers its submodules). The top-level modules are
+# listed where they belong until they move into layer folders; every entry must exist, so a move
+# that leaves this list stale fails here instead of silently checking less.
+SERVICE_LAYER = ("mo.services", "mo.events", "mo.idempotency")
+STORE_LAYER = ("mo.store", "mo.migrations", "mo.sqlfiles")
+ABOVE_SERVICES = ("mo.client", "mo.api", "mo.ui")
+LAYER_RULES = {  # layer -> what it must never import
+    "services": (SERVICE_LAYER, ABOVE_SERVICES),
+    "store": (STORE_LAYER, ABOVE_SERVICES + SERVICE_LAYER),
+}
+
+
+def _module_path(module: str) -> Path:
+    base = ROOT.joinpath(*module.split("."))
+    return base if base.is_dir() else base.with_suffix(".py")
+
+
+def _layer_files(layer: tuple[str, ...]) -> list[tuple[str, Path]]:
+    found = []
+    for module in layer:
+        path = _module_path(module)
+        assert path.exists(), f"{module} is listed in a layer but {path} does not exist"
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        found += [(".".join(f.relative_to(ROOT).with_suffix("").parts), f) for f in files]
+    return found
+
+
+def _imported_modules(tree: ast.AST, *, module: str, is_package: bool) -> list[tuple[int, str]]:
+    """Every module an import statement names, function-level and TYPE_CHECKING ones included."""
+    package = module if is_package else module.rpartition(".")[0]
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(node, package)
+            found.append((node.lineno, base))  # `from mo import api` names mo.api below
+            found += [(node.lineno, f"{base}.{alias.name}") for alias in node.names]
+        elif isinstance(node, ast.Call) and _is_dynamic_import(node):
+            found.append((node.lineno, node.args[0].value))  # type: ignore[attr-defined]
+    return found
+
+
+def _within(module: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+def layer_violations(module: str, source: str, *, is_package: bool, forbidden: tuple[str, ...]
+                     ) -> list[str]:
+    tree = ast.parse(source)
+    return [
+        f"{module}:{line}: imports {target}"
+        for line, target in _imported_modules(tree, module=module, is_package=is_package)
+        if _within(target, forbidden)
+    ]
+
+
+@pytest.mark.parametrize("layer", list(LAYER_RULES))
+def test_services_and_store_never_import_the_layers_above_them(layer: str) -> None:
+    members, forbidden = LAYER_RULES[layer]
+    files = _layer_files(members)
+    assert len(files) >= 3, files
+    violations = [
+        v
+        for module, path in files
+        for v in layer_violations(
+            module, path.read_text(encoding="utf-8"), is_package=path.name == "__init__.py",
+            forbidden=forbidden,
+        )
+    ]
+    assert not violations, "\n".join(violations)
+
+
+BAD_LAYER_IMPORTS = {
+    "client": ("mo.services.costs", "from mo.client import frames"),
+    "api, relative": ("mo.services.costs", "from ..api import routes"),
+    "ui in a function": ("mo.services.costs", "def f():\n    import mo.ui.toasts\n"),
+    "mo attribute": ("mo.services.costs", "from mo import client"),
+    "type checking": ("mo.store.base", "if TYPE_CHECKING:\n    from mo.services.paging import X\n"),
+    "store to events": ("mo.store.base", "from mo.events import emit_event"),
+    "dynamic": ("mo.store.base", "import importlib\nimportlib.import_module('mo.api.app')"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_LAYER_IMPORTS))
+def test_the_layer_check_catches_an_upward_import(case: str) -> None:
+    module, source = BAD_LAYER_IMPORTS[case]
+    layer = "store" if module.startswith("mo.store") else "services"
+    assert layer_violations(module, source, is_package=False, forbidden=LAYER_RULES[layer][1])
+
+
+def test_the_layer_check_lets_a_downward_import_pass() -> None:
+    source = "from mo.store.base import Tx\nfrom mo.errors import MOError\nfrom . import paging\n"
+    assert layer_violations("mo.services.costs", source, is_package=False,
+                            forbidden=LAYER_RULES["services"][1]) == []
+
+
+# ---- HttpClient stays on its side of the wire ---------------------------------------------------
+
+SERVER_SIDE = (
+    "mo.services", "mo.store", "mo.api", "mo.idempotency", "mo.migrations", "mo.sqlfiles",
+    "duckdb", "duckdb_engine", "psycopg", "psycopg_pool", "sqlalchemy", "fastapi", "starlette",
+    "uvicorn",
+)
+# Run in a fresh interpreter: it imports the HTTP client, then calls every method of it (reads,
+# writes, uploads, an export, and refusals HttpClient judges itself) against a real `mo serve`.
+HTTP_ONLY_SCRIPT = """
+import json, sys
+from pathlib import Path
+
+SERVER_SIDE = tuple(sys.argv[4].split(","))
+def server_side():
+    return sorted(m for m in sys.modules if any(m == s or m.startswith(s + ".") for s in SERVER_SIDE))
+
+import mo.client.http
+seen = {"import mo.client.http": server_side()}
+import mo
+from mo.errors import MOError
+c = mo.connect(mode="http", base_url=sys.argv[1], api_key=sys.argv[2])
+seen["connect"] = server_side()
+folder = Path(sys.argv[3])
+(folder / "list.csv").write_text("item,price,pack\\nFlour,2.00,1 kg\\nSalt,1.00,1 kg\\n")
+(folder / "recipes.csv").write_text(
+    "recipe,yield_qty,yield_unit,menu_price,kind,item,qty,unit,waste_pct\\n"
+    "Bread,1,each,,ingredient,Flour,500,g,\\n")
+c.add_ingredient("Butter", unit="g", density="0.9")
+c.add_alias("Butter", "Beurre")
+c.update_cost("Butter", "8.00", per="1 kg", idempotency_key="k-butter")
+c.import_price_list(folder / "list.csv", idempotency_key="k-list", supplier="S")
+c.import_price_list([{"item": "Sugar", "price": "3", "pack": "1 kg"}], idempotency_key="k-rows",
+                    supplier="S")
+c.import_recipes(folder / "recipes.csv", idempotency_key="k-recipes")
+c.save_recipe("Roux", yield_qty=1, yield_unit="kg",
+              lines=[{"ingredient": "Butter", "qty": 500, "unit": "g"}])
+c.delete_recipe("Roux"); c.restore_recipe("Roux")
+c.delete_ingredient("Sugar"); c.restore_ingredient("Sugar")
+c.recompute(); c.recompute(recipes=["Bread"])
+for read in (c.ingredients, c.recipes, c.cost_history, c.imports, c.sanity, c.events,
+             c.event_counts):
+    read()
+c.recipe_breakdown("Bread")
+c.events(since="2000-01-01T00:00:00Z", until="2100-01-01T00:00:00Z", types=["recipe.saved"])
+c.export_events(folder / "events.csv", since="2000-01-01T00:00:00Z", until="2100-01-01T00:00:00Z")
+refused = []
+for bad in (lambda: c.events(since=5), lambda: c.event_counts(window=3),
+            lambda: c.update_cost("Butter", "1", per="kg", idempotency_key=""),
+            lambda: c.export_events(folder / "x.txt", since="2000-01-01", until="2100-01-01")):
+    try:
+        bad()
+    except MOError as err:
+        refused.append(err.code.value)
+c.close()
+seen["used"] = server_side()
+print(json.dumps({"seen": seen, "refused": refused}))
+"""
+
+
+@pytest.mark.parametrize("backend", ["duckdb"])  # the client's imports do not depend on it
+def test_the_http_client_imports_nothing_server_side(
+    api_server: Any, api_keys: dict[str, str], tmp_path: Path
+) -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", HTTP_ONLY_SCRIPT, api_server.base_url, api_keys["acme"],
+         str(tmp_path), ",".join(SERVER_SIDE)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        env={**os.environ, "MO_API_MODE": "http", "MO_DB_URL": "duckdb:///nowhere.duckdb"},
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    assert report["refused"] == ["validation_error"] * 4, report
+    assert report["seen"] == {"import mo.client.http": [], "connect": [], "used": []}, report
+    assert (tmp_path / "events.csv").stat().st_size > 0

@@ -663,6 +663,9 @@ RECIPE_ERRORS: dict[str, Callable[[MOClient], Any]] = {
     "breakdown unknown": lambda c: c.recipe_breakdown("Nope"),
     "breakdown not text": lambda c: c.recipe_breakdown(7),  # type: ignore[arg-type]
     "delete unknown": lambda c: c.delete_recipe("Nope"),
+    "restore unknown": lambda c: c.restore_recipe("Nope"),
+    "restore never deleted": lambda c: c.restore_recipe("Dough"),
+    "restore not text": lambda c: c.restore_recipe(None),  # type: ignore[arg-type]
     "recompute unknown": lambda c: c.recompute(recipes=["Nope"]),
 }
 
@@ -679,6 +682,30 @@ def test_recipe_errors_are_identical_from_both_clients(
         lines=[{"ingredient": "Flour", "qty": 1, "unit": "kg"}],
     )
     assert_same_error(client, twin, RECIPE_ERRORS[case])
+
+
+def test_restore_recipe_brings_it_back_and_refuses_an_active_name(
+    client: MOClient, twin: MOClient
+) -> None:
+    _kitchen(client)
+    flour = [{"ingredient": "Flour", "qty": 1, "unit": "kg"}]
+    client.save_recipe("Dough", yield_qty=1, yield_unit="kg", lines=flour)
+    client.save_recipe(
+        "Tart", yield_qty=8, yield_unit="each", lines=[{"recipe": "Dough", "qty": 1, "unit": "kg"}]
+    )
+    gone = client.delete_recipe("Dough")
+    assert client.recipes().set_index("name").loc["Tart", "complete"] == False  # noqa: E712
+    back = client.restore_recipe("DOUGH")
+    assert isinstance(back, mo.RecipeRecord) and back.deleted is False
+    assert back.to_dict() == {**gone.to_dict(), "deleted": False}
+    table = assert_same_read(client, twin, "recipes")
+    assert table.set_index("name").loc["Tart", "complete"] == True  # noqa: E712
+    moves = client.events(types=["recipe.deleted", "recipe.restored"])["event_type"].tolist()
+    assert moves == ["recipe.deleted", "recipe.restored"]
+    client.delete_recipe("Dough")
+    client.save_recipe("Dough", yield_qty=2, yield_unit="kg", lines=flour)
+    err = assert_same_error(client, twin, lambda c: c.restore_recipe("dough"))
+    assert (err.code.value, err.details) == ("conflict", {"name": "Dough"})
 
 
 # ---- recipe imports -----------------------------------------------------------------------------------------

@@ -61,6 +61,7 @@ class Model:
     tag: int  # this tenant's digit in every price it writes
     items: list[Ingredient] = field(default_factory=list)
     recipes: dict[str, bool] = field(default_factory=dict)  # name -> deleted
+    recipe_bin: dict[str, int] = field(default_factory=dict)  # name -> deleted rows of it
     keys: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # key -> the request
     imports: int = 0
 
@@ -98,7 +99,7 @@ class Walk:
         slug = self.rng.choice(SLUGS)
         op = self.rng.choice([
             "add", "add", "alias", "cost", "cost", "cost", "import", "recipe", "delete",
-            "restore", "delete_recipe",
+            "restore", "delete_recipe", "restore_recipe",
         ])
         self.tried[op] = self.tried.get(op, 0) + 1
         expected, call, apply = getattr(self, f"_{op}")(self.models[slug], self.clients[slug], n)
@@ -191,8 +192,23 @@ class Walk:
     def _delete_recipe(self, m: Model, client: MOClient, n: int) -> Any:
         name = self.rng.choice(RECIPES)
         code = "ok" if m.recipes.get(name) is False else "not_found"
-        return code, lambda: client.delete_recipe(name), \
-            lambda _: m.recipes.__setitem__(name, True)
+
+        def apply(_: Any) -> None:
+            m.recipes[name] = True
+            m.recipe_bin[name] = m.recipe_bin.get(name, 0) + 1
+
+        return code, lambda: client.delete_recipe(name), apply
+
+    def _restore_recipe(self, m: Model, client: MOClient, n: int) -> Any:
+        name = self.rng.choice(RECIPES)
+        binned = m.recipe_bin.get(name, 0)
+        code = "not_found" if not binned else ("conflict" if m.recipes[name] is False else "ok")
+
+        def apply(_: Any) -> None:
+            m.recipes[name] = False
+            m.recipe_bin[name] = binned - 1
+
+        return code, lambda: client.restore_recipe(name), apply
 
 
 def _check_reads(model: Model, client: MOClient) -> None:
@@ -313,6 +329,9 @@ def test_one_tenants_key_on_anothers_names_is_404_and_changes_nothing(
         idempotency_key="s", supplier="Secret Truffle", columns={"item": "item"},
         on_bad_rows="skip")
     assert skipped.rejected_rows == 1
+    owner.save_recipe("Old Secret", yield_qty=1, yield_unit="each",
+                      lines=[{"ingredient": "Secret Truffle", "qty": 1, "unit": "g"}])
+    owner.delete_recipe("Old Secret")
     with connect_store(db_url) as store:
         rival_id = tenants.resolve_tenant(store, OTHER_TENANT).tenant_id
         before = tenant_counts(store, rival_id)

@@ -41,13 +41,13 @@ from mo.client import frames
 from mo.results import (
     CostUpdate,
     ImportResult,
+    IngredientRecord,
     RecipeImportResult,
     RecipeRecord,
     RecomputeResult,
     Result,
     SupplierRecord,
 )
-from mo.services.ingredients import IngredientRecord
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 Who = Annotated[Caller, Depends(caller)]
@@ -186,6 +186,13 @@ def recipe_breakdown(who: Who, name: str) -> JSONResponse:
 @router.delete("/recipes/{name:path}", tags=["recipes"], response_model=wire_model(RecipeRecord))
 def delete_recipe(who: Who, name: str) -> JSONResponse:
     return result(who.client.delete_recipe(name))
+
+
+@router.post(
+    "/recipes/{name:path}/restore", tags=["recipes"], response_model=wire_model(RecipeRecord)
+)
+def restore_recipe(who: Who, name: str) -> JSONResponse:
+    return result(who.client.restore_recipe(name))
 
 
 @router.post("/recompute", tags=["recipes"], response_model=wire_model(RecomputeResult))

@@ -97,7 +97,9 @@ def create_api_key(tenant: str, *, db_url: str | None = None) -> str:
 
 
 def __getattr__(name: str) -> object:
-    # The adapters load on first use: `import mo` stays cheap for an HTTP-only notebook.
+    # The adapters load on first use: both import pandas, about 4 s of a `python -c "import mo"`
+    # that takes 0.1 s without them (median of 5, loaded 2-core machine), and only LocalClient
+    # needs the database drivers.
     if name == "LocalClient":
         from mo.client.local import LocalClient
 

@@ -3,8 +3,7 @@
 LocalClient calls the services in-process; HttpClient calls the HTTP API, which calls the same
 services through a LocalClient bound to the request's tenant. Both satisfy this Protocol with
 identical signatures; read methods return DataFrames conformed to the schemas in
-mo.client.frames, write methods return the frozen result dataclasses of mo.results (and the
-ingredient record of mo.services.ingredients).
+mo.client.frames, write methods return the frozen result dataclasses of mo.results.
 """
 
 from __future__ import annotations
@@ -24,12 +23,12 @@ if TYPE_CHECKING:
         CostUpdate,
         ExportResult,
         ImportResult,
+        IngredientRecord,
         RecipeImportResult,
         RecipeRecord,
         RecomputeResult,
         SupplierRecord,
     )
-    from mo.services.ingredients import IngredientRecord
 
 Number: TypeAlias = Decimal | int | float | str
 When: TypeAlias = datetime | str
@@ -160,6 +159,10 @@ class MOClient(Protocol):
 
     def delete_recipe(self, name: str) -> RecipeRecord:
         """Soft-delete a recipe; recipes using it become incomplete. Raises not_found."""
+
+    def restore_recipe(self, name: str) -> RecipeRecord:
+        """Bring back the latest deleted recipe of that name; it and its users are recomputed.
+        Raises not_found, conflict (the name is active), cycle_detected."""
 
     def recompute(self, *, recipes: Sequence[str] | None = None) -> RecomputeResult:
         """Recompute the named recipes and their users (None: all). Raises not_found."""

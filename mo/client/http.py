@@ -31,11 +31,14 @@ from mo.client.wire import (
     source_body,
     window_text,
 )
+from mo.checks import check_window
 from mo.errors import ErrorCode, MOError
+from mo.files import atomic_file, pick_format, resolve_target
 from mo.results import (
     CostUpdate,
     ExportResult,
     ImportResult,
+    IngredientRecord,
     RecipeImportResult,
     RecipeRecord,
     RecomputeResult,
@@ -45,16 +48,12 @@ from mo.results import (
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mo.services.ingredients import IngredientRecord
-
 DEFAULT_TIMEOUT = httpx.Timeout(
     300.0, connect=10.0
 )  # imports, recomputes and exports can take a while
 
 
 def _record(data: dict[str, Any]) -> IngredientRecord:
-    from mo.services.ingredients import IngredientRecord
-
     return IngredientRecord.from_dict(data)
 
 
@@ -352,6 +351,10 @@ class HttpClient:
         path = f"/v1/recipes/{segment(require_text(name, field='recipe'))}"
         return RecipeRecord.from_dict(self._json("DELETE", path))
 
+    def restore_recipe(self, name: str) -> RecipeRecord:
+        path = f"/v1/recipes/{segment(require_text(name, field='recipe'))}/restore"
+        return RecipeRecord.from_dict(self._json("POST", path))
+
     def recompute(self, *, recipes: Sequence[str] | None = None) -> RecomputeResult:
         return RecomputeResult.from_dict(
             self._json("POST", "/v1/recompute", body={"recipes": recipes})
@@ -435,9 +438,6 @@ def _export_request(
 ) -> tuple[Path, str, dict[str, Any]]:
     """The local target, its format and the query; checked with the export service's own rules,
     in its order (window, then path, then format), so the errors match LocalClient's."""
-    from mo.services.event_reads import check_window
-    from mo.services.export import pick_format, resolve_target
-
     if since is None or until is None:
         missing = [name for name, value in (("since", since), ("until", until)) if value is None]
         raise MOError(
@@ -461,8 +461,6 @@ def _export_request(
 
 
 def _download(response: httpx.Response, target: Path, digest: str) -> None:
-    from mo.services.export import atomic_file
-
     sha = hashlib.sha256()
     with atomic_file(target) as out:
         for chunk in response.iter_bytes():
@@ -477,8 +475,6 @@ def _download(response: httpx.Response, target: Path, digest: str) -> None:
 
 
 def _write_file(target: Path, data: bytes) -> None:
-    from mo.services.export import atomic_file
-
     with atomic_file(target) as out:
         out.write(data)
 

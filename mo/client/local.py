@@ -8,18 +8,29 @@ two adapters share one code path below the wire.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, Self
 
 from mo.client import frames
 from mo.client.base import Number, Source, When, require_text
 from mo.context import TenantContext
 from mo.errors import validation_error
+from mo.services import (
+    costs,
+    event_reads,
+    export,
+    imports,
+    ingredients,
+    recipes,
+    recompute,
+    sanity,
+    suppliers,
+    tenants,
+)
 from mo.settings import load_settings
+from mo.store import open_store
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,14 +39,14 @@ if TYPE_CHECKING:
         CostUpdate,
         ExportResult,
         ImportResult,
+        IngredientRecord,
         RecipeImportResult,
         RecipeRecord,
         RecomputeResult,
         SupplierRecord,
     )
-    from mo.services.ingredients import IngredientRecord
     from mo.services.paging import FramePage, PageRequest
-    from mo.store import Store
+    from mo.store.base import Store
 
 
 def show_progress() -> bool:
@@ -53,11 +64,6 @@ def show_progress() -> bool:
     return ipython is not None and "IPKernelApp" in getattr(ipython, "config", {})
 
 
-def _service(name: str) -> ModuleType:
-    # Imported on first use: a client that only reads ingredients need not load the recipe engine.
-    return importlib.import_module(f"mo.services.{name}")
-
-
 class LocalClient:
     """MOClient over a store opened in this process.
 
@@ -67,13 +73,10 @@ class LocalClient:
     """
 
     def __init__(self, tenant: str | None, *, db_url: str | None = None) -> None:
-        from mo.services.tenants import resolve_tenant
-        from mo.store import open_store
-
         self._store: Store = open_store(db_url or load_settings().db_url)
         self._owns_store = True
         try:
-            self._ctx = resolve_tenant(self._store, tenant, actor="local")
+            self._ctx = tenants.resolve_tenant(self._store, tenant, actor="local")
         except BaseException:
             self._store.close()
             raise
@@ -102,7 +105,7 @@ class LocalClient:
         density: Number | None = None,
         yield_pct: Number | None = None,
     ) -> IngredientRecord:
-        return _service("ingredients").add_ingredient(
+        return ingredients.add_ingredient(
             self._store,
             self._ctx,
             name,
@@ -114,21 +117,21 @@ class LocalClient:
 
     def add_alias(self, ingredient: str, alias: str) -> IngredientRecord:
         require_text(ingredient, field="ingredient")
-        return _service("ingredients").add_alias(self._store, self._ctx, ingredient, alias)
+        return ingredients.add_alias(self._store, self._ctx, ingredient, alias)
 
     def ingredients(self, *, include_deleted: bool = False) -> pd.DataFrame:
-        frame = _service("costs").ingredients_frame(
+        frame = costs.ingredients_frame(
             self._store, self._ctx, include_deleted=include_deleted
         )
         return self._read("ingredients", frame)
 
     def delete_ingredient(self, name: str) -> IngredientRecord:
         require_text(name, field="ingredient")
-        return _service("ingredients").delete_ingredient(self._store, self._ctx, name)
+        return ingredients.delete_ingredient(self._store, self._ctx, name)
 
     def restore_ingredient(self, name: str) -> IngredientRecord:
         require_text(name, field="ingredient")
-        return _service("ingredients").restore_ingredient(self._store, self._ctx, name)
+        return ingredients.restore_ingredient(self._store, self._ctx, name)
 
     # ---- costs and imports --------------------------------------------------------------------
     def update_cost(
@@ -143,7 +146,7 @@ class LocalClient:
         note: str | None = None,
     ) -> CostUpdate:
         require_text(ingredient, field="ingredient")
-        return _service("costs").update_cost(
+        return costs.update_cost(
             self._store,
             self._ctx,
             ingredient,
@@ -159,7 +162,7 @@ class LocalClient:
         if ingredient is not None:
             require_text(ingredient, field="ingredient")
         return self._read(
-            "cost_history", _service("costs").cost_history(self._store, self._ctx, ingredient)
+            "cost_history", costs.cost_history(self._store, self._ctx, ingredient)
         )
 
     def import_price_list(
@@ -176,7 +179,7 @@ class LocalClient:
         price_per: str | None = None,
         on_bad_rows: str = "fail",
     ) -> ImportResult:
-        return _service("imports").import_price_list(
+        return imports.import_price_list(
             self._store,
             self._ctx,
             source,
@@ -193,10 +196,10 @@ class LocalClient:
         )
 
     def imports(self) -> pd.DataFrame:
-        return self._read("imports", _service("imports").imports_frame(self._store, self._ctx))
+        return self._read("imports", imports.imports_frame(self._store, self._ctx))
 
     def import_rejections(self, batch_id: int) -> pd.DataFrame:
-        frame = _service("imports").import_rejections_frame(self._store, self._ctx, batch_id)
+        frame = imports.import_rejections_frame(self._store, self._ctx, batch_id)
         return self._read("import_rejections", frame)
 
     # ---- suppliers ----------------------------------------------------------------------------
@@ -209,7 +212,7 @@ class LocalClient:
         price_per: str | None = None,
         sheet: str | int | None = None,
     ) -> SupplierRecord:
-        return _service("suppliers").save_supplier(
+        return suppliers.save_supplier(
             self._store,
             self._ctx,
             supplier,
@@ -220,11 +223,11 @@ class LocalClient:
         )
 
     def suppliers(self) -> pd.DataFrame:
-        return self._read("suppliers", _service("suppliers").suppliers_frame(self._store, self._ctx))
+        return self._read("suppliers", suppliers.suppliers_frame(self._store, self._ctx))
 
     def delete_supplier(self, supplier: str) -> SupplierRecord:
         require_text(supplier, field="supplier")
-        return _service("suppliers").delete_supplier(self._store, self._ctx, supplier)
+        return suppliers.delete_supplier(self._store, self._ctx, supplier)
 
     # ---- recipes ------------------------------------------------------------------------------
     def save_recipe(
@@ -236,7 +239,7 @@ class LocalClient:
         lines: Sequence[Any],
         menu_price: Number | None = None,
     ) -> RecipeRecord:
-        return _service("recipes").save_recipe(
+        return recipes.save_recipe(
             self._store,
             self._ctx,
             name,
@@ -247,12 +250,12 @@ class LocalClient:
         )
 
     def import_recipes(self, source: Source, *, idempotency_key: str) -> RecipeImportResult:
-        return _service("recipes").import_recipes(
+        return recipes.import_recipes(
             self._store, self._ctx, source, idempotency_key=idempotency_key
         )
 
     def recipes(self, *, include_deleted: bool = False) -> pd.DataFrame:
-        frame = _service("recipes").recipes_frame(
+        frame = recipes.recipes_frame(
             self._store, self._ctx, include_deleted=include_deleted
         )
         return self._read("recipes", frame)
@@ -260,12 +263,16 @@ class LocalClient:
     def recipe_breakdown(self, name: str) -> pd.DataFrame:
         require_text(name, field="recipe")
         return self._read(
-            "recipe_breakdown", _service("recipes").recipe_breakdown(self._store, self._ctx, name)
+            "recipe_breakdown", recipes.recipe_breakdown(self._store, self._ctx, name)
         )
 
     def delete_recipe(self, name: str) -> RecipeRecord:
         require_text(name, field="recipe")
-        return _service("recipes").delete_recipe(self._store, self._ctx, name)
+        return recipes.delete_recipe(self._store, self._ctx, name)
+
+    def restore_recipe(self, name: str) -> RecipeRecord:
+        require_text(name, field="recipe")
+        return recipes.restore_recipe(self._store, self._ctx, name)
 
     def recompute(self, *, recipes: Sequence[str] | None = None) -> RecomputeResult:
         if recipes is not None and (
@@ -275,9 +282,7 @@ class LocalClient:
                 "recipes must be a list of recipe names", field="recipes", value=repr(recipes)[:100]
             )
         names = None if recipes is None else list(recipes)
-        return _service("recompute").recompute(
-            self._store, self._ctx, recipes=names, progress=show_progress()
-        )
+        return recompute.recompute(self._store, self._ctx, recipes=names, progress=show_progress())
 
     # ---- events -------------------------------------------------------------------------------
     def events(
@@ -288,7 +293,7 @@ class LocalClient:
         types: Sequence[str] | None = None,
         limit: int | None = None,
     ) -> pd.DataFrame:
-        frame = _service("event_reads").events_frame(
+        frame = event_reads.events_frame(
             self._store, self._ctx, since=since, until=until, types=types, limit=limit
         )
         return self._read("events", frame)
@@ -296,11 +301,11 @@ class LocalClient:
     def event_counts(self, *, window: str = "1h") -> pd.DataFrame:
         return self._read(
             "event_counts",
-            _service("event_reads").event_counts(self._store, self._ctx, window=window),
+            event_reads.event_counts(self._store, self._ctx, window=window),
         )
 
     def sanity(self) -> pd.DataFrame:
-        return self._read("sanity", _service("sanity").sanity(self._store, self._ctx))
+        return self._read("sanity", sanity.sanity(self._store, self._ctx))
 
     def export_events(
         self,
@@ -326,7 +331,7 @@ class LocalClient:
         base_dir: str | os.PathLike[str] | None,
     ) -> ExportResult:
         """export_events confined to base_dir (the API writes into a scratch directory)."""
-        return _service("export").export_events(
+        return export.export_events(
             self._store,
             self._ctx,
             path,
@@ -339,20 +344,20 @@ class LocalClient:
 
     # ---- pages: what the HTTP API's list routes send, one page per request --------------------
     def ingredients_page(self, *, include_deleted: bool = False, page: PageRequest) -> FramePage:
-        return _service("costs").ingredients_page(
+        return costs.ingredients_page(
             self._store, self._ctx, include_deleted=include_deleted, page=page
         )
 
     def cost_history_page(self, ingredient: str | None = None, *, page: PageRequest) -> FramePage:
         if ingredient is not None:
             require_text(ingredient, field="ingredient")
-        return _service("costs").cost_history_page(self._store, self._ctx, ingredient, page=page)
+        return costs.cost_history_page(self._store, self._ctx, ingredient, page=page)
 
     def imports_page(self, *, page: PageRequest) -> FramePage:
-        return _service("imports").imports_page(self._store, self._ctx, page=page)
+        return imports.imports_page(self._store, self._ctx, page=page)
 
     def recipes_page(self, *, include_deleted: bool = False, page: PageRequest) -> FramePage:
-        return _service("recipes").recipes_page(
+        return recipes.recipes_page(
             self._store, self._ctx, include_deleted=include_deleted, page=page
         )
 
@@ -365,7 +370,7 @@ class LocalClient:
         limit: int | None = None,
         page: PageRequest,
     ) -> FramePage:
-        return _service("event_reads").events_page(
+        return event_reads.events_page(
             self._store, self._ctx, since=since, until=until, types=types, limit=limit, page=page
         )
 

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mo.errors import validation_error
-from mo.idempotency import check_key
+from mo.checks import check_key, check_window, parse_span
 
 
 def _wire_default(value: Any) -> Any:
@@ -155,7 +155,7 @@ def events_query(since: Any, until: Any, types: Any, limit: Any) -> dict[str, An
     """Query parameters for events(); raises the service's error for values a URL would change.
 
     A URL turns 5 into "5" and a lone string into a one-item list, so such values are judged
-    here with mo.services.event_reads.check_window, in the order events_frame judges them.
+    here with mo.checks.check_window, in the order events_frame judges them.
     """
     listed = _types_list(types)
     unsafe_window = not (_query_safe_time(since) and _query_safe_time(until)) or (
@@ -163,8 +163,6 @@ def events_query(since: Any, until: Any, types: Any, limit: Any) -> dict[str, An
     )
     unsafe_limit = limit is not None and (isinstance(limit, bool) or not isinstance(limit, int))
     if unsafe_window or unsafe_limit:
-        from mo.services.event_reads import check_window
-
         check_window(since, until, types if listed is None else listed)
     if unsafe_limit:
         raise validation_error(
@@ -184,7 +182,5 @@ def _types_list(types: Any) -> list[str] | None:
 def window_text(window: Any) -> str:
     """event_counts' window, which must be text; anything else gets the service's error."""
     if not isinstance(window, str):
-        from mo.services.event_reads import parse_span
-
         parse_span(window)  # raises validation_error, as event_counts would
     return str(window)

@@ -6,20 +6,15 @@ text from DuckDB (which keeps the text as written) and PostgreSQL (whose JSONB r
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mo.checks import Window, check_window, parse_span
 from mo.context import TenantContext
 from mo.errors import validation_error
-from mo.events import EVENT_TYPES
-from mo.instants import parse_instant
 from mo.jsonutil import canonical_json
 from mo.services.paging import FramePage, PageRequest
 from mo.store.base import Params, Store, Tx
@@ -42,59 +37,10 @@ EVENT_SCHEMA = pa.schema([
 # A page as stored: payload_canonical says the payload text needs no re-serialising.
 STORED_SCHEMA = EVENT_SCHEMA.append(pa.field("payload_canonical", pa.bool_()))
 PAGE_ROWS = 100_000
-WINDOWS = {"m": "minutes", "h": "hours", "d": "days"}
 
-# Open ends of a window: both backends store these instants, and no event falls outside them
-# (a stored instant may lie outside the window of dates mo accepts as input, mo/instants.py).
-_EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)
-_LATEST = datetime.max.replace(tzinfo=timezone.utc)
 _MAX_LIMIT = 2**62
-_WINDOW_TEXT = re.compile(r"^\s*(\d{1,6})\s*([mhd])\s*$")
 
 
-
-
-@dataclass(frozen=True)
-class Window:
-    """A checked half-open window [since, until) of aware UTC instants, and a type filter."""
-
-    since: datetime
-    until: datetime
-    types: tuple[str, ...] | None
-
-    def params(self, ctx: TenantContext) -> dict[str, Any]:
-        return {
-            "tenant_id": ctx.tenant_id, "since": self.since, "until": self.until,
-            "all_types": self.types is None, "types": list(self.types or ()),
-        }
-
-
-def check_window(since: object, until: object, types: Iterable[str] | None = None) -> Window:
-    """The Window for optional bounds and types.
-
-    Raises validation_error when since >= until (naming both), when a bound is not a time,
-    or when types is not a list of known event types.
-    """
-    start = _EARLIEST if since is None else parse_instant(since, field="since")
-    end = _LATEST if until is None else parse_instant(until, field="until")
-    if start >= end:
-        raise validation_error("since must be before until: the window is [since, until)",
-                               since=start.isoformat(), until=end.isoformat())
-    return Window(start, end, check_types(types))
-
-
-def check_types(types: Iterable[str] | None) -> tuple[str, ...] | None:
-    """Known event types as a sorted tuple, or None for all. Raises validation_error."""
-    if types is None:
-        return None
-    if isinstance(types, str) or not isinstance(types, Iterable):
-        raise validation_error("types must be a list of event types", field="types")
-    chosen = tuple(sorted(set(types)))
-    unknown = [t for t in chosen if t not in EVENT_TYPES]
-    if unknown or not chosen:
-        raise validation_error("types must name known event types", field="types",
-                               unknown=unknown, known=sorted(EVENT_TYPES))
-    return chosen
 
 
 def iter_pages(
@@ -217,15 +163,6 @@ def frame_of(table: pa.Table) -> pd.DataFrame:
         "id": "int64", "batch_id": "Int64", "occurred_at": "datetime64[us, UTC]",
         **{name: "str" for name in FRAME_COLUMNS if EVENT_SCHEMA.field(name).type == pa.string()},
     })[list(FRAME_COLUMNS)]
-
-
-def parse_span(window: object) -> timedelta:
-    """A look-back span from text like "15m", "1h", "24h" or "7d". Raises validation_error."""
-    match = _WINDOW_TEXT.match(window) if isinstance(window, str) else None
-    if match is None or int(match.group(1)) == 0:
-        raise validation_error('window must be a positive count of m, h or d, such as "15m", "1h" or "7d"',
-                               field="window", value=repr(window)[:40])
-    return timedelta(**{WINDOWS[match.group(2)]: int(match.group(1))})
 
 
 def event_counts(store: Store, ctx: TenantContext, *, window: str = "1h") -> pd.DataFrame:

@@ -13,11 +13,10 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
-from contextlib import closing, contextmanager
+from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Protocol, TypeVar
@@ -30,14 +29,15 @@ import pyarrow.csv as pacsv
 from mo.context import TenantContext
 from mo.errors import validation_error
 from mo.results import ExportResult
-from mo.services.event_reads import PAGE_ROWS, Window, check_window, iter_stored_pages, with_canonical_payloads
+from mo.checks import Window, check_window
+from mo.files import atomic_file, pick_format, resolve_target
+from mo.services.event_reads import PAGE_ROWS, iter_stored_pages, with_canonical_payloads
 from mo.store.base import Store, Tx
 
 COLUMNS = (
     "event_id", "event_type", "aggregate_type", "aggregate_id", "payload",
     "occurred_at", "idempotency_key", "batch_id", "id",
 )
-FORMATS = {".csv": "csv", ".jsonl": "jsonl"}
 CSV_SCHEMA = pa.schema([(name, pa.int64() if name in ("batch_id", "id") else pa.string()) for name in COLUMNS])
 # OWASP CSV injection: a cell starting with one of these is a formula to a spreadsheet.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -128,49 +128,6 @@ def _write_pages(pages: Iterator[pa.Table], sink: _Sink) -> Counter[str]:
             counts[item["values"]] += item["counts"]
     sink.close()
     return counts
-
-
-def resolve_target(path: str | os.PathLike[str], *, base_dir: str | os.PathLike[str] | None) -> Path:
-    """The absolute, symlink-free export path. Raises validation_error when it escapes
-    `base_dir`, is a directory, or its folder does not exist."""
-    target = Path(os.fspath(path)).resolve()
-    if base_dir is not None:
-        base = Path(os.fspath(base_dir)).resolve()
-        if target == base or not target.is_relative_to(base):
-            # Not naming base_dir: under `mo serve` it is a scratch folder on the server.
-            raise validation_error("the export path is outside the allowed directory",
-                                   field="path", path=os.fspath(path))
-    if target.is_dir():
-        raise validation_error("the export path is a directory", field="path", path=os.fspath(path))
-    if not target.parent.is_dir():
-        raise validation_error("the export path's folder does not exist", field="path", path=os.fspath(path))
-    return target
-
-
-def pick_format(target: Path, fmt: str | None) -> str:
-    """"csv" or "jsonl", from `fmt` or else the path's suffix. Raises validation_error."""
-    if fmt is None:
-        fmt = FORMATS.get(target.suffix.lower())
-    if fmt not in FORMATS.values():
-        raise validation_error('the format is "csv" or "jsonl" (or a .csv/.jsonl path)',
-                               field="format", value=fmt, path=target.name)
-    return fmt
-
-
-@contextmanager
-def atomic_file(target: Path) -> Iterator[IO[bytes]]:
-    """A temp file beside `target` that replaces it only when the block succeeds (fsynced
-    first, so a crash never leaves a torn file under the final name)."""
-    handle = tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False)
-    try:
-        with handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, target)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
 
 
 def build_manifest(ctx: TenantContext, window: Window, *, fmt: str, target: Path,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import Any
 
@@ -12,7 +11,7 @@ from mo.errors import ErrorCode, MOError, not_found, validation_error
 from mo.events import emit_event, ingredient_created_payload
 from mo.measure import unit_family
 from mo.names import clean_name, name_key
-from mo.results import Result, money
+from mo.results import IngredientRecord, money
 from mo.services.recompute import recompute_for
 from mo.services.suggestions import name_not_found
 from mo.store.base import Row, Store, Tx
@@ -20,19 +19,6 @@ from mo.store.base import Row, Store, Tx
 BASE_UNITS_ALLOWED = {"g": "mass", "ml": "volume", "each": "count"}
 SMALLEST = Decimal("1E-12")  # the last of the 12 places every DECIMAL(38,12) amount keeps
 _WIDE = Context(prec=60)  # quantizing any bounded number to 12 places fits in 60 digits
-
-
-@dataclass(frozen=True)
-class IngredientRecord(Result):
-    id: int
-    name: str
-    unit: str
-    family: str
-    category: str | None
-    density: Decimal | None
-    yield_pct: Decimal
-    aliases: tuple[str, ...]
-    deleted: bool
 
 
 def base_unit_for(unit: object) -> tuple[str, str]:
