@@ -354,7 +354,10 @@ def request(
             headers["Idempotency-Key"] = key
         if content_type is not None:
             headers["Content-Type"] = content_type
-        response = http(server).request(method, path, headers=headers, **options)
+        try:
+            response = http(server).request(method, path, headers=headers, **options)
+        except httpx.HTTPError as exc:  # the server dropped the connection instead of answering
+            return Answer(0, repr(exc))
         return _answer(response)
 
     return send
@@ -526,7 +529,7 @@ CASES += [
     HostileCase(
         name=f"rows as {kind} on {route}",
         finding=1,
-        send=request("POST", route, key=f"rows-{kind}", json={**options, "rows": rows}),
+        send=request("POST", route, key=f"rows-{route}-{kind}", json={**options, "rows": rows}),
         status=422,
         code="validation_error",
         details=_error_field("rows"),
@@ -802,7 +805,11 @@ def _afterwards(server: ServedProcess, *, reads: tuple[str, ...] = ()) -> list[s
     found = []
     for slug, paths in ((server.bystander, ("/v1/ingredients",)), (server.attacker, reads)):
         for path in paths:
-            response = http(server).get(path, headers=server.headers(slug))
+            try:
+                response = http(server).get(path, headers=server.headers(slug))
+            except httpx.HTTPError as exc:  # a dropped connection is an answer too, a bad one
+                found.append(f"{slug} got {exc!r} from {path} afterwards")
+                continue
             if response.status_code != 200:
                 found.append(f"{slug} got {response.status_code} from {path} afterwards")
     return found
