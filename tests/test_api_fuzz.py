@@ -14,12 +14,14 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import schemathesis
 from hypothesis import given
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from client_fixtures import TENANT, api_keys, api_server  # noqa: F401  (fixtures)
 from reliability_support import fuzz_settings, record
@@ -143,3 +145,48 @@ def test_lone_surrogate_escapes_get_an_error_answer_not_a_dropped_connection(
             assert 400 <= response.status_code < 500, (path, response.status_code, response.text)
             error = response.json()["error"]
             assert set(error) == {"code", "message", "details"}, (path, error)
+
+
+# ---- rows that are no list of objects (issue #14, finding 1) ------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+# Real files on the server's disk: a body naming one must not import it, whatever the shape.
+SERVER_PATHS = [str(ROOT / "demo" / "supplier_freshco.csv"), str(ROOT / "demo" / "recipes.csv"),
+                (ROOT / "demo" / "recipes.csv").as_uri(), "/etc/passwd", "demo/recipes.csv"]
+_SCALARS = (st.none() | st.booleans() | st.integers()
+            | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40)
+            | st.sampled_from(SERVER_PATHS))
+JSON_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=4),
+    max_leaves=12,
+)
+# A list of objects, even an empty one, is rows (an empty list is refused for being empty).
+NOT_ROWS = JSON_VALUES.filter(
+    lambda v: not (isinstance(v, list) and all(isinstance(r, dict) for r in v)))
+ROWS_ROUTES = {"/v1/imports": {"supplier": "Fuzz"}, "/v1/recipes/import": {}}
+
+
+def test_rows_of_any_other_json_value_are_refused_on_both_routes(
+    api_server: BackgroundServer, api_keys: dict[str, str]  # noqa: F811
+) -> None:
+    auth = {"Authorization": f"Bearer {api_keys[TENANT]}"}
+    with httpx.Client(base_url=api_server.base_url, timeout=60, headers=auth) as http:
+
+        @fuzz_settings(scale=1.0)
+        @given(rows=NOT_ROWS, route=st.sampled_from(sorted(ROWS_ROUTES)))
+        def send(rows: Any, route: str) -> None:
+            response = http.post(route, json={**ROWS_ROUTES[route], "rows": rows},
+                                 headers={"Idempotency-Key": uuid.uuid4().hex})
+            TRIED[f"rows {response.status_code}"] += 1
+            assert response.status_code == 422, (rows, response.text[:300])
+            error = response.json()["error"]
+            assert (error["code"], error["details"].get("field")) == ("validation_error", "rows"), (
+                rows, route, error)
+            assert "FC-1001" not in response.text and "Chicken Stock" not in response.text
+
+        send()
+        for read in ("/v1/imports", "/v1/recipes"):
+            table = http.get(read).json()
+            assert not table["data"] or table["data"][0] == [], (read, table)

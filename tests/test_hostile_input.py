@@ -16,19 +16,22 @@ import codecs
 import itertools
 import uuid
 from collections import Counter
+from datetime import datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from reliability_support import fuzz_settings, record, row_counts
+from reliability_support import fuzz_settings, knob, record, row_counts
 
 from mo.context import TenantContext
 from mo.errors import ErrorCode, MOError
+from mo.instants import EARLIEST, LATEST
 from mo.names import clean_name
-from mo.services import costs, imports, recipe_import, recipes
+from mo.services import costs, event_reads, imports, recipe_import, recipes
 from mo.services import ingredients as ing
 from mo.store import Store
 
@@ -662,3 +665,137 @@ def test_create_missing_must_be_a_bool(
         store, ctx, [{"item": "Sugar", "price": "1", "pack": "1 kg"}], idempotency_key="m",
         supplier="S", create_missing=value))
     assert (err.code, err.details["field"]) == (ErrorCode.VALIDATION_ERROR, "create_missing")
+
+
+# ---- calendar edges: instants near the ends of the window, at odd offsets -----------------------
+# Every input naming an instant accepts exactly [EARLIEST, LATEST] in UTC (mo/instants.py), from
+# any text a caller can write: local times a day either side of each end (and at year 1 and
+# 9999, where shifting to UTC overflows datetime), with any offset to the minute, Z, or none.
+
+_EPOCH = datetime(1970, 1, 1)
+_NEAR = timedelta(days=2)
+_LOCAL_TIMES = st.one_of(
+    st.datetimes(min_value=EARLIEST.replace(tzinfo=None) - _NEAR,
+                 max_value=EARLIEST.replace(tzinfo=None) + _NEAR),
+    st.datetimes(min_value=LATEST.replace(tzinfo=None) - _NEAR,
+                 max_value=LATEST.replace(tzinfo=None) + _NEAR),
+    st.datetimes(max_value=datetime(1, 1, 3)),
+    st.datetimes(min_value=datetime(9999, 12, 29)),
+    st.sampled_from([EARLIEST.replace(tzinfo=None), LATEST.replace(tzinfo=None)]),
+)
+_OFFSETS = st.one_of(st.none(), st.just("Z"), st.integers(-(24 * 60 - 1), 24 * 60 - 1))
+
+
+def _instant_text(local: datetime, offset: str | int | None) -> tuple[str, timedelta]:
+    """ISO text of `local` at `offset` (minutes, "Z" or none: UTC), and the instant it names as
+    time since 1970 UTC (a timedelta, which holds instants datetime cannot at year 1 or 9999)."""
+    minutes = 0 if offset in (None, "Z") else int(offset)
+    if offset is None or offset == "Z":
+        suffix = "" if offset is None else "Z"
+    else:
+        sign = "+" if minutes >= 0 else "-"
+        suffix = f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return local.isoformat() + suffix, (local - _EPOCH) - timedelta(minutes=minutes)
+
+
+def _in_window(since_epoch: timedelta) -> bool:
+    return (EARLIEST.replace(tzinfo=None) - _EPOCH <= since_epoch
+            <= LATEST.replace(tzinfo=None) - _EPOCH)
+
+
+@fuzz_settings(scale=1.0)
+@given(local=_LOCAL_TIMES, offset=_OFFSETS)
+def test_instants_near_the_window_ends_are_taken_exactly_inside_it(
+    store: Store, ctx: TenantContext, pantry: None, local: datetime, offset: str | int | None
+) -> None:
+    text, since_epoch = _instant_text(local, offset)
+    inside = _in_window(since_epoch)
+    TALLY["instants inside" if inside else "instants refused"] += 1
+    for name, read in (("since", {"since": text}), ("until", {"until": text})):
+        if inside:
+            event_reads.events_frame(store, ctx, **read)
+        else:
+            err = _refused_cleanly(store, lambda r=read: event_reads.events_frame(store, ctx, **r))
+            assert (err.code, err.details["field"]) == (ErrorCode.VALIDATION_ERROR, name), text
+    price = f"{3 + next(_examples)}.00"  # another price each time: never an unchanged cost
+    update = lambda: costs.update_cost(  # noqa: E731
+        store, ctx, "Flour", price, per="1 kg", idempotency_key=uuid.uuid4().hex,
+        effective_at=text)
+    if not inside:
+        err = _refused_cleanly(store, update)
+        assert (err.code, err.details["field"]) == (ErrorCode.VALIDATION_ERROR, "effective_at")
+        return
+    cost_id = update().cost_id
+    history = costs.cost_history(store, ctx).set_index("cost_id")
+    stored = history.loc[cost_id, "effective_at"].to_pydatetime()
+    assert stored.replace(tzinfo=None) - _EPOCH == since_epoch, (text, stored)
+
+
+# ---- shared sub-recipes: a breakdown sums every path, exactly -----------------------------------
+# Each recipe uses leaves and the recipes saved just before it, often the same one several times
+# (diamonds, repeated lines), so the paths multiply as in issue #14's D_k. Yields of 1, 2, 5 and
+# 10 make every factor 1/yield a one-place decimal: any path of up to 12 levels is exact at the
+# 12 places mo stores, so mo's quantities must equal the Fraction model's, digit for digit.
+
+DAG_YIELDS = (1, 2, 5, 10)
+DAG_LEAVES = ("Rye", "Salt", "Malt")  # g, at 2 per g: costs stay exact too
+DAG_RECIPES = knob("MO_FUZZ_DAG_RECIPES", 6, 12)
+
+DagRecipe = tuple[str, int, list[tuple[str, str, int]]]  # name, yield, (kind, item, qty) lines
+
+
+@st.composite
+def shared_dags(draw: Any) -> list[DagRecipe]:
+    plan: list[DagRecipe] = []
+    for index in range(draw(st.integers(2, DAG_RECIPES))):
+        below = [name for name, _, _ in plan][-3:]
+        kinds = st.sampled_from(["recipe", "recipe", "ingredient"] if below else ["ingredient"])
+        lines = []
+        for _ in range(draw(st.integers(1, 4))):
+            if draw(kinds) == "recipe":
+                lines.append(("recipe", draw(st.sampled_from(below)), draw(st.integers(1, 3))))
+            else:
+                lines.append(("ingredient", draw(st.sampled_from(DAG_LEAVES)),
+                              draw(st.integers(1, 9))))
+        plan.append((f"G{index}", draw(st.sampled_from(DAG_YIELDS)), lines))
+    return plan
+
+
+def dag_model(plan: list[DagRecipe]) -> dict[str, dict[str, Fraction]]:
+    """Grams of each leaf in each recipe's whole yield: a sub-recipe line brings qty/yield of
+    the sub's whole yield, summed over every line (so over every path)."""
+    yields = {name: produced for name, produced, _ in plan}
+    leaves: dict[str, dict[str, Fraction]] = {}
+    for name, _, lines in plan:
+        total: dict[str, Fraction] = {}
+        for kind, item, qty in lines:
+            parts = ({item: Fraction(1)} if kind == "ingredient"
+                     else {k: v / yields[item] for k, v in leaves[item].items()})
+            for leaf, grams in parts.items():
+                total[leaf] = total.get(leaf, Fraction(0)) + qty * grams
+        leaves[name] = total
+    return leaves
+
+
+@fuzz_settings(scale=0.4)
+@given(plan=shared_dags())
+def test_breakdowns_of_shared_sub_recipes_equal_an_exact_model(
+    store: Store, ctx: TenantContext, plan: list[DagRecipe]
+) -> None:
+    tag = f"g{next(_examples)}-{uuid.uuid4().hex[:6]} "
+    for leaf in DAG_LEAVES:
+        ing.add_ingredient(store, ctx, tag + leaf, unit="g")
+        costs.update_cost(store, ctx, tag + leaf, "2", per="1 g", idempotency_key=uuid.uuid4().hex)
+    for name, produced, lines in plan:
+        recipes.save_recipe(store, ctx, tag + name, yield_qty=produced, yield_unit="each", lines=[
+            {kind: tag + item, "qty": qty, "unit": "g" if kind == "ingredient" else "each"}
+            for kind, item, qty in lines])
+    TALLY["shared-sub-recipe graphs"] += 1
+    totals = recipes.recipes_frame(store, ctx).set_index("name")["total_cost"]
+    for name, leaves in dag_model(plan).items():
+        frame = recipes.recipe_breakdown(store, ctx, tag + name)
+        got = {row["ingredient"].removeprefix(tag): (row["qty"], row["cost"])
+               for row in frame.to_dict("records")}
+        expected = {leaf: (grams, 2 * grams) for leaf, grams in leaves.items()}
+        assert {k: (Fraction(q), Fraction(c)) for k, (q, c) in got.items()} == expected, name
+        assert Fraction(totals[tag + name]) == sum(2 * g for g in leaves.values()), name
