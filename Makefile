@@ -21,7 +21,7 @@ $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/uv
 	touch $@ $(VENV)/.stamp-notebook
 
 demo: $(VENV)/.stamp-notebook
-	$(HEADLESS) $(BIN)/python -m mo.demo
+	$(HEADLESS) $(BIN)/python -m mo.cli.demo
 
 test: $(VENV)/.stamp-dev
 	$(HEADLESS) $(BIN)/python -m pytest

@@ -17,8 +17,7 @@ import httpx
 import psycopg
 
 from bench.harness import Measurement, peak_rss_mb
-from mo import migrations
-from mo.store import connect_store
+from mo.store import connect_store, migrations
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 CLIENTS = 16

@@ -21,8 +21,8 @@ import duckdb
 from bench import bare
 from bench.generate import price_list_csv, recipe_book, sanity_world
 from bench.harness import Measurement, median_seconds, peak_rss_mb
-from mo.context import TenantContext
-from mo.results import ImportResult
+from mo.domain.context import TenantContext
+from mo.domain.results import ImportResult
 from mo.services import event_reads, export, imports, recompute, sanity, tenants
 from mo.services.recipe_import import import_recipes
 from mo.store import Store, open_store

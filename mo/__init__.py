@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING
 
 from mo import client as _client
 from mo.client import MOClient, connect, create_api_key, create_tenant
-from mo.errors import ErrorCode, MOError
-from mo.results import (
+from mo.domain.results import (
     CostUpdate,
     ExportResult,
     ImportResult,
@@ -21,6 +20,7 @@ from mo.results import (
     RecipeRecord,
     RecomputeResult,
 )
+from mo.errors import ErrorCode, MOError
 from mo.settings import project_dir
 
 if TYPE_CHECKING:

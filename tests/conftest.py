@@ -22,13 +22,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
 from database_support import with_schema
 from pg_schema_pool import SchemaPool
-from mo import migrations
-from mo.context import TenantContext
+
+from mo.domain.context import TenantContext
 from mo.services import tenants
-from mo.store import Store, connect_store
+from mo.store import Store, connect_store, migrations
 
 # The four-way client fixtures (duckdb/postgres × local/http) for every test module.
 pytest_plugins = ["client_fixtures"]

@@ -9,8 +9,8 @@ from typing import Any
 import duckdb
 import psycopg
 
-from mo.context import TenantContext
-from mo.events import emit_event
+from mo.domain.context import TenantContext
+from mo.services.events import emit_event
 from mo.store import Store
 
 
@@ -23,7 +23,7 @@ def emit(
     payload: dict[str, Any] | None = None,
     **keys: Any,
 ) -> None:
-    """One event in its own transaction, through mo.events.emit_event."""
+    """One event in its own transaction, through mo.services.events.emit_event."""
     store.atomic(
         lambda tx: emit_event(tx, ctx, event_type, aggregate_type, aggregate_id, payload or {}, **keys),
         tenant_id=ctx.tenant_id,

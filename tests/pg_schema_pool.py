@@ -16,11 +16,10 @@ from __future__ import annotations
 import uuid
 
 import psycopg
+from database_support import with_schema
 from psycopg import sql
 
-from database_support import with_schema
-from mo import migrations
-from mo.store import connect_store
+from mo.store import connect_store, migrations
 
 HISTORY = "mo_schema_history"
 

@@ -20,10 +20,10 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+from client_fixtures import TENANT, api_keys, api_server  # noqa: F401  (fixtures)
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
-from client_fixtures import TENANT, api_keys, api_server  # noqa: F401  (fixtures)
 from reliability_support import fuzz_settings, record
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode

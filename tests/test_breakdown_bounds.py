@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 
 from mo.client import MOClient
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.errors import ErrorCode, MOError
 from mo.services import recipes as rec
 from mo.services.costs import update_cost

@@ -21,9 +21,9 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from typing import Any
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -249,7 +249,7 @@ def _lab_args_from_makefile() -> list[str]:
 
 
 def _readme_project(tmp_path: Path) -> Path:
-    """A clone-like project folder where `make demo` has run (`python -m mo.demo`, as the
+    """A clone-like project folder where `make demo` has run (`python -m mo.cli.demo`, as the
     Makefile runs it, with its TQDM_DISABLE=1), leaving var/demo.duckdb and a .env."""
     project = tmp_path / "clone"
     for folder in ("notebooks", "demo"):
@@ -257,7 +257,7 @@ def _readme_project(tmp_path: Path) -> Path:
     for name in (".env.example", "pyproject.toml", "Makefile"):
         shutil.copy(ROOT / name, project / name)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MO_")}
-    done = subprocess.run([sys.executable, "-m", "mo.demo"], cwd=project, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "mo.cli.demo"], cwd=project, capture_output=True,
                           text=True, timeout=900, env={**env, "TQDM_DISABLE": "1"})
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "next      make lab" in done.stdout and (project / ".env").is_file()

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mo import migrations
+from mo.store import migrations
 
 
 def mo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

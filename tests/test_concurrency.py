@@ -27,9 +27,9 @@ from reliability_support import (
     write_price_list,
 )
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
+from mo.domain.results import CostUpdate, ImportResult
 from mo.errors import ErrorCode, MOError
-from mo.results import CostUpdate, ImportResult
 from mo.services import costs, imports, recipes, tenants
 from mo.services import ingredients as ing
 from mo.store import Store, connect_store

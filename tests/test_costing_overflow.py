@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.services import costs, ingredients, recipes
 from mo.store import Store
 

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reliability_support import examples
+from reliability_support import examples, knob
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.errors import MOError
 from mo.services import recipes as rec
 from mo.services import tenants
@@ -32,7 +32,6 @@ from mo.services.costs import update_cost
 from mo.services.ingredients import add_ingredient, delete_ingredient, restore_ingredient
 from mo.services.recompute import recompute
 from mo.store import Store
-from reliability_support import knob
 
 F = Fraction
 TOLERANCE = F(1, 10_000)

@@ -9,12 +9,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.errors import MOError
-from mo.jsonutil import loads
 from mo.services import costs
 from mo.services import ingredients as ing
 from mo.store import Store
+from mo.util.jsonutil import loads
 
 
 def _error(call, *args, **kwargs) -> MOError:

@@ -37,9 +37,8 @@ from reliability_support import (
     write_price_list,
 )
 
-from mo import migrations
 from mo.services import imports, tenants
-from mo.store import Store, connect_store, open_store
+from mo.store import Store, connect_store, migrations, open_store
 
 TRIALS = knob("MO_CRASH_TRIALS", 3, 20)
 ROWS = knob("MO_CRASH_ROWS", 10_000, 200_000)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 import mo
-from mo import demo
+from mo.cli import demo
 from mo.errors import ErrorCode, MOError
 from mo.settings import load_settings
 from mo.store import open_store

@@ -1,4 +1,4 @@
-"""A payload SQL builds (a price list's events, set-based) is the payload mo.events defines.
+"""A payload SQL builds (a price list's events, set-based) is the payload mo.services.events defines.
 
 ingredient.created and ingredient.cost.updated are written by Python (add_ingredient,
 update_cost) and by imports.created_events / imports.cost_events, one statement per dialect.
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from mo.context import TenantContext
-from mo.events import cost_updated_payload, ingredient_created_payload
-from mo.jsonutil import dumps, loads
+from mo.domain.context import TenantContext
 from mo.services import imports
+from mo.services.events import cost_updated_payload, ingredient_created_payload
 from mo.store.base import Store
+from mo.util.jsonutil import dumps, loads
 
 # Quotes, a backslash, non-ASCII and a control-free tab-less name: what the SQL spellings of
 # JSON escaping and decimal text have to get right (prices with trailing zeros included).

@@ -7,14 +7,20 @@ from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
+from eventlog_support import emit, event_ids, raw, set_occurred_at
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from eventlog_support import emit, event_ids, raw, set_occurred_at
 from reliability_support import examples
 
 from mo.errors import ErrorCode, MOError
-from mo.jsonutil import dumps
-from mo.services.event_reads import canonical_json, check_window, event_counts, events_frame, iter_pages
+from mo.services.event_reads import (
+    canonical_json,
+    check_window,
+    event_counts,
+    events_frame,
+    iter_pages,
+)
+from mo.util.jsonutil import dumps
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -171,7 +177,7 @@ def test_event_counts_refuse_bad_windows(store, ctx, window):
      '{"n": 10000000000000000000001}', '"plain"'],
 )
 def test_canonical_json_is_jsonutil_dumps_of_loads(text):
-    from mo.jsonutil import loads
+    from mo.util.jsonutil import loads
 
     assert canonical_json(text) == dumps(loads(text))
 

@@ -19,9 +19,9 @@ import pytest
 from eventlog_support import emit, raw
 
 from mo.client.local import LocalClient
-from mo.jsonutil import canonical_json, dumps, loads
 from mo.services import event_reads, export
 from mo.services.export import COLUMNS, FORMULA_STARTS, export_events
+from mo.util.jsonutil import canonical_json, dumps, loads
 
 WINDOW = {"since": datetime(2000, 1, 1, tzinfo=timezone.utc),
           "until": datetime.now(timezone.utc) + timedelta(days=1)}

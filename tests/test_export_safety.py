@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from reliability_support import fuzz_settings
 
 from mo.api.server import BackgroundServer
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.services.export import export_events
 from mo.store import Store
 

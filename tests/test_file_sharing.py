@@ -240,7 +240,7 @@ def test_an_idle_mo_serve_does_not_lock_out_a_notebook(
 _NOTEBOOK_LOOP = """
     import sys
     from pathlib import Path
-    from mo.run import run_notebook
+    from mo.cli.run import run_notebook
     runs = 0
     while runs == 0 or not Path(sys.argv[1]).exists():
         result = run_notebook(Path(sys.argv[2]), parameters={"recompute": "true"}, timeout=300,
@@ -382,7 +382,7 @@ def _finish_with_input(child: subprocess.Popen[str], text: str) -> str:
 def test_demo_refuses_while_another_process_holds_the_file_and_loses_nothing(
     demo_files: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    from mo.demo import install
+    from mo.cli.demo import install
 
     target, built = demo_files
     child = _holder(target, tmp_path)
@@ -401,7 +401,7 @@ def test_demo_refuses_while_another_process_holds_the_file_and_loses_nothing(
 def test_demo_waits_for_the_holder_then_its_later_writes_fail_loudly(
     demo_files: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    from mo.demo import install
+    from mo.cli.demo import install
 
     target, built = demo_files
     child = _holder(target, tmp_path)
@@ -421,7 +421,7 @@ def test_demo_waits_for_the_holder_then_its_later_writes_fail_loudly(
 def test_demo_never_replaces_a_database_that_is_not_its_own(
     demo_files: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    from mo.demo import install
+    from mo.cli.demo import install
 
     target, built = demo_files
     mo.create_tenant("bistro", db_url=f"duckdb:///{target}")

@@ -13,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from client_fixtures import error_of
 
 import mo
-from client_fixtures import error_of
 from mo.client import MOClient
 from mo.store import connect_store
 

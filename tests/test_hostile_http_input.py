@@ -21,8 +21,8 @@ from typing import Any
 
 import httpx
 import pytest
-
 from client_fixtures import TENANT
+
 from mo.api import scratch
 from mo.api.server import BackgroundServer
 from mo.errors import MOError
@@ -435,8 +435,9 @@ CLIENT_SOURCES: dict[str, Any] = {
 def test_http_client_refuses_other_sources_as_local_client_does(
     api_server: BackgroundServer, api_keys: dict[str, str], db_url: str, kind: str
 ) -> None:
-    import mo
     from client_fixtures import error_of, error_tuple
+
+    import mo
 
     source = CLIENT_SOURCES[kind]
     with (

@@ -27,10 +27,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from reliability_support import fuzz_settings, knob, record, row_counts
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
+from mo.domain.instants import EARLIEST, LATEST
+from mo.domain.names import clean_name
 from mo.errors import ErrorCode, MOError
-from mo.instants import EARLIEST, LATEST
-from mo.names import clean_name
 from mo.services import costs, event_reads, imports, recipe_import, recipes
 from mo.services import ingredients as ing
 from mo.store import Store
@@ -668,7 +668,7 @@ def test_create_missing_must_be_a_bool(
 
 
 # ---- calendar edges: instants near the ends of the window, at odd offsets -----------------------
-# Every input naming an instant accepts exactly [EARLIEST, LATEST] in UTC (mo/instants.py), from
+# Every input naming an instant accepts exactly [EARLIEST, LATEST] in UTC (mo/domain/instants.py), from
 # any text a caller can write: local times a day either side of each end (and at year 1 and
 # 9999, where shifting to UTC overflows datetime), with any offset to the minute, Z, or none.
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.errors import ErrorCode, MOError
-from mo.idempotency import CONFLICT_RETRIES, run_idempotent
+from mo.services.idempotency import CONFLICT_RETRIES, run_idempotent
 from mo.store import Store
 from mo.store.base import Tx
 

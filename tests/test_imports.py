@@ -13,12 +13,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.errors import MOError
-from mo.jsonutil import loads
 from mo.services import costs, imports
 from mo.services import ingredients as ing
 from mo.store import Store
+from mo.util.jsonutil import loads
 
 DATA = Path(__file__).parent / "data"
 SUPPLIER_COLUMNS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.errors import MOError
 from mo.services import ingredients as ing
 from mo.store import Store

@@ -1,4 +1,4 @@
-"""Tests for mo.measure: factors against NIST Handbook 44, notations, conversion, errors."""
+"""Tests for mo.domain.measure: factors against NIST Handbook 44, notations, conversion, errors."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from reliability_support import examples
 
-from mo.errors import ErrorCode, MOError
-from mo.measure import (
+from mo.domain.measure import (
     BASE_UNITS,
     Measure,
     convert,
@@ -20,9 +19,10 @@ from mo.measure import (
     parse_unit,
     unit_family,
 )
+from mo.errors import ErrorCode, MOError
 
 # --- Independent reference: NIST Handbook 44, Appendix C (exact definitions) ------------------
-# Written as Fractions from the definitions, not copied from mo.measure or pint.
+# Written as Fractions from the definitions, not copied from mo.domain.measure or pint.
 G_PER_KG = Fraction(1000)
 LB_G = Fraction("0.45359237") * G_PER_KG  # international avoirdupois pound = 0.45359237 kg
 OZ_G = LB_G / 16  # avoirdupois ounce = 1/16 lb
@@ -468,8 +468,7 @@ def test_units_come_from_pint_with_or_without_its_cache(monkeypatch: pytest.Monk
     """pint's definitions cache is an optimisation: a home it cannot write to changes nothing."""
     import pint
 
-    from mo import measure
-
+    from mo.domain import measure
     cached = measure._registry()
     real = pint.UnitRegistry
 

@@ -1,7 +1,7 @@
 """Packs as distributors write them (issue #17 item 1): cans, container words, spelled-out units.
 
 The reference factors are written here from their definitions (NIST Handbook 44), not taken
-from mo.measure, so the property test is an independent parse of a pack's number and unit.
+from mo.domain.measure, so the property test is an independent parse of a pack's number and unit.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mo.domain.measure import parse_quantity
 from mo.errors import ErrorCode, MOError
-from mo.measure import parse_quantity
 
 LB_G = Fraction("453.59237")
 OZ_G = LB_G / 16

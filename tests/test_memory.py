@@ -7,7 +7,7 @@ import platform
 
 import numpy as np
 
-from mo import memory
+from mo.util import memory
 
 
 def test_malloc_trim_is_found_exactly_where_glibc_runs() -> None:

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mo import migrations, sqlfiles
 from mo.errors import MOError
-from mo.store import connect_store, open_store
+from mo.store import connect_store, migrations, open_store, sqlfiles
 
 ROOT = Path(__file__).resolve().parent.parent
 

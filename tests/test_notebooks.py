@@ -1,4 +1,4 @@
-"""The notebooks, run headless the way cron runs them: papermill via mo.run, interactive=False.
+"""The notebooks, run headless the way cron runs them: papermill via mo.cli.run, interactive=False.
 
 Each run gets a fresh DuckDB demo tenant (a copy of one template seeded with the demo
 ingredients), reached through MO_DB_URL / MO_TENANT in the kernel's environment.
@@ -28,7 +28,7 @@ import nbformat
 import pytest
 
 import mo
-from mo.run import RunResult, output_path, run_notebook
+from mo.cli.run import RunResult, output_path, run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -407,7 +407,7 @@ def test_output_paths_are_dated_and_never_reused(tmp_path: Path) -> None:
 
 def _mo_run(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "mo.run", *args],
+        [sys.executable, "-m", "mo.cli.run", *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -535,8 +535,7 @@ def _no_stray_runs() -> Iterator[None]:
 def test_demo_runs_every_notebook_and_prints_the_summary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from mo import demo
-
+    from mo.cli import demo
     # A clean checkout's layout in a tmp folder, so var/, runs/ and exports land there.
     for folder in ("demo", "notebooks"):
         shutil.copytree(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.errors import ErrorCode, MOError
 from mo.services import costs, imports
 from mo.services.price_lists import read_price_list

@@ -40,7 +40,7 @@ def test_the_wheel_carries_sql_and_finds_it(tmp_path: Path) -> None:
         assert "mo/_sql/migrations/duckdb/V001__event_log.sql" in names
         assert "mo/_sql/queries/ingredients.sql" in names
         zf.extractall(tmp_path / "site")
-    probe = "import mo.sqlfiles as s; print(s.sql_root()); print(len(s.migration_files('postgres')))"
+    probe = "import mo.store.sqlfiles as s; print(s.sql_root()); print(len(s.migration_files('postgres')))"
     out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
                          env={"PYTHONPATH": str(tmp_path / "site")}, check=True).stdout.split()
     assert out[0] == str(tmp_path / "site" / "mo" / "_sql")

@@ -19,10 +19,10 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import mo
+from mo.api import paging
 from mo.api.server import BackgroundServer
 from mo.client import MOClient, frames
-from mo.context import TenantContext
-from mo.api import paging
+from mo.domain.context import TenantContext
 from mo.services import costs, event_reads, imports, recipes, tenants
 from mo.services.paging import FramePage, PageRequest
 from mo.settings import load_page_limits

@@ -9,14 +9,13 @@ from pathlib import Path
 import pytest
 from eventlog_support import emit
 
-from mo import migrations
-from mo.context import TenantContext
+from mo.cli.parity import diff_exports, main_parity_diff
+from mo.domain.context import TenantContext
 from mo.errors import ErrorCode, MOError
-from mo.jsonutil import dumps
-from mo.parity import diff_exports, main_parity_diff
 from mo.services import tenants
 from mo.services.export import export_events
-from mo.store import Store, connect_store
+from mo.store import Store, connect_store, migrations
+from mo.util.jsonutil import dumps
 
 TRICKY_PAYLOAD = {"zz": [1.5, {"bb": None, "a": "é"}], "a": 10**20, "m": {"long key": 1, "k": 2}}
 WINDOW = {"since": datetime(2000, 1, 1, tzinfo=timezone.utc),

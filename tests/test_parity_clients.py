@@ -344,8 +344,7 @@ def fresh_database(backend: str, folder: Path, pg_url: str | None) -> Iterator[s
 @contextmanager
 def client_for(mode: str, db_url: str) -> Iterator[MOClient]:
     # The PostgreSQL schema is empty: mo migrate first (open_store refuses a schema behind the code).
-    from mo import migrations
-    from mo.store import connect_store
+    from mo.store import connect_store, migrations
 
     with connect_store(db_url) as store:
         migrations.migrate(store)

@@ -16,9 +16,9 @@ import pytest
 from eventlog_support import raw
 from reliability_support import knob, record, retrying, together
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
+from mo.domain.results import RecipeRecord
 from mo.errors import ErrorCode, MOError
-from mo.results import RecipeRecord
 from mo.services import costs, recipes
 from mo.services import ingredients as ing
 from mo.services.recompute import MAX_DEPTH, find_cycle, recompute

@@ -12,13 +12,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.errors import MOError
-from mo.jsonutil import loads
 from mo.services import recipes as rec
 from mo.services.costs import update_cost
 from mo.services.ingredients import add_ingredient, delete_ingredient
 from mo.store import Store
+from mo.util.jsonutil import loads
 
 D = Decimal
 TOLERANCE = Fraction(1, 10**9)  # 12-place storage: anything above this is a real difference

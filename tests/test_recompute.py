@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
+from mo.domain.results import RecomputeResult
 from mo.errors import MOError
-from mo.jsonutil import loads
-from mo.results import RecomputeResult
 from mo.services import recipes as rec
 from mo.services.costs import update_cost
 from mo.services.ingredients import add_ingredient, find_active
 from mo.services.recompute import find_cycle, recompute, recompute_for
 from mo.store import Store
 from mo.store.base import Tx
+from mo.util.jsonutil import loads
 
 D = Decimal
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from mo.context import TenantContext
-from mo.results import RecomputeResult
+from mo.domain.context import TenantContext
+from mo.domain.results import RecomputeResult
 from mo.services import recipes as rec
 from mo.services.costs import update_cost
 from mo.services.ingredients import add_ingredient

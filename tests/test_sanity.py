@@ -1,7 +1,7 @@
 """sanity() on both backends: every check holds on a consistent tenant and fails when broken.
 
 No cost, import or recipe service exists to build the data with yet, so rows go in with the
-driver, each with the event its service is specified to write; mo.events writes the events.
+driver, each with the event its service is specified to write; mo.services.events writes the events.
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ def test_an_event_naming_a_row_by_anything_but_its_id_is_reported(store, ctx, wo
 def test_no_check_is_planned_row_by_row_on_postgres(store, ctx, world, check):
     """Issue #14, finding 5: each check is a few scans and hash (or merge) joins on PostgreSQL,
     planned as sanity() plans it: no subplan run per row, no nested loop."""
-    from mo.sqlfiles import compiled
+    from mo.store.sqlfiles import compiled
 
     with psycopg.connect(store.url) as conn:  # one transaction, rolled back
         conn.execute("SELECT set_config('app.tenant_id', %s, true)", (ctx.tenant_id,))

@@ -12,11 +12,10 @@ import psycopg
 import pytest
 from database_support import with_schema
 
-from mo import migrations
 from mo.errors import MOError
 from mo.services import costs, tenants
 from mo.services import ingredients as ing
-from mo.store import connect_store
+from mo.store import connect_store, migrations
 
 OWNER = "mo_schema_owner_test"
 

@@ -9,9 +9,8 @@ import psycopg
 import pytest
 from pg_schema_pool import SchemaPool
 
-from mo import migrations
 from mo.services import tenants
-from mo.store import connect_store
+from mo.store import connect_store, migrations
 
 
 @pytest.fixture

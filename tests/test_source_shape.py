@@ -14,7 +14,7 @@ import pytest
 from reliability_support import row_counts
 from xlsx_bomb import wide_row_xlsx
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.errors import MOError
 from mo.services.imports import import_price_list
 from mo.services.recipe_import import import_recipes

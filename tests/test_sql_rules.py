@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from mo.events import EVENT_TYPES
-from mo.sqlfiles import DIALECTS, query_names, raw_query
+from mo.services.events import EVENT_TYPES
+from mo.store.sqlfiles import DIALECTS, query_names, raw_query
 
 ROOT = Path(__file__).resolve().parent.parent
 SOFT_DELETABLE = {"ingredients", "ingredient_names", "recipes", "suppliers"}
@@ -166,7 +166,7 @@ def test_event_types_written_by_sql_are_registered() -> None:
     # The reader must see what the import statements write, or this test checks nothing.
     assert {"ingredient.created", "ingredient.cost.updated"} <= written
     unknown = {name: types - EVENT_TYPES for name, types in found.items() if types - EVENT_TYPES}
-    assert unknown == {}, f"event types written from SQL but not in mo.events.EVENT_TYPES: {unknown}"
+    assert unknown == {}, f"event types written from SQL but not in mo.services.events.EVENT_TYPES: {unknown}"
 
 
 def test_the_event_reader_catches_an_unregistered_type() -> None:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from mo.sqlfiles import DIALECTS, compiled, query_names, raw_query, rewrite_placeholders
+from mo.store.sqlfiles import DIALECTS, compiled, query_names, raw_query, rewrite_placeholders
 
 SQL = """-- the walk stops at :max_depth (a comment: no parameter)
 SELECT '12:30' AS t, 'it''s :not_one' AS s, x::int - 1 AS y, 5 % 2 AS m -- trailing :ghost

@@ -12,7 +12,7 @@ import pytest
 from client_fixtures import error_of, error_tuple
 
 import mo
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.services import imports
 from mo.store.base import Store
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.errors import MOError
-from mo.events import emit_event
+from mo.services.events import emit_event
 from mo.store import Store
 from mo.store.base import Tx
 

@@ -30,7 +30,7 @@ from mo.api.errors import (
 )
 from mo.api.scratch import remove_stale
 from mo.client.local import LocalClient
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.errors import ErrorCode, MOError
 from mo.services.tenants import authenticate
 from mo.settings import load_input_limits, load_page_limits, load_settings, max_header_bytes

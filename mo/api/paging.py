@@ -21,7 +21,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from mo.client import frames
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.errors import MOError, validation_error
 from mo.services.paging import FramePage, Key, PageRequest
 from mo.settings import PageLimits

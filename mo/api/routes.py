@@ -38,7 +38,7 @@ from mo.api.paging import PageQuery, page_query, paged_table
 from mo.api.scratch import export_name, new_folder, remove_folder
 from mo.api.uploads import uploaded_source
 from mo.client import frames
-from mo.results import (
+from mo.domain.results import (
     CostUpdate,
     ImportResult,
     IngredientRecord,

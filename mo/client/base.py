@@ -3,7 +3,7 @@
 LocalClient calls the services in-process; HttpClient calls the HTTP API, which calls the same
 services through a LocalClient bound to the request's tenant. Both satisfy this Protocol with
 identical signatures; read methods return DataFrames conformed to the schemas in
-mo.client.frames, write methods return the frozen result dataclasses of mo.results.
+mo.client.frames, write methods return the frozen result dataclasses of mo.domain.results.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from mo.errors import validation_error
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mo.results import (
+    from mo.domain.results import (
         CostUpdate,
         ExportResult,
         ImportResult,
@@ -210,7 +210,7 @@ def require_text(value: object, *, field: str) -> str:
 
     HttpClient puts such names in the URL path, where every value turns into text, so the
     check runs in the client layer of both adapters to keep their errors identical.
-    Raises validation_error (the same shape mo.names.clean_name gives).
+    Raises validation_error (the same shape mo.domain.names.clean_name gives).
     """
     if not isinstance(value, str):
         raise validation_error(f"{field} must be text", field=field, value=repr(value)[:100])

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from mo.errors import ErrorCode, MOError
-from mo.jsonutil import dumps, loads
+from mo.util.jsonutil import dumps, loads
 
 Kind = Literal["int", "float", "decimal", "str", "bool", "datetime", "date", "json"]
 Schema = tuple[tuple[str, Kind], ...]

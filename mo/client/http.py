@@ -31,10 +31,8 @@ from mo.client.wire import (
     source_body,
     window_text,
 )
-from mo.checks import check_window
-from mo.errors import ErrorCode, MOError
-from mo.files import atomic_file, pick_format, resolve_target
-from mo.results import (
+from mo.domain.checks import check_window
+from mo.domain.results import (
     CostUpdate,
     ExportResult,
     ImportResult,
@@ -44,6 +42,8 @@ from mo.results import (
     RecomputeResult,
     SupplierRecord,
 )
+from mo.errors import ErrorCode, MOError
+from mo.util.files import atomic_file, pick_format, resolve_target
 
 if TYPE_CHECKING:
     import pandas as pd

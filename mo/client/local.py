@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from mo.client import frames
 from mo.client.base import Number, Source, When, require_text
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.errors import validation_error
 from mo.services import (
     costs,
@@ -35,7 +35,7 @@ from mo.store import open_store
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mo.results import (
+    from mo.domain.results import (
         CostUpdate,
         ExportResult,
         ImportResult,

@@ -18,7 +18,7 @@ def quote_unit_cost(
     Raises what update_cost raises for the same input: validation_error (price, per),
     unit_mismatch (per's unit against the ingredient's).
     """
-    from mo.measure import parse_quantity
+    from mo.domain.measure import parse_quantity
     from mo.services.costs import pack_in_base, read_price, unit_cost_of
 
     qty = pack_in_base(parse_quantity(per), ingredient=ingredient, base=unit, density=density)

@@ -16,8 +16,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
+from mo.domain.checks import check_key, check_window, parse_span
 from mo.errors import validation_error
-from mo.checks import check_key, check_window, parse_span
 
 
 def _wire_default(value: Any) -> Any:
@@ -155,7 +155,7 @@ def events_query(since: Any, until: Any, types: Any, limit: Any) -> dict[str, An
     """Query parameters for events(); raises the service's error for values a URL would change.
 
     A URL turns 5 into "5" and a lone string into a one-item list, so such values are judged
-    here with mo.checks.check_window, in the order events_frame judges them.
+    here with mo.domain.checks.check_window, in the order events_frame judges them.
     """
     listed = _types_list(types)
     unsafe_window = not (_query_safe_time(since) and _query_safe_time(until)) or (

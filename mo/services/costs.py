@@ -24,14 +24,14 @@ from typing import Any
 
 import pandas as pd
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
+from mo.domain.instants import parse_instant
+from mo.domain.measure import Measure, convert, parse_quantity
+from mo.domain.names import clean_name, name_key
+from mo.domain.results import CostUpdate, RecomputeResult, money
 from mo.errors import ErrorCode, MOError, validation_error
-from mo.events import cost_updated_payload, emit_event
-from mo.idempotency import run_idempotent
-from mo.instants import parse_instant
-from mo.measure import Measure, convert, parse_quantity
-from mo.names import clean_name, name_key
-from mo.results import CostUpdate, RecomputeResult, money
+from mo.services.events import cost_updated_payload, emit_event
+from mo.services.idempotency import run_idempotent
 from mo.services.ingredients import find_active, positive_decimal
 from mo.services.paging import EVERY_ROW, FramePage, PageRequest, cut
 from mo.services.suggestions import name_not_found
@@ -161,7 +161,7 @@ def parse_effective_at(value: datetime | date | str | None) -> datetime | None:
     """An aware UTC datetime from a datetime, a date or ISO 8601 text; naive means UTC.
 
     None stays None (it means "now", decided by the writing transaction). Raises validation_error
-    (field "effective_at") for no time, or one outside mo's window of dates (mo/instants.py).
+    (field "effective_at") for no time, or one outside mo's window of dates (mo/domain/instants.py).
     """
     return None if value is None else parse_instant(value, field="effective_at")
 

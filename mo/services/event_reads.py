@@ -12,12 +12,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mo.checks import Window, check_window, parse_span
-from mo.context import TenantContext
+from mo.domain.checks import Window, check_window, parse_span
+from mo.domain.context import TenantContext
 from mo.errors import validation_error
-from mo.jsonutil import canonical_json
 from mo.services.paging import FramePage, PageRequest
 from mo.store.base import Params, Store, Tx
+from mo.util.jsonutil import canonical_json
 
 FRAME_COLUMNS = (
     "id", "event_id", "event_type", "aggregate_type", "aggregate_id",

@@ -26,13 +26,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from mo.context import TenantContext
+from mo.domain.checks import Window, check_window
+from mo.domain.context import TenantContext
+from mo.domain.results import ExportResult
 from mo.errors import validation_error
-from mo.results import ExportResult
-from mo.checks import Window, check_window
-from mo.files import atomic_file, pick_format, resolve_target
 from mo.services.event_reads import PAGE_ROWS, iter_stored_pages, with_canonical_payloads
 from mo.store.base import Store, Tx
+from mo.util.files import atomic_file, pick_format, resolve_target
 
 COLUMNS = (
     "event_id", "event_type", "aggregate_type", "aggregate_id", "payload",

@@ -19,13 +19,11 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
+from mo.domain.names import clean_name, name_key
+from mo.domain.results import ImportResult
+from mo.domain.unicode_cells import not_unicode
 from mo.errors import ErrorCode, MOError, not_found, validation_error
-from mo.events import EVENT_TYPES, emit_event
-from mo.idempotency import check_key, replay, request_hash, run_idempotent
-from mo.memory import give_back_memory
-from mo.names import clean_name, name_key
-from mo.results import ImportResult
 from mo.services.costs import (
     decimal_text,
     iso,
@@ -36,6 +34,9 @@ from mo.services.costs import (
     typed_frame,
     unit_cost_of,
 )
+from mo.services.events import EVENT_TYPES, emit_event
+from mo.services.idempotency import check_key, replay, request_hash, run_idempotent
+from mo.services.paging import EVERY_ROW, FramePage, PageRequest, cut
 from mo.services.price_lists import (
     PROBLEM_COLUMNS,
     PriceList,
@@ -48,7 +49,6 @@ from mo.services.price_lists import (
     read_options,
     read_price_list,
 )
-from mo.services.paging import EVERY_ROW, FramePage, PageRequest, cut
 from mo.services.suppliers import (
     SupplierFormat,
     checked_decimal,
@@ -57,7 +57,7 @@ from mo.services.suppliers import (
     saved_format,
 )
 from mo.store.base import Row, Store, Tx, transaction_conflict
-from mo.unicode_cells import not_unicode
+from mo.util.memory import give_back_memory
 
 __all__ = [
     "import_price_list",

@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import Any
 
-from mo.context import TenantContext
-from mo.decimals import DecimalOutOfBounds, decimal_from
+from mo.domain.context import TenantContext
+from mo.domain.decimals import DecimalOutOfBounds, decimal_from
+from mo.domain.measure import unit_family
+from mo.domain.names import clean_name, name_key
+from mo.domain.results import IngredientRecord, money
 from mo.errors import ErrorCode, MOError, not_found, validation_error
-from mo.events import emit_event, ingredient_created_payload
-from mo.measure import unit_family
-from mo.names import clean_name, name_key
-from mo.results import IngredientRecord, money
+from mo.services.events import emit_event, ingredient_created_payload
 from mo.services.recompute import recompute_for
 from mo.services.suggestions import name_not_found
 from mo.store.base import Row, Store, Tx

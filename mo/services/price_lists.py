@@ -30,9 +30,9 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from functools import cached_property, lru_cache
 from pathlib import Path
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -41,13 +41,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from mo.domain.measure import CONTAINER_WORDS, Measure, parse_quantity, parse_unit
+from mo.domain.names import MAX_NAME_LENGTH, clean_name
 from mo.errors import MOError, not_found, validation_error
-from mo.measure import CONTAINER_WORDS, Measure, parse_quantity, parse_unit
-from mo.memory import give_back_memory
-from mo.names import MAX_NAME_LENGTH, clean_name
 from mo.services.costs import read_price, to_scale, unit_cost_of
 from mo.services.ingredients import BASE_UNITS_ALLOWED, base_unit_for
 from mo.services.source_shape import check_header_width, check_xlsx, checked_csv
+from mo.util.memory import give_back_memory
 
 CANONICAL = ("item", "price", "pack", "sku", "category", "unit", "pack_count", "price_per")
 REQUIRED = ("item", "price", "pack")
@@ -139,7 +139,7 @@ def read_loaded(
     raw: RawSource, columns: Mapping[str, str] | None, *, options: ReadOptions = ReadOptions()
 ) -> PriceList:
     """read_price_list for a source load_source has read already (an import hashes it first)."""
-    # mo.measure builds its unit table on first use (a few hundred ms of pint): let that happen
+    # mo.domain.measure builds its unit table on first use (a few hundred ms of pint): let that happen
     # while pyarrow parses the file, which releases the GIL.
     warm_up = threading.Thread(target=parse_unit, args=("g",), daemon=True)
     warm_up.start()

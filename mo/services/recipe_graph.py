@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.errors import ErrorCode, MOError, validation_error
 from mo.services.recompute import MAX_DEPTH
 from mo.store.base import Tx

@@ -22,20 +22,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
+from mo.domain.measure import MAX_QTY, Measure, parse_unit
+from mo.domain.names import clean_name
+from mo.domain.results import RecipeImportResult
+from mo.domain.unicode_cells import not_unicode
 from mo.errors import MOError, validation_error
-from mo.events import emit_event
-from mo.idempotency import run_idempotent
-from mo.measure import MAX_QTY, Measure, parse_unit
-from mo.names import clean_name
-from mo.results import RecipeImportResult
+from mo.services.events import emit_event
+from mo.services.idempotency import run_idempotent
 from mo.services.recipe_graph import claim_and_bound
 from mo.services.recipe_input import MAX_PRICE, exact_number, in_base
 from mo.services.recompute import open_work, recompute_seeded
 from mo.services.source_shape import check_xlsx, checked_csv
 from mo.settings import max_recipe_lines
 from mo.store.base import Store, Tx
-from mo.unicode_cells import not_unicode
 
 REQUIRED = ("recipe", "yield_qty", "yield_unit", "kind", "item", "qty", "unit")
 OPTIONAL = ("menu_price", "waste_pct")

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from typing import Any
 
-from mo.decimals import DecimalOutOfBounds, decimal_from
+from mo.domain.decimals import DecimalOutOfBounds, decimal_from
+from mo.domain.measure import MAX_QTY, Measure, parse_unit
+from mo.domain.names import clean_name
 from mo.errors import MOError, validation_error
-from mo.measure import MAX_QTY, Measure, parse_unit
-from mo.names import clean_name
 from mo.settings import max_recipe_lines
 
 PLACES = Decimal("1E-12")  # the scale of every DECIMAL(38,12) column

@@ -13,12 +13,13 @@ from typing import Any
 
 import pandas as pd
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
+from mo.domain.names import clean_name, name_key
+from mo.domain.results import RecipeImportResult, RecipeRecord, money
 from mo.errors import ErrorCode, MOError, not_found, validation_error
-from mo.events import emit_event
-from mo.names import clean_name, name_key
-from mo.results import RecipeImportResult, RecipeRecord, money
+from mo.services.events import emit_event
 from mo.services.ingredients import find_active
+from mo.services.paging import EVERY_ROW, FramePage, PageRequest, cut
 from mo.services.recipe_graph import claim_and_bound, refuse_cycles
 from mo.services.recipe_input import (
     LineInput,
@@ -28,10 +29,9 @@ from mo.services.recipe_input import (
     check_line_count,
     ingredient_fits,
 )
-from mo.services.paging import EVERY_ROW, FramePage, PageRequest, cut
 from mo.services.recompute import MAX_DEPTH, recompute_for
-from mo.store.base import Row, Store, Tx, transaction_conflict
 from mo.services.suggestions import name_not_found
+from mo.store.base import Row, Store, Tx, transaction_conflict
 
 FRAME_COLUMNS = [
     "name",
@@ -326,7 +326,7 @@ def recipes_page(
 
 def joined_missing(value: Any) -> str:
     """The stored JSON list of missing items as one sorted '; '-joined string."""
-    from mo.jsonutil import loads
+    from mo.util.jsonutil import loads
 
     items = loads(value) if value is not None else []
     return "; ".join(sorted(items, key=lambda n: (n.casefold(), n)))

@@ -23,12 +23,12 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
+from mo.domain.names import name_key
+from mo.domain.results import RecomputeResult
 from mo.errors import ErrorCode, MOError, validation_error
-from mo.names import name_key
-from mo.results import RecomputeResult
-from mo.store.base import Row, Store, Tx
 from mo.services.suggestions import name_not_found
+from mo.store.base import Row, Store, Tx
 
 # Deeper nesting than this is refused as a cycle (or absurd). It bounds the level walk, which
 # would otherwise never end on a cycle that slipped past the save-time check (a race).

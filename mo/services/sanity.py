@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.store.base import Row, Store, Tx
 
 SAMPLE = 5  # offending rows each check query returns; `problems` gives the full count

@@ -8,9 +8,9 @@ from __future__ import annotations
 import difflib
 from typing import Literal
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
+from mo.domain.names import clean_name
 from mo.errors import MOError, not_found
-from mo.names import clean_name
 from mo.store.base import Tx
 
 MAX_SUGGESTIONS = 3

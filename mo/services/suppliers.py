@@ -16,13 +16,13 @@ from typing import Any
 
 import pandas as pd
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
+from mo.domain.measure import parse_unit
+from mo.domain.names import clean_name, name_key
+from mo.domain.results import SupplierRecord
 from mo.errors import ErrorCode, MOError, not_found, validation_error
-from mo.events import emit_event
-from mo.measure import parse_unit
-from mo.names import clean_name, name_key
-from mo.results import SupplierRecord
 from mo.services.costs import typed_frame
+from mo.services.events import emit_event
 from mo.services.price_lists import column_mapping
 from mo.store.base import Row, Store, Tx, transaction_conflict
 

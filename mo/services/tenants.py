@@ -10,9 +10,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.errors import ErrorCode, MOError, validation_error
-from mo.events import emit_event
+from mo.services.events import emit_event
 from mo.store.base import Store, Tx
 from mo.store.urls import database_label
 

@@ -30,7 +30,7 @@ def connect_store(url: str, *, statement_timeout: float | None = None) -> Store:
 def open_store(url: str, *, statement_timeout: float | None = None) -> Store:
     """Connect, then make the schema current: an embedded DuckDB migrates itself, while a
     PostgreSQL server with pending migrations answers migration_required."""
-    from mo.migrations import ensure_current
+    from mo.store.migrations import ensure_current
 
     store = connect_store(url, statement_timeout=statement_timeout)
     try:

@@ -13,11 +13,11 @@ import duckdb
 import pandas as pd
 
 from mo.errors import ErrorCode, MOError
-from mo.sqlfiles import compiled
 from mo.settings import db_lock_timeout
 from mo.store.base import Params, Row, Store, Tx, rows_from, transaction_conflict
 from mo.store.bounds import WATCHDOG, statement_timeout
 from mo.store.duckdb_sharing import SharedFile, held_elsewhere, is_lock_error
+from mo.store.sqlfiles import compiled
 
 DIALECT = "duckdb"
 

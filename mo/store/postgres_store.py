@@ -19,9 +19,9 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from mo.errors import ErrorCode, MOError
-from mo.sqlfiles import compiled
 from mo.store.base import Params, Row, Store, Tx, transaction_conflict
 from mo.store.bounds import statement_timeout
+from mo.store.sqlfiles import compiled
 
 DIALECT = "postgres"
 _COPY_CHUNK_ROWS = 100_000

@@ -30,7 +30,6 @@ from mo.ui.toasts import errors_to, show_success, show_warning
 
 if TYPE_CHECKING:
     from mo import ExportResult, MOClient
-
 FORMATS = ("csv", "jsonl")
 # Wide enough that event_counts returns every type the tenant has ever logged.
 ALL_TIME = "99999d"

@@ -23,7 +23,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from mo import ErrorCode, MOError, project_dir  # the public surface only: notebooks' rules apply here too
+from mo import (  # the public surface only: notebooks' rules apply here too
+    ErrorCode,
+    MOError,
+    project_dir,
+)
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "on", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "off", "0"})

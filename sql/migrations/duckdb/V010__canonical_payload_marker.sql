@@ -1,5 +1,5 @@
 -- payload_canonical: true when the stored payload text is already canonical JSON (sorted keys,
--- compact separators, ASCII with Python's escapes: mo.jsonutil.dumps(loads(text))), so reads
+-- compact separators, ASCII with Python's escapes: mo.util.jsonutil.dumps(loads(text))), so reads
 -- and exports can pass it through instead of re-serialising it. Writers that know it set it
 -- (emit_event, the import statements); every other row, those written before this migration
 -- included, stays false and is re-serialised as before. A wrong false costs time only; a

@@ -29,7 +29,7 @@ def loads(value: Any) -> Any:
 
 
 def _canonical_codec() -> Callable[[str], str]:
-    """mo.jsonutil.dumps(loads(text)) for JSON text, as fast as CPython allows.
+    """mo.util.jsonutil.dumps(loads(text)) for JSON text, as fast as CPython allows.
 
     json.dumps/loads rebuild their encoder and rescan whitespace on every call: half the cost
     on a million small payloads. The C scanner and encoder, built once with dumps's settings,

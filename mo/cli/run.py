@@ -76,7 +76,7 @@ def _fact_lines(facts: Any) -> list[str]:
 
 
 def _fact_text(value: Any) -> str:
-    from mo.jsonutil import dumps
+    from mo.util.jsonutil import dumps
 
     text = value if isinstance(value, str) else dumps(value)
     return text if len(text) <= 300 else text[:300] + f" … ({len(text)} chars)"
@@ -318,7 +318,7 @@ def add_run_command(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m mo.run NOTEBOOK …`: the same command without the rest of the CLI."""
+    """`python -m mo.cli.run NOTEBOOK …`: the same command without the rest of the CLI."""
     from mo.errors import MOError, readable_error
 
     parser = argparse.ArgumentParser(prog="mo")

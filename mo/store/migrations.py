@@ -15,8 +15,8 @@ from datetime import datetime
 from pathlib import Path
 
 from mo.errors import ErrorCode, MOError
-from mo.sqlfiles import migration_files
 from mo.store.base import Store, Tx
+from mo.store.sqlfiles import migration_files
 from mo.store.urls import database_label
 
 _FILE_NAME = re.compile(r"^V(\d+)__(\w+)\.sql$")

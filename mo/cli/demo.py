@@ -4,7 +4,7 @@
    and swapped in at the end, never while another process has var/demo.duckdb open and never
    over a database holding other tenants (see install).
 2. Through the client: the 61 demo ingredients.
-3. Headless notebooks (mo.run, audit records under runs/<date>/) and client calls, in order:
+3. Headless notebooks (mo.cli.run, audit records under runs/<date>/) and client calls, in order:
    import_price_list (FreshCo), import_price_list (Metro, its own headers mapped),
    recipes imported through the client, recipe_costs, import_price_list (FreshCo week 2),
    update_cost, recipe_costs again (movers since the first), event_sanity, parity_export.
@@ -26,8 +26,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import mo
+from mo.cli.run import RunResult, run_notebook
 from mo.errors import ErrorCode, MOError
-from mo.run import RunResult, run_notebook
 from mo.settings import db_lock_timeout
 from mo.store.duckdb_sharing import FileContents, replace_file
 from mo.store.duckdb_store import translate

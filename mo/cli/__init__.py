@@ -7,11 +7,10 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from mo import migrations
 from mo.errors import MOError, readable_error
 from mo.services import tenants
 from mo.settings import load_settings
-from mo.store import connect_store, open_store
+from mo.store import connect_store, migrations, open_store
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -97,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_feature_commands(sub: argparse._SubParsersAction) -> None:
     # Each feature module adds its own subcommand; imported here so `mo --help` lists them all.
     from mo.api.cli import add_serve_command
-    from mo.run import add_run_command
+    from mo.cli.run import add_run_command
 
     add_serve_command(sub)
     add_run_command(sub)
@@ -108,7 +107,7 @@ def _add_feature_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_parity_diff(args: argparse.Namespace) -> int:
-    from mo.parity import main_parity_diff
+    from mo.cli.parity import main_parity_diff
 
     return main_parity_diff(args.rest)
 

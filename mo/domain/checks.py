@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from mo.domain.event_types import EVENT_TYPES
+from mo.domain.instants import parse_instant
 from mo.errors import validation_error
-from mo.events import EVENT_TYPES
-from mo.instants import parse_instant
 
 if TYPE_CHECKING:
-    from mo.context import TenantContext
+    from mo.domain.context import TenantContext
 
 MAX_KEY_LENGTH = 255
 # Open ends of a window: both backends store these instants, and no event falls outside them
-# (a stored instant may lie outside the window of dates mo accepts as input, mo/instants.py).
+# (a stored instant may lie outside the window of dates mo accepts as input, mo/domain/instants.py).
 EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)
 LATEST = datetime.max.replace(tzinfo=timezone.utc)
 WINDOWS = {"m": "minutes", "h": "hours", "d": "days"}

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mo.checks import check_key
-from mo.context import TenantContext
+from mo.domain.checks import check_key
+from mo.domain.context import TenantContext
 from mo.errors import ErrorCode, MOError, validation_error
-from mo.jsonutil import dumps, loads
 from mo.store.base import Store, Tx, transaction_conflict
+from mo.util.jsonutil import dumps, loads
 
 # Attempts after a unique-rule clash while the key was not yet committed: a racing duplicate
 # may still be in flight.

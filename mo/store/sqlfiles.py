@@ -27,7 +27,7 @@ def sql_root() -> Path:
     packaged = Path(str(resources.files("mo"))) / "_sql"
     if packaged.is_dir():
         return packaged
-    checkout = Path(__file__).resolve().parent.parent / "sql"
+    checkout = Path(__file__).resolve().parents[2] / "sql"  # mo/store/ → the checkout
     if checkout.is_dir():
         return checkout
     raise FileNotFoundError("mo's sql/ folder is missing from this installation")

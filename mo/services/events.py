@@ -6,33 +6,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
+from mo.domain.event_types import EVENT_TYPES
+from mo.domain.results import money
 from mo.errors import validation_error
-from mo.jsonutil import canonical_json, dumps
-from mo.results import money
+from mo.util.jsonutil import canonical_json, dumps
 
-if TYPE_CHECKING:  # a hint only: mo.checks reads the registry without the store
+if TYPE_CHECKING:  # a hint only: mo.domain.checks reads the registry without the store
     from mo.store.base import Tx
 
-EVENT_TYPES: frozenset[str] = frozenset(
-    {
-        "tenant.created",
-        "api_key.created",
-        "ingredient.created",
-        "ingredient.alias_added",
-        "ingredient.deleted",
-        "ingredient.restored",
-        "ingredient.cost.updated",
-        "import.completed",
-        "supplier.saved",
-        "supplier.deleted",
-        "recipe.saved",
-        "recipe.deleted",
-        "recipe.restored",
-        "recipes.imported",
-        "recipe.recomputed",
-    }
-)
 
 
 # Payloads that SQL writes too (a price list's events, set-based) are defined here, once each;

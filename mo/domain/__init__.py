@@ -1,0 +1,1 @@
+"""Domain values: names, quantities and packs, decimals, instants, results."""
