@@ -26,7 +26,8 @@ SUPPLIER = "Acme Foods"
 
 def _costs(client: MOClient) -> dict[str, tuple[Decimal, str]]:
     frame = client.ingredients()
-    return {n: (c, u) for n, c, u in zip(frame["name"], frame["unit_cost"], frame["unit"], strict=True)}
+    rows = zip(frame["name"], frame["unit_cost"], frame["unit"], strict=True)
+    return {name: (cost, unit) for name, cost, unit in rows}
 
 
 def _check_costs(client: MOClient, expected: dict[str, tuple[str, str]]) -> None:
@@ -78,11 +79,14 @@ def test_a_guide_skipping_its_odd_lines_imports_the_rest_to_the_cent(
     returned = {r["row"]: (r["column"], r["problem"]) for r in result.rejected}
     kept = client.import_rejections(result.batch_id)
     assert sorted(kept["row"]) == sorted(returned) == sorted(odd)
-    assert dict(zip(kept["row"], zip(kept["column"], kept["problem"], strict=True), strict=True)) == returned
+    reasons = zip(kept["column"], kept["problem"], strict=True)
+    assert dict(zip(kept["row"], reasons, strict=True)) == returned
     for row, (column, problem) in odd.items():
         assert returned[row][0] == column and problem in returned[row][1], returned[row]
     _check_costs(client, expected)
-    again = client.import_price_list(path, supplier=SUPPLIER, idempotency_key="w1", on_bad_rows="skip")
+    again = client.import_price_list(
+        path, supplier=SUPPLIER, idempotency_key="w1", on_bad_rows="skip"
+    )
     assert again.replayed and again.batch_id == result.batch_id
 
 
@@ -114,7 +118,9 @@ def test_six_number_ten_cans_are_six_cans(client: MOClient, tmp_path: Path) -> N
     assert _costs(client)["Tomato"] == (Decimal("7"), "each")
 
 
-def test_a_per_pound_price_is_that_price_whatever_the_pack(client: MOClient, tmp_path: Path) -> None:
+def test_a_per_pound_price_is_that_price_whatever_the_pack(
+    client: MOClient, tmp_path: Path
+) -> None:
     path = _write(tmp_path, "item,pack,price\nChicken,4/10 LB AVG,2.65/lb\nBeef,case,2.65/lb\n")
     client.import_price_list(path, supplier="Sysco", idempotency_key="k")
     _check_costs(client, {"Chicken": ("2.65", "lb"), "Beef": ("2.65", "lb")})
@@ -131,7 +137,9 @@ def test_a_pack_count_of_six_with_a_five_pound_size_is_thirty_pounds(
     _check_costs(client, {"Cheese": ("1.75", "lb")})
 
 
-def test_a_decimal_comma_reads_only_when_the_format_says_so(client: MOClient, tmp_path: Path) -> None:
+def test_a_decimal_comma_reads_only_when_the_format_says_so(
+    client: MOClient, tmp_path: Path
+) -> None:
     path = _write(tmp_path, "Artikel;Gebinde;Preis\nSalz;1 kg;2\nZucker;10 kg;€12,50\n")
     columns = {"Artikel": "item", "Gebinde": "pack", "Preis": "price"}
     client.save_supplier("Euro", columns=columns)
