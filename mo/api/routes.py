@@ -183,6 +183,16 @@ def recipe_breakdown(who: Who, name: str) -> JSONResponse:
     return table("recipe_breakdown", who.client.recipe_breakdown(name))
 
 
+@router.get("/recipes/{name:path}/history", tags=["recipes"], response_model=Table)
+def recipe_history(who: Who, name: str) -> JSONResponse:
+    return table("recipe_history", who.client.recipe_history(name))
+
+
+@router.get("/price-changes", tags=["costs"], response_model=Table)
+def price_changes(who: Who, since: str, until: str | None = None) -> JSONResponse:
+    return table("price_changes", who.client.price_changes(since=since, until=until))
+
+
 @router.delete("/recipes/{name:path}", tags=["recipes"], response_model=wire_model(RecipeRecord))
 def delete_recipe(who: Who, name: str) -> JSONResponse:
     return result(who.client.delete_recipe(name))

@@ -154,6 +154,14 @@ class MOClient(Protocol):
     def recipes(self, *, include_deleted: bool = False) -> pd.DataFrame:
         """Recipes with their current cost (READ_SCHEMAS["recipes"]), by name."""
 
+    def recipe_history(self, name: str) -> pd.DataFrame:
+        """A recipe's stored cost after each recompute, oldest first (READ_SCHEMAS["recipe_history"]).
+        Raises not_found."""
+
+    def price_changes(self, *, since: When, until: When | None = None) -> pd.DataFrame:
+        """Each change of an ingredient's cost effective in [since, until), biggest change_pct
+        first (READ_SCHEMAS["price_changes"]). Raises validation_error for an empty window."""
+
     def recipe_breakdown(self, name: str) -> pd.DataFrame:
         """A recipe's leaf ingredients over all levels (READ_SCHEMAS["recipe_breakdown"]). Raises not_found."""
 

@@ -347,6 +347,15 @@ class HttpClient:
     def recipe_breakdown(self, name: str) -> pd.DataFrame:
         return self._table(f"/v1/recipes/{segment(require_text(name, field='recipe'))}/breakdown")
 
+    def recipe_history(self, name: str) -> pd.DataFrame:
+        return self._table(f"/v1/recipes/{segment(require_text(name, field='recipe'))}/history")
+
+    def price_changes(self, *, since: When, until: When | None = None) -> pd.DataFrame:
+        # Judged here as the service judges it, then sent as ISO text a URL keeps intact.
+        window = check_window(since, until)
+        bound = None if until is None else window.until.isoformat()
+        return self._table("/v1/price-changes", since=window.since.isoformat(), until=bound)
+
     def delete_recipe(self, name: str) -> RecipeRecord:
         path = f"/v1/recipes/{segment(require_text(name, field='recipe'))}"
         return RecipeRecord.from_dict(self._json("DELETE", path))

@@ -21,6 +21,7 @@ from mo.services import (
     costs,
     event_reads,
     export,
+    history,
     imports,
     ingredients,
     recipes,
@@ -264,6 +265,15 @@ class LocalClient:
         require_text(name, field="recipe")
         return self._read(
             "recipe_breakdown", recipes.recipe_breakdown(self._store, self._ctx, name)
+        )
+
+    def recipe_history(self, name: str) -> pd.DataFrame:
+        require_text(name, field="recipe")
+        return self._read("recipe_history", history.recipe_history(self._store, self._ctx, name))
+
+    def price_changes(self, *, since: When, until: When | None = None) -> pd.DataFrame:
+        return self._read(
+            "price_changes", history.price_changes(self._store, self._ctx, since=since, until=until)
         )
 
     def delete_recipe(self, name: str) -> RecipeRecord:
