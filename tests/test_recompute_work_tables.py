@@ -1,6 +1,7 @@
 """Recompute's work tables: a transaction that recomputes twice gets both right (the second
 starts from empty tables), and on PostgreSQL they stay with the pooled connection instead of
-being created and dropped in every transaction. Both backends where it applies."""
+being created and dropped in every transaction, and the walk up the recipe graph looks rows up
+by index. Both backends where it applies."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from mo.context import TenantContext
 from mo.services import recipes as rec
 from mo.services.costs import update_cost
 from mo.services.ingredients import add_ingredient
-from mo.services.recompute import recompute_for
+from mo.services.recompute import MAX_DEPTH, recompute_for
+from mo.sqlfiles import compiled
 from mo.store import Store
 from mo.store.base import Tx
 from mo.store.postgres_store import PostgresStore
@@ -74,3 +76,25 @@ def test_postgres_work_tables_stay_with_the_connection(
     assert kept is not None and kept["oid"] is not None  # not dropped at commit
     assert work_table() == kept  # the same table again: no catalog writes per update
     assert _totals(store, ctx)["Pizza"] == Decimal("2")  # 500 g of dough at 4 per kg
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_postgres_walk_looks_up_parents_by_index(store: Store, ctx: TenantContext) -> None:
+    """The walk up from an ingredient probes the sub-recipe index with the ids found so far,
+    and reads the scope's recipes and stored costs by key: no hash of the tenant's tables, which
+    cost 200 ms of a 20k-recipe cost update (their statistics may be missing or stale)."""
+    assert isinstance(store, PostgresStore)
+    ids = _book(store, ctx)
+    with store.session() as conn, conn.transaction(force_rollback=True):
+        conn.execute(
+            "SELECT set_config('app.tenant_id', %s, true), set_config('role', 'mo_app', true)",
+            (ctx.tenant_id,),
+        )
+        conn.execute(compiled("postgres", "recompute.open_work", "pyformat").text)
+        conn.execute("INSERT INTO rc_seed_ing (id) VALUES (%s)", (ids["Flour"],))
+        walk = compiled("postgres", "recompute.scope_walk", "pyformat").text
+        plan = "\n".join(row["QUERY PLAN"] for row in conn.execute(
+            "EXPLAIN " + walk, {"tenant_id": ctx.tenant_id, "max_depth": MAX_DEPTH}))
+    # Each step probes the index with the ids found so far; it does not hash all the edges.
+    assert "(sub_recipe_id = up.id)" in plan and "Hash Cond: (up.id" not in plan, plan
+    assert "(recipe_id = w.id)" in plan, plan  # the stored cost, by key
