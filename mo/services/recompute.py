@@ -68,7 +68,8 @@ def recompute_for(
 def open_work(tx: Tx) -> None:
     """Fresh, empty work tables (one statement); a caller may then stage recipe ids in rc_seed
     itself (a bulk import does, with INSERT…SELECT) and call recompute_seeded. They are
-    temporary and vanish with the transaction, so nothing needs dropping afterwards."""
+    temporary and their rows vanish with the transaction, so nothing needs dropping afterwards
+    (PostgreSQL keeps the empty tables for the connection's next recompute)."""
     tx.run("recompute.open_work")
 
 

@@ -28,7 +28,8 @@
 
 -- name: open_work
 -- Fresh, empty work tables in one round trip. They are temporary: they die with the
--- transaction's connection (DuckDB) or at commit (PostgreSQL, see its override).
+-- transaction's cursor (DuckDB); PostgreSQL's stay with the connection, emptied at commit (see
+-- its override).
 CREATE OR REPLACE TEMP TABLE rc_seed (id BIGINT);
 CREATE OR REPLACE TEMP TABLE rc_seed_ing (id BIGINT);
 CREATE OR REPLACE TEMP TABLE rc_ids (id BIGINT);

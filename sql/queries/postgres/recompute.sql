@@ -4,56 +4,63 @@
 -- compute is one DO block over them, so a recompute costs the same round trips as on DuckDB.
 
 -- name: open_work
--- One statement (a DO block) so the DDL costs one round trip; ON COMMIT DROP cleans up.
+-- One statement (a DO block), one round trip. The work tables belong to the pooled connection:
+-- created on its first recompute and kept, ON COMMIT DELETE ROWS empties them at commit (a
+-- rollback discards their rows anyway), so a recompute costs no catalog writes. Creating and
+-- dropping ten tables in every transaction (ON COMMIT DROP) cost more than the rest of a small
+-- cost update. A transaction that recomputes twice (an import's) finds the first one's rows:
+-- they are deleted here. They are created together, so one missing means all are.
 -- JIT goes off for the rest of the transaction: the work tables have no statistics, so the
 -- planner's guesses can cross jit_above_cost, and a sub-millisecond query then spends most of
 -- a second compiling.
 DO $$
 BEGIN
     PERFORM set_config('jit', 'off', true);
-    DROP TABLE IF EXISTS pg_temp.rc_seed;
-    CREATE TEMP TABLE rc_seed (id BIGINT) ON COMMIT DROP;
-    DROP TABLE IF EXISTS pg_temp.rc_seed_ing;
-    CREATE TEMP TABLE rc_seed_ing (id BIGINT) ON COMMIT DROP;
-    DROP TABLE IF EXISTS pg_temp.rc_ids;
-    CREATE TEMP TABLE rc_ids (id BIGINT) ON COMMIT DROP;
-    DROP TABLE IF EXISTS pg_temp.rc_scope;
-    CREATE TEMP TABLE rc_scope (
-        recipe_id BIGINT, lvl INTEGER, name VARCHAR, yield_qty DECIMAL(38, 12),
-        menu_price DECIMAL(38, 12), updated_at TIMESTAMPTZ, old_total DECIMAL(38, 12),
-        old_complete BOOLEAN, old_missing JSONB, old_at TIMESTAMPTZ
-    ) ON COMMIT DROP;
-    DROP TABLE IF EXISTS pg_temp.rc_lines;
-    CREATE TEMP TABLE rc_lines (
-        recipe_id BIGINT, lvl INTEGER, ingredient_id BIGINT, sub_recipe_id BIGINT, family VARCHAR,
-        base_unit VARCHAR, qty_base DECIMAL(38, 12), waste_pct DECIMAL(38, 12), share DECIMAL(38, 12)
-    ) ON COMMIT DROP;
-    DROP TABLE IF EXISTS pg_temp.rc_sub;
-    CREATE TEMP TABLE rc_sub (
-        recipe_id BIGINT, lvl INTEGER, sub_id BIGINT, name VARCHAR, share DECIMAL(38, 12),
-        outside BOOLEAN, stored DECIMAL(38, 12), stored_missing VARCHAR[]
-    ) ON COMMIT DROP;
-    DROP TABLE IF EXISTS pg_temp.rc_rate;
-    CREATE TEMP TABLE rc_rate (
-        ingredient_id BIGINT, base_unit VARCHAR, waste_pct DECIMAL(38, 12), name VARCHAR,
-        divisor DECIMAL(38, 12), rate DECIMAL(38, 12), lack VARCHAR
-    ) ON COMMIT DROP;
-    DROP TABLE IF EXISTS pg_temp.rc_ingsum;
-    CREATE TEMP TABLE rc_ingsum (recipe_id BIGINT, known NUMERIC, over BOOLEAN) ON COMMIT DROP;
-    DROP TABLE IF EXISTS pg_temp.rc_work;
-    CREATE TEMP TABLE rc_work (
-        recipe_id BIGINT, total DECIMAL(38, 12), big BOOLEAN, unit_cost DECIMAL(38, 12),
-        food_cost_pct DECIMAL(38, 12)
-    ) ON COMMIT DROP;
-    DROP TABLE IF EXISTS pg_temp.rc_missing;
-    CREATE TEMP TABLE rc_missing (recipe_id BIGINT, names VARCHAR[]) ON COMMIT DROP;
+    IF to_regclass('pg_temp.rc_missing') IS NULL THEN
+        CREATE TEMP TABLE rc_seed (id BIGINT) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE rc_seed_ing (id BIGINT) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE rc_ids (id BIGINT) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE rc_scope (
+            recipe_id BIGINT, lvl INTEGER, name VARCHAR, yield_qty DECIMAL(38, 12),
+            menu_price DECIMAL(38, 12), updated_at TIMESTAMPTZ, old_total DECIMAL(38, 12),
+            old_complete BOOLEAN, old_missing JSONB, old_at TIMESTAMPTZ
+        ) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE rc_lines (
+            recipe_id BIGINT, lvl INTEGER, ingredient_id BIGINT, sub_recipe_id BIGINT,
+            family VARCHAR, base_unit VARCHAR, qty_base DECIMAL(38, 12),
+            waste_pct DECIMAL(38, 12), share DECIMAL(38, 12)
+        ) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE rc_sub (
+            recipe_id BIGINT, lvl INTEGER, sub_id BIGINT, name VARCHAR, share DECIMAL(38, 12),
+            outside BOOLEAN, stored DECIMAL(38, 12), stored_missing VARCHAR[]
+        ) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE rc_rate (
+            ingredient_id BIGINT, base_unit VARCHAR, waste_pct DECIMAL(38, 12), name VARCHAR,
+            divisor DECIMAL(38, 12), rate DECIMAL(38, 12), lack VARCHAR
+        ) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE rc_ingsum (recipe_id BIGINT, known NUMERIC, over BOOLEAN)
+            ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE rc_work (
+            recipe_id BIGINT, total DECIMAL(38, 12), big BOOLEAN, unit_cost DECIMAL(38, 12),
+            food_cost_pct DECIMAL(38, 12)
+        ) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE rc_missing (recipe_id BIGINT, names VARCHAR[]) ON COMMIT DELETE ROWS;
+    ELSE
+        DELETE FROM rc_seed; DELETE FROM rc_seed_ing; DELETE FROM rc_ids; DELETE FROM rc_scope;
+        DELETE FROM rc_lines; DELETE FROM rc_sub; DELETE FROM rc_rate; DELETE FROM rc_ingsum;
+        DELETE FROM rc_work; DELETE FROM rc_missing;
+    END IF;
 END
 $$
 
 -- name: scope_walk
 -- PostgreSQL allows no reference to the recursive query inside a subquery, so d comes from a
--- join; the walk uses the recipe_lines_sub_recipe index (V007) instead of an edge copy. Its
--- planner joins the walk's result to recipes as it is, without the base file's list detour.
+-- join. Each step, and each read of what the writes need, looks its rows up by index from the
+-- ids found so far (a LATERAL subquery with OFFSET 0, which the planner cannot flatten into a
+-- join): the few rows a cost update touches are found without reading the tenant's whole
+-- tables, whatever the statistics say. Planned as joins, the walk hashed every sub-recipe line
+-- of the tenant at each step, and recipe_costs (whose statistics lag behind until something
+-- analyses it) was hashed whole: 200 ms of a 20k-recipe cost update that needs 2.
 INSERT INTO rc_scope (recipe_id, lvl, name, yield_qty, menu_price, updated_at, old_total,
                       old_complete, old_missing, old_at)
 WITH RECURSIVE up(id, d) AS (
@@ -62,17 +69,25 @@ WITH RECURSIVE up(id, d) AS (
     SELECT l.recipe_id, 0 FROM recipe_lines l
     WHERE l.tenant_id = :tenant_id AND l.ingredient_id IN (SELECT id FROM rc_seed_ing)
     UNION
-    SELECT l.recipe_id, up.d + 1
+    SELECT p.recipe_id, up.d + 1
     FROM up
-    JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.sub_recipe_id = up.id
+    CROSS JOIN LATERAL (SELECT l.recipe_id FROM recipe_lines l
+                        WHERE l.tenant_id = :tenant_id AND l.sub_recipe_id = up.id
+                        OFFSET 0) p
     WHERE up.d < :max_depth
 ),
 walked AS MATERIALIZED (SELECT id, MAX(d) AS d FROM up GROUP BY id)
 SELECT r.id, CAST(DENSE_RANK() OVER (ORDER BY w.d) - 1 AS INTEGER), r.name, r.yield_qty,
        r.menu_price, r.updated_at, c.total_cost, c.complete, c.missing, c.computed_at
 FROM walked w
-JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = w.id AND r.deleted_at IS NULL
-LEFT JOIN recipe_costs c ON c.tenant_id = :tenant_id AND c.recipe_id = w.id
+CROSS JOIN LATERAL (SELECT r.id, r.name, r.yield_qty, r.menu_price, r.updated_at
+                    FROM recipes r
+                    WHERE r.tenant_id = :tenant_id AND r.id = w.id AND r.deleted_at IS NULL
+                    OFFSET 0) r
+LEFT JOIN LATERAL (SELECT c.total_cost, c.complete, c.missing, c.computed_at
+                   FROM recipe_costs c
+                   WHERE c.tenant_id = :tenant_id AND c.recipe_id = w.id
+                   OFFSET 0) c ON true
 WHERE (SELECT MAX(d) FROM walked) < :max_depth
 
 -- name: scope_ancestors
@@ -95,7 +110,9 @@ WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL AND r.id IN (SELECT id F
 -- One statement: the scope's lines (the one read of recipe_lines), its sub-recipe lines with what
 -- costing them needs (rc_sub) and the rates of its ingredient uses (rc_rate), each computed as
 -- the base file's scope_lines and compute do. Every part reads the statement's one snapshot, so
--- rc_sub and rc_rate are computed from the lines CTE, not from rc_lines.
+-- rc_sub and rc_rate are computed from the lines CTE, not from rc_lines. A sub-recipe line's
+-- recipe and stored cost are looked up by index (LATERAL … OFFSET 0, as in scope_walk), not
+-- hashed from the tenant's whole tables.
 WITH lines AS MATERIALIZED (
     SELECT l.recipe_id, s.lvl, l.ingredient_id, l.sub_recipe_id, l.family, l.base_unit,
            l.qty_base, l.waste_pct, l.share
@@ -121,9 +138,15 @@ kept_subs AS (
            CASE WHEN i.recipe_id IS NULL AND NOT c.complete
                 THEN ARRAY(SELECT jsonb_array_elements_text(c.missing)) END
     FROM lines l
-    JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = l.sub_recipe_id
+    CROSS JOIN LATERAL (SELECT r.name, r.deleted_at, r.yield_base, r.yield_base_qty
+                        FROM recipes r
+                        WHERE r.tenant_id = :tenant_id AND r.id = l.sub_recipe_id
+                        OFFSET 0) r
     LEFT JOIN rc_scope i ON i.recipe_id = l.sub_recipe_id
-    LEFT JOIN recipe_costs c ON c.tenant_id = :tenant_id AND c.recipe_id = l.sub_recipe_id
+    LEFT JOIN LATERAL (SELECT c.total_cost, c.complete, c.missing
+                       FROM recipe_costs c
+                       WHERE c.tenant_id = :tenant_id AND c.recipe_id = l.sub_recipe_id
+                       OFFSET 0) c ON true
     WHERE l.sub_recipe_id IS NOT NULL
 ),
 uses AS (
