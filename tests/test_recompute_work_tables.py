@@ -10,15 +10,15 @@ from decimal import Decimal
 
 import pytest
 
-from mo.context import TenantContext
+from mo.domain.context import TenantContext
 from mo.services import recipes as rec
 from mo.services.costs import update_cost
 from mo.services.ingredients import add_ingredient
 from mo.services.recompute import MAX_DEPTH, recompute_for
-from mo.sqlfiles import compiled
 from mo.store import Store
 from mo.store.base import Tx
 from mo.store.postgres_store import PostgresStore
+from mo.store.sqlfiles import compiled
 
 
 def _book(store: Store, ctx: TenantContext) -> dict[str, int]:
