@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from dotenv import dotenv_values
 
@@ -15,6 +17,7 @@ DEFAULT_API_URL = "http://127.0.0.1:8765"
 # How long a call waits for another process to release an embedded DuckDB file.
 DEFAULT_DB_LOCK_TIMEOUT = 30.0
 API_MODES = ("local", "http")
+_N = TypeVar("_N", int, float)
 
 
 @dataclass(frozen=True)
@@ -71,19 +74,25 @@ def _dotenv(env_file: Path | None = None) -> dict[str, str | None]:
     return dotenv_values(path) if path.is_file() else {}
 
 
-def _seconds(name: str, dotenv: dict[str, str | None], default: float) -> float:
-    """The finite number of seconds ≥ 0 that `name` holds, else `default`."""
+def _number(name: str, dotenv: dict[str, str | None], default: _N, *,
+            parse: Callable[[str], _N], ok: Callable[[_N], bool], must: str) -> _N:
+    """The value `name` holds (environment, then .env) if `ok` takes it, else `default` when
+    unset; validation_error naming the setting for anything else."""
     text = _lookup(name, dotenv)
     if text is None:
         return default
     try:
-        value = float(text)
+        value = parse(text)
     except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):
-        raise validation_error(f"{name} must be a number of seconds, 0 or more",
-                               field=name, value=text)
+        value = None
+    if value is None or not ok(value):
+        raise validation_error(f"{name} must be {must}", field=name, value=text)
     return value
+
+
+def _seconds(name: str, dotenv: dict[str, str | None], default: float) -> float:
+    return _number(name, dotenv, default, parse=float, ok=lambda v: 0 <= v < float("inf"),
+                   must="a number of seconds, 0 or more")
 
 
 def db_lock_timeout() -> float:
@@ -136,16 +145,8 @@ DEFAULT_INPUT_LIMITS = InputLimits(
 
 
 def _positive_int(name: str, dotenv: dict[str, str | None], default: int) -> int:
-    text = _lookup(name, dotenv)
-    if text is None:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise validation_error(f"{name} must be a positive integer", field=name, value=text)
-    return value
+    return _number(name, dotenv, default, parse=int, ok=lambda v: v > 0,
+                   must="a positive integer")
 
 
 def load_input_limits(env_file: Path | None = None) -> InputLimits:
