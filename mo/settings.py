@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from dotenv import dotenv_values
 
@@ -15,6 +17,7 @@ DEFAULT_API_URL = "http://127.0.0.1:8765"
 # How long a call waits for another process to release an embedded DuckDB file.
 DEFAULT_DB_LOCK_TIMEOUT = 30.0
 API_MODES = ("local", "http")
+_N = TypeVar("_N", int, float)
 
 
 @dataclass(frozen=True)
@@ -66,30 +69,37 @@ def _anchored(url: str | None, base: Path) -> str | None:
     return url
 
 
-def _dotenv() -> dict[str, str | None]:
-    path = project_dir() / ".env"
+def _dotenv(env_file: Path | None = None) -> dict[str, str | None]:
+    path = env_file or project_dir() / ".env"
     return dotenv_values(path) if path.is_file() else {}
 
 
-def _lock_timeout(dotenv: dict[str, str | None]) -> float:
-    text = _lookup("MO_DB_LOCK_TIMEOUT", dotenv)
+def _number(name: str, dotenv: dict[str, str | None], default: _N, *,
+            parse: Callable[[str], _N], ok: Callable[[_N], bool], must: str) -> _N:
+    """The value `name` holds (environment, then .env) if `ok` takes it, else `default` when
+    unset; validation_error naming the setting for anything else."""
+    text = _lookup(name, dotenv)
     if text is None:
-        return DEFAULT_DB_LOCK_TIMEOUT
+        return default
     try:
-        value = float(text)
+        value = parse(text)
     except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):
-        raise validation_error("MO_DB_LOCK_TIMEOUT must be a number of seconds >= 0",
-                               field="MO_DB_LOCK_TIMEOUT", value=text)
+        value = None
+    if value is None or not ok(value):
+        raise validation_error(f"{name} must be {must}", field=name, value=text)
     return value
+
+
+def _seconds(name: str, dotenv: dict[str, str | None], default: float) -> float:
+    return _number(name, dotenv, default, parse=float, ok=lambda v: 0 <= v < float("inf"),
+                   must="a number of seconds, 0 or more")
 
 
 def db_lock_timeout() -> float:
     """MO_DB_LOCK_TIMEOUT in seconds (default 30): how long a call waits for another process
     holding the embedded DuckDB file before answering `unavailable`. Read on its own, so that a
     store does not fail on a setting it does not use."""
-    return _lock_timeout(_dotenv())
+    return _seconds("MO_DB_LOCK_TIMEOUT", _dotenv(), DEFAULT_DB_LOCK_TIMEOUT)
 
 
 def load_settings(env_file: Path | None = None) -> Settings:
@@ -110,7 +120,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         api_url=_lookup("MO_API_URL", dotenv) or DEFAULT_API_URL,
         api_key=_lookup("MO_API_KEY", dotenv),
         tenant=_lookup("MO_TENANT", dotenv),
-        db_lock_timeout=_lock_timeout(dotenv),
+        db_lock_timeout=_seconds("MO_DB_LOCK_TIMEOUT", dotenv, DEFAULT_DB_LOCK_TIMEOUT),
     )
 
 
@@ -135,23 +145,14 @@ DEFAULT_INPUT_LIMITS = InputLimits(
 
 
 def _positive_int(name: str, dotenv: dict[str, str | None], default: int) -> int:
-    text = _lookup(name, dotenv)
-    if text is None:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise validation_error(f"{name} must be a positive integer", field=name, value=text)
-    return value
+    return _number(name, dotenv, default, parse=int, ok=lambda v: v > 0,
+                   must="a positive integer")
 
 
 def load_input_limits(env_file: Path | None = None) -> InputLimits:
     """The input caps from MO_MAX_BODY_MB, MO_MAX_COLUMNS and MO_MAX_LINE_KB (environment,
     then .env); validation_error naming the setting for a value that is not a positive integer."""
-    path = env_file or project_dir() / ".env"
-    dotenv = dotenv_values(path) if path.is_file() else {}
+    dotenv = _dotenv(env_file)
     base = DEFAULT_INPUT_LIMITS
     return InputLimits(
         max_body_bytes=_positive_int("MO_MAX_BODY_MB", dotenv, base.max_body_bytes >> 20) << 20,
@@ -170,8 +171,7 @@ def limit_setting(name: str, default: int) -> int:
     Read when a request needs it, so a test or an operator can change one without a restart.
     Raises validation_error naming the setting for a value that is no positive integer.
     """
-    path = project_dir() / ".env"
-    return _positive_int(name, dotenv_values(path) if path.is_file() else {}, default)
+    return _positive_int(name, _dotenv(), default)
 
 
 def max_recipe_lines() -> int:
@@ -196,8 +196,7 @@ class PageLimits:
 def load_page_limits(env_file: Path | None = None) -> PageLimits:
     """MO_PAGE_SIZE and MO_MAX_PAGE_SIZE (environment, then .env); raise validation_error for a
     value that is not a positive whole number or a default above the maximum."""
-    path = env_file or project_dir() / ".env"
-    dotenv = dotenv_values(path) if path.is_file() else {}
+    dotenv = _dotenv(env_file)
     maximum = _positive_int("MO_MAX_PAGE_SIZE", dotenv, DEFAULT_MAX_PAGE_SIZE)
     default = _positive_int("MO_PAGE_SIZE", dotenv, min(DEFAULT_PAGE_SIZE, maximum))
     if default > maximum:
@@ -220,18 +219,7 @@ def statement_timeout_s(env_file: Path | None = None) -> float:
     (default 60; 0 turns the bound off). Why: a runaway query (a recipe graph built to explode,
     a check over millions of rows) must not hold a connection and a core for minutes, nor run on
     after its caller left. Raises validation_error for a value that is not a number ≥ 0."""
-    path = env_file or project_dir() / ".env"
-    raw = _lookup("MO_STATEMENT_TIMEOUT", dotenv_values(path) if path.is_file() else {})
-    if raw is None:
-        return DEFAULT_STATEMENT_TIMEOUT_S
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < float("inf"):
-        raise validation_error("MO_STATEMENT_TIMEOUT must be a number of seconds, 0 or more",
-                               field="MO_STATEMENT_TIMEOUT", value=raw)
-    return value
+    return _seconds("MO_STATEMENT_TIMEOUT", _dotenv(env_file), DEFAULT_STATEMENT_TIMEOUT_S)
 
 
 # ---- HTTP request heads (issue #14) --------------------------------------------------------------
@@ -243,6 +231,4 @@ DEFAULT_MAX_HEADER_KB = 16
 
 def max_header_bytes(env_file: Path | None = None) -> int:
     """MO_MAX_HEADER_KB (default 16) in bytes; validation_error unless a whole number ≥ 1."""
-    path = env_file or project_dir() / ".env"
-    dotenv = dotenv_values(path) if path.is_file() else {}
-    return _positive_int("MO_MAX_HEADER_KB", dotenv, DEFAULT_MAX_HEADER_KB) * 1024
+    return _positive_int("MO_MAX_HEADER_KB", _dotenv(env_file), DEFAULT_MAX_HEADER_KB) * 1024

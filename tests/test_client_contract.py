@@ -153,14 +153,18 @@ def test_ingredients_table_matches_the_schema_and_the_local_reference(
 
 def test_update_cost_result_replay_and_conflict(client: MOClient) -> None:
     client.add_ingredient("Flour", unit="g")
-    first = client.update_cost(
-        "flour",
-        Decimal("12.00"),
-        per="6 x 1 kg",
-        idempotency_key="k-1",
-        supplier="Bakers",
-        note="spring",
-    )
+
+    def update() -> mo.CostUpdate:  # the same call each time: the second one replays
+        return client.update_cost(
+            "flour",
+            Decimal("12.00"),
+            per="6 x 1 kg",
+            idempotency_key="k-1",
+            supplier="Bakers",
+            note="spring",
+        )
+
+    first = update()
     assert isinstance(first, mo.CostUpdate)
     assert (first.ingredient, first.unit_cost, first.changed, first.replayed) == (
         "Flour",
@@ -168,14 +172,7 @@ def test_update_cost_result_replay_and_conflict(client: MOClient) -> None:
         True,
         False,
     )
-    again = client.update_cost(
-        "flour",
-        Decimal("12.00"),
-        per="6 x 1 kg",
-        idempotency_key="k-1",
-        supplier="Bakers",
-        note="spring",
-    )
+    again = update()
     assert again.to_dict() == first.to_dict() | {"replayed": True}
     err = error_of(lambda: client.update_cost("flour", "13", per="kg", idempotency_key="k-1"))
     assert err.code is mo.ErrorCode.IDEMPOTENCY_CONFLICT and err.details["idempotency_key"] == "k-1"

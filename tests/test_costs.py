@@ -15,6 +15,7 @@ from mo.services import costs
 from mo.services import ingredients as ing
 from mo.store import Store
 from mo.util.jsonutil import loads
+from recipe_support import save_bread
 
 
 def _error(call, *args, **kwargs) -> MOError:
@@ -352,14 +353,7 @@ def test_a_cost_change_reaches_the_recipes_using_it(
 ) -> None:
     from mo.services import recipes
 
-    recipes.save_recipe(
-        store,
-        ctx,
-        "Bread",
-        yield_qty="1",
-        yield_unit="each",
-        lines=[{"ingredient": "Flour", "qty": "500", "unit": "g"}],
-    )
+    save_bread(store, ctx)
     assert (
         costs.update_cost(store, ctx, "flour", "2.00", per="kg", idempotency_key="a").recomputed
         == 1

@@ -19,6 +19,7 @@ from mo.services import costs, imports
 from mo.services import ingredients as ing
 from mo.store import Store
 from mo.util.jsonutil import loads
+from recipe_support import save_bread
 
 DATA = Path(__file__).parent / "data"
 SUPPLIER_COLUMNS = {
@@ -569,14 +570,7 @@ def test_an_import_recomputes_the_recipes_of_changed_ingredients(
     from mo.services import recipes
 
     ing.add_ingredient(store, ctx, "Flour", unit="g")
-    recipes.save_recipe(
-        store,
-        ctx,
-        "Bread",
-        yield_qty="1",
-        yield_unit="each",
-        lines=[{"ingredient": "Flour", "qty": "500", "unit": "g"}],
-    )
+    save_bread(store, ctx)
     result = imports.import_price_list(
         store,
         ctx,

@@ -19,6 +19,7 @@ from mo.services.costs import update_cost
 from mo.services.ingredients import add_ingredient, delete_ingredient
 from mo.store import Store
 from mo.util.jsonutil import loads
+from recipe_support import save_dough
 
 D = Decimal
 TOLERANCE = Fraction(1, 10**9)  # 12-place storage: anything above this is a real difference
@@ -266,14 +267,7 @@ def test_impossible_units_are_refused_at_save(store: Store, ctx: TenantContext) 
         and err.details["line"] == 1
         and err.details["item"] == "Egg"
     )
-    rec.save_recipe(
-        store,
-        ctx,
-        "Dough",
-        yield_qty=1,
-        yield_unit="kg",
-        lines=[{"ingredient": "flour", "qty": 1, "unit": "kg"}],
-    )
+    save_dough(store, ctx)
     rec.save_recipe(
         store,
         ctx,
@@ -323,14 +317,7 @@ def test_impossible_units_are_refused_at_save(store: Store, ctx: TenantContext) 
 
 def test_waste_applies_to_ingredient_lines_only(store: Store, ctx: TenantContext) -> None:
     ingredient(store, ctx, "Flour", "g", price="1", per="1 kg")
-    rec.save_recipe(
-        store,
-        ctx,
-        "Dough",
-        yield_qty=1,
-        yield_unit="kg",
-        lines=[{"ingredient": "flour", "qty": 1, "unit": "kg"}],
-    )
+    save_dough(store, ctx)
     err = error_of(
         rec.save_recipe,
         store,
@@ -920,14 +907,7 @@ def test_import_reads_csv_and_xlsx_files(store: Store, ctx: TenantContext, tmp_p
 
 def test_import_reports_every_bad_row_and_writes_nothing(store: Store, ctx: TenantContext) -> None:
     pantry(store, ctx)
-    rec.save_recipe(
-        store,
-        ctx,
-        "Dough",
-        yield_qty=1,
-        yield_unit="kg",
-        lines=[{"ingredient": "flour", "qty": 1, "unit": "kg"}],
-    )
+    save_dough(store, ctx)
     bad = long_frame(
         ("Bread", "0", "loaf", "", "ingredient", "flour", "500", "g", ""),
         ("Bread", "1", "loaf", "", "ingredient", "unobtainium", "abc", "g", "100"),
@@ -1050,14 +1030,7 @@ def test_import_replaces_lines_and_recomputes_recipes_using_the_imported_ones(
     store: Store, ctx: TenantContext
 ) -> None:
     pantry(store, ctx)
-    rec.save_recipe(
-        store,
-        ctx,
-        "Dough",
-        yield_qty=1,
-        yield_unit="kg",
-        lines=[{"ingredient": "flour", "qty": 1, "unit": "kg"}],
-    )
+    save_dough(store, ctx)
     rec.save_recipe(
         store,
         ctx,

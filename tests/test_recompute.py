@@ -19,6 +19,7 @@ from mo.services.recompute import find_cycle, recompute, recompute_for
 from mo.store import Store
 from mo.store.base import Tx
 from mo.util.jsonutil import loads
+from recipe_support import save_dough
 
 D = Decimal
 
@@ -56,14 +57,7 @@ def chain(store: Store, ctx: TenantContext) -> TenantContext:
     add_ingredient(store, ctx, "Lettuce", unit="each")
     set_cost(store, ctx, "Flour", "2", per="1 kg")
     set_cost(store, ctx, "Lettuce", "1", per="1 each")
-    rec.save_recipe(
-        store,
-        ctx,
-        "Dough",
-        yield_qty=1,
-        yield_unit="kg",
-        lines=[{"ingredient": "flour", "qty": 1, "unit": "kg"}],
-    )
+    save_dough(store, ctx)
     rec.save_recipe(
         store,
         ctx,
@@ -282,14 +276,7 @@ def test_recompute_stays_inside_its_tenant(
 ) -> None:
     add_ingredient(store, other_ctx, "Flour", unit="g")
     set_cost(store, other_ctx, "Flour", "5", per="1 kg")
-    rec.save_recipe(
-        store,
-        other_ctx,
-        "Dough",
-        yield_qty=1,
-        yield_unit="kg",
-        lines=[{"ingredient": "flour", "qty": 1, "unit": "kg"}],
-    )
+    save_dough(store, other_ctx)
     stamps = computed_at(store, chain)
     assert recompute(store, other_ctx) == RecomputeResult(1, 0)
     assert computed_at(store, chain) == stamps

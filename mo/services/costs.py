@@ -33,7 +33,7 @@ from mo.errors import ErrorCode, MOError, validation_error
 from mo.services.events import cost_updated_payload, emit_event
 from mo.services.idempotency import run_idempotent
 from mo.services.ingredients import find_active, positive_decimal
-from mo.services.paging import EVERY_ROW, FramePage, PageRequest, cut
+from mo.services.paging import EVERY_ROW, FramePage, PageRequest, by_name, by_name_params, cut
 from mo.services.suggestions import name_not_found
 from mo.store.base import Row, Store, Tx
 
@@ -418,14 +418,10 @@ def ingredients_page(
     store: Store, ctx: TenantContext, *, include_deleted: bool = False, page: PageRequest = EVERY_ROW
 ) -> FramePage:
     """One keyset page of ingredients_frame, keyed by (name_key, id)."""
-    params = {
-        "tenant_id": ctx.tenant_id,
-        "include_deleted": bool(include_deleted),
-        **page.params("after_name", "after_id"),
-    }
+    params = by_name_params(ctx.tenant_id, page, include_deleted=include_deleted)
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         rows = tx.all("costs.ingredients", params)
-        rows, after = cut(rows, page, lambda r: (r["name_key"], r["id"]))
+        rows, after = cut(rows, page, by_name)
         # The aliases of this page's ingredients only: up to its last row's key.
         upto = {"upto_name": rows[-1]["name_key"], "upto_id": rows[-1]["id"]} if rows else None
         aliases = tx.all("costs.aliases", params | upto) if upto else []

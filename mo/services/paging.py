@@ -57,3 +57,17 @@ def cut(rows: list[Row], page: PageRequest, key: Callable[[Row], Key]) -> tuple[
         return rows, None
     kept = rows[: page.size]
     return kept, key(kept[-1])
+
+
+def by_name(row: Row) -> Key:
+    """The key of a read ordered by name: (name_key, id)."""
+    return (row["name_key"], row["id"])
+
+
+def by_name_params(tenant_id: str, page: PageRequest, *, include_deleted: bool) -> dict[str, Any]:
+    """The parameters of a tenant's read ordered by name, with or without deleted rows."""
+    return {
+        "tenant_id": tenant_id,
+        "include_deleted": bool(include_deleted),
+        **page.params("after_name", "after_id"),
+    }

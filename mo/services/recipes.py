@@ -19,7 +19,7 @@ from mo.domain.results import RecipeImportResult, RecipeRecord, money
 from mo.errors import ErrorCode, MOError, not_found, validation_error
 from mo.services.events import emit_event
 from mo.services.ingredients import find_active
-from mo.services.paging import EVERY_ROW, FramePage, PageRequest, cut
+from mo.services.paging import EVERY_ROW, FramePage, PageRequest, by_name, by_name_params, cut
 from mo.services.recipe_graph import claim_and_bound, refuse_cycles
 from mo.services.recipe_input import (
     LineInput,
@@ -301,14 +301,10 @@ def recipes_page(
     store: Store, ctx: TenantContext, *, include_deleted: bool = False, page: PageRequest = EVERY_ROW
 ) -> FramePage:
     """One keyset page of recipes_frame, keyed by (name_key, id)."""
-    params = {
-        "tenant_id": ctx.tenant_id,
-        "include_deleted": bool(include_deleted),
-        **page.params("after_name", "after_id"),
-    }
+    params = by_name_params(ctx.tenant_id, page, include_deleted=include_deleted)
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         rows = tx.all("recipes.frame", params)
-    rows, after = cut(rows, page, lambda r: (r["name_key"], r["id"]))
+    rows, after = cut(rows, page, by_name)
     frame = pd.DataFrame.from_records(rows, columns=FRAME_COLUMNS)
     for column in ("yield_qty", "total_cost", "unit_cost", "menu_price", "food_cost_pct"):
         frame[column] = pd.Series(

@@ -57,12 +57,7 @@ __all__ = [
     "rejected_rows",
     "report_result",
     "display",
-    "update_cost_form",
-    "parity_export_form",
-    "UpdateCostForm",
-    "ParityExportForm",
-    "export_events",
-    "show_export",
+    *sorted(_FORMS),
 ]
 
 

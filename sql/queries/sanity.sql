@@ -101,32 +101,28 @@ LIMIT 5
 -- name: events_without_row
 -- No ingredient, recipe or import_batch event names a row that does not exist
 -- (soft-deleted rows exist: they are kept on purpose).
--- Set-based: one anti-join per table, each its own NOT EXISTS, which both engines turn into a
--- hash anti-join. Inside ORed NOT EXISTS (as this check once was) the same comparison was a
--- subplan per event on PostgreSQL, each scanning the table: rows × events (no answer in 15
--- minutes after a 150k-row import). The table's ids are cast to text, once per row of the
--- table, rather than each event's aggregate_id to a number: any text is a valid aggregate_id
--- (one that is no id names no row and is reported), and guarding the cast would cost a regular
--- expression per event. Each branch reads event_log itself rather than a shared CTE, so the
--- planner knows how many events of each kind there are.
-WITH orphans AS (
-    SELECT e.aggregate_type, e.aggregate_id FROM event_log e
-    WHERE e.tenant_id = :tenant_id AND e.aggregate_type = 'ingredient' AND NOT EXISTS (
-        SELECT 1 FROM ingredients i
-        WHERE i.tenant_id = :tenant_id
-          AND CAST(i.id AS VARCHAR) = e.aggregate_id)
+-- Set-based: one hash anti-join of the events against every row's (type, id), which both
+-- engines plan as such. Inside ORed NOT EXISTS (as this check once was) the same comparison
+-- was a subplan per event on PostgreSQL, each scanning the table: rows × events (no answer in
+-- 15 minutes after a 150k-row import). The tables' ids are cast to text, once per row, rather
+-- than each event's aggregate_id to a number: any text is a valid aggregate_id (one that is no
+-- id names no row and is reported), and guarding the cast would cost a regular expression per
+-- event.
+WITH known AS (
+    SELECT 'ingredient' AS aggregate_type, CAST(id AS VARCHAR) AS aggregate_id
+    FROM ingredients WHERE tenant_id = :tenant_id
     UNION ALL
-    SELECT e.aggregate_type, e.aggregate_id FROM event_log e
-    WHERE e.tenant_id = :tenant_id AND e.aggregate_type = 'recipe' AND NOT EXISTS (
-        SELECT 1 FROM recipes r
-        WHERE r.tenant_id = :tenant_id
-          AND CAST(r.id AS VARCHAR) = e.aggregate_id)
+    SELECT 'recipe', CAST(id AS VARCHAR) FROM recipes WHERE tenant_id = :tenant_id
     UNION ALL
+    SELECT 'import_batch', CAST(id AS VARCHAR) FROM import_batches WHERE tenant_id = :tenant_id
+),
+orphans AS (
     SELECT e.aggregate_type, e.aggregate_id FROM event_log e
-    WHERE e.tenant_id = :tenant_id AND e.aggregate_type = 'import_batch' AND NOT EXISTS (
-        SELECT 1 FROM import_batches b
-        WHERE b.tenant_id = :tenant_id
-          AND CAST(b.id AS VARCHAR) = e.aggregate_id)
+    WHERE e.tenant_id = :tenant_id
+      AND e.aggregate_type IN ('ingredient', 'recipe', 'import_batch')
+      AND NOT EXISTS (
+          SELECT 1 FROM known k
+          WHERE k.aggregate_type = e.aggregate_type AND k.aggregate_id = e.aggregate_id)
 ),
 offending AS MATERIALIZED (
     SELECT aggregate_type, aggregate_id, count(*) AS events
