@@ -233,7 +233,7 @@ def test_unknown_items_are_not_found(store: Store, ctx: TenantContext) -> None:
     )
     assert (err.code.value, err.details) == (
         "not_found",
-        {"kind": "ingredient", "name": "unobtainium"},
+        {"kind": "ingredient", "name": "unobtainium", "suggestions": []},
     )
     err = error_of(
         rec.save_recipe,
@@ -753,7 +753,7 @@ def test_restore_refuses_a_name_that_is_active_again(store: Store, ctx: TenantCo
 
 def test_breakdown_of_an_unknown_recipe_is_not_found(store: Store, ctx: TenantContext) -> None:
     err = error_of(rec.recipe_breakdown, store, ctx, "Ghost")
-    assert (err.code.value, err.details) == ("not_found", {"kind": "recipe", "name": "Ghost"})
+    assert (err.code.value, err.details) == ("not_found", {"kind": "recipe", "name": "Ghost", "suggestions": []})
 
 
 def test_count_units_scale_exactly(store: Store, ctx: TenantContext) -> None:
