@@ -21,8 +21,12 @@ $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/uv
 demo: $(VENV)/.stamp-notebook
 	$(BIN)/python -m mo.demo
 
+# One pytest worker per core (pytest-xdist). Tests that share a module-wide fixture or tally
+# carry an xdist_group mark and stay on one worker (--dist loadgroup). nbval is not needed here
+# (`make nbval` runs it), so its plugin stays unloaded in the controller and each worker.
+TEST_WORKERS ?= auto
 test: $(VENV)/.stamp-dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -p no:nbval
 
 # Every notebook with its defaults (interactive: the forms are built) in a real kernel, under
 # nbval; `make test` runs them headless through papermill instead. CI runs both.
