@@ -19,16 +19,19 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import psycopg
 import pytest
 
 from database_support import with_schema
-from pg_schema_pool import SchemaPool
-from mo import migrations
-from mo.context import TenantContext
-from mo.services import tenants
-from mo.store import Store, connect_store
+
+# mo, its drivers and pg_schema_pool are imported inside the fixtures: under `pytest -n` the
+# controller process loads this file too but runs no test, and importing them here cost it
+# ~2.8 s of CPU (with client_fixtures' server imports) before any worker started.
+if TYPE_CHECKING:
+    from pg_schema_pool import SchemaPool
+    from mo.context import TenantContext
+    from mo.store import Store
 
 # The four-way client fixtures (duckdb/postgres × local/http) for every test module.
 pytest_plugins = ["client_fixtures"]
@@ -38,6 +41,8 @@ BACKENDS = ["duckdb", "postgres"]
 
 
 def _pg_reachable(url: str) -> bool:
+    import psycopg
+
     try:
         with psycopg.connect(url, connect_timeout=3):
             return True
@@ -88,6 +93,8 @@ def _require_pg(pg_url: str | None) -> str:
 @pytest.fixture
 def pg_schema_url(pg_url: str | None) -> Iterator[str]:
     """A fresh, empty schema on the PostgreSQL server, dropped afterwards."""
+    import psycopg
+
     base = _require_pg(pg_url)
     schema = f"mo_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(base, autocommit=True) as conn:
@@ -113,6 +120,9 @@ def empty_db_url(backend: str, request: pytest.FixtureRequest, tmp_path) -> str:
 @pytest.fixture(scope="session")
 def duckdb_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated DuckDB file, closed (checkpointed: no .wal beside it), copied by each test."""
+    from mo import migrations
+    from mo.store import connect_store
+
     path = tmp_path_factory.mktemp("template") / "mo.duckdb"
     with connect_store(f"duckdb:///{path}") as store:
         migrations.migrate(store)
@@ -121,6 +131,8 @@ def duckdb_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_schema_pool(pg_url: str | None) -> Iterator[SchemaPool | None]:
+    from pg_schema_pool import SchemaPool
+
     if pg_url is None:
         yield None
         return
@@ -150,17 +162,23 @@ def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iter
 
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
+    from mo.store import connect_store
+
     with connect_store(db_url) as opened:
         yield opened
 
 
 @pytest.fixture
 def ctx(store: Store) -> TenantContext:
+    from mo.services import tenants
+
     tenants.create_tenant(store, "acme", name="Acme Bistro")
     return tenants.resolve_tenant(store, "acme")
 
 
 @pytest.fixture
 def other_ctx(store: Store) -> TenantContext:
+    from mo.services import tenants
+
     tenants.create_tenant(store, "rival", name="Rival Bakery")
     return tenants.resolve_tenant(store, "rival")
