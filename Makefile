@@ -21,12 +21,12 @@ $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/uv
 demo: $(VENV)/.stamp-notebook
 	$(BIN)/python -m mo.demo
 
-# One pytest worker per core (pytest-xdist). Tests that share a module-wide fixture or tally
-# carry an xdist_group mark and stay on one worker (--dist loadgroup). nbval is not needed here
-# (`make nbval` runs it), so its plugin stays unloaded in the controller and each worker.
+# One pytest worker per core (pytest-xdist; TEST_WORKERS=0: one process). Modules that share a
+# module-wide fixture or tally stay on one worker (tests/conftest.py, WHOLE_MODULES). nbval is
+# not needed here (`make nbval` runs it), so its plugin is not loaded.
 TEST_WORKERS ?= auto
 test: $(VENV)/.stamp-dev
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -p no:nbval
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -p no:nbval
 
 # Every notebook with its defaults (interactive: the forms are built) in a real kernel, under
 # nbval; `make test` runs them headless through papermill instead. CI runs both.

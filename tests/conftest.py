@@ -39,6 +39,36 @@ pytest_plugins = ["client_fixtures"]
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ["duckdb", "postgres"]
 
+# Under `pytest -n` (make test) each test goes to whichever worker is free, except these
+# modules, whose tests all go to one worker: what they share would otherwise be made, or
+# counted, once per worker.
+WHOLE_MODULES = frozenset({
+    "tests/test_notebooks.py",  # demo_run: the demo runs once; several tests read its outputs
+    "tests/test_file_sharing.py",  # its module-wide seeded template
+    "tests/test_api_fuzz.py",  # the module's tally of requests sent, recorded after it
+    "tests/test_hostile_input.py",  # the module's tally of inputs tried, recorded after it
+})
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # optional: pytest -p no:xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """For `-n` with the default distribution: one test per work unit, WHOLE_MODULES whole.
+
+    (Not `--dist loadgroup` with xdist_group marks: on pytest 9.2 it silently stops grouping,
+    as the nodeid suffix it relies on no longer takes effect — pytest-xdist issue 1386.)
+    Units go out largest first (the whole modules), so the long ones do not end the run alone.
+    """
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WholeModules(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in WHOLE_MODULES else nodeid
+
+    return WholeModules(config, log)
+
 
 def _pg_reachable(url: str) -> bool:
     import psycopg

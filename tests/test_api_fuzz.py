@@ -32,8 +32,6 @@ from mo.api.server import BackgroundServer
 from mo.errors import HTTP_STATUS, ErrorCode
 
 TRIED: Counter[str] = Counter()
-# One worker under `pytest -n`: the module's tally (recorded after it) counts every request.
-pytestmark = pytest.mark.xdist_group("api_fuzz")
 
 
 @pytest.fixture(scope="module", autouse=True)

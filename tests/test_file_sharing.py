@@ -38,8 +38,6 @@ DEMO = ROOT / "demo"
 MO_BIN = Path(sys.executable).with_name("mo")
 SOAK_SECONDS = knob("MO_FILE_SHARING_SECONDS", 8, 30)
 FLOUR = "Soak Flour"
-# One worker under `pytest -n`: the module-wide seeded template is built once.
-pytestmark = pytest.mark.xdist_group("file_sharing")
 
 
 def _env(url: str, **extra: str) -> dict[str, str]:

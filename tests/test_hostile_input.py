@@ -34,8 +34,6 @@ from mo.store import Store
 
 _examples = itertools.count()
 TALLY: Counter[str] = Counter()
-# One worker under `pytest -n`: the module's tally (recorded after it) counts every input.
-pytestmark = pytest.mark.xdist_group("hostile_input")
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -8,8 +8,8 @@ notebooks carry no outputs and start with a `parameters` cell followed by the va
 
 The demo main job runs once per session (`demo_run`) and runs 8 notebooks the tests of each
 notebook would run again: those tests read the demo's executed notebooks and database instead,
-and run only what the demo does not (a replay, parameters it never passes, failures). They share
-one xdist group, so the demo runs once under `pytest -n` too.
+and run only what the demo does not (a replay, parameters it never passes, failures). Under
+`pytest -n` this module stays on one worker (conftest.WHOLE_MODULES), so the demo runs once.
 """
 
 from __future__ import annotations
@@ -166,9 +166,6 @@ def demo(tmp_path: Path, demo_template: Path) -> Demo:
 
 # ---- the demo main job, once per session --------------------------------------------------------
 
-USES_DEMO_RUN = pytest.mark.xdist_group("demo_run")  # one worker runs the demo for them all
-
-
 @dataclass(frozen=True, kw_only=True)
 class DemoOutcome:
     """What `make demo`'s main job did in a clean checkout's layout under `folder`."""
@@ -266,7 +263,6 @@ def test_import_price_list_imports_replays_and_charts(demo: Demo) -> None:
     assert list(batches["status"]) == ["completed"] * 2
 
 
-@USES_DEMO_RUN
 def test_import_price_list_maps_another_suppliers_headers(demo_run: DemoOutcome) -> None:
     """The demo's Metro list (its own headers, mapped by the `columns` parameter) after FreshCo's."""
     metro = demo_run.run_of("import_price_list", nth=1)
@@ -327,7 +323,6 @@ def test_update_cost_headless_needs_its_parameters(demo: Demo) -> None:
 # ---- recipe_costs --------------------------------------------------------------------------------
 
 
-@USES_DEMO_RUN
 def test_recipe_costs_reports_costs_incomplete_and_movers(demo_run: DemoOutcome) -> None:
     # The demo runs recipe_costs after importing the recipes, then again for one recipe after
     # FreshCo's week 2 list and a manual price change: the second run has movers.
@@ -345,7 +340,6 @@ def test_recipe_costs_reports_costs_incomplete_and_movers(demo_run: DemoOutcome)
 # ---- event_sanity --------------------------------------------------------------------------------
 
 
-@USES_DEMO_RUN
 def test_event_sanity_passes_on_a_healthy_log(demo_run: DemoOutcome) -> None:
     result = demo_run.run_of("event_sanity")  # after the demo's imports and cost changes
     assert result.ok, result.summary()
@@ -557,7 +551,6 @@ def _no_stray_runs() -> Iterator[None]:
 
 
 @pytest.mark.slow
-@USES_DEMO_RUN
 def test_demo_runs_every_notebook_and_prints_the_summary(demo_run: DemoOutcome) -> None:
     printed = demo_run.printed
     assert demo_run.exit_code == 0, printed
