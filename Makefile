@@ -23,8 +23,12 @@ $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/uv
 demo: $(VENV)/.stamp-notebook
 	$(HEADLESS) $(BIN)/python -m mo.cli.demo
 
+# One pytest worker per core (pytest-xdist; TEST_WORKERS=0: one process). Modules that share a
+# module-wide fixture or tally stay on one worker (tests/conftest.py, WHOLE_MODULES). nbval is
+# not needed here (`make nbval` runs it), so its plugin is not loaded.
+TEST_WORKERS ?= auto
 test: $(VENV)/.stamp-dev
-	$(HEADLESS) $(BIN)/python -m pytest
+	$(HEADLESS) $(BIN)/python -m pytest -n $(TEST_WORKERS) -p no:nbval
 
 # Every notebook with its defaults (interactive: the forms are built) in a real kernel, under
 # nbval; `make test` runs them headless through papermill instead. CI runs both.

@@ -8,13 +8,15 @@ Import the fixtures a test module needs: `from client_fixtures import client, mo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import mo
-from mo.api.server import BackgroundServer
 from mo.client import MOClient
+
+if TYPE_CHECKING:  # imported in api_server: see conftest.py (the xdist controller's imports)
+    from mo.api.server import BackgroundServer
 
 MODES = ["local", "http"]
 TENANT = "acme"
@@ -38,6 +40,8 @@ def api_keys(db_url: str) -> dict[str, str]:
 
 @pytest.fixture
 def api_server(db_url: str, api_keys: dict[str, str]) -> Iterator[BackgroundServer]:
+    from mo.api.server import BackgroundServer
+
     with BackgroundServer(db_url=db_url) as server:
         yield server
 

@@ -19,15 +19,19 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import psycopg
 import pytest
 from database_support import with_schema
-from pg_schema_pool import SchemaPool
 
-from mo.domain.context import TenantContext
-from mo.services import tenants
-from mo.store import Store, connect_store, migrations
+# mo, its drivers and pg_schema_pool are imported inside the fixtures: under `pytest -n` the
+# controller process loads this file too but runs no test, and importing them here cost it
+# ~2.8 s of CPU (with client_fixtures' server imports) before any worker started.
+if TYPE_CHECKING:
+    from pg_schema_pool import SchemaPool
+
+    from mo.domain.context import TenantContext
+    from mo.store import Store
 
 # The four-way client fixtures (duckdb/postgres × local/http) for every test module.
 pytest_plugins = ["client_fixtures"]
@@ -35,8 +39,40 @@ pytest_plugins = ["client_fixtures"]
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ["duckdb", "postgres"]
 
+# Under `pytest -n` (make test) each test goes to whichever worker is free, except these
+# modules, whose tests all go to one worker: what they share would otherwise be made, or
+# counted, once per worker.
+WHOLE_MODULES = frozenset({
+    "tests/test_notebooks.py",  # demo_run: the demo runs once; several tests read its outputs
+    "tests/test_file_sharing.py",  # its module-wide seeded template
+    "tests/test_api_fuzz.py",  # the module's tally of requests sent, recorded after it
+    "tests/test_hostile_input.py",  # the module's tally of inputs tried, recorded after it
+})
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # optional: pytest -p no:xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """For `-n` with the default distribution: one test per work unit, WHOLE_MODULES whole.
+
+    (Not `--dist loadgroup` with xdist_group marks: on pytest 9.2 it silently stops grouping,
+    as the nodeid suffix it relies on no longer takes effect — pytest-xdist issue 1386.)
+    Units go out largest first (the whole modules), so the long ones do not end the run alone.
+    """
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WholeModules(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in WHOLE_MODULES else nodeid
+
+    return WholeModules(config, log)
+
 
 def _pg_reachable(url: str) -> bool:
+    import psycopg
+
     try:
         with psycopg.connect(url, connect_timeout=3):
             return True
@@ -87,6 +123,8 @@ def _require_pg(pg_url: str | None) -> str:
 @pytest.fixture
 def pg_schema_url(pg_url: str | None) -> Iterator[str]:
     """A fresh, empty schema on the PostgreSQL server, dropped afterwards."""
+    import psycopg
+
     base = _require_pg(pg_url)
     schema = f"mo_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(base, autocommit=True) as conn:
@@ -112,6 +150,8 @@ def empty_db_url(backend: str, request: pytest.FixtureRequest, tmp_path) -> str:
 @pytest.fixture(scope="session")
 def duckdb_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated DuckDB file, closed (checkpointed: no .wal beside it), copied by each test."""
+    from mo.store import connect_store, migrations
+
     path = tmp_path_factory.mktemp("template") / "mo.duckdb"
     with connect_store(f"duckdb:///{path}") as store:
         migrations.migrate(store)
@@ -120,6 +160,8 @@ def duckdb_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_schema_pool(pg_url: str | None) -> Iterator[SchemaPool | None]:
+    from pg_schema_pool import SchemaPool
+
     if pg_url is None:
         yield None
         return
@@ -149,17 +191,23 @@ def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iter
 
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
+    from mo.store import connect_store
+
     with connect_store(db_url) as opened:
         yield opened
 
 
 @pytest.fixture
 def ctx(store: Store) -> TenantContext:
+    from mo.services import tenants
+
     tenants.create_tenant(store, "acme", name="Acme Bistro")
     return tenants.resolve_tenant(store, "acme")
 
 
 @pytest.fixture
 def other_ctx(store: Store) -> TenantContext:
+    from mo.services import tenants
+
     tenants.create_tenant(store, "rival", name="Rival Bakery")
     return tenants.resolve_tenant(store, "rival")

@@ -5,11 +5,18 @@ ingredients), reached through MO_DB_URL / MO_TENANT in the kernel's environment.
 Also checked: the same notebooks over a real `mo serve` (MO_API_MODE=http); that the committed
 notebooks carry no outputs and start with a `parameters` cell followed by the validation cell;
 `mo run`'s exit status and audit record; and the `make demo` main job.
+
+The demo main job runs once per session (`demo_run`) and runs 8 notebooks the tests of each
+notebook would run again: those tests read the demo's executed notebooks and database instead,
+and run only what the demo does not (a replay, parameters it never passes, failures). Under
+`pytest -n` this module stays on one worker (conftest.WHOLE_MODULES), so the demo runs once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import re
 import shutil
@@ -19,6 +26,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -156,6 +164,57 @@ def demo(tmp_path: Path, demo_template: Path) -> Demo:
     return Demo(tmp_path, demo_template)
 
 
+# ---- the demo main job, once per session --------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class DemoOutcome:
+    """What `make demo`'s main job did in a clean checkout's layout under `folder`."""
+
+    folder: Path
+    exit_code: int
+    printed: str
+    runs: tuple[RunResult, ...]  # the executed notebooks, in the order the demo ran them
+
+    @property
+    def url(self) -> str:
+        return f"duckdb:///{self.folder / 'var' / 'demo.duckdb'}"
+
+    def run_of(self, notebook: str, *, nth: int = 0) -> RunResult:
+        """The nth run of notebooks/<notebook>.ipynb (fails the test when the demo stopped first)."""
+        found = [r for r in self.runs if r.notebook.stem == notebook]
+        assert len(found) > nth, f"the demo ran {notebook} {len(found)} time(s)\n{self.printed}"
+        return found[nth]
+
+
+_RAN = re.compile(r"^ok {6}(\S+\.ipynb) → (\S+\.ipynb) \(", re.MULTILINE)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoOutcome:
+    """`mo.cli.demo.main()` in a clean checkout's layout in a tmp folder (var/, runs/ and exports land
+    there), run once: its test checks the summary, the notebook tests read its outputs."""
+    from mo.cli import demo
+
+    folder = tmp_path_factory.mktemp("demo-run")
+    for name in ("demo", "notebooks"):
+        shutil.copytree(
+            ROOT / name, folder / name, ignore=shutil.ignore_patterns("conftest.py", "__pycache__")
+        )
+    (folder / "pyproject.toml").write_text("")
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
+        patch.chdir(folder)
+        for name in ("MO_DB_URL", "MO_TENANT", "MO_API_MODE", "MO_PROJECT_DIR"):
+            patch.delenv(name, raising=False)
+        exit_code = demo.main()
+    text = printed.getvalue()
+    runs = tuple(
+        RunResult(notebook=Path(notebook), output=folder / output, ok=True, seconds=0.0)
+        for notebook, output in _RAN.findall(text)
+    )
+    return DemoOutcome(folder=folder, exit_code=exit_code, printed=text, runs=runs)
+
+
 def outputs(result: RunResult) -> list[dict[str, Any]]:
     nb = nbformat.read(result.output, as_version=4)
     return [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
@@ -194,18 +253,26 @@ def test_import_price_list_imports_replays_and_charts(demo: Demo) -> None:
     assert any("data-code='ok'" in t and "completed" in t for t in toasts(first))
     again = demo.import_list(DEMO / "supplier_freshco.csv", "FreshCo")  # same run: replays
     assert any("(replayed)" in _stripped(t) for t in toasts(again))
-    metro = demo.import_list(
-        DEMO / "supplier_metro.csv", "Metro", columns=json.dumps(METRO_COLUMNS)
-    )
-    assert images(metro) == 1 and "change_pct" in plain(metro)
     week2 = demo.import_list(
         DEMO / "supplier_freshco_week2.csv", "FreshCo", effective_at="2099-01-01"
     )
     assert images(week2) == 1
     with demo.client() as client:
         batches = client.imports()
-    assert list(batches["supplier"]) == ["FreshCo", "Metro", "FreshCo"]
-    assert list(batches["status"]) == ["completed"] * 3
+    assert list(batches["supplier"]) == ["FreshCo", "FreshCo"]
+    assert list(batches["status"]) == ["completed"] * 2
+
+
+def test_import_price_list_maps_another_suppliers_headers(demo_run: DemoOutcome) -> None:
+    """The demo's Metro list (its own headers, mapped by the `columns` parameter) after FreshCo's."""
+    metro = demo_run.run_of("import_price_list", nth=1)
+    assert any("data-code='ok'" in t and "completed" in t for t in toasts(metro))
+    assert images(metro) == 1 and "change_pct" in plain(metro)
+    with mo.LocalClient("demo", db_url=demo_run.url) as client:
+        batches = client.imports()
+    price_lists = batches[batches["kind"] == "price_list"]  # the demo imports its recipes too
+    assert list(price_lists["supplier"]) == ["FreshCo", "Metro", "FreshCo"]
+    assert list(price_lists["status"]) == ["completed"] * 3
 
 
 def test_import_price_list_lists_rejected_rows_and_fails(demo: Demo, tmp_path: Path) -> None:
@@ -271,14 +338,10 @@ def test_update_cost_headless_needs_its_parameters(demo: Demo) -> None:
 # ---- recipe_costs --------------------------------------------------------------------------------
 
 
-def test_recipe_costs_reports_costs_incomplete_and_movers(demo: Demo) -> None:
-    demo.seed_list(DEMO / "supplier_freshco.csv", "FreshCo")
-    demo.seed_list(DEMO / "supplier_metro.csv", "Metro", columns=METRO_COLUMNS)
-    with demo.client() as client:
-        client.import_recipes(DEMO / "recipes.csv", idempotency_key="seed-recipes")
-    demo.run("recipe_costs")
-    demo.seed_list(DEMO / "supplier_freshco_week2.csv", "FreshCo")
-    result = demo.run("recipe_costs", recipe="Chicken Pie")
+def test_recipe_costs_reports_costs_incomplete_and_movers(demo_run: DemoOutcome) -> None:
+    # The demo runs recipe_costs after importing the recipes, then again for one recipe after
+    # FreshCo's week 2 list and a manual price change: the second run has movers.
+    result = demo_run.run_of("recipe_costs", nth=1)
     assert result.ok, result.summary()
     text = plain(result)
     assert (
@@ -292,11 +355,8 @@ def test_recipe_costs_reports_costs_incomplete_and_movers(demo: Demo) -> None:
 # ---- event_sanity --------------------------------------------------------------------------------
 
 
-def test_event_sanity_passes_on_a_healthy_log(demo: Demo) -> None:
-    demo.seed_list(DEMO / "supplier_freshco.csv", "FreshCo")
-    with demo.client() as client:
-        client.update_cost("onion", "9.90", per="10 kg", idempotency_key="seed-onion")
-    result = demo.run("event_sanity", window="24h")
+def test_event_sanity_passes_on_a_healthy_log(demo_run: DemoOutcome) -> None:
+    result = demo_run.run_of("event_sanity")  # after the demo's imports and cost changes
     assert result.ok, result.summary()
     assert "import.completed" in plain(result)
     assert any("checks passed" in _stripped(t) for t in toasts(result))
@@ -532,26 +592,13 @@ def _no_stray_runs() -> Iterator[None]:
 
 
 @pytest.mark.slow
-def test_demo_runs_every_notebook_and_prints_the_summary(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from mo.cli import demo
-    # A clean checkout's layout in a tmp folder, so var/, runs/ and exports land there.
-    for folder in ("demo", "notebooks"):
-        shutil.copytree(
-            ROOT / folder,
-            tmp_path / folder,
-            ignore=shutil.ignore_patterns("conftest.py", "__pycache__"),
-        )
-    (tmp_path / "pyproject.toml").write_text("")
-    monkeypatch.chdir(tmp_path)
-    for name in ("MO_DB_URL", "MO_TENANT", "MO_API_MODE", "MO_PROJECT_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    assert demo.main() == 0
-    printed = capsys.readouterr().out
-    records = sorted((tmp_path / "runs").glob("*/*.ipynb"))
+def test_demo_runs_every_notebook_and_prints_the_summary(demo_run: DemoOutcome) -> None:
+    printed = demo_run.printed
+    assert demo_run.exit_code == 0, printed
+    records = sorted((demo_run.folder / "runs").glob("*/*.ipynb"))
     assert len(records) == 8 and printed.count("ok      notebooks/") == 8
-    assert list((tmp_path / "var" / "exports").glob("events-demo-*.csv"))
+    assert sorted(r.output for r in demo_run.runs) == records  # what the other tests read
+    assert list((demo_run.folder / "var" / "exports").glob("events-demo-*.csv"))
     assert "24 of 25 fully costed, 1 incomplete" in printed
     assert "Pineapple Upside-Down Cake (missing sugar)" in printed
     assert "movers" in printed and "%)" in printed
