@@ -50,7 +50,7 @@ class ServedProcess:
         return {"Authorization": f"Bearer {self.keys[slug]}", **extra}
 
     def peak_rss_bytes(self) -> int:
-        """The server's peak resident set size so far (VmHWM), in bytes."""
+        """The server's peak RSS so far (VmHWM), in bytes."""
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024
