@@ -31,7 +31,7 @@ def test_aliases_share_the_namespace(store: Store, ctx: TenantContext) -> None:
     ing.add_ingredient(store, ctx, "Flour", unit="g")
     assert _code(ing.add_ingredient, store, ctx, " eggs ", unit="each")[0] == "conflict"
     assert _code(ing.add_alias, store, ctx, "flour", "EGGS")[0] == "conflict"
-    assert _code(ing.add_alias, store, ctx, "butter", "beurre") == ("not_found", {"kind": "ingredient", "name": "butter"})
+    assert _code(ing.add_alias, store, ctx, "butter", "beurre") == ("not_found", {"kind": "ingredient", "name": "butter", "suggestions": []})
 
 
 def test_second_active_row_is_a_conflict_not_a_driver_error(store: Store, ctx: TenantContext) -> None:

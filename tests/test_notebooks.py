@@ -229,7 +229,11 @@ def toasts(result: RunResult) -> list[str]:
 
 
 def plain(result: RunResult) -> str:
-    texts = [_text(o.get("data", {}).get("text/plain", "")) for o in outputs(result)]
+    """The text a reader sees: plain outputs, stream text, and the text of HTML outputs (tables
+    render as styled HTML, whose text/plain is only the Styler's repr)."""
+    data = [o.get("data", {}) for o in outputs(result)]
+    texts = [_text(d.get("text/plain", "")) for d in data]
+    texts += [_stripped(_text(d["text/html"])) for d in data if "text/html" in d]
     return "\n".join(texts + [_text(o.get("text", "")) for o in outputs(result)])
 
 
@@ -267,7 +271,8 @@ def test_import_price_list_maps_another_suppliers_headers(demo_run: DemoOutcome)
     """The demo's Metro list (its own headers, mapped by the `columns` parameter) after FreshCo's."""
     metro = demo_run.run_of("import_price_list", nth=1)
     assert any("data-code='ok'" in t and "completed" in t for t in toasts(metro))
-    assert images(metro) == 1 and "change_pct" in plain(metro)
+    text = plain(metro)
+    assert images(metro) == 1 and "Previous" in text and "Change" in text  # the changes table
     with mo.LocalClient("demo", db_url=demo_run.url) as client:
         batches = client.imports()
     price_lists = batches[batches["kind"] == "price_list"]  # the demo imports its recipes too
@@ -347,7 +352,7 @@ def test_recipe_costs_reports_costs_incomplete_and_movers(demo_run: DemoOutcome)
     assert (
         "Pineapple Upside-Down Cake" in text and "sugar" in text
     )  # incomplete, and what is missing
-    assert "change_pct" in text  # the movers table
+    assert "Total before" in text and "Total after" in text  # the movers table
     assert images(result) == 1
     assert any("recipes fully costed" in _stripped(t) for t in toasts(result))
 
