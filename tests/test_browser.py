@@ -328,7 +328,7 @@ def _open_and_run_all(page: Any, base: str, token: str, notebook: str) -> None:
         " return !!(w && w.context && w.context.path.endsWith(name)); }",
         arg=f"notebooks/{notebook}.ipynb", timeout=120_000)
     _run_all_cells(page)
-    page.wait_for_function(_ALL_RAN, timeout=300_000, polling=1000)
+    page.wait_for_function(_ALL_RAN, timeout=900_000, polling=1000)
     page.screenshot(path=str(ARTIFACTS / f"browser-readme-{notebook}.png"), full_page=True)
     panel = page.locator(".jp-NotebookPanel:visible")
     expect(panel.locator(".mo-toast-error")).to_have_count(0)
