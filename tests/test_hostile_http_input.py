@@ -15,6 +15,7 @@ import os
 import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -376,10 +377,13 @@ def _dead_pid() -> int:
 
 def test_scratch_folders_of_dead_servers_are_removed_at_start(db_url: str) -> None:
     root = scratch.scratch_root()
-    stale = root / f"upload-{_dead_pid()}-hostile"
-    stale_export = root / f"export-{_dead_pid()}-hostile"
-    live = root / f"upload-{os.getpid()}-hostile"
-    foreign = root / "not-mo-123-hostile"
+    # Names of this run's own: the other xdist worker runs the same test (other backend) on the
+    # same scratch root at the same time, and must not remove these folders under it.
+    tag = uuid.uuid4().hex[:8]
+    stale = root / f"upload-{_dead_pid()}-hostile{tag}"
+    stale_export = root / f"export-{_dead_pid()}-hostile{tag}"
+    live = root / f"upload-{os.getpid()}-hostile{tag}"
+    foreign = root / f"not-mo-123-hostile{tag}"
     for folder in (stale, stale_export, live, foreign):
         folder.mkdir(exist_ok=True)
         (folder / "prices.csv").write_text(PRICE_CSV)
