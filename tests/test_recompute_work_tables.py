@@ -14,10 +14,10 @@ from mo.domain.context import TenantContext
 from mo.services import recipes as rec
 from mo.services.costs import update_cost
 from mo.services.ingredients import add_ingredient
-from mo.services.recompute import MAX_DEPTH, recompute_for
+from mo.services.recompute import MAX_DEPTH, WORK_TABLES, recompute_for
 from mo.store import Store
 from mo.store.base import Tx
-from mo.store.postgres_store import PostgresStore
+from mo.store.postgres_store import PostgresStore, _open_work_block
 from mo.store.sqlfiles import compiled
 
 
@@ -90,7 +90,7 @@ def test_postgres_walk_looks_up_parents_by_index(store: Store, ctx: TenantContex
             "SELECT set_config('app.tenant_id', %s, true), set_config('role', 'mo_app', true)",
             (ctx.tenant_id,),
         )
-        conn.execute(compiled("postgres", "recompute.open_work", "pyformat").text)
+        conn.execute(_open_work_block(WORK_TABLES))
         conn.execute("INSERT INTO rc_seed_ing (id) VALUES (%s)", (ids["Flour"],))
         walk = compiled("postgres", "recompute.scope_walk", "pyformat").text
         plan = "\n".join(row["QUERY PLAN"] for row in conn.execute(
