@@ -279,7 +279,8 @@ LEFT JOIN missing m ON m.recipe_id = f.recipe_id
 
 -- name: emit_changes
 -- One recipe.recomputed event per scoped recipe whose total or completeness changed (a first
--- costing counts as a change). Amounts are plain decimal text, as in the other events. The old
+-- costing counts as a change). The payload is mo.services.events.recipe_recomputed_payload's
+-- (tests/test_event_payloads.py compares them); amounts are plain decimal text. The old
 -- figures are the ones rc_scope read before anything was written; a recipe is complete when
 -- compute found nothing missing (names NULL). Keys in sorted order and
 -- payload_canonical as in imports.sql's created_events: when the name and the cause are

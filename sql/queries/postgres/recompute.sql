@@ -249,7 +249,8 @@ END
 $$
 
 -- name: emit_changes
--- As the base file's; a total too large to store is written, and reported, as 0.
+-- As DuckDB's (the payload is recipe_recomputed_payload's); a total too large to store is
+-- written, and reported, as 0.
 INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload)
 SELECT CAST(:tenant_id AS TEXT), 'recipe.recomputed', 'recipe', CAST(s.recipe_id AS VARCHAR),
        jsonb_build_object(
