@@ -1,4 +1,7 @@
--- Set-based recipe costing over the recipe graph (mo/services/recompute.py drives it).
+-- Set-based recipe costing over the recipe graph (mo/services/recompute.py drives it). This file
+-- holds only the statements both engines run (tests/test_sqlfiles.py plans each on both); each
+-- engine's own steps (scope_walk, scope_lines, compute, emit_changes, write_costs) are whole in
+-- sql/queries/duckdb/recompute.sql and sql/queries/postgres/recompute.sql.
 --
 -- Work happens in temporary tables that live for one recompute inside the caller's transaction:
 --   rc_seed    recipe ids to start from          rc_seed_ing  ingredient ids to start from
@@ -11,6 +14,7 @@
 --              and missing items)
 --   rc_work    per recipe: its computed total, unit cost and food-cost % (NULL: too large
 --              to store) and its missing items
+--   rc_cost_override  unit costs that replace the chosen ones (compute_only; else empty)
 -- Each DuckDB statement costs a millisecond or more of binding, planning and scheduling however
 -- small the scope, and each read of a big table (recipe_lines, recipes, recipe_costs) a few more,
 -- so a recompute is as few statements as the writes allow (a cost update: open_work, its seed,
@@ -70,7 +74,7 @@ INSERT INTO rc_seed_ing (id) VALUES (:id)
 
 -- name: scope_all
 INSERT INTO rc_ids (id)
-SELECT id FROM recipes WHERE tenant_id = :tenant_id AND deleted_at IS NULL
+SELECT id FROM active_recipes WHERE tenant_id = :tenant_id
 
 -- name: scope_ancestors
 -- The exact path's scope: the seed recipes, the recipes using a seed ingredient, and every
@@ -90,8 +94,8 @@ up(id) AS (
     UNION
     SELECT g.parent FROM up JOIN graph g ON g.child = up.id
 )
-SELECT r.id FROM recipes r
-WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL AND r.id IN (SELECT id FROM up)
+SELECT r.id FROM active_recipes r
+WHERE r.tenant_id = :tenant_id AND r.id IN (SELECT id FROM up)
 
 -- name: levels
 -- The exact path's levels: a recipe's level is its longest chain of in-scope sub-recipes below
@@ -120,7 +124,7 @@ lv AS (SELECT id, MAX(d) AS lvl FROM depth GROUP BY id)
 SELECT r.id, lv.lvl, r.name, r.yield_qty, r.menu_price, r.updated_at, c.total_cost, c.complete,
        c.missing, c.computed_at
 FROM lv
-JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = lv.id AND r.deleted_at IS NULL
+JOIN active_recipes r ON r.tenant_id = :tenant_id AND r.id = lv.id
 LEFT JOIN recipe_costs c ON c.tenant_id = :tenant_id AND c.recipe_id = lv.id
 
 -- name: max_level
@@ -135,6 +139,6 @@ FROM (SELECT DISTINCT l.recipe_id AS parent, l.sub_recipe_id AS child
       JOIN rc_ids a ON a.id = l.recipe_id
       JOIN rc_ids b ON b.id = l.sub_recipe_id
       WHERE l.tenant_id = :tenant_id) e
-JOIN recipes p ON p.tenant_id = :tenant_id AND p.id = e.parent AND p.deleted_at IS NULL
-JOIN recipes c ON c.tenant_id = :tenant_id AND c.id = e.child AND c.deleted_at IS NULL
+JOIN active_recipes p ON p.tenant_id = :tenant_id AND p.id = e.parent
+JOIN active_recipes c ON c.tenant_id = :tenant_id AND c.id = e.child
 

@@ -39,7 +39,7 @@ walked AS (
 SELECT r.id, CAST(DENSE_RANK() OVER (ORDER BY w.d) - 1 AS INTEGER), r.name, r.yield_qty,
        r.menu_price, r.updated_at, c.total_cost, c.complete, c.missing, c.computed_at
 FROM walked w
-JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = w.id AND r.deleted_at IS NULL
+JOIN active_recipes r ON r.tenant_id = :tenant_id AND r.id = w.id
 LEFT JOIN recipe_costs c ON c.tenant_id = :tenant_id AND c.recipe_id = w.id
 
 -- name: scope_lines

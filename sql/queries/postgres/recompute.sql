@@ -55,8 +55,8 @@ SELECT r.id, CAST(DENSE_RANK() OVER (ORDER BY w.d) - 1 AS INTEGER), r.name, r.yi
        r.menu_price, r.updated_at, c.total_cost, c.complete, c.missing, c.computed_at
 FROM walked w
 CROSS JOIN LATERAL (SELECT r.id, r.name, r.yield_qty, r.menu_price, r.updated_at
-                    FROM recipes r
-                    WHERE r.tenant_id = :tenant_id AND r.id = w.id AND r.deleted_at IS NULL
+                    FROM active_recipes r
+                    WHERE r.tenant_id = :tenant_id AND r.id = w.id
                     OFFSET 0) r
 LEFT JOIN LATERAL (SELECT c.total_cost, c.complete, c.missing, c.computed_at
                    FROM recipe_costs c
@@ -77,8 +77,8 @@ WITH RECURSIVE up(id) AS (
     FROM up
     JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.sub_recipe_id = up.id
 )
-SELECT r.id FROM recipes r
-WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL AND r.id IN (SELECT id FROM up)
+SELECT r.id FROM active_recipes r
+WHERE r.tenant_id = :tenant_id AND r.id IN (SELECT id FROM up)
 
 -- name: scope_lines
 -- One statement: the scope's lines (the one read of recipe_lines), its sub-recipe lines with what
