@@ -86,25 +86,26 @@ WHERE tenant_id = :tenant_id AND deleted_at IS NULL AND id IN (
 -- name: chain_levels
 -- The longest chain of active recipes through one of :ids, counted as recompute counts levels
 -- (a chain of n recipes has n − 1): the longest part above the recipe plus the longest below.
--- One walk goes both ways: each sub-recipe line is a step up (sub → parent) and a step down
--- (parent → sub), and a walk keeps its direction. Each branch of `steps` is looked up by index
--- on PostgreSQL (sub_recipe_id up, the key down). Both directions stop at :max_depth, so a chain
--- already too long still ends.
-WITH RECURSIVE steps(id, next_id, up) AS (
-    SELECT sub_recipe_id, recipe_id, TRUE FROM recipe_lines
-    WHERE tenant_id = :tenant_id AND sub_recipe_id IS NOT NULL
-    UNION ALL
-    SELECT recipe_id, sub_recipe_id, FALSE FROM recipe_lines
-    WHERE tenant_id = :tenant_id AND sub_recipe_id IS NOT NULL
-),
-walk(seed, up, id, d) AS (
+-- One walk goes both ways, each row keeping its direction: up from a sub to the recipes using
+-- it, down from a recipe to its subs. Each step is a LATERAL lookup by index from the ids found
+-- so far (sub_recipe_id up, the key down; a join to a union of both would scan the tenant's
+-- lines at every step on PostgreSQL). Both directions stop at :max_depth, so a chain already too
+-- long still ends.
+WITH RECURSIVE walk(seed, up, id, d) AS (
     SELECT r.id, way.up, r.id, 0
     FROM active_recipes r CROSS JOIN (VALUES (TRUE), (FALSE)) AS way(up)
     WHERE r.tenant_id = :tenant_id AND r.id IN (SELECT UNNEST(CAST(:ids AS BIGINT[])))
     UNION
     SELECT w.seed, w.up, s.next_id, w.d + 1
     FROM walk w
-    JOIN steps s ON s.id = w.id AND s.up = w.up
+    CROSS JOIN LATERAL (
+        SELECT l.recipe_id AS next_id FROM recipe_lines l
+        WHERE w.up AND l.tenant_id = :tenant_id AND l.sub_recipe_id = w.id
+        UNION ALL
+        SELECT l.sub_recipe_id FROM recipe_lines l
+        WHERE NOT w.up AND l.tenant_id = :tenant_id AND l.recipe_id = w.id
+          AND l.sub_recipe_id IS NOT NULL
+    ) s
     JOIN active_recipes n ON n.tenant_id = :tenant_id AND n.id = s.next_id
     WHERE w.d < :max_depth
 ),
