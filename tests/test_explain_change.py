@@ -185,3 +185,19 @@ def test_both_clients_return_the_same_frame(
                     client.explain_change("Pizza", since=since, until=until))
         finally:
             client.close()
+
+
+def test_contributions_are_exact_past_the_default_decimal_precision(client: MOClient) -> None:
+    # qty 14109346.426806857142 g (12345678.123456 g at 12.5% waste) × a third of a cent: 32
+    # significant digits, more than Python's default 28, which would round them.
+    client.add_ingredient("Saffron", unit="g")
+    client.update_cost("Saffron", "1", per="3 g", idempotency_key="s1", effective_at=JAN)
+    client.update_cost("Saffron", "2", per="3 g", idempotency_key="s2", effective_at=FEB)
+    client.save_recipe("Paella", yield_qty=1, yield_unit="each", lines=[
+        {"ingredient": "Saffron", "qty": "12345678.123456", "unit": "g", "waste_pct": "12.5"}])
+    row = client.explain_change("Paella", since=JAN15, until=MAR).iloc[0]
+    assert row["qty"] == d("14109346.426806857142")  # exact_div truncates at 12 places
+    assert (row["old_unit_cost"], row["new_unit_cost"]) == (d("0.333333333333"),
+                                                            d("0.666666666667"))
+    # 14109346.426806857142 × 0.333333333334, worked out to the last digit.
+    assert row["contribution"] == d("4703115.475611691944951204571428")

@@ -28,7 +28,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -372,10 +372,12 @@ def test_explain_change_names_what_moved_the_demos_biggest_mover(demo_run: DemoO
     assert not frame["missing_cost"].any(), frame
     movers_rows = frame[frame["contribution"] != 0]
     assert len(movers_rows) and set(movers_rows["ingredient"]) <= moved, frame
-    change = sum(frame["contribution"], Decimal(0))
-    old = sum((q * c for q, c in zip(frame["qty"], frame["old_unit_cost"])), Decimal(0))
-    new = sum((q * c for q, c in zip(frame["qty"], frame["new_unit_cost"])), Decimal(0))
-    assert change == new - old  # exactly
+    with localcontext() as exact:
+        exact.prec = 200  # these sums must not round
+        change = sum(frame["contribution"], Decimal(0))
+        old = sum((q * c for q, c in zip(frame["qty"], frame["old_unit_cost"])), Decimal(0))
+        new = sum((q * c for q, c in zip(frame["qty"], frame["new_unit_cost"])), Decimal(0))
+        assert change == new - old  # exactly
     assert abs(change - (after - before)) < Decimal("1e-9"), (change, before, after)
 
 

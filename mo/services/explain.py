@@ -14,6 +14,7 @@ import pandas as pd
 from mo.domain.context import TenantContext
 from mo.domain.instants import parse_instant
 from mo.domain.names import name_key
+from mo.domain.results import money
 from mo.errors import validation_error
 from mo.services.costs import typed_frame
 from mo.services.recompute import MAX_DEPTH
@@ -25,6 +26,7 @@ EXPLAIN_COLUMNS = [
     "missing_cost",
 ]
 RECIPE_CHANGED = "(recipe changed)"
+_AMOUNTS = ("qty", "old_unit_cost", "new_unit_cost", "contribution")
 # Paths grow exponentially with depth (a recipe using its sub twice, whose sub does the same...);
 # past this many leaf paths the answer is refused rather than listed.
 MAX_EXPLAIN_PATHS = 100_000
@@ -55,7 +57,7 @@ def explain_change(
     - qty, unit: the ingredient, in its base unit and as bought, that the path puts in one
       whole yield of the recipe: mult × line qty (density-converted) × 100 ÷ yield_pct ×
       100 ÷ (100 − waste_pct), where mult is the product along the path of line qty ÷ sub
-      yield; every step is one exact_div to 12 places. Waste and yield are inside qty, so
+      yield; every step is one exact_div (truncating at 12 places). Waste and yield are inside qty, so
       qty × unit cost is that leaf's cost in the recipe, and it is linear in the unit cost.
     - old_unit_cost, new_unit_cost: the ingredient's cost current at since and at until
       (latest effective_at ≤ the instant, ties by highest id, as the costing picks it).
@@ -123,8 +125,11 @@ def _explained(paths: Sequence[Row], stored: StoredEnds, *, recipe_name: str) ->
         rows = [_leaf_row(p) for p in paths]
         if stored.edits:
             rows.append(_changed_row(rows, stored, recipe_name=recipe_name))
-    frame = typed_frame(rows, EXPLAIN_COLUMNS,
-                        decimals=("qty", "old_unit_cost", "new_unit_cost", "contribution"))
+        # Trailing zeros dropped as every read model does; inside the exact context, because
+        # normalize() rounds to the context's precision.
+        rows = [{k: money(v) if isinstance(v, Decimal) else v for k, v in row.items()}
+                for row in rows]
+    frame = typed_frame(rows, EXPLAIN_COLUMNS, decimals=_AMOUNTS)
     frame["missing_cost"] = frame["missing_cost"].astype("boolean")
     return frame
 
