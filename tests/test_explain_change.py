@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
@@ -16,6 +17,9 @@ from client_fixtures import TENANT, api_keys, api_server, error_of  # noqa: F401
 
 import mo
 from mo.client import MOClient
+
+if TYPE_CHECKING:
+    from mo.api.server import BackgroundServer
 
 JAN, JAN15, FEB, MAR = (
     datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 15, tzinfo=UTC),
@@ -173,11 +177,11 @@ def test_unknown_recipe_and_bad_windows(client: MOClient) -> None:
 
 
 def test_both_clients_return_the_same_frame(
-    db_url: str, api_server: object, api_keys: dict[str, str]  # noqa: F811
+    db_url: str, api_server: BackgroundServer, api_keys: dict[str, str]  # noqa: F811
 ) -> None:
     with mo.LocalClient(TENANT, db_url=db_url) as local:
         pizza_diamond(local)
-        client = mo.HttpClient(api_server.base_url, api_key=api_keys[TENANT])  # type: ignore[attr-defined]
+        client = mo.HttpClient(api_server.base_url, api_key=api_keys[TENANT])
         try:
             for since, until in ((JAN15, MAR), (FEB, None), (_instant_between(), None)):
                 pd.testing.assert_frame_equal(
@@ -201,3 +205,26 @@ def test_contributions_are_exact_past_the_default_decimal_precision(client: MOCl
                                                             d("0.666666666667"))
     # 14109346.426806857142 × 0.333333333334, worked out to the last digit.
     assert row["contribution"] == d("4703115.475611691944951204571428")
+
+
+def test_too_many_paths_are_refused_not_listed(client: MOClient) -> None:
+    # Each level uses the one below twice: 2^17 = 131072 paths to the flour, past the limit;
+    # the count is one row per sub and step, so refusing costs nothing like listing them.
+    client.add_ingredient("Flour", unit="g")
+    client.save_recipe("L0", yield_qty=1, yield_unit="each",
+                       lines=[{"ingredient": "Flour", "qty": 1, "unit": "g"}])
+    for level in range(1, 18):
+        below = {"recipe": f"L{level - 1}", "qty": 1, "unit": "each"}
+        client.save_recipe(f"L{level}", yield_qty=1, yield_unit="each", lines=[below, below])
+    err = error_of(lambda: client.explain_change("L17", since=JAN))
+    assert (err.code, err.details.get("paths_over")) == ("validation_error", 100_000)
+    assert len(client.explain_change("L10", since=JAN, until=FEB)) == 2**10
+
+
+def test_the_recipe_must_be_text_and_another_tenants_is_unknown(
+    client: MOClient, other_client: MOClient
+) -> None:
+    pizza_diamond(client)
+    assert error_of(lambda: client.explain_change(7, since=JAN)).code == (  # type: ignore[arg-type]
+        "validation_error")
+    assert error_of(lambda: other_client.explain_change("Pizza", since=JAN)).code == "not_found"

@@ -44,7 +44,9 @@ from mo.store import Store
 F = Fraction
 TOLERANCE = F(1, 10_000)
 DAYS = [datetime(2024, month, 1, tzinfo=UTC) for month in range(1, 7)]
-INSTANTS = [datetime(2023, 12, 1, tzinfo=UTC), *(datetime(2024, m, 15, tzinfo=UTC) for m in range(1, 7))]
+INSTANTS = [datetime(2023, 12, 1, tzinfo=UTC),
+            *(datetime(2024, m, 15, tzinfo=UTC) for m in range(1, 7))]
+PRICES = ["0.5", "1.2", "3.33", "12", "99.99"]
 Cost = tuple[datetime, str, str]  # effective_at, price, pack: recorded in this order
 
 
@@ -65,7 +67,7 @@ def cases(draw: st.DrawFn) -> Case:
         packs = sorted(PACKS[INGREDIENT_UNITS[item.unit]])
         count = 0 if item.price is None else draw(st.integers(1, 3))
         histories[item.name] = [
-            (draw(st.sampled_from(DAYS)), draw(st.sampled_from(["0.5", "1.2", "3.33", "12", "99.99"])),
+            (draw(st.sampled_from(DAYS)), draw(st.sampled_from(PRICES)),
              draw(st.sampled_from(packs)))
             for _ in range(count)
         ]
@@ -235,6 +237,7 @@ def _check_case(store: Store, case: Case) -> None:
             old = _stored_at(store, ctx, recipe.name, since)
             new = _stored_at(store, ctx, recipe.name, end)
             rest = changed["contribution"].iloc[0]
-            assert (rest is None) == (old is None or new is None or frame["missing_cost"][:-1].any())
+            unknown = old is None or new is None or frame["missing_cost"][:-1].any()
+            assert (rest is None) == unknown
             if rest is not None:
                 assert sum(frame["contribution"], Decimal(0)) == new - old  # exactly

@@ -57,8 +57,8 @@ def explain_change(
     - qty, unit: the ingredient, in its base unit and as bought, that the path puts in one
       whole yield of the recipe: mult × line qty (density-converted) × 100 ÷ yield_pct ×
       100 ÷ (100 − waste_pct), where mult is the product along the path of line qty ÷ sub
-      yield; every step is one exact_div (truncating at 12 places). Waste and yield are inside qty, so
-      qty × unit cost is that leaf's cost in the recipe, and it is linear in the unit cost.
+      yield; every step is one exact_div (truncating at 12 places). Waste and yield are inside
+      qty, so qty × unit cost is that leaf's cost in the recipe, linear in the unit cost.
     - old_unit_cost, new_unit_cost: the ingredient's cost current at since and at until
       (latest effective_at ≤ the instant, ties by highest id, as the costing picks it).
     - contribution = qty × (new_unit_cost − old_unit_cost), exact (no rounding: up to 24 places).
