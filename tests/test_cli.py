@@ -47,8 +47,8 @@ def test_errors_print_the_error_shape_and_exit_non_zero(
     # In this process (as above): `python -m mo` is sys.exit(cli.main()), run once per backend
     # above and by the parity test below.
     monkeypatch.chdir(tmp_path)
-    code = cli.main(["--db-url", f"duckdb:///{tmp_path / 'x.duckdb'}", "apikey", "create", "--tenant", "ghost"])
-    assert code == 2
+    url = f"duckdb:///{tmp_path / 'x.duckdb'}"
+    assert cli.main(["--db-url", url, "apikey", "create", "--tenant", "ghost"]) == 2
     first, *details = capsys.readouterr().err.splitlines()  # readable, not raw JSON
     assert first.startswith("error: tenant_not_found: no tenant 'ghost' in duckdb:///")
     assert "  tenant: ghost" in details
