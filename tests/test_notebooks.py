@@ -329,7 +329,7 @@ def test_update_cost_headless(demo: Demo) -> None:
     coerced = demo.run("update_cost", ingredient="onion", price=7, per="10 kg")
     assert coerced.ok, coerced.summary()
     with demo.client() as client:
-        history = client.cost_history("onion")
+        history = client.cost_history("onion", exact=True)
     assert list(history["price"]) == [Decimal("9.8"), Decimal("7")]
 
 
