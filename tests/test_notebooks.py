@@ -339,7 +339,7 @@ def test_update_cost_headless(demo: Demo) -> None:
     coerced = demo.run("update_cost", ingredient="onion", price=7, per="10 kg")
     assert coerced.ok, coerced.summary()
     with demo.client() as client:
-        history = client.cost_history("onion")
+        history = client.cost_history("onion", exact=True)
     assert list(history["price"]) == [Decimal("9.8"), Decimal("7")]
 
 
@@ -376,7 +376,7 @@ def test_explain_change_names_what_moved_the_demos_biggest_mover(demo_run: DemoO
         imported = client.events(types=["recipes.imported"])["occurred_at"].max()
         since = imported.to_pydatetime()
         name, before, after = movers(client, since=since, top=1)[0]
-        frame = client.explain_change(name, since=since)
+        frame = client.explain_change(name, since=since, exact=True)
         moved = set(client.price_changes(since=since)["ingredient"])
     assert "(recipe changed)" not in set(frame["ingredient"])
     assert not frame["missing_cost"].any(), frame
