@@ -227,7 +227,7 @@ def _check_case(store: Store, case: Case) -> None:
         since, edited = _edit(store, ctx, case)
     for recipe in case.plan.recipes:
         frame = explain.explain_change(store, ctx, recipe.name, since=since,
-                                       until=None if case.edit else until, exact=True)
+                                       until=None if case.edit else until)
         end = datetime.now(UTC) if case.edit else until
         _check_rows(frame, case, recipe.name, since, end)
         changed = frame[frame["ingredient"] == explain.RECIPE_CHANGED]
