@@ -364,13 +364,7 @@ def import_rejections(who: Who, batch_id: int) -> JSONResponse:
 def save_supplier(who: Who, body: SupplierIn) -> JSONResponse:
     """Store (or replace) how a supplier's price lists read."""
     return result(
-        who.client.save_supplier(
-            body.supplier,
-            columns=body.columns,
-            decimal=body.decimal,
-            price_per=body.price_per,
-            sheet=body.sheet,
-        )
+        who.client.save_supplier(body.supplier, **body.model_dump(exclude={"supplier"}))
     )
 
 
