@@ -8,6 +8,7 @@ Import the fixtures a test module needs: `from client_fixtures import client, mo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -15,7 +16,9 @@ import pytest
 import mo
 from mo.client import MOClient
 
-if TYPE_CHECKING:  # imported in api_server: see conftest.py (the xdist controller's imports)
+if TYPE_CHECKING:  # imported in the fixtures: see conftest.py (the xdist controller's imports)
+    import httpx
+
     from mo.api.server import BackgroundServer
 
 MODES = ["local", "http"]
@@ -84,6 +87,27 @@ def twin(db_url: str, api_keys: dict[str, str]) -> Iterator[MOClient]:
     """A LocalClient over the same database and tenant: the reference the client must match."""
     with mo.LocalClient(TENANT, db_url=db_url) as reference:
         yield reference
+
+
+@pytest.fixture
+def http(api_server: BackgroundServer) -> Iterator[httpx.Client]:
+    """Raw HTTP to the test server, for what the clients do not say (headers, bodies, status)."""
+    import httpx
+
+    with httpx.Client(base_url=api_server.base_url, timeout=60) as session:
+        yield session
+
+
+@pytest.fixture
+def auth(api_keys: dict[str, str]) -> dict[str, str]:
+    """The headers that authenticate a raw request as tenant "acme"."""
+    return {"Authorization": f"Bearer {api_keys[TENANT]}"}
+
+
+def unit_costs(client: MOClient) -> dict[str, Decimal | None]:
+    """Each ingredient's current unit cost, exact (None: no cost yet), by name."""
+    frame = client.ingredients(exact=True)
+    return dict(zip(frame["name"], frame["unit_cost"], strict=True))
 
 
 def error_of(call: Callable[[], Any]) -> mo.MOError:

@@ -5,7 +5,6 @@ the one error shape for every failure, Idempotency-Key handling, tenant isolatio
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -28,15 +27,13 @@ def assert_error_shape(response: httpx.Response, status: int, code: str) -> dict
     return body["error"]  # type: ignore[no-any-return]
 
 
-@pytest.fixture
-def http(api_server: BackgroundServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=api_server.base_url, timeout=30) as session:
-        yield session
-
-
-@pytest.fixture
-def auth(api_keys: dict[str, str]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {api_keys[TENANT]}"}
+def post_flour_cost(
+    http: httpx.Client, headers: dict[str, str], key: str, body: dict[str, str]
+) -> httpx.Response:
+    """POST a cost of Flour with this Idempotency-Key header, sent as written (quotes and all)."""
+    return http.post(
+        "/v1/ingredients/Flour/costs", headers={**headers, "Idempotency-Key": key}, json=body
+    )
 
 
 @pytest.fixture
@@ -87,11 +84,7 @@ def test_the_tenant_comes_from_the_key_only(
     assert listed["data"][0] == []
     assert_error_shape(http.delete("/v1/ingredients/Flour", headers=rival_auth), 404, "not_found")
     assert_error_shape(
-        http.post(
-            "/v1/ingredients/Flour/costs",
-            headers={**rival_auth, "Idempotency-Key": "k"},
-            json={"price": "1", "per": "kg"},
-        ),
+        post_flour_cost(http, rival_auth, "k", {"price": "1", "per": "kg"}),
         404,
         "not_found",
     )
@@ -159,11 +152,7 @@ def test_service_errors_keep_their_code_status_and_details(
         "conflict",
     )
     assert conflict["details"]["name"] == "FLOUR"
-    mismatch = http.post(
-        "/v1/ingredients/Flour/costs",
-        headers={**auth, "Idempotency-Key": "u"},
-        json={"price": "1", "per": "l"},
-    )
+    mismatch = post_flour_cost(http, auth, "u", {"price": "1", "per": "l"})
     assert_error_shape(mismatch, 422, "unit_mismatch")
 
 
@@ -201,18 +190,10 @@ def test_a_write_without_idempotency_key_is_400(http: httpx.Client, auth: dict[s
 def test_a_quoted_key_is_the_same_key(http: httpx.Client, auth: dict[str, str]) -> None:
     http.post("/v1/ingredients", headers=auth, json={"name": "Flour", "unit": "g"})
     body = {"price": "1", "per": "kg"}
-    first = http.post(
-        "/v1/ingredients/Flour/costs", headers={**auth, "Idempotency-Key": '"k-1"'}, json=body
-    ).json()
-    again = http.post(
-        "/v1/ingredients/Flour/costs", headers={**auth, "Idempotency-Key": "k-1"}, json=body
-    ).json()
+    first = post_flour_cost(http, auth, '"k-1"', body).json()
+    again = post_flour_cost(http, auth, "k-1", body).json()
     assert again == first | {"replayed": True}
-    conflict = http.post(
-        "/v1/ingredients/Flour/costs",
-        headers={**auth, "Idempotency-Key": "k-1"},
-        json={"price": "2", "per": "kg"},
-    )
+    conflict = post_flour_cost(http, auth, "k-1", {"price": "2", "per": "kg"})
     assert_error_shape(conflict, 422, "idempotency_conflict")
 
 
@@ -225,18 +206,10 @@ def test_a_duplicate_in_flight_is_409(
     )._ctx.tenant_id
     in_flight = api_server.server.config.app.state.in_flight
     with in_flight.claim(tenant_id, "busy"):  # as if the first request were still running
-        response = http.post(
-            "/v1/ingredients/Flour/costs",
-            headers={**auth, "Idempotency-Key": "busy"},
-            json={"price": "1", "per": "kg"},
-        )
+        response = post_flour_cost(http, auth, "busy", {"price": "1", "per": "kg"})
         error = assert_error_shape(response, 409, "idempotency_in_progress")
         assert error["details"] == {"idempotency_key": "busy"}
-    done = http.post(
-        "/v1/ingredients/Flour/costs",
-        headers={**auth, "Idempotency-Key": "busy"},
-        json={"price": "1", "per": "kg"},
-    )
+    done = post_flour_cost(http, auth, "busy", {"price": "1", "per": "kg"})
     assert done.status_code == 200 and done.json()["replayed"] is False
 
 

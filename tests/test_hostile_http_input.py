@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,17 +54,6 @@ NOT_ROWS: dict[str, Any] = {
     "list of booleans": [True],
     "mixed list": [{"item": "Flour", "price": "1", "pack": "1 kg"}, "row"],
 }
-
-
-@pytest.fixture
-def http(api_server: BackgroundServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=api_server.base_url, timeout=60) as client:
-        yield client
-
-
-@pytest.fixture
-def auth(api_keys: dict[str, str]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {api_keys[TENANT]}"}
 
 
 def _error(response: httpx.Response, status: int) -> dict[str, Any]:

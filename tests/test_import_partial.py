@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from client_fixtures import error_of, error_tuple
+from client_fixtures import error_of, error_tuple, unit_costs
 
 import mo
 
@@ -46,11 +46,6 @@ def stocked(client: mo.MOClient) -> mo.MOClient:
     return client
 
 
-def _unit_costs(client: mo.MOClient) -> dict[str, Decimal | None]:
-    frame = client.ingredients(exact=True)
-    return dict(zip(frame["name"], frame["unit_cost"], strict=True))
-
-
 def test_skip_imports_the_good_rows_and_keeps_every_bad_one(
     stocked: mo.MOClient, guide: Path
 ) -> None:
@@ -59,7 +54,7 @@ def test_skip_imports_the_good_rows_and_keeps_every_bad_one(
     )
     assert (result.status, result.rows, result.created, result.changed) == ("completed", 6, 3, 3)
     assert result.rejected_rows == 3 and list(result.rejected) == REJECTED
-    costs = _unit_costs(stocked)
+    costs = unit_costs(stocked)
     assert costs["Flour"] == Decimal("0.0004")  # 10.00 / 25 000 g
     assert costs["Sugar"] == Decimal("0.0025")  # 2.50 / 1 000 g
     assert costs["Butter"] == Decimal("0.008")  # 2.00 / 250 g
@@ -80,7 +75,7 @@ def test_the_default_still_writes_nothing_when_a_row_is_bad(
     assert err.code.value == "validation_error"
     assert err.details == {"rows": REJECTED, "bad_rows": 3}
     assert stocked.imports().empty and len(stocked.events()) == events_before
-    assert set(_unit_costs(stocked)) == {"Milk"}
+    assert set(unit_costs(stocked)) == {"Milk"}
 
 
 def test_a_skipped_import_replays_and_its_content_is_a_duplicate(
@@ -114,7 +109,7 @@ def test_skip_with_no_good_row_is_a_validation_error_and_writes_nothing(
     assert err.code.value == "validation_error" and err.details["bad_rows"] == 2
     assert [r["row"] for r in err.details["rows"]] == [2, 3]
     assert err.message.startswith("none of the 2 row(s)")
-    assert stocked.imports().empty and set(_unit_costs(stocked)) == {"Milk"}
+    assert stocked.imports().empty and set(unit_costs(stocked)) == {"Milk"}
 
 
 def test_skip_leaves_out_unknown_items_when_nothing_may_be_created(stocked: mo.MOClient) -> None:
@@ -126,7 +121,7 @@ def test_skip_leaves_out_unknown_items_when_nothing_may_be_created(stocked: mo.M
     assert (result.created, result.changed, result.rejected_rows) == (0, 1, 1)
     assert list(result.rejected) == [{"row": 3, "column": "item", "value": "Saffron",
                                       "problem": "unknown item (create_missing is off)"}]
-    assert _unit_costs(stocked) == {"Milk": Decimal("0.0015")}
+    assert unit_costs(stocked) == {"Milk": Decimal("0.0015")}
 
 
 @pytest.mark.parametrize("value", ["SKIP", "", None, True, ["skip"]])

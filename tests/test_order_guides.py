@@ -186,15 +186,20 @@ def test_prices_that_cannot_be_read_say_why(cell: str, per: str, problem: str) -
     assert problem in " ".join(prices.problems["problem"])
 
 
-def test_an_xlsx_guide_reads_like_its_csv_and_its_sheet_can_be_chosen(tmp_path: Path) -> None:
+def write_guide_workbook(path: Path, *, sheet: str, grid: list[list[str]]) -> Path:
+    """An .xlsx order guide: a "Notes" sheet first, then the guide's cells on `sheet`."""
     import pandas as pd
 
-    path = tmp_path / "guide.xlsx"
-    grid = pd.DataFrame([["ACME ORDER GUIDE", "", ""], ["Item", "Pack", "Price"],
-                         ["Tomato", "6/#10 CAN", "$42.00"], ["Cheese", "6/5 LB", "$1,234.50"]])
     with pd.ExcelWriter(path) as writer:
-        pd.DataFrame([["nothing here"]]).to_excel(writer, sheet_name="Notes", header=False, index=False)
-        grid.to_excel(writer, sheet_name="Guide", header=False, index=False)
+        pd.DataFrame([["notes"]]).to_excel(writer, sheet_name="Notes", header=False, index=False)
+        pd.DataFrame(grid).to_excel(writer, sheet_name=sheet, header=False, index=False)
+    return path
+
+
+def test_an_xlsx_guide_reads_like_its_csv_and_its_sheet_can_be_chosen(tmp_path: Path) -> None:
+    path = write_guide_workbook(tmp_path / "guide.xlsx", sheet="Guide", grid=[
+        ["ACME ORDER GUIDE", "", ""], ["Item", "Pack", "Price"],
+        ["Tomato", "6/#10 CAN", "$42.00"], ["Cheese", "6/5 LB", "$1,234.50"]])
     prices = read_price_list(path, sheet="Guide")
     assert prices.problems.empty and prices.header_row == 2 and prices.count == 2
     with pytest.raises(MOError) as caught:

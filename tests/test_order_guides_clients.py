@@ -13,10 +13,9 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from client_fixtures import api_keys, api_server, client, connect_as, error_of, mode  # noqa: F401
-from test_order_guides import GUIDES, LAYOUTS, PER, _odd_lines
+from test_order_guides import GUIDES, LAYOUTS, PER, _odd_lines, write_guide_workbook
 
 from mo.client import MOClient
 from mo.errors import ErrorCode
@@ -91,12 +90,9 @@ def test_a_guide_skipping_its_odd_lines_imports_the_rest_to_the_cent(
 
 
 def test_a_saved_sheet_and_price_basis_read_an_xlsx_guide(client: MOClient, tmp_path: Path) -> None:
-    path = tmp_path / "guide.xlsx"
-    grid = pd.DataFrame([["BUTCHER CO. WEEKLY", "", ""], ["Cut", "Pack", "Price"],
-                         ["Brisket", "2/14 LB AVG", "4.89"], ["Wings", "4/10 lb", "$2.35"]])
-    with pd.ExcelWriter(path) as writer:
-        pd.DataFrame([["notes"]]).to_excel(writer, sheet_name="Notes", header=False, index=False)
-        grid.to_excel(writer, sheet_name="Prices", header=False, index=False)
+    path = write_guide_workbook(tmp_path / "guide.xlsx", sheet="Prices", grid=[
+        ["BUTCHER CO. WEEKLY", "", ""], ["Cut", "Pack", "Price"],
+        ["Brisket", "2/14 LB AVG", "4.89"], ["Wings", "4/10 lb", "$2.35"]])
     client.save_supplier(
         "Butcher Co", columns={"Cut": "item", "Pack": "pack", "Price": "price"},
         price_per="LB", sheet="Prices",

@@ -58,30 +58,14 @@ def chain(store: Store, ctx: TenantContext) -> TenantContext:
     set_cost(store, ctx, "Flour", "2", per="1 kg")
     set_cost(store, ctx, "Lettuce", "1", per="1 each")
     save_dough(store, ctx)
-    rec.save_recipe(
-        store,
-        ctx,
-        "Pizza",
-        yield_qty=4,
-        yield_unit="slice",
-        lines=[{"recipe": "dough", "qty": 250, "unit": "g"}],
-    )
-    rec.save_recipe(
-        store,
-        ctx,
-        "Party",
-        yield_qty=1,
-        yield_unit="batch",
-        lines=[{"recipe": "pizza", "qty": 8, "unit": "slices"}],
-    )
-    rec.save_recipe(
-        store,
-        ctx,
-        "Salad",
-        yield_qty=1,
-        yield_unit="portion",
-        lines=[{"ingredient": "lettuce", "qty": 1, "unit": "each"}],
-    )
+    for name, yield_qty, yield_unit, line in (
+        ("Pizza", 4, "slice", {"recipe": "dough", "qty": 250, "unit": "g"}),
+        ("Party", 1, "batch", {"recipe": "pizza", "qty": 8, "unit": "slices"}),
+        ("Salad", 1, "portion", {"ingredient": "lettuce", "qty": 1, "unit": "each"}),
+    ):
+        rec.save_recipe(
+            store, ctx, name, yield_qty=yield_qty, yield_unit=yield_unit, lines=[line]
+        )
     return ctx
 
 

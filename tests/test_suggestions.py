@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures are imported from client_fixtures, then requested by name)
 """not_found for an ingredient or recipe names up to three close matches (issue #16, item 6),
 identically from LocalClient and HttpClient (through a real `mo serve`), on both backends, and
 only among the tenant's own active names."""
@@ -6,17 +5,7 @@ only among the tenant's own active names."""
 from __future__ import annotations
 
 import pytest
-from client_fixtures import (  # noqa: F401  (fixtures)
-    api_keys,
-    api_server,
-    client,
-    connect_as,
-    error_of,
-    error_tuple,
-    mode,
-    other_client,
-    twin,
-)
+from client_fixtures import error_of, error_tuple
 
 import mo
 from mo.client.base import MOClient

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from client_fixtures import error_of, error_tuple
+from client_fixtures import error_of, error_tuple, unit_costs
 
 import mo
 from mo.domain.context import TenantContext
@@ -35,11 +35,6 @@ def metro(tmp_path: Path) -> Path:
     return path
 
 
-def _unit_costs(client: mo.MOClient) -> dict[str, Decimal | None]:
-    frame = client.ingredients(exact=True)
-    return dict(zip(frame["name"], frame["unit_cost"], strict=True))
-
-
 def test_a_saved_format_lets_the_import_pass_only_the_file_and_the_supplier(
     client: mo.MOClient, metro: Path
 ) -> None:
@@ -52,7 +47,7 @@ def test_a_saved_format_lets_the_import_pass_only_the_file_and_the_supplier(
         {"supplier": "Metro", "columns": COLUMNS, "decimal": "."}]
     result = client.import_price_list(metro, idempotency_key="w1", supplier="metro")
     assert (result.status, result.created, result.changed) == ("completed", 2, 2)
-    costs = _unit_costs(client)
+    costs = unit_costs(client)
     assert costs["CHEESE MOZZARELLA WHOLE MILK LOAF"] == Decimal("0.003")  # 45.00 / 15 000 g
     assert costs["FLOUR ALL PURPOSE"] == Decimal("0.00075")  # 18.75 / 25 000 g
     [event] = client.events(types=["supplier.saved"])["payload"]
@@ -131,7 +126,7 @@ def test_a_renamed_item_keeps_its_ingredient_through_its_sku(
     renamed.write_text(METRO_RENAMED)
     week2 = client.import_price_list(renamed, idempotency_key="w2", supplier="Metro")
     assert (week2.created, week2.changed, week2.unchanged) == (0, 1, 1)
-    costs = _unit_costs(client)
+    costs = unit_costs(client)
     assert set(costs) == {"CHEESE MOZZARELLA WHOLE MILK LOAF", "FLOUR ALL PURPOSE"}
     assert costs["CHEESE MOZZARELLA WHOLE MILK LOAF"] == Decimal("0.0032")  # 48.00 / 15 000 g
 

@@ -268,12 +268,6 @@ def test_a_random_walk_across_three_tenants_never_crosses_a_wall(
 # ---- HTTP: the key decides the tenant -----------------------------------------------------------
 
 
-@pytest.fixture
-def http(api_server: BackgroundServer) -> Iterator[httpx.Client]:  # noqa: F811
-    with httpx.Client(base_url=api_server.base_url, timeout=30) as session:
-        yield session
-
-
 def _operations(http: httpx.Client) -> list[tuple[str, str]]:
     document = http.get("/openapi.json").json()
     return [

@@ -9,6 +9,7 @@ Idempotency-Key header.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,6 +49,7 @@ from mo.domain.results import (
     Result,
     SupplierRecord,
 )
+from mo.services.paging import FramePage
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 Who = Annotated[Caller, Depends(caller)]
@@ -58,6 +60,16 @@ Paging = Annotated[PageQuery, Depends(page_query)]
 
 def result(value: Result) -> JSONResponse:
     return JSONResponse(value.to_dict())
+
+
+def listing(
+    read: str, who: Caller, paging: PageQuery, fetch: Callable[..., FramePage], **filters: Any
+) -> JSONResponse:
+    """One page of a list route: fetch(**filters, page=…) after the cursor, which is bound to
+    the read, the tenant and these filters."""
+    cursor = paging.open(read, who.ctx, filters)
+    page = fetch(**filters, page=paging.request(cursor))
+    return paged_table(read, page, ctx=who.ctx, filters=filters)
 
 
 def table(read: str, frame: pd.DataFrame) -> JSONResponse:
@@ -83,25 +95,14 @@ def whoami(who: Who) -> dict[str, str]:
 
 @router.post("/ingredients", tags=["ingredients"], response_model=wire_model(IngredientRecord))
 def add_ingredient(who: Who, body: IngredientIn) -> JSONResponse:
-    return result(
-        who.client.add_ingredient(
-            body.name,
-            unit=body.unit,
-            category=body.category,
-            density=body.density,
-            yield_pct=body.yield_pct,
-        )
-    )
+    return result(who.client.add_ingredient(body.name, **body.model_dump(exclude={"name"})))
 
 
 @router.get("/ingredients", tags=["ingredients"], response_model=Table)
 def ingredients(who: Who, paging: Paging, include_deleted: bool = False) -> JSONResponse:
-    filters = {"include_deleted": include_deleted}
-    cursor = paging.open("ingredients", who.ctx, filters)
-    page = who.client.ingredients_page(
-        include_deleted=include_deleted, page=paging.request(cursor)
+    return listing(
+        "ingredients", who, paging, who.client.ingredients_page, include_deleted=include_deleted
     )
-    return paged_table("ingredients", page, ctx=who.ctx, filters=filters)
 
 
 @router.post(
@@ -149,10 +150,7 @@ def delete_ingredient(who: Who, name: str) -> JSONResponse:
 
 @router.get("/costs", tags=["costs"], response_model=Table)
 def cost_history(who: Who, paging: Paging, ingredient: str | None = None) -> JSONResponse:
-    filters = {"ingredient": ingredient}
-    cursor = paging.open("cost_history", who.ctx, filters)
-    page = who.client.cost_history_page(ingredient, page=paging.request(cursor))
-    return paged_table("cost_history", page, ctx=who.ctx, filters=filters)
+    return listing("cost_history", who, paging, who.client.cost_history_page, ingredient=ingredient)
 
 
 # ---- recipes ------------------------------------------------------------------------------------
@@ -160,23 +158,14 @@ def cost_history(who: Who, paging: Paging, ingredient: str | None = None) -> JSO
 
 @router.post("/recipes", tags=["recipes"], response_model=wire_model(RecipeRecord))
 def save_recipe(who: Who, body: RecipeIn) -> JSONResponse:
-    return result(
-        who.client.save_recipe(
-            body.name,
-            yield_qty=body.yield_qty,
-            yield_unit=body.yield_unit,
-            lines=body.lines,
-            menu_price=body.menu_price,
-        )
-    )
+    return result(who.client.save_recipe(body.name, **body.model_dump(exclude={"name"})))
 
 
 @router.get("/recipes", tags=["recipes"], response_model=Table)
 def recipes(who: Who, paging: Paging, include_deleted: bool = False) -> JSONResponse:
-    filters = {"include_deleted": include_deleted}
-    cursor = paging.open("recipes", who.ctx, filters)
-    page = who.client.recipes_page(include_deleted=include_deleted, page=paging.request(cursor))
-    return paged_table("recipes", page, ctx=who.ctx, filters=filters)
+    return listing(
+        "recipes", who, paging, who.client.recipes_page, include_deleted=include_deleted
+    )
 
 
 @router.get("/recipes/{name:path}/breakdown", tags=["recipes"], response_model=Table)
@@ -353,9 +342,7 @@ async def import_price_list(request: Request, who: Who, key: Key) -> JSONRespons
 
 @router.get("/imports", tags=["costs"], response_model=Table)
 def imports(who: Who, paging: Paging) -> JSONResponse:
-    cursor = paging.open("imports", who.ctx, {})
-    page = who.client.imports_page(page=paging.request(cursor))
-    return paged_table("imports", page, ctx=who.ctx, filters={})
+    return listing("imports", who, paging, who.client.imports_page)
 
 
 @router.get("/imports/{batch_id}/rejections", tags=["costs"], response_model=Table)
@@ -371,13 +358,7 @@ def import_rejections(who: Who, batch_id: int) -> JSONResponse:
 def save_supplier(who: Who, body: SupplierIn) -> JSONResponse:
     """Store (or replace) how a supplier's price lists read."""
     return result(
-        who.client.save_supplier(
-            body.supplier,
-            columns=body.columns,
-            decimal=body.decimal,
-            price_per=body.price_per,
-            sheet=body.sheet,
-        )
+        who.client.save_supplier(body.supplier, **body.model_dump(exclude={"supplier"}))
     )
 
 

@@ -12,23 +12,15 @@ import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol, Self, TypeAlias, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeAlias, Unpack, runtime_checkable
 
+from mo.domain.price_list_options import FormatArgs, PriceListArgs
 from mo.errors import validation_error
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mo.domain.results import (
-        CostUpdate,
-        ExportResult,
-        ImportResult,
-        IngredientRecord,
-        RecipeImportResult,
-        RecipeRecord,
-        RecomputeResult,
-        SupplierRecord,
-    )
+    from mo.domain import results
 
 Number: TypeAlias = Decimal | int | float | str
 When: TypeAlias = datetime | str
@@ -53,20 +45,20 @@ class MOClient(Protocol):
         category: str | None = None,
         density: Number | None = None,
         yield_pct: Number | None = None,
-    ) -> IngredientRecord:
+    ) -> results.IngredientRecord:
         """Create an ingredient (unit g, ml or each, or one of their family). Raises
         validation_error, conflict (the name is an active name or alias)."""
 
-    def add_alias(self, ingredient: str, alias: str) -> IngredientRecord:
+    def add_alias(self, ingredient: str, alias: str) -> results.IngredientRecord:
         """Give an active ingredient another name. Raises not_found, conflict, validation_error."""
 
     def ingredients(self, *, include_deleted: bool = False, exact: bool = False) -> pd.DataFrame:
         """Ingredients with their current unit cost (READ_SCHEMAS["ingredients"]), by name."""
 
-    def delete_ingredient(self, name: str) -> IngredientRecord:
+    def delete_ingredient(self, name: str) -> results.IngredientRecord:
         """Soft-delete an ingredient and its names. Raises not_found."""
 
-    def restore_ingredient(self, name: str) -> IngredientRecord:
+    def restore_ingredient(self, name: str) -> results.IngredientRecord:
         """Bring back the latest deleted ingredient of that name. Raises not_found, conflict."""
 
     # ---- costs and imports --------------------------------------------------------------------
@@ -80,7 +72,7 @@ class MOClient(Protocol):
         effective_at: When | None = None,
         supplier: str | None = None,
         note: str | None = None,
-    ) -> CostUpdate:
+    ) -> results.CostUpdate:
         """Record a pack price from effective_at (default now). Idempotent on the key: the
         same call again replays (replayed=True). Raises validation_error, not_found,
         unit_mismatch, idempotency_conflict, idempotency_in_progress."""
@@ -95,17 +87,10 @@ class MOClient(Protocol):
         source: Source,
         *,
         idempotency_key: str,
-        supplier: str,
-        effective_at: When | None = None,
-        columns: Mapping[str, str] | None = None,
-        create_missing: bool = True,
-        decimal: str | None = None,
-        sheet: str | int | None = None,
-        price_per: str | None = None,
-        on_bad_rows: str = "fail",
-    ) -> ImportResult:
-        """Import a supplier price list, all or nothing (on_bad_rows="skip": the good rows,
-        the bad ones in ImportResult.rejected and kept with the batch); idempotent on the key,
+        **options: Unpack[PriceListArgs],
+    ) -> results.ImportResult:
+        """Import a supplier price list (options: mo.domain.price_list_options.PriceListOptions), all or nothing (on_bad_rows="skip": the good rows,
+        the bad ones in results.ImportResult.rejected and kept with the batch); idempotent on the key,
         and a repeat of the supplier's latest list is recorded as a "duplicate". Options not
         given come from the supplier's saved format. Raises validation_error (every bad row in
         details), not_found (no such file), idempotency_conflict."""
@@ -121,19 +106,16 @@ class MOClient(Protocol):
     def save_supplier(
         self,
         supplier: str,
-        *,
-        columns: Mapping[str, str] | None = None,
-        decimal: str = ".",
-        price_per: str | None = None,
-        sheet: str | int | None = None,
-    ) -> SupplierRecord:
-        """Store (or replace) how a supplier's price lists read, so an import needs only the file
+        **options: Unpack[FormatArgs],
+    ) -> results.SupplierRecord:
+        """Store (or replace) how a supplier's price lists read (options: mo.domain
+        .price_list_options.FormatOptions), so an import needs only the file
         and the supplier. Raises validation_error."""
 
     def suppliers(self, *, exact: bool = False) -> pd.DataFrame:
         """The saved supplier formats, by name (READ_SCHEMAS["suppliers"])."""
 
-    def delete_supplier(self, supplier: str) -> SupplierRecord:
+    def delete_supplier(self, supplier: str) -> results.SupplierRecord:
         """Soft-delete a supplier's saved format. Raises not_found."""
 
     # ---- recipes ------------------------------------------------------------------------------
@@ -145,11 +127,11 @@ class MOClient(Protocol):
         yield_unit: str,
         lines: Sequence[Any],
         menu_price: Number | None = None,
-    ) -> RecipeRecord:
+    ) -> results.RecipeRecord:
         """Create or replace a recipe; lines are mappings with ingredient or recipe, qty, unit
         (and waste_pct). Raises validation_error, not_found, unit_mismatch, cycle_detected."""
 
-    def import_recipes(self, source: Source, *, idempotency_key: str) -> RecipeImportResult:
+    def import_recipes(self, source: Source, *, idempotency_key: str) -> results.RecipeImportResult:
         """Import recipes in long format (one row per line), all or nothing; idempotent on the
         key. Raises validation_error, cycle_detected, idempotency_conflict."""
 
@@ -178,14 +160,14 @@ class MOClient(Protocol):
     def recipe_breakdown(self, name: str, *, exact: bool = False) -> pd.DataFrame:
         """A recipe's leaf ingredients over all levels (READ_SCHEMAS["recipe_breakdown"]). Raises not_found."""
 
-    def delete_recipe(self, name: str) -> RecipeRecord:
+    def delete_recipe(self, name: str) -> results.RecipeRecord:
         """Soft-delete a recipe; recipes using it become incomplete. Raises not_found."""
 
-    def restore_recipe(self, name: str) -> RecipeRecord:
+    def restore_recipe(self, name: str) -> results.RecipeRecord:
         """Bring back the latest deleted recipe of that name; it and its users are recomputed.
         Raises not_found, conflict (the name is active), cycle_detected."""
 
-    def recompute(self, *, recipes: Sequence[str] | None = None) -> RecomputeResult:
+    def recompute(self, *, recipes: Sequence[str] | None = None) -> results.RecomputeResult:
         """Recompute the named recipes and their users (None: all). Raises not_found."""
 
     # ---- events -------------------------------------------------------------------------------
@@ -214,7 +196,7 @@ class MOClient(Protocol):
         until: When,
         format: str | None = None,
         types: Sequence[str] | None = None,
-    ) -> ExportResult:
+    ) -> results.ExportResult:
         """Write events in [since, until) to `path` on this machine (CSV or JSONL, by format or
         suffix) and a manifest beside it. Raises validation_error (window, path, format)."""
 

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, Unpack
 
 import httpx
 
@@ -31,17 +31,14 @@ from mo.client.wire import (
     source_body,
     window_text,
 )
+from mo.domain import results
 from mo.domain.checks import check_window
 from mo.domain.instants import parse_instant
-from mo.domain.results import (
-    CostUpdate,
-    ExportResult,
-    ImportResult,
-    IngredientRecord,
-    RecipeImportResult,
-    RecipeRecord,
-    RecomputeResult,
-    SupplierRecord,
+from mo.domain.price_list_options import (
+    FormatArgs,
+    FormatOptions,
+    PriceListArgs,
+    PriceListOptions,
 )
 from mo.errors import ErrorCode, MOError
 from mo.util.files import atomic_file, pick_format, resolve_target
@@ -54,8 +51,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(
 )  # imports, recomputes and exports can take a while
 
 
-def _record(data: dict[str, Any]) -> IngredientRecord:
-    return IngredientRecord.from_dict(data)
+def _record(data: dict[str, Any]) -> results.IngredientRecord:
+    return results.IngredientRecord.from_dict(data)
 
 
 class HttpClient:
@@ -130,7 +127,7 @@ class HttpClient:
         category: str | None = None,
         density: Number | None = None,
         yield_pct: Number | None = None,
-    ) -> IngredientRecord:
+    ) -> results.IngredientRecord:
         body = {
             "name": name,
             "unit": unit,
@@ -140,7 +137,7 @@ class HttpClient:
         }
         return _record(self._json("POST", "/v1/ingredients", body=body))
 
-    def add_alias(self, ingredient: str, alias: str) -> IngredientRecord:
+    def add_alias(self, ingredient: str, alias: str) -> results.IngredientRecord:
         path = f"/v1/ingredients/{segment(require_text(ingredient, field='ingredient'))}/aliases"
         return _record(self._json("POST", path, body={"alias": alias}))
 
@@ -149,14 +146,14 @@ class HttpClient:
             "/v1/ingredients", exact=exact, include_deleted=bool(include_deleted)
         )
 
-    def delete_ingredient(self, name: str) -> IngredientRecord:
+    def delete_ingredient(self, name: str) -> results.IngredientRecord:
         return _record(
             self._json(
                 "DELETE", f"/v1/ingredients/{segment(require_text(name, field='ingredient'))}"
             )
         )
 
-    def restore_ingredient(self, name: str) -> IngredientRecord:
+    def restore_ingredient(self, name: str) -> results.IngredientRecord:
         path = f"/v1/ingredients/{segment(require_text(name, field='ingredient'))}/restore"
         return _record(self._json("POST", path))
 
@@ -171,7 +168,7 @@ class HttpClient:
         effective_at: When | None = None,
         supplier: str | None = None,
         note: str | None = None,
-    ) -> CostUpdate:
+    ) -> results.CostUpdate:
         path = f"/v1/ingredients/{segment(require_text(ingredient, field='ingredient'))}/costs"
         body = {
             "price": price,
@@ -180,7 +177,7 @@ class HttpClient:
             "supplier": supplier,
             "note": note,
         }
-        return CostUpdate.from_dict(
+        return results.CostUpdate.from_dict(
             self._json("POST", path, body=body, idempotency_key=idempotency_key)
         )
 
@@ -192,29 +189,9 @@ class HttpClient:
         return self._table("/v1/costs", exact=exact, ingredient=ingredient)
 
     def import_price_list(
-        self,
-        source: Source,
-        *,
-        idempotency_key: str,
-        supplier: str,
-        effective_at: When | None = None,
-        columns: Mapping[str, str] | None = None,
-        create_missing: bool = True,
-        decimal: str | None = None,
-        sheet: str | int | None = None,
-        price_per: str | None = None,
-        on_bad_rows: str = "fail",
-    ) -> ImportResult:
-        options = {
-            "supplier": supplier,
-            "effective_at": effective_at,
-            "columns": columns,
-            "create_missing": create_missing,
-            "decimal": decimal,
-            "sheet": sheet,
-            "price_per": price_per,
-            "on_bad_rows": on_bad_rows,
-        }
+        self, source: Source, *, idempotency_key: str, **options: Unpack[PriceListArgs]
+    ) -> results.ImportResult:
+        given = PriceListOptions(**options)
 
         def check_file(file: Path) -> None:
             if not file.is_file():  # the service's checks, in its order, up to its not_found
@@ -223,18 +200,18 @@ class HttpClient:
         def check_source(local: Any) -> None:
             from mo.services.imports import check_import_options, read_price_list
 
-            check_import_options(idempotency_key=idempotency_key, **options)
-            read_price_list(local, columns=columns)
+            check_import_options(idempotency_key=idempotency_key, options=given)
+            read_price_list(local, columns=given.columns)
 
         data = self._upload(
             "/v1/imports",
             source,
-            options,
+            given.to_body(),
             idempotency_key=idempotency_key,
             check_file=check_file,
             check_source=check_source,
         )
-        return ImportResult.from_dict(data)
+        return results.ImportResult.from_dict(data)
 
     def imports(self, *, exact: bool = False) -> pd.DataFrame:
         return self._table("/v1/imports", exact=exact)
@@ -245,30 +222,16 @@ class HttpClient:
         return self._table(f"/v1/imports/{check_batch_id(batch_id)}/rejections", exact=exact)
 
     # ---- suppliers ----------------------------------------------------------------------------
-    def save_supplier(
-        self,
-        supplier: str,
-        *,
-        columns: Mapping[str, str] | None = None,
-        decimal: str = ".",
-        price_per: str | None = None,
-        sheet: str | int | None = None,
-    ) -> SupplierRecord:
-        body = {
-            "supplier": supplier,
-            "columns": columns,
-            "decimal": decimal,
-            "price_per": price_per,
-            "sheet": sheet,
-        }
-        return SupplierRecord.from_dict(self._json("POST", "/v1/suppliers", body=body))
+    def save_supplier(self, supplier: str, **options: Unpack[FormatArgs]) -> results.SupplierRecord:
+        body = {"supplier": supplier, **FormatOptions(**options).to_body()}
+        return results.SupplierRecord.from_dict(self._json("POST", "/v1/suppliers", body=body))
 
     def suppliers(self, *, exact: bool = False) -> pd.DataFrame:
         return self._table("/v1/suppliers", exact=exact)
 
-    def delete_supplier(self, supplier: str) -> SupplierRecord:
+    def delete_supplier(self, supplier: str) -> results.SupplierRecord:
         path = f"/v1/suppliers/{segment(require_text(supplier, field='supplier'))}"
-        return SupplierRecord.from_dict(self._json("DELETE", path))
+        return results.SupplierRecord.from_dict(self._json("DELETE", path))
 
     def _upload(
         self,
@@ -314,7 +277,7 @@ class HttpClient:
         yield_unit: str,
         lines: Sequence[Any],
         menu_price: Number | None = None,
-    ) -> RecipeRecord:
+    ) -> results.RecipeRecord:
         body = {
             "name": name,
             "yield_qty": yield_qty,
@@ -322,9 +285,9 @@ class HttpClient:
             "lines": lines,
             "menu_price": menu_price,
         }
-        return RecipeRecord.from_dict(self._json("POST", "/v1/recipes", body=body))
+        return results.RecipeRecord.from_dict(self._json("POST", "/v1/recipes", body=body))
 
-    def import_recipes(self, source: Source, *, idempotency_key: str) -> RecipeImportResult:
+    def import_recipes(self, source: Source, *, idempotency_key: str) -> results.RecipeImportResult:
         def check_file(file: Path) -> None:
             # The service reads the file before anything else. Where the path alone can fail
             # (missing, or a suffix other than these), its own reader raises its own error here.
@@ -344,7 +307,7 @@ class HttpClient:
             check_file=check_file,
             check_source=check_source,
         )
-        return RecipeImportResult.from_dict(data)
+        return results.RecipeImportResult.from_dict(data)
 
     def recipes(self, *, include_deleted: bool = False, exact: bool = False) -> pd.DataFrame:
         return self._table("/v1/recipes", exact=exact, include_deleted=bool(include_deleted))
@@ -377,16 +340,16 @@ class HttpClient:
         path = f"/v1/recipes/{segment(require_text(recipe, field='recipe'))}/explain"
         return self._table(path, exact=exact, since=start, until=end)
 
-    def delete_recipe(self, name: str) -> RecipeRecord:
+    def delete_recipe(self, name: str) -> results.RecipeRecord:
         path = f"/v1/recipes/{segment(require_text(name, field='recipe'))}"
-        return RecipeRecord.from_dict(self._json("DELETE", path))
+        return results.RecipeRecord.from_dict(self._json("DELETE", path))
 
-    def restore_recipe(self, name: str) -> RecipeRecord:
+    def restore_recipe(self, name: str) -> results.RecipeRecord:
         path = f"/v1/recipes/{segment(require_text(name, field='recipe'))}/restore"
-        return RecipeRecord.from_dict(self._json("POST", path))
+        return results.RecipeRecord.from_dict(self._json("POST", path))
 
-    def recompute(self, *, recipes: Sequence[str] | None = None) -> RecomputeResult:
-        return RecomputeResult.from_dict(
+    def recompute(self, *, recipes: Sequence[str] | None = None) -> results.RecomputeResult:
+        return results.RecomputeResult.from_dict(
             self._json("POST", "/v1/recompute", body={"recipes": recipes})
         )
 
@@ -416,7 +379,7 @@ class HttpClient:
         until: When,
         format: str | None = None,
         types: Sequence[str] | None = None,
-    ) -> ExportResult:
+    ) -> results.ExportResult:
         """The server writes the export; it streams here into `path`, checked against its sha256,
         and its manifest lands beside it — the same files LocalClient would write."""
         target, _format, params = _export_request(path, since, until, format, types)
@@ -426,7 +389,7 @@ class HttpClient:
             _download(response, target, digest)
         manifest_path = target.with_name(target.name + ".manifest.json")
         _write_file(manifest_path, manifest)
-        return ExportResult(str(target), rows, digest, str(manifest_path))
+        return results.ExportResult(str(target), rows, digest, str(manifest_path))
 
     @contextmanager
     def _stream(

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Self
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Self, Unpack
 
 from mo.client import frames
 from mo.client.base import Number, Source, When, require_text
 from mo.domain.context import TenantContext
+from mo.domain.price_list_options import FormatArgs, PriceListArgs
 from mo.errors import validation_error
 from mo.services import (
     costs,
@@ -37,16 +38,7 @@ from mo.store import open_store
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mo.domain.results import (
-        CostUpdate,
-        ExportResult,
-        ImportResult,
-        IngredientRecord,
-        RecipeImportResult,
-        RecipeRecord,
-        RecomputeResult,
-        SupplierRecord,
-    )
+    from mo.domain import results
     from mo.services.paging import FramePage, PageRequest
     from mo.store.base import Store
 
@@ -106,7 +98,7 @@ class LocalClient:
         category: str | None = None,
         density: Number | None = None,
         yield_pct: Number | None = None,
-    ) -> IngredientRecord:
+    ) -> results.IngredientRecord:
         return ingredients.add_ingredient(
             self._store,
             self._ctx,
@@ -117,7 +109,7 @@ class LocalClient:
             yield_pct=yield_pct,
         )
 
-    def add_alias(self, ingredient: str, alias: str) -> IngredientRecord:
+    def add_alias(self, ingredient: str, alias: str) -> results.IngredientRecord:
         require_text(ingredient, field="ingredient")
         return ingredients.add_alias(self._store, self._ctx, ingredient, alias)
 
@@ -127,11 +119,11 @@ class LocalClient:
         )
         return self._read("ingredients", frame, exact=exact)
 
-    def delete_ingredient(self, name: str) -> IngredientRecord:
+    def delete_ingredient(self, name: str) -> results.IngredientRecord:
         require_text(name, field="ingredient")
         return ingredients.delete_ingredient(self._store, self._ctx, name)
 
-    def restore_ingredient(self, name: str) -> IngredientRecord:
+    def restore_ingredient(self, name: str) -> results.IngredientRecord:
         require_text(name, field="ingredient")
         return ingredients.restore_ingredient(self._store, self._ctx, name)
 
@@ -146,7 +138,7 @@ class LocalClient:
         effective_at: When | None = None,
         supplier: str | None = None,
         note: str | None = None,
-    ) -> CostUpdate:
+    ) -> results.CostUpdate:
         require_text(ingredient, field="ingredient")
         return costs.update_cost(
             self._store,
@@ -170,33 +162,15 @@ class LocalClient:
         )
 
     def import_price_list(
-        self,
-        source: Source,
-        *,
-        idempotency_key: str,
-        supplier: str,
-        effective_at: When | None = None,
-        columns: Mapping[str, str] | None = None,
-        create_missing: bool = True,
-        decimal: str | None = None,
-        sheet: str | int | None = None,
-        price_per: str | None = None,
-        on_bad_rows: str = "fail",
-    ) -> ImportResult:
+        self, source: Source, *, idempotency_key: str, **options: Unpack[PriceListArgs]
+    ) -> results.ImportResult:
         return imports.import_price_list(
             self._store,
             self._ctx,
             source,
             idempotency_key=idempotency_key,
-            supplier=supplier,
-            effective_at=effective_at,
-            columns=columns,
-            create_missing=create_missing,
-            decimal=decimal,
-            sheet=sheet,
-            price_per=price_per,
-            on_bad_rows=on_bad_rows,
             progress=show_progress(),
+            **options,
         )
 
     def imports(self, *, exact: bool = False) -> pd.DataFrame:
@@ -207,31 +181,15 @@ class LocalClient:
         return self._read("import_rejections", frame, exact=exact)
 
     # ---- suppliers ----------------------------------------------------------------------------
-    def save_supplier(
-        self,
-        supplier: str,
-        *,
-        columns: Mapping[str, str] | None = None,
-        decimal: str = ".",
-        price_per: str | None = None,
-        sheet: str | int | None = None,
-    ) -> SupplierRecord:
-        return suppliers.save_supplier(
-            self._store,
-            self._ctx,
-            supplier,
-            columns=columns,
-            decimal=decimal,
-            price_per=price_per,
-            sheet=sheet,
-        )
+    def save_supplier(self, supplier: str, **options: Unpack[FormatArgs]) -> results.SupplierRecord:
+        return suppliers.save_supplier(self._store, self._ctx, supplier, **options)
 
     def suppliers(self, *, exact: bool = False) -> pd.DataFrame:
         return self._read(
             "suppliers", suppliers.suppliers_frame(self._store, self._ctx), exact=exact
         )
 
-    def delete_supplier(self, supplier: str) -> SupplierRecord:
+    def delete_supplier(self, supplier: str) -> results.SupplierRecord:
         require_text(supplier, field="supplier")
         return suppliers.delete_supplier(self._store, self._ctx, supplier)
 
@@ -244,7 +202,7 @@ class LocalClient:
         yield_unit: str,
         lines: Sequence[Any],
         menu_price: Number | None = None,
-    ) -> RecipeRecord:
+    ) -> results.RecipeRecord:
         return recipes.save_recipe(
             self._store,
             self._ctx,
@@ -255,7 +213,7 @@ class LocalClient:
             menu_price=menu_price,
         )
 
-    def import_recipes(self, source: Source, *, idempotency_key: str) -> RecipeImportResult:
+    def import_recipes(self, source: Source, *, idempotency_key: str) -> results.RecipeImportResult:
         return recipes.import_recipes(
             self._store, self._ctx, source, idempotency_key=idempotency_key
         )
@@ -299,15 +257,15 @@ class LocalClient:
             exact=exact,
         )
 
-    def delete_recipe(self, name: str) -> RecipeRecord:
+    def delete_recipe(self, name: str) -> results.RecipeRecord:
         require_text(name, field="recipe")
         return recipes.delete_recipe(self._store, self._ctx, name)
 
-    def restore_recipe(self, name: str) -> RecipeRecord:
+    def restore_recipe(self, name: str) -> results.RecipeRecord:
         require_text(name, field="recipe")
         return recipes.restore_recipe(self._store, self._ctx, name)
 
-    def recompute(self, *, recipes: Sequence[str] | None = None) -> RecomputeResult:
+    def recompute(self, *, recipes: Sequence[str] | None = None) -> results.RecomputeResult:
         if recipes is not None and (
             isinstance(recipes, str | bytes) or not isinstance(recipes, Sequence)
         ):  # checked here, so that HTTP callers (any JSON) get the same answer
@@ -350,7 +308,7 @@ class LocalClient:
         until: When,
         format: str | None = None,
         types: Sequence[str] | None = None,
-    ) -> ExportResult:
+    ) -> results.ExportResult:
         return self.export_events_under(
             path, since=since, until=until, format=format, types=types, base_dir=None
         )
@@ -364,7 +322,7 @@ class LocalClient:
         format: str | None,
         types: Sequence[str] | None,
         base_dir: str | os.PathLike[str] | None,
-    ) -> ExportResult:
+    ) -> results.ExportResult:
         """export_events confined to base_dir (the API writes into a scratch directory)."""
         return export.export_events(
             self._store,

@@ -10,10 +10,10 @@ per row.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from mo.domain.context import TenantContext
 from mo.domain.names import clean_name, name_key
+from mo.domain.price_list_options import FormatOptions, PriceListArgs, PriceListOptions
 from mo.domain.results import ImportResult
 from mo.domain.unicode_cells import not_unicode
 from mo.errors import ErrorCode, MOError, not_found, validation_error
@@ -101,7 +102,7 @@ assert {
 } <= EVENT_TYPES  # SQL emits them
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Plan:
     ctx: TenantContext
     prices: PriceList
@@ -138,15 +139,8 @@ def import_price_list(
     source: Source,
     *,
     idempotency_key: str,
-    supplier: str,
-    effective_at: datetime | str | None = None,
-    columns: Mapping[str, str] | None = None,
-    create_missing: bool = True,
-    decimal: str | None = None,
-    sheet: str | int | None = None,
-    price_per: str | None = None,
-    on_bad_rows: str = "fail",
     progress: bool = False,
+    **options: Unpack[PriceListArgs],
 ) -> ImportResult:
     """Import a supplier's price list (.csv/.xlsx path, DataFrame or list of row mappings).
 
@@ -172,26 +166,15 @@ def import_price_list(
 
     Raises validation_error, not_found (no such file), idempotency_conflict.
     """
-    supplier_name, at = check_import_options(
-        idempotency_key=idempotency_key,
-        supplier=supplier,
-        effective_at=effective_at,
-        columns=columns,
-        create_missing=create_missing,
-        on_bad_rows=on_bad_rows,
-        decimal=decimal,
-        sheet=sheet,
-        price_per=price_per,
-    )
-    fmt = _effective_format(
-        store, ctx, supplier_name, columns=columns, decimal=decimal, sheet=sheet, price_per=price_per
-    )
+    given = PriceListOptions(**options)
+    supplier_name, at = check_import_options(idempotency_key=idempotency_key, options=given)
+    fmt = _effective_format(store, ctx, supplier_name, given)
     request = {
         "supplier": name_key(supplier_name),
         "columns": column_mapping(fmt.columns),
         "effective_at": None if at is None else iso(at),
-        "create_missing": create_missing,
-        **_optional_request(fmt, on_bad_rows),
+        "create_missing": given.create_missing,
+        **_optional_request(fmt, given.on_bad_rows),
     }
     try:
         raw = load_source(source)
@@ -214,14 +197,14 @@ def import_price_list(
         bar.update()
         request.setdefault("content_hash", prices.content_hash)
         plan = _Plan(
-            ctx,
-            prices,
-            supplier_name,
-            idempotency_key,
-            at,
-            create_missing,
-            on_bad_rows,
-            _stepper(bar),
+            ctx=ctx,
+            prices=prices,
+            supplier=supplier_name,
+            key=idempotency_key,
+            at=at,
+            create_missing=given.create_missing,
+            on_bad_rows=given.on_bad_rows,
+            step=_stepper(bar),
         )
         outcome = run_idempotent(
             store,
@@ -235,20 +218,12 @@ def import_price_list(
 
 
 def check_import_options(
-    *,
-    idempotency_key: object,
-    supplier: object,
-    effective_at: object,
-    columns: object,
-    create_missing: object,
-    on_bad_rows: object = "fail",
-    decimal: object = None,
-    sheet: object = None,
-    price_per: object = None,
+    *, idempotency_key: object, options: PriceListOptions
 ) -> tuple[str, datetime | None]:
     """The import's options checked in the import's order, before its source is read: the
     supplier's clean name and the effective time. HttpClient runs it too, for a source it cannot
     send, so both clients raise the same first error."""
+    create_missing, on_bad_rows = options.create_missing, options.on_bad_rows
     check_key(idempotency_key)  # type: ignore[arg-type]
     if not isinstance(create_missing, bool):  # [] or "no" would otherwise read as False or True
         raise validation_error(
@@ -262,35 +237,28 @@ def check_import_options(
             field="on_bad_rows",
             value=repr(on_bad_rows)[:100],
         )
-    if decimal is not None:
-        checked_decimal(decimal)
-    checked_sheet(sheet)
-    checked_price_per(price_per)
-    supplier_name = clean_name(supplier, field="supplier")
-    at = parse_effective_at(effective_at)  # type: ignore[arg-type]
-    column_mapping(columns)  # type: ignore[arg-type]
+    if options.decimal is not None:
+        checked_decimal(options.decimal)
+    checked_sheet(options.sheet)
+    checked_price_per(options.price_per)
+    supplier_name = clean_name(options.supplier, field="supplier")
+    at = parse_effective_at(options.effective_at)  # type: ignore[arg-type]
+    column_mapping(options.columns)  # type: ignore[arg-type]
     return supplier_name, at
 
 
 def _effective_format(
-    store: Store,
-    ctx: TenantContext,
-    supplier: str,
-    *,
-    columns: Mapping[str, str] | None,
-    decimal: str | None,
-    sheet: str | int | None,
-    price_per: str | None,
+    store: Store, ctx: TenantContext, supplier: str, given: FormatOptions
 ) -> SupplierFormat:
     """The options given, and for those not given the supplier's saved format's."""
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         saved = saved_format(tx, ctx, name_key(supplier))
     saved = saved or SupplierFormat(None, ".", None, None)
     return SupplierFormat(
-        saved.columns if columns is None else dict(columns),
-        saved.decimal if decimal is None else decimal,
-        saved.price_per if price_per is None else checked_price_per(price_per),
-        saved.sheet if sheet is None else checked_sheet(sheet),
+        saved.columns if given.columns is None else dict(given.columns),
+        saved.decimal if given.decimal is None else given.decimal,
+        saved.price_per if given.price_per is None else checked_price_per(given.price_per),
+        saved.sheet if given.sheet is None else checked_sheet(given.sheet),
     )
 
 

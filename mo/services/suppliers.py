@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import pandas as pd
 
 from mo.domain.context import TenantContext
 from mo.domain.measure import parse_unit
 from mo.domain.names import clean_name, name_key
+from mo.domain.price_list_options import FormatArgs, FormatOptions
 from mo.domain.results import SupplierRecord
 from mo.errors import ErrorCode, MOError, not_found, validation_error
 from mo.services.costs import typed_frame
@@ -46,15 +47,12 @@ def save_supplier(
     store: Store,
     ctx: TenantContext,
     supplier: str,
-    *,
-    columns: Mapping[str, str] | None = None,
-    decimal: str = ".",
-    price_per: str | None = None,
-    sheet: str | int | None = None,
+    **options: Unpack[FormatArgs],
 ) -> SupplierRecord:
-    """Store (or replace) how `supplier`'s price lists read. Raises validation_error."""
+    """Store (or replace) how `supplier`'s price lists read (mo.domain.price_list_options
+    .FormatOptions). Raises validation_error."""
     name = clean_name(supplier, field="supplier")
-    fmt = checked_format(columns=columns, decimal=decimal, price_per=price_per, sheet=sheet)
+    fmt = checked_format(FormatOptions(**options))
 
     def work(tx: Tx) -> SupplierRecord:
         params = {"tenant_id": ctx.tenant_id, "name_key": name_key(name)}
@@ -120,13 +118,11 @@ def suppliers_frame(store: Store, ctx: TenantContext) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------- checks
 
 
-def checked_format(
-    *, columns: object, decimal: object, price_per: object, sheet: object
-) -> SupplierFormat:
+def checked_format(given: FormatOptions) -> SupplierFormat:
     """The import options a format holds, checked as an import checks them."""
     return SupplierFormat(
-        checked_columns(columns), checked_decimal(decimal), checked_price_per(price_per),
-        checked_sheet(sheet),
+        checked_columns(given.columns), checked_decimal(given.decimal),
+        checked_price_per(given.price_per), checked_sheet(given.sheet),
     )
 
 
