@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from client_fixtures import OTHER_TENANT, TENANT, api_keys, api_server, error_of  # noqa: F401  (fixtures)
+from serve_process import STARTUP_SECONDS
 
 import mo
 from mo.api.cli import add_serve_command
@@ -480,7 +481,7 @@ def test_mo_serve_runs_the_api(db_url: str, api_keys: dict[str, str], tmp_path) 
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_SECONDS  # the shared start-up allowance
         while True:
             try:
                 answer = httpx.get(
