@@ -459,8 +459,9 @@ c.add_ingredient("Butter", unit="g", density="0.9")
 c.add_alias("Butter", "Beurre")
 c.update_cost("Butter", "8.00", per="1 kg", idempotency_key="k-butter")
 c.import_price_list(folder / "list.csv", idempotency_key="k-list", supplier="S")
-c.import_price_list([{"item": "Sugar", "price": "3", "pack": "1 kg"}], idempotency_key="k-rows",
-                    supplier="S")
+rows = c.import_price_list([{"item": "Sugar", "price": "3", "pack": "1 kg"}],
+                           idempotency_key="k-rows", supplier="S")
+c.import_rejections(rows.batch_id)
 c.import_recipes(folder / "recipes.csv", idempotency_key="k-recipes")
 c.save_recipe("Roux", yield_qty=1, yield_unit="kg",
               lines=[{"ingredient": "Butter", "qty": 500, "unit": "g"}])

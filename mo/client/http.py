@@ -32,7 +32,7 @@ from mo.client.wire import (
     window_text,
 )
 from mo.domain import results
-from mo.domain.checks import check_window
+from mo.domain.checks import check_batch_id, check_window
 from mo.domain.instants import parse_instant
 from mo.domain.price_list_options import (
     FormatArgs,
@@ -217,8 +217,6 @@ class HttpClient:
         return self._table("/v1/imports", exact=exact)
 
     def import_rejections(self, batch_id: int, *, exact: bool = False) -> pd.DataFrame:
-        from mo.services.imports import check_batch_id
-
         return self._table(f"/v1/imports/{check_batch_id(batch_id)}/rejections", exact=exact)
 
     # ---- suppliers ----------------------------------------------------------------------------

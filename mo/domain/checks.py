@@ -94,3 +94,14 @@ def parse_span(window: object) -> timedelta:
             value=repr(window)[:40],
         )
     return timedelta(**{WINDOWS[match.group(2)]: int(match.group(1))})
+
+
+def check_batch_id(batch_id: object) -> int:
+    """A batch id is a positive whole number (both clients check it alike). validation_error."""
+    if isinstance(batch_id, bool) or not isinstance(batch_id, int) or not 0 < batch_id < 2**63:
+        raise validation_error(
+            "batch_id must be a positive whole number",
+            field="batch_id",
+            value=repr(batch_id)[:100],
+        )
+    return batch_id

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from mo.domain.checks import check_batch_id
 from mo.domain.context import TenantContext
 from mo.domain.names import clean_name, name_key
 from mo.domain.price_list_options import FormatOptions, PriceListArgs, PriceListOptions
@@ -618,17 +619,6 @@ def supplier_items_frame(store: Store, ctx: TenantContext) -> pd.DataFrame:
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         rows = tx.all("imports.supplier_items", {"tenant_id": ctx.tenant_id})
     return typed_frame(rows, SUPPLIER_ITEM_COLUMNS, ints=("ingredient_id",))
-
-
-def check_batch_id(batch_id: object) -> int:
-    """A batch id is a positive whole number (both clients check it alike). validation_error."""
-    if isinstance(batch_id, bool) or not isinstance(batch_id, int) or not 0 < batch_id < 2**63:
-        raise validation_error(
-            "batch_id must be a positive whole number",
-            field="batch_id",
-            value=repr(batch_id)[:100],
-        )
-    return batch_id
 
 
 def import_rejections_frame(store: Store, ctx: TenantContext, batch_id: int) -> pd.DataFrame:
