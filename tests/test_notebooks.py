@@ -305,15 +305,16 @@ def test_import_price_list_lists_rejected_rows_and_fails(demo: Demo, tmp_path: P
 def test_a_weekly_run_passes_only_the_file_and_the_supplier(demo: Demo, tmp_path: Path) -> None:
     with demo.client() as client:
         client.save_supplier("Metro", columns=METRO_COLUMNS)
-    demo.import_list(DEMO / "supplier_metro.csv", "Metro")  # no columns: the saved format
     week2 = tmp_path / "metro_week2.csv"
     lines = (DEMO / "supplier_metro.csv").read_text().splitlines()
     week2.write_text("\n".join([*lines, '"MF-X","BROKEN","1 kg","lots","DRY"']) + "\n")
+    # One run (a kernel costs ~3.5 s of CPU): no columns, so Metro's own headers read only
+    # through the saved format (without it the run fails on missing columns); the bad row skipped.
     skipped = demo.import_list(week2, "Metro", on_bad_rows="skip")
     assert "row(s) were not imported" in plain(skipped) and "lots" in plain(skipped)
     with demo.client() as client:
         batches = client.imports()
-        assert list(batches["status"]) == ["completed", "completed"]
+        assert list(batches["status"]) == ["completed"]
         assert list(client.import_rejections(int(batches["batch_id"].iloc[-1]))["value"]) == ["lots"]
 
 
