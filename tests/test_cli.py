@@ -75,3 +75,14 @@ def test_parity_diff_exits_one_when_exports_differ(tmp_path: Path) -> None:
     b.write_text(json.dumps({**event, "payload": '{"recipe":"Stew"}'}) + "\n")
     different = mo("parity", "diff", str(a), str(b), cwd=tmp_path)
     assert different.returncode == 1 and "Stew" in different.stdout
+
+
+def test_mo_run_leaves_out_the_iri_grammar_nbformat_never_uses() -> None:
+    """`mo run` loads papermill, whose jsonschema would build rfc3987_syntax's grammar (1.3 s of
+    CPU per run) for a format check no notebook schema uses: mo.cli.run leaves it out."""
+    code = ("import sys\nfrom mo.cli.run import main\n"
+            "code = main(['event_sanity', '-p', 'no_such_parameter', '1'])\n"
+            "print(code, 'jsonschema' in sys.modules, sys.modules.get('rfc3987_syntax'))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["2", "True", "None"], done.stdout + done.stderr

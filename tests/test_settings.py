@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ from mo.errors import MOError
 from mo.services.tenants import create_tenant, resolve_tenant
 from mo.settings import load_settings
 from mo.store import connect_store, open_store
-from mo.store.urls import parse_db_url
+from mo.store.urls import database_label, parse_db_url
 
 VARS = ("MO_DB_URL", "MO_API_MODE", "MO_API_URL", "MO_API_KEY", "MO_TENANT")
 
@@ -86,6 +87,29 @@ def test_every_documented_url_form_parses(url: str) -> None:
 ])
 def test_other_accepted_forms_keep_their_options(url: str, target: str) -> None:
     assert parse_db_url(url).target == target
+
+
+_PLAIN_DUCKDB_URLS = ["duckdb:///", "duckdb:///:memory:", "duckdb:///var/mo.duckdb",
+                      "duckdb:////srv/mo/mo.duckdb", "  duckdb:///a%20b/c%3Fd.duckdb\n",
+                      "duckdb:///user@host:5/x", "duckdb:///a#b"]
+
+
+@pytest.mark.parametrize("url", _PLAIN_DUCKDB_URLS)
+def test_a_plain_duckdb_url_reads_as_sqlalchemy_reads_it(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    assert parse_db_url(url).target == (make_url(url.strip()).database or ":memory:")
+    assert database_label(url).startswith("duckdb:///")
+
+
+def test_a_plain_duckdb_url_needs_no_sqlalchemy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A None entry in sys.modules makes `import sqlalchemy.engine` raise ImportError.
+    monkeypatch.setitem(sys.modules, "sqlalchemy.engine", None)
+    for url in _PLAIN_DUCKDB_URLS:
+        parse_db_url(url)
+        database_label(url)
+    with pytest.raises(ImportError):
+        parse_db_url("postgresql://u@h/db")
 
 
 @pytest.mark.parametrize("url", [

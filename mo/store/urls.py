@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from mo.errors import MOError, validation_error
 
@@ -31,6 +32,9 @@ class DatabaseURL:
 
 def parse_db_url(url: str) -> DatabaseURL:
     """The store `url` names; validation_error (field MO_DB_URL) for anything else."""
+    duckdb_file = _plain_duckdb_file(url)
+    if duckdb_file is not None:
+        return DatabaseURL(dialect="duckdb", target=duckdb_file)
     parsed = _parse(url)
     if parsed.drivername == "duckdb":
         return DatabaseURL(dialect="duckdb", target=_duckdb_path(parsed))
@@ -39,6 +43,25 @@ def parse_db_url(url: str) -> DatabaseURL:
         return DatabaseURL(dialect="postgres", target=target)
     raise _invalid(f"MO_DB_URL names an unsupported database driver {parsed.drivername!r}",
                    parsed, driver=parsed.drivername)
+
+
+# `duckdb:///` plus a path with no `?`, the form every DuckDB URL mo writes takes, is read here
+# without SQLAlchemy: importing it costs ~0.5 s of CPU (of ~1.2 s for this module with mo.store,
+# `python -c`, loaded 2-core machine), paid by every process that opens a store (each notebook
+# kernel, `mo` command and test child). SQLAlchemy's make_url reads such a URL as drivername
+# "duckdb", no user, host, port or query, and database = the percent-unescaped rest, which is
+# what this gives (tests/test_settings.py compares the two). Anything else goes to make_url.
+_PLAIN_DUCKDB = "duckdb:///"
+
+
+def _plain_duckdb_file(url: object) -> str | None:
+    """The DuckDB file a plain `duckdb:///path` URL names (":memory:" for none), else None."""
+    if not isinstance(url, str):
+        return None
+    text = url.strip()
+    if not text.startswith(_PLAIN_DUCKDB) or "?" in text:
+        return None
+    return unquote(text[len(_PLAIN_DUCKDB):]) or ":memory:"
 
 
 def _parse(url: str) -> URL:
@@ -79,11 +102,17 @@ def database_label(url: str) -> str:
     (a relative one depends on the working directory, which is what confuses), a PostgreSQL URL
     with its password masked. Never raises: an unparsable URL is shown as "(unparsable URL)".
     """
+    duckdb_file = _plain_duckdb_file(url)
+    if duckdb_file is not None:
+        return _duckdb_label(duckdb_file)
     try:
         parsed = _parse(url)
     except MOError:
         return "(unparsable URL)"
     if parsed.drivername == "duckdb":
-        target = parsed.database or ":memory:"
-        return "duckdb:///" + (target if target == ":memory:" else str(Path(target).resolve()))
+        return _duckdb_label(parsed.database or ":memory:")
     return parsed.render_as_string(hide_password=True)
+
+
+def _duckdb_label(target: str) -> str:
+    return _PLAIN_DUCKDB + (target if target == ":memory:" else str(Path(target).resolve()))
