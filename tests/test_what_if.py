@@ -68,17 +68,17 @@ def _totals(frame: pd.DataFrame) -> dict[str, tuple[object, ...]]:
 
 def test_as_of_a_week_back_equals_the_totals_stored_then(client: MOClient) -> None:
     bakery(client)
-    stored_then = client.recipes()
+    stored_then = client.recipes(exact=True)
     _move_prices_since_a_week_back(client)
-    now = client.recipes()
+    now = client.recipes(exact=True)
     assert _totals(now) != _totals(stored_then)  # the prices did move the stored costs
-    week_back = client.recipes(as_of=WEEK_BACK)
+    week_back = client.recipes(exact=True, as_of=WEEK_BACK)
     assert _totals(week_back) == _totals(stored_then)  # exact Decimals
     assert list(week_back.columns) == list(now.columns)
     assert week_back.dtypes.equals(now.dtypes)
     assert (week_back["computed_at"] == pd.Timestamp(WEEK_BACK).floor("us")).all()
-    assert _totals(client.recipes(as_of=datetime.now(UTC) + timedelta(seconds=5))) == (
-        _totals(now))
+    soon = datetime.now(UTC) + timedelta(seconds=5)
+    assert _totals(client.recipes(exact=True, as_of=soon)) == _totals(now)
 
 
 def test_as_of_before_any_cost_lists_what_was_missing(client: MOClient) -> None:
@@ -87,11 +87,11 @@ def test_as_of_before_any_cost_lists_what_was_missing(client: MOClient) -> None:
     client.save_recipe("Brine", yield_qty=1, yield_unit="each", lines=[
         {"ingredient": "Salt", "qty": 100, "unit": "g"},
         {"ingredient": "Flour", "qty": 1, "unit": "g"}])
-    then = client.recipes(as_of=WEEK_BACK).set_index("name")
+    then = client.recipes(exact=True, as_of=WEEK_BACK).set_index("name")
     assert not then.loc["Brine", "complete"]
     assert then.loc["Brine", "missing"] == "Salt"
     assert then.loc["Bread", "complete"] and then.loc["Bread", "total_cost"] == d("1")
-    month_back = client.recipes(as_of=NOW - timedelta(days=30)).set_index("name")
+    month_back = client.recipes(exact=True, as_of=NOW - timedelta(days=30)).set_index("name")
     assert month_back.loc["Roux", "missing"] == "Butter; Flour"
     assert not month_back["complete"].any()
 
@@ -109,7 +109,7 @@ def test_as_of_refuses_bad_input(client: MOClient) -> None:
 
 def test_what_if_a_butter_rise_ranks_by_the_rise_in_food_cost(client: MOClient) -> None:
     bakery(client)
-    frame = client.what_if({"butter": "+20%"})
+    frame = client.what_if({"butter": "+20%"}, exact=True)
     assert list(frame.columns) == WHAT_IF_COLUMNS
     # Butter 0.01/g → 0.012/g. Dough: 6 flour... 1.2 + 4 → 1.2 + 4.8; Croissant: half a dough
     # over 10 → 0.26 → 0.30 per piece; food cost 10.4% → 12%. Roux: 2.5 + 0.5 → 3 + 0.5.
@@ -127,12 +127,12 @@ def test_what_if_a_butter_rise_ranks_by_the_rise_in_food_cost(client: MOClient) 
 
 def test_what_if_a_new_price_per_pack_and_a_fall(client: MOClient) -> None:
     bakery(client)
-    frame = client.what_if({"Flour": "3.00/kg", "BUTTER": "-5%"}).set_index("recipe")
+    frame = client.what_if({"Flour": "3.00/kg", "BUTTER": "-5%"}, exact=True).set_index("recipe")
     assert frame.loc["Bread", "new_total_cost"] == d("1.5")  # 500 g at 0.003
     assert frame.loc["Bread", "new_food_cost_pct"] == d("37.5")
     assert frame.loc["Roux", "new_total_cost"] == d("0.75") + d("2.375")
     assert list(frame.index) == ["Bread", "Croissant", "Dough", "Roux"]
-    packed = client.what_if({"flour": "12/6 x 1 kg"}).set_index("recipe")
+    packed = client.what_if({"flour": "12/6 x 1 kg"}, exact=True).set_index("recipe")
     assert packed.loc["Bread", "new_total_cost"] == d("1")  # 2/kg: no change
     assert packed.loc["Bread", "change"] == d("0")
 
@@ -175,13 +175,14 @@ def test_both_clients_return_the_same_frames(
         _move_prices_since_a_week_back(local)
         client = mo.HttpClient(api_server.base_url, api_key=api_keys[TENANT])
         try:
-            for instant in (WEEK_BACK, NOW - timedelta(days=30)):
-                pd.testing.assert_frame_equal(client.recipes(as_of=instant),
-                                              local.recipes(as_of=instant))
-            prices = {"butter": "+20%", "flour": "9.50/kg"}
-            pd.testing.assert_frame_equal(client.what_if(prices), local.what_if(prices))
+            for exact in (False, True):  # floats, and exact Decimals
+                for instant in (WEEK_BACK, NOW - timedelta(days=30)):
+                    pd.testing.assert_frame_equal(client.recipes(as_of=instant, exact=exact),
+                                                  local.recipes(as_of=instant, exact=exact))
+                for prices in ({"butter": "+20%", "flour": "9.50/kg"}, {"salt": "1/kg"}):
+                    pd.testing.assert_frame_equal(client.what_if(prices, exact=exact),
+                                                  local.what_if(prices, exact=exact))
             empty = {"salt": "1/kg"}  # used by no recipe
-            pd.testing.assert_frame_equal(client.what_if(empty), local.what_if(empty))
             assert local.what_if(empty).empty
         finally:
             client.close()

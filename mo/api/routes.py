@@ -62,7 +62,8 @@ def result(value: Result) -> JSONResponse:
 
 
 def table(read: str, frame: pd.DataFrame) -> JSONResponse:
-    # The frame is conformed already (LocalClient did it); encode keeps kinds with the columns.
+    # The frame is conformed already (LocalClient did it, exact=True: the wire carries exact
+    # text, never floats); encode keeps kinds with the columns.
     return JSONResponse(frames.encode(frame, frames.READ_SCHEMAS[read], read=read))
 
 
@@ -178,7 +179,8 @@ def recipes(
     """Recipes with their stored cost, a page at a time; with as_of, every active recipe
     costed with the costs in effect then (one table, nothing written)."""
     if as_of is not None:
-        return table("recipes", who.client.recipes(include_deleted=include_deleted, as_of=as_of))
+        frame = who.client.recipes(include_deleted=include_deleted, as_of=as_of, exact=True)
+        return table("recipes", frame)
     filters = {"include_deleted": include_deleted}
     cursor = paging.open("recipes", who.ctx, filters)
     page = who.client.recipes_page(include_deleted=include_deleted, page=paging.request(cursor))
@@ -187,28 +189,29 @@ def recipes(
 
 @router.get("/recipes/{name:path}/breakdown", tags=["recipes"], response_model=Table)
 def recipe_breakdown(who: Who, name: str) -> JSONResponse:
-    return table("recipe_breakdown", who.client.recipe_breakdown(name))
+    return table("recipe_breakdown", who.client.recipe_breakdown(name, exact=True))
 
 
 @router.get("/recipes/{name:path}/history", tags=["recipes"], response_model=Table)
 def recipe_history(who: Who, name: str) -> JSONResponse:
-    return table("recipe_history", who.client.recipe_history(name))
+    return table("recipe_history", who.client.recipe_history(name, exact=True))
 
 
 @router.get("/recipes/{name:path}/explain", tags=["recipes"], response_model=Table)
 def explain_change(who: Who, name: str, since: str, until: str | None = None) -> JSONResponse:
-    return table("explain_change", who.client.explain_change(name, since=since, until=until))
+    frame = who.client.explain_change(name, since=since, until=until, exact=True)
+    return table("explain_change", frame)
 
 
 @router.post("/what-if", tags=["recipes"], response_model=Table)
 def what_if(who: Who, body: WhatIfIn) -> JSONResponse:
     """What the asked prices would do to every recipe using them; nothing is written."""
-    return table("what_if", who.client.what_if(body.prices))
+    return table("what_if", who.client.what_if(body.prices, exact=True))
 
 
 @router.get("/price-changes", tags=["costs"], response_model=Table)
 def price_changes(who: Who, since: str, until: str | None = None) -> JSONResponse:
-    return table("price_changes", who.client.price_changes(since=since, until=until))
+    return table("price_changes", who.client.price_changes(since=since, until=until, exact=True))
 
 
 @router.delete("/recipes/{name:path}", tags=["recipes"], response_model=wire_model(RecipeRecord))
@@ -253,12 +256,12 @@ def events(
 
 @router.get("/events/counts", tags=["events"], response_model=Table)
 def event_counts(who: Who, window: str = "1h") -> JSONResponse:
-    return table("event_counts", who.client.event_counts(window=window))
+    return table("event_counts", who.client.event_counts(window=window, exact=True))
 
 
 @router.get("/sanity", tags=["events"], response_model=Table)
 def sanity(who: Who) -> JSONResponse:
-    return table("sanity", who.client.sanity())
+    return table("sanity", who.client.sanity(exact=True))
 
 
 @router.get(
@@ -372,7 +375,7 @@ def imports(who: Who, paging: Paging) -> JSONResponse:
 @router.get("/imports/{batch_id}/rejections", tags=["costs"], response_model=Table)
 def import_rejections(who: Who, batch_id: int) -> JSONResponse:
     """The rows an import with on_bad_rows="skip" left out, with their problems."""
-    return table("import_rejections", who.client.import_rejections(batch_id))
+    return table("import_rejections", who.client.import_rejections(batch_id, exact=True))
 
 
 # ---- suppliers ----------------------------------------------------------------------------------
@@ -394,7 +397,7 @@ def save_supplier(who: Who, body: SupplierIn) -> JSONResponse:
 
 @router.get("/suppliers", tags=["suppliers"], response_model=Table)
 def suppliers(who: Who) -> JSONResponse:
-    return table("suppliers", who.client.suppliers())
+    return table("suppliers", who.client.suppliers(exact=True))
 
 
 @router.delete(
