@@ -71,6 +71,7 @@ READS: dict[str, Callable[[MOClient, dict[str, Any], bool], pd.DataFrame]] = {
     "price_changes": lambda c, k, e: c.price_changes(since=SINCE, exact=e),
     "recipe_breakdown": lambda c, k, e: c.recipe_breakdown("Tart", exact=e),
     "explain_change": lambda c, k, e: c.explain_change("Tart", since=SINCE, exact=e),
+    "what_if": lambda c, k, e: c.what_if({"butter": "+7.5%", "flour": "9.50/kg"}, exact=e),
     "events": lambda c, k, e: c.events(exact=e),
     "event_counts": lambda c, k, e: c.event_counts(window="3650d", exact=e),
     "sanity": lambda c, k, e: c.sanity(exact=e),

@@ -6,7 +6,7 @@ Also checked: the same notebooks over a real `mo serve` (MO_API_MODE=http); that
 notebooks carry no outputs and start with a `parameters` cell followed by the validation cell;
 `mo run`'s exit status and audit record; and the `make demo` main job.
 
-The demo main job runs once per session (`demo_run`) and runs 8 notebooks the tests of each
+The demo main job runs once per session (`demo_run`) and runs 9 notebooks the tests of each
 notebook would run again: those tests read the demo's executed notebooks and database instead,
 and run only what the demo does not (a replay, parameters it never passes, failures). Under
 `pytest -n` this module stays on one worker (conftest.WHOLE_MODULES), so the demo runs once.
@@ -43,7 +43,9 @@ DEMO = ROOT / "demo"
 # nbformat is imported in the tests that read or write notebooks, not here: it loads jsonschema,
 # whose format checker builds a grammar at import (~1.6 s of CPU), and under `pytest -n` every
 # worker imports this module to collect it, while one runs its tests.
-EXPECTED = ("event_sanity", "import_price_list", "parity_export", "recipe_costs", "update_cost")
+EXPECTED = (
+    "event_sanity", "import_price_list", "parity_export", "recipe_costs", "update_cost", "what_if"
+)
 METRO_COLUMNS = {
     "Description": "item",
     "Product Code": "sku",
@@ -365,6 +367,9 @@ def test_recipe_costs_reports_costs_incomplete_and_movers(demo_run: DemoOutcome)
         "Pineapple Upside-Down Cake" in text and "sugar" in text
     )  # incomplete, and what is missing
     assert "Total before" in text and "Total after" in text  # the movers table
+    assert "Roux" in text and "butter +0.62; flour +0.04" in text  # its top ingredients
+    assert "Roux > butter" in text and "Contribution" in text  # the biggest mover explained
+    assert "Cost (per portion)" in text and "import.completed" in text  # Chicken Pie's history
     assert images(result) == 1
     assert any("recipes fully costed" in _stripped(t) for t in toasts(result))
 
@@ -391,6 +396,32 @@ def test_explain_change_names_what_moved_the_demos_biggest_mover(demo_run: DemoO
         new = sum((q * c for q, c in zip(frame["qty"], frame["new_unit_cost"])), Decimal(0))
         assert change == new - old  # exactly
     assert abs(change - (after - before)) < Decimal("1e-9"), (change, before, after)
+
+
+# ---- what_if -------------------------------------------------------------------------------------
+
+
+def test_what_if_shows_the_recipes_that_would_cross_the_target(demo_run: DemoOutcome) -> None:
+    # The demo asks for butter +20 % and salmon -5 % against a 25 % target, after week 2.
+    result = demo_run.run_of("what_if")
+    assert result.ok, result.summary()
+    text = plain(result)
+    assert "13 recipes affected, 1 would cross 25 %" in text
+    assert "Mussels in White Wine" in text and "25.0 %" in text  # 24.8 % → 25.0 %
+    assert images(result) == 1  # the change in food cost %
+    with mo.LocalClient("demo", db_url=demo_run.url) as client:
+        frame = client.what_if({"butter": "+20%", "salmon fillet": "-5%"})
+    old, new = frame["food_cost_pct"].astype(float), frame["new_food_cost_pct"].astype(float)
+    crossing = frame[(old <= 25) & (new > 25)]
+    assert list(crossing["recipe"]) == ["Mussels in White Wine"]
+    assert frame["recipe"].iloc[0] == "Garlic Bread"  # the biggest rise in food cost %
+
+
+def test_what_if_refuses_a_bad_price_naming_it(demo: Demo) -> None:
+    broken = demo.run("what_if", prices="{butter: +20%}")
+    assert not broken.ok and "parameter prices" in (broken.evalue or "")
+    unknown = demo.run("what_if", prices='{"buttr": "+20%"}')
+    assert not unknown.ok and (unknown.evalue or "").startswith("not_found")
 
 
 # ---- event_sanity --------------------------------------------------------------------------------
@@ -649,7 +680,7 @@ def test_demo_runs_every_notebook_and_prints_the_summary(demo_run: DemoOutcome) 
     printed = demo_run.printed
     assert demo_run.exit_code == 0, printed
     records = sorted((demo_run.folder / "runs").glob("*/*.ipynb"))
-    assert len(records) == 8 and printed.count("ok      notebooks/") == 8
+    assert len(records) == 9 and printed.count("ok      notebooks/") == 9
     assert sorted(r.output for r in demo_run.runs) == records  # what the other tests read
     assert list((demo_run.folder / "var" / "exports").glob("events-demo-*.csv"))
     assert "24 of 25 fully costed, 1 incomplete" in printed

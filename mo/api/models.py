@@ -69,6 +69,12 @@ class RecomputeIn(_Body):
     recipes: Any = Field(None, description="names of recipes to recompute (default: all)")
 
 
+class WhatIfIn(_Body):
+    prices: Any = Field(
+        description='ingredient → change: "+20%", "-5%" or a new price per pack ("9.50/kg")'
+    )
+
+
 class PriceListRowsIn(_Body):
     rows: Any = Field(description="rows as objects; or, with `header`, as arrays of cells")
     header: Any = Field(None, description="column names, when rows are arrays (a table)")

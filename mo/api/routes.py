@@ -33,6 +33,7 @@ from mo.api.models import (
     SupplierIn,
     Table,
     TenantOut,
+    WhatIfIn,
     wire_model,
 )
 from mo.api.paging import PageQuery, page_query, paged_table
@@ -162,7 +163,14 @@ def save_recipe(who: Who, body: RecipeIn) -> JSONResponse:
 
 
 @router.get("/recipes", tags=["recipes"], response_model=Table)
-def recipes(who: Who, paging: Paging, include_deleted: bool = False) -> JSONResponse:
+def recipes(
+    who: Who, paging: Paging, include_deleted: bool = False, as_of: str | None = None
+) -> JSONResponse:
+    """Recipes with their stored cost, a page at a time; with as_of, every active recipe
+    costed with the costs in effect then (one table, nothing written)."""
+    if as_of is not None:
+        frame = who.client.recipes(include_deleted=include_deleted, as_of=as_of, exact=True)
+        return table("recipes", frame)
     return listing(
         "recipes", who, paging, who.client.recipes_page, include_deleted=include_deleted
     )
@@ -182,6 +190,12 @@ def recipe_history(who: Who, name: str) -> JSONResponse:
 def explain_change(who: Who, name: str, since: str, until: str | None = None) -> JSONResponse:
     frame = who.client.explain_change(name, since=since, until=until, exact=True)
     return table("explain_change", frame)
+
+
+@router.post("/what-if", tags=["recipes"], response_model=Table)
+def what_if(who: Who, body: WhatIfIn) -> JSONResponse:
+    """What the asked prices would do to every recipe using them; nothing is written."""
+    return table("what_if", who.client.what_if(body.prices, exact=True))
 
 
 @router.get("/price-changes", tags=["costs"], response_model=Table)

@@ -7,7 +7,8 @@
 3. Headless notebooks (mo.cli.run, audit records under runs/<date>/) and client calls, in order:
    import_price_list (FreshCo), import_price_list (Metro, its own headers mapped),
    recipes imported through the client, recipe_costs, import_price_list (FreshCo week 2),
-   update_cost, recipe_costs again (movers since the first), event_sanity, parity_export.
+   update_cost, recipe_costs again (movers since the first), what_if (butter up 20 %, salmon
+   down 5 %: which dishes cross 25 %), event_sanity, parity_export.
 4. A summary: recipes costed, incomplete ones, biggest movers, event counts, and where the
    executed notebooks and exports are.
 
@@ -165,6 +166,8 @@ def run_steps(demo: DemoRun) -> datetime:
     price_list(demo, "supplier_freshco_week2.csv", "FreshCo")
     demo.notebook("update_cost", **MANUAL_COST)
     demo.notebook("recipe_costs", since=baseline.isoformat(), recipe="Chicken Pie")
+    demo.notebook("what_if", prices=json.dumps({"butter": "+20%", "salmon fillet": "-5%"}),
+                  target_pct="25")
     demo.notebook("event_sanity", window="1h")
     demo.notebook("parity_export", out_dir=str(EXPORT_DIR), format="csv")
     return baseline

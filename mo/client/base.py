@@ -135,8 +135,21 @@ class MOClient(Protocol):
         """Import recipes in long format (one row per line), all or nothing; idempotent on the
         key. Raises validation_error, cycle_detected, idempotency_conflict."""
 
-    def recipes(self, *, include_deleted: bool = False, exact: bool = False) -> pd.DataFrame:
-        """Recipes with their current cost (READ_SCHEMAS["recipes"]), by name."""
+    def recipes(
+        self, *, include_deleted: bool = False, as_of: When | None = None, exact: bool = False
+    ) -> pd.DataFrame:
+        """Recipes with their current cost (READ_SCHEMAS["recipes"]), by name. With as_of:
+        every active recipe costed now, over its current lines, with the costs in effect at
+        that instant, nothing written (`complete`/`missing` as of then, computed_at = as_of).
+        Raises validation_error (an as_of that is no instant, or with include_deleted)."""
+
+    def what_if(self, prices: Mapping[str, str], *, exact: bool = False) -> pd.DataFrame:
+        """Every recipe using the ingredients in `prices` (and every recipe above them) costed
+        as is and with the asked prices, nothing written (READ_SCHEMAS["what_if"]). A price is
+        "+20%" / "-5%" of the current unit cost or a new price per pack ("9.50/kg"). Sorted by
+        the rise in food-cost % (new_food_cost_pct − food_cost_pct), biggest first; recipes
+        without a food-cost % after them, by the biggest change in total. Raises
+        validation_error (field prices), not_found (an ingredient), unit_mismatch (a pack)."""
 
     def recipe_history(self, name: str, *, exact: bool = False) -> pd.DataFrame:
         """A recipe's stored cost after each recompute, oldest first (READ_SCHEMAS["recipe_history"]).
@@ -207,6 +220,14 @@ class MOClient(Protocol):
     def __enter__(self) -> Self: ...
 
     def __exit__(self, *exc: object) -> None: ...
+
+
+def check_as_of(*, include_deleted: object) -> None:
+    """recipes(as_of=...) costs the active recipes only: a deleted one has no lines to cost.
+    Raises validation_error naming both options."""
+    if include_deleted:
+        raise validation_error("as_of costs the active recipes: it cannot include deleted ones",
+                               field="as_of", include_deleted=True)
 
 
 def require_text(value: object, *, field: str) -> str:

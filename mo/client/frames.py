@@ -394,6 +394,15 @@ READ_SCHEMAS: dict[str, Schema] = {
         ("contribution", "decimal"),
         ("missing_cost", "bool"),
     ),
+    "what_if": (
+        ("recipe", "str"),
+        ("total_cost", "decimal"),
+        ("new_total_cost", "decimal"),
+        ("change", "decimal"),
+        ("food_cost_pct", "decimal"),
+        ("new_food_cost_pct", "decimal"),
+        ("complete", "bool"),
+    ),
     "recipe_breakdown": (
         ("ingredient", "str"),
         ("qty", "decimal"),

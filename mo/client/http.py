@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Self, Unpack
 import httpx
 
 from mo.client import frames
-from mo.client.base import Number, Source, When, require_text
+from mo.client.base import Number, Source, When, check_as_of, require_text
 from mo.client.wire import (
     dumps,
     events_query,
@@ -307,8 +307,19 @@ class HttpClient:
         )
         return results.RecipeImportResult.from_dict(data)
 
-    def recipes(self, *, include_deleted: bool = False, exact: bool = False) -> pd.DataFrame:
+    def recipes(
+        self, *, include_deleted: bool = False, as_of: When | None = None, exact: bool = False
+    ) -> pd.DataFrame:
+        if as_of is not None:
+            check_as_of(include_deleted=include_deleted)
+            instant = parse_instant(as_of, field="as_of").isoformat()
+            return self._table("/v1/recipes", exact=exact, as_of=instant)
         return self._table("/v1/recipes", exact=exact, include_deleted=bool(include_deleted))
+
+    def what_if(self, prices: Mapping[str, str], *, exact: bool = False) -> pd.DataFrame:
+        # Sent as given (any JSON): the service judges it, so both clients answer alike.
+        body = self._json("POST", "/v1/what-if", body={"prices": prices})
+        return frames.decode(body, exact=exact)
 
     def recipe_breakdown(self, name: str, *, exact: bool = False) -> pd.DataFrame:
         path = f"/v1/recipes/{segment(require_text(name, field='recipe'))}/breakdown"

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Self, Unpack
 
 from mo.client import frames
-from mo.client.base import Number, Source, When, require_text
+from mo.client.base import Number, Source, When, check_as_of, require_text
 from mo.domain.context import TenantContext
 from mo.domain.price_list_options import FormatArgs, PriceListArgs
 from mo.errors import validation_error
@@ -31,6 +31,7 @@ from mo.services import (
     sanity,
     suppliers,
     tenants,
+    what_if,
 )
 from mo.settings import load_settings
 from mo.store import open_store
@@ -218,11 +219,20 @@ class LocalClient:
             self._store, self._ctx, source, idempotency_key=idempotency_key
         )
 
-    def recipes(self, *, include_deleted: bool = False, exact: bool = False) -> pd.DataFrame:
+    def recipes(
+        self, *, include_deleted: bool = False, as_of: When | None = None, exact: bool = False
+    ) -> pd.DataFrame:
+        if as_of is not None:
+            check_as_of(include_deleted=include_deleted)
+            frame = what_if.recipes_as_of(self._store, self._ctx, as_of=as_of)
+            return self._read("recipes", frame, exact=exact)
         frame = recipes.recipes_frame(
             self._store, self._ctx, include_deleted=include_deleted
         )
         return self._read("recipes", frame, exact=exact)
+
+    def what_if(self, prices: Mapping[str, str], *, exact: bool = False) -> pd.DataFrame:
+        return self._read("what_if", what_if.what_if(self._store, self._ctx, prices), exact=exact)
 
     def recipe_breakdown(self, name: str, *, exact: bool = False) -> pd.DataFrame:
         require_text(name, field="recipe")

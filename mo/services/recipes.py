@@ -7,7 +7,7 @@ only mo.services.recompute writes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -324,7 +324,11 @@ def joined_missing(value: Any) -> str:
     """The stored JSON list of missing items as one sorted '; '-joined string."""
     from mo.util.jsonutil import loads
 
-    items = loads(value) if value is not None else []
+    return missing_text(loads(value) if value is not None else [])
+
+
+def missing_text(items: Iterable[str]) -> str:
+    """Missing items as one sorted '; '-joined string ('' for none)."""
     return "; ".join(sorted(items, key=lambda n: (n.casefold(), n)))
 
 
