@@ -169,6 +169,7 @@ _LEAD_COUNT_RE = re.compile(r"(?P<count>\d+)\s*x(?![a-z])\s*(?P<rest>.+)")
 # A can by its size: "#10 can", "#2.5", "no. 10 can", "#10can". The number names the size, so
 # the amount is one can; "5#" (a number before "#") is five pounds and never matches here.
 _CAN_SIZE_RE = re.compile(r"(?:#|no\.?)\s*(?:\d+(?:\.\d+)?)\s*(?:cans?|cn)?")
+_COUNTED_CANS_RE = re.compile(r"(?P<count>\d+)\s+(?P<can>(?:#|no\.?).*)")
 _LABEL_RE = re.compile(
     rf"(?P<size>.*?[a-z#.])\s*(?:{'|'.join(sorted(CONTAINER_WORDS, key=len, reverse=True))})"
 )
@@ -388,6 +389,9 @@ def _parse_term(text: str, term: str) -> tuple[Decimal, _Unit]:
     term = term.strip()
     if _CAN_SIZE_RE.fullmatch(term):
         return Decimal(1), _units()["each"]
+    counted = _COUNTED_CANS_RE.fullmatch(term)
+    if counted and _CAN_SIZE_RE.fullmatch(counted["can"]):  # "1 #10 can": cans, counted
+        return Decimal(counted["count"]), _units()["each"]
     label = _LABEL_RE.fullmatch(term)
     if label and _lookup(label["size"].lstrip("0123456789. ")) is not None:
         term = label["size"]

@@ -60,22 +60,18 @@ ORDER BY c.effective_at, c.id
 LIMIT :limit
 
 -- name: current
--- Every active ingredient's current cost (ingredients without one are left out).
+-- Every active ingredient's current cost: the offer its policy chooses now (cost_offers, V018);
+-- ingredients without one are left out.
 SELECT i.name AS ingredient, i.id AS ingredient_id, cur.unit_cost, i.base_unit AS unit,
-       cur.effective_at, cur.source, cur.supplier, cur.batch_id, cur.id AS cost_id
-FROM (
-    SELECT DISTINCT ON (ingredient_id) ingredient_id, id, unit_cost, effective_at, source,
-           supplier, batch_id
-    FROM ingredient_costs
-    WHERE tenant_id = :tenant_id AND effective_at <= current_timestamp
-    ORDER BY ingredient_id, effective_at DESC, id DESC
-) cur
+       cur.effective_at, cur.source, cur.supplier, cur.batch_id, cur.cost_id
+FROM cost_offers(:tenant_id, current_timestamp) cur
 JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = cur.ingredient_id
+WHERE cur.chosen
 ORDER BY i.name_key, i.id
 
 -- name: ingredients
 -- One keyset page in (name_key, id) order (see mo/services/paging.py): the page's ingredients
--- first, then the current cost of those only, so a page never reads the whole cost table.
+-- first, then the chosen offer (cost_offers, V018) and the policy of those only.
 WITH page AS (
     SELECT i.id, i.name, i.name_key, i.base_unit, i.category, i.density, i.yield_pct, i.deleted_at
     FROM ingredients i
@@ -85,16 +81,18 @@ WITH page AS (
     LIMIT :limit
 ),
 cur AS (
-    SELECT DISTINCT ON (ingredient_id) ingredient_id, unit_cost, effective_at
-    FROM ingredient_costs
-    WHERE tenant_id = :tenant_id AND effective_at <= current_timestamp
-      AND ingredient_id IN (SELECT id FROM page)
-    ORDER BY ingredient_id, effective_at DESC, id DESC
+    SELECT o.ingredient_id, o.unit_cost, o.effective_at, o.supplier, o.fallback
+    FROM cost_offers(:tenant_id, current_timestamp) o
+    WHERE o.chosen AND o.ingredient_id IN (SELECT id FROM page)
 )
 SELECT p.id, p.name, p.base_unit AS unit, p.category, p.density, p.yield_pct, cur.unit_cost,
-       cur.effective_at, p.deleted_at IS NOT NULL AS deleted, p.name_key
+       cur.effective_at, coalesce(pol.policy, 'latest') AS cost_policy,
+       pol.supplier AS preferred_supplier, cur.supplier AS cost_supplier,
+       coalesce(cur.fallback, FALSE) AS cost_fallback, p.deleted_at IS NOT NULL AS deleted,
+       p.name_key
 FROM page p
 LEFT JOIN cur ON cur.ingredient_id = p.id
+LEFT JOIN ingredient_cost_policies pol ON pol.tenant_id = :tenant_id AND pol.ingredient_id = p.id
 ORDER BY p.name_key, p.id
 
 -- name: aliases
