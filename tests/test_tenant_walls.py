@@ -34,7 +34,7 @@ import mo
 from mo.api.server import BackgroundServer
 from mo.client import MOClient
 from mo.errors import MOError
-from mo.services import costs, imports, recipes, suppliers, tenants
+from mo.services import conversions, costs, imports, offers, recipes, suppliers, tenants
 from mo.services import ingredients as ing
 from mo.store import Store, connect_store
 
@@ -378,6 +378,8 @@ def _fill_every_tenant_table(store: Store, slug: str) -> str:
                                            {"item": "Pepper", "price": "x", "pack": "1 kg"}],
                               idempotency_key="skip", supplier="Acme", on_bad_rows="skip")
     suppliers.save_supplier(store, ctx, "Acme", columns={"Item": "item"})
+    offers.set_cost_policy(store, ctx, "Sugar", "preferred", supplier="Acme", idempotency_key="pol")
+    conversions.add_conversion(store, ctx, "Flour", "1 each", "50 g", idempotency_key="conv")
     recipes.save_recipe(store, ctx, "Pie", yield_qty=1, yield_unit="each",
                         lines=[{"ingredient": "Flour", "qty": 100, "unit": "g"}])
     tenants.create_api_key(store, slug)
