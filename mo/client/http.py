@@ -33,6 +33,8 @@ from mo.client.wire import (
 )
 from mo.domain.checks import check_window
 from mo.domain.results import (
+    ConversionRecord,
+    CostPolicyRecord,
     CostUpdate,
     ExportResult,
     ImportResult,
@@ -238,6 +240,46 @@ class HttpClient:
         from mo.services.imports import check_batch_id
 
         return self._table(f"/v1/imports/{check_batch_id(batch_id)}/rejections")
+
+    # ---- offers, cost policies, conversions ---------------------------------------------------
+    def offers(self, ingredient: str | None = None) -> pd.DataFrame:
+        if ingredient is not None:
+            require_text(ingredient, field="ingredient")
+        return self._table("/v1/offers", ingredient=ingredient)
+
+    def set_cost_policy(
+        self, ingredient: str, policy: str, *, supplier: str | None = None, idempotency_key: str
+    ) -> CostPolicyRecord:
+        path = f"/v1/ingredients/{segment(require_text(ingredient, field='ingredient'))}/policy"
+        body = {"policy": policy, "supplier": supplier}
+        return CostPolicyRecord.from_dict(
+            self._json("PUT", path, body=body, idempotency_key=idempotency_key)
+        )
+
+    def add_conversion(
+        self, ingredient: str, from_qty: str, to_qty: str, *, idempotency_key: str
+    ) -> ConversionRecord:
+        path = (
+            f"/v1/ingredients/{segment(require_text(ingredient, field='ingredient'))}/conversions"
+        )
+        body = {"from_qty": from_qty, "to_qty": to_qty}
+        return ConversionRecord.from_dict(
+            self._json("POST", path, body=body, idempotency_key=idempotency_key)
+        )
+
+    def conversions(self, ingredient: str | None = None) -> pd.DataFrame:
+        if ingredient is not None:
+            require_text(ingredient, field="ingredient")
+        return self._table("/v1/conversions", ingredient=ingredient)
+
+    def delete_conversion(
+        self, ingredient: str, unit: str, *, idempotency_key: str
+    ) -> ConversionRecord:
+        name = segment(require_text(ingredient, field="ingredient"))
+        path = f"/v1/ingredients/{name}/conversions/{segment(require_text(unit, field='unit'))}"
+        return ConversionRecord.from_dict(
+            self._json("DELETE", path, idempotency_key=idempotency_key)
+        )
 
     # ---- suppliers ----------------------------------------------------------------------------
     def save_supplier(

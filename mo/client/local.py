@@ -18,12 +18,14 @@ from mo.client.base import Number, Source, When, require_text
 from mo.domain.context import TenantContext
 from mo.errors import validation_error
 from mo.services import (
+    conversions,
     costs,
     event_reads,
     export,
     history,
     imports,
     ingredients,
+    offers,
     recipes,
     recompute,
     sanity,
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mo.domain.results import (
+        ConversionRecord,
+        CostPolicyRecord,
         CostUpdate,
         ExportResult,
         ImportResult,
@@ -202,6 +206,44 @@ class LocalClient:
     def import_rejections(self, batch_id: int) -> pd.DataFrame:
         frame = imports.import_rejections_frame(self._store, self._ctx, batch_id)
         return self._read("import_rejections", frame)
+
+    # ---- offers, cost policies, conversions ---------------------------------------------------
+    def offers(self, ingredient: str | None = None) -> pd.DataFrame:
+        if ingredient is not None:
+            require_text(ingredient, field="ingredient")
+        return self._read("offers", offers.offers_frame(self._store, self._ctx, ingredient))
+
+    def set_cost_policy(
+        self, ingredient: str, policy: str, *, supplier: str | None = None, idempotency_key: str
+    ) -> CostPolicyRecord:
+        require_text(ingredient, field="ingredient")
+        return offers.set_cost_policy(
+            self._store, self._ctx, ingredient, policy, supplier=supplier,
+            idempotency_key=idempotency_key,
+        )
+
+    def add_conversion(
+        self, ingredient: str, from_qty: str, to_qty: str, *, idempotency_key: str
+    ) -> ConversionRecord:
+        require_text(ingredient, field="ingredient")
+        return conversions.add_conversion(
+            self._store, self._ctx, ingredient, from_qty, to_qty, idempotency_key=idempotency_key
+        )
+
+    def conversions(self, ingredient: str | None = None) -> pd.DataFrame:
+        if ingredient is not None:
+            require_text(ingredient, field="ingredient")
+        frame = conversions.conversions_frame(self._store, self._ctx, ingredient)
+        return self._read("conversions", frame)
+
+    def delete_conversion(
+        self, ingredient: str, unit: str, *, idempotency_key: str
+    ) -> ConversionRecord:
+        require_text(ingredient, field="ingredient")
+        require_text(unit, field="unit")
+        return conversions.delete_conversion(
+            self._store, self._ctx, ingredient, unit, idempotency_key=idempotency_key
+        )
 
     # ---- suppliers ----------------------------------------------------------------------------
     def save_supplier(
