@@ -269,3 +269,28 @@ def test_conversion_factor_goes_both_ways_and_through_the_density() -> None:
     own = Conversion("ml", Decimal("236.5882365"), "g", Decimal(340))  # 1 cup of honey
     assert conversion_factor("ml", "g", conversions=[own], density=Decimal(1)) == (
         Fraction(340) / Fraction("236.5882365"))
+
+
+# ---- yield words ------------------------------------------------------------------------------
+
+
+def test_any_word_names_a_yield_and_a_sub_recipe_is_used_by_it(client: MOClient) -> None:
+    client.add_ingredient("lemon juice", unit="ml")
+    client.update_cost("lemon juice", "5", per="1 l", idempotency_key=key())
+    saved = client.save_recipe("lemonade", yield_qty=4, yield_unit="glasses",
+                               lines=[{"ingredient": "lemon juice", "qty": 200, "unit": "ml"}])
+    assert saved.yield_unit == "glasses"
+    client.save_recipe("lunch", yield_qty=1, yield_unit="bowl",
+                       lines=[{"recipe": "lemonade", "qty": 1, "unit": "glass"}])
+    recipes = client.recipes().set_index("name")
+    assert recipes.loc["lemonade", "total_cost"] == Decimal("1")
+    assert recipes.loc["lunch", "total_cost"] == Decimal("0.25")  # one glass of four
+    err = error_of(lambda: client.save_recipe(
+        "bad", yield_qty=1, yield_unit="bowl",
+        lines=[{"ingredient": "lemon juice", "qty": 1, "unit": "glass"}]))
+    assert err.code is ErrorCode.VALIDATION_ERROR  # an ingredient's unit stays one mo knows
+    err = error_of(lambda: client.save_recipe("bad", yield_qty=1, yield_unit="5 kg", lines=[]))
+    assert err.code is ErrorCode.VALIDATION_ERROR
+    err = error_of(lambda: client.update_cost("lemon juice", "5", per="1 glass",
+                                              idempotency_key=key()))
+    assert err.code is ErrorCode.VALIDATION_ERROR  # cost quantities stay strict
