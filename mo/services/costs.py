@@ -35,7 +35,6 @@ from mo.services.idempotency import run_idempotent
 from mo.services.ingredients import find_active, positive_decimal
 from mo.services.offers import chosen_at, emit_if_moved
 from mo.services.paging import EVERY_ROW, FramePage, PageRequest, by_name, by_name_params, cut
-from mo.services.suggestions import name_not_found
 from mo.store.base import Row, Store, Tx
 
 PLACES = Decimal("1E-12")  # the scale of every DECIMAL(38,12) amount

@@ -5,31 +5,6 @@
 -- already current for every later read in the same transaction (recompute included).
 SELECT current_timestamp AS now
 
--- name: ingredient_now_and_current
--- For a cost update "now": the active ingredient a name or alias refers to (as
--- ingredients.by_name; no row when there is none), costs.now, and the cost in effect then (cost_id
--- NULL without one), in one read: each DuckDB statement costs a millisecond or more however small.
--- One ingredient at most matches, so the latest of its cost rows (ties: highest id) is the first;
--- its only row has a NULL cost when it has none, so where NULLs sort does not matter.
-SELECT i.id, i.name, i.family, i.base_unit, i.density, i.yield_pct, n.now, c.id AS cost_id,
-       c.unit_cost, c.effective_at
-FROM active_ingredient_names nm
-JOIN active_ingredients i ON i.tenant_id = nm.tenant_id AND i.id = nm.ingredient_id
-CROSS JOIN (SELECT current_timestamp AS now) n
-LEFT JOIN ingredient_costs c ON c.tenant_id = :tenant_id AND c.ingredient_id = i.id
-                            AND c.effective_at <= current_timestamp
-WHERE nm.tenant_id = :tenant_id AND nm.name_key = :name_key
-ORDER BY c.effective_at DESC, c.id DESC
-LIMIT 1
-
--- name: as_of
--- The cost in effect at :at for one ingredient: latest effective_at <= :at, ties by highest id.
-SELECT id, unit_cost, effective_at
-FROM ingredient_costs
-WHERE tenant_id = :tenant_id AND ingredient_id = :ingredient_id AND effective_at <= :at
-ORDER BY effective_at DESC, id DESC
-LIMIT 1
-
 -- name: insert
 INSERT INTO ingredient_costs (tenant_id, ingredient_id, price, pack, pack_qty, unit_cost,
                               effective_at, source, supplier, note, idempotency_key)
