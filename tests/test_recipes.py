@@ -170,7 +170,9 @@ def test_save_upserts_by_normalised_name_and_replaces_lines(
         ("yield_qty", "NaN"),
         ("yield_qty", "abc"),
         ("menu_price", 0),
-        ("yield_unit", "parsecs"),
+        # any word yields a count of it ("parsecs" would be one "parsec"); a number is no unit
+        ("yield_unit", "3 parsecs"),
+        ("yield_unit", "??"),
     ],
 )
 def test_bad_recipe_fields_are_validation_errors(
