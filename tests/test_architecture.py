@@ -471,6 +471,7 @@ for read in (c.ingredients, c.recipes, c.cost_history, c.imports, c.sanity, c.ev
              c.event_counts):
     read()
 c.recipe_breakdown("Bread")
+c.explain_change("Bread", since="2000-01-01T00:00:00Z")
 c.events(since="2000-01-01T00:00:00Z", until="2100-01-01T00:00:00Z", types=["recipe.saved"])
 c.export_events(folder / "events.csv", since="2000-01-01T00:00:00Z", until="2100-01-01T00:00:00Z")
 refused = []

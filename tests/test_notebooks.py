@@ -28,7 +28,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -355,6 +355,30 @@ def test_recipe_costs_reports_costs_incomplete_and_movers(demo_run: DemoOutcome)
     assert "Total before" in text and "Total after" in text  # the movers table
     assert images(result) == 1
     assert any("recipes fully costed" in _stripped(t) for t in toasts(result))
+
+
+def test_explain_change_names_what_moved_the_demos_biggest_mover(demo_run: DemoOutcome) -> None:
+    # Since the recipes were imported, FreshCo's week 2 list and the salmon price moved costs;
+    # the structure did not change, so the contributions alone sum exactly to the change.
+    from mo.cli.demo import movers
+
+    with mo.LocalClient("demo", db_url=demo_run.url) as client:
+        imported = client.events(types=["recipes.imported"])["occurred_at"].max()
+        since = imported.to_pydatetime()
+        name, before, after = movers(client, since=since, top=1)[0]
+        frame = client.explain_change(name, since=since)
+        moved = set(client.price_changes(since=since)["ingredient"])
+    assert "(recipe changed)" not in set(frame["ingredient"])
+    assert not frame["missing_cost"].any(), frame
+    movers_rows = frame[frame["contribution"] != 0]
+    assert len(movers_rows) and set(movers_rows["ingredient"]) <= moved, frame
+    with localcontext() as exact:
+        exact.prec = 200  # these sums must not round
+        change = sum(frame["contribution"], Decimal(0))
+        old = sum((q * c for q, c in zip(frame["qty"], frame["old_unit_cost"])), Decimal(0))
+        new = sum((q * c for q, c in zip(frame["qty"], frame["new_unit_cost"])), Decimal(0))
+        assert change == new - old  # exactly
+    assert abs(change - (after - before)) < Decimal("1e-9"), (change, before, after)
 
 
 # ---- event_sanity --------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ LocalClient and HttpClient: which supplier's price an ingredient's cost follows,
 move of that choice writes, and packs in another unit priced through a conversion.
 
 Recipe totals under policies are not checked here: the costing SQL reads the latest cost row
-until it moves to cost_offers (V018); the events, offers and ingredients() are.
+until it moves to cost_offers (V017); the events, offers and ingredients() are.
 """
 
 from __future__ import annotations

@@ -14,10 +14,10 @@ from mo.domain.context import TenantContext
 from mo.services import recipes as rec
 from mo.services.costs import update_cost
 from mo.services.ingredients import add_ingredient
-from mo.services.recompute import MAX_DEPTH, recompute_for
+from mo.services.recompute import MAX_DEPTH, WORK_TABLES, recompute_for
 from mo.store import Store
 from mo.store.base import Tx
-from mo.store.postgres_store import PostgresStore
+from mo.store.postgres_store import PostgresStore, _open_work_block
 from mo.store.sqlfiles import compiled
 
 
@@ -90,7 +90,7 @@ def test_postgres_walk_looks_up_parents_by_index(store: Store, ctx: TenantContex
             "SELECT set_config('app.tenant_id', %s, true), set_config('role', 'mo_app', true)",
             (ctx.tenant_id,),
         )
-        conn.execute(compiled("postgres", "recompute.open_work", "pyformat").text)
+        conn.execute(_open_work_block(WORK_TABLES))
         conn.execute("INSERT INTO rc_seed_ing (id) VALUES (%s)", (ids["Flour"],))
         walk = compiled("postgres", "recompute.scope_walk", "pyformat").text
         plan = "\n".join(row["QUERY PLAN"] for row in conn.execute(
@@ -98,3 +98,21 @@ def test_postgres_walk_looks_up_parents_by_index(store: Store, ctx: TenantContex
     # Each step probes the index with the ids found so far; it does not hash all the edges.
     assert "(sub_recipe_id = up.id)" in plan and "Hash Cond: (up.id" not in plan, plan
     assert "(recipe_id = w.id)" in plan, plan  # the stored cost, by key
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_postgres_chain_levels_steps_by_index(store: Store, ctx: TenantContext) -> None:
+    """The save-time depth check walks both ways over one `steps` set; each direction must
+    still probe an index with the ids found so far, not hash every line of the tenant."""
+    assert isinstance(store, PostgresStore)
+    _book(store, ctx)
+    with store.session() as conn, conn.transaction(force_rollback=True):
+        conn.execute(
+            "SELECT set_config('app.tenant_id', %s, true), set_config('role', 'mo_app', true)",
+            (ctx.tenant_id,),
+        )
+        conn.execute("SET LOCAL enable_hashjoin = off")  # as a big tenant's statistics would
+        query = compiled("postgres", "recipes.chain_levels", "pyformat").text
+        plan = "\n".join(row["QUERY PLAN"] for row in conn.execute(
+            "EXPLAIN " + query, {"tenant_id": ctx.tenant_id, "ids": [1], "max_depth": MAX_DEPTH}))
+    assert "(sub_recipe_id = w.id)" in plan and "(recipe_id = w.id)" in plan, plan

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from mo.store.sqlfiles import DIALECTS, compiled, query_names, raw_query, rewrite_placeholders
+from mo.services.recompute import WORK_TABLES
+from mo.store.sqlfiles import DIALECTS, _blocks, sql_root, compiled, query_names, raw_query, rewrite_placeholders
 
 SQL = """-- the walk stops at :max_depth (a comment: no parameter)
 SELECT '12:30' AS t, 'it''s :not_one' AS s, x::int - 1 AS y, 5 % 2 AS m -- trailing :ghost
@@ -61,18 +62,19 @@ def test_every_catalog_statement_binds_on_its_engine(store, ctx) -> None:
     is valid SQL for that engine against the migrated schema: each is planned with EXPLAIN."""
     dialect = store.dialect
     names = query_names(dialect)
-    ddl = [n for n in names if re.match(r"\s*CREATE\s+TEMP\s+TABLE", compiled(dialect, n, "dollar").text)]
+    ddl = [n for n in names if n not in WORK_TABLES
+           and re.match(r"\s*CREATE\s+TEMP\s+TABLE", compiled(dialect, n, "dollar").text)]
     # A PostgreSQL DO block (costing's loop) has no plan: its body is checked when it runs.
     blocks = {n for n in names if re.match(r"\s*DO\b", compiled(dialect, n, "dollar").text)}
-    rest = sorted(set(names) - set(ddl) - blocks - set(NOT_EXPLAINED)
-                  - {"recompute.open_work", "migrations.create_history"})  # DDL run below / by migrate
+    rest = sorted(set(names) - set(ddl) - set(WORK_TABLES) - blocks - set(NOT_EXPLAINED)
+                  - {"migrations.create_history"})  # DDL run below / by migrate
     failures: dict[str, str] = {}
     with store.transaction() as tx:
         _explain_all(tx, dialect, [n for n in rest if n.startswith(_NO_TENANT_GROUPS)], failures)
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         for name in ddl:
             tx.create_temp_table(name)
-        tx.run("recompute.open_work")
+        tx.open_work_tables(WORK_TABLES)
         _explain_all(tx, dialect, [n for n in rest if not n.startswith(_NO_TENANT_GROUPS)], failures)
     assert len(names) > 50 and failures == {}
 
@@ -84,3 +86,26 @@ def _explain_all(tx: object, dialect: str, names: list[str], failures: dict[str,
         except Exception as exc:  # noqa: BLE001 - a failed statement ends the transaction
             failures[name] = str(exc).splitlines()[0]
             return
+
+
+def test_every_base_recompute_statement_runs_on_both_engines(store, ctx) -> None:
+    """The base recompute.sql holds only SQL both engines run: each of its statements, its text
+    as written there even where this dialect overrides it, is planned on this engine."""
+    base = _blocks(sql_root() / "queries" / "recompute.sql")
+    assert set(base) >= {"work_tables", "scope_ancestors", "levels", "work_rows"}
+    style = "dollar" if store.dialect == "duckdb" else "pyformat"
+    failures: dict[str, str] = {}
+    with store.transaction(tenant_id=ctx.tenant_id) as tx:
+        tx.open_work_tables(WORK_TABLES)
+        for name, body in sorted(base.items()):
+            if name == "work_tables":
+                continue  # DDL: run by open_work_tables above, on both engines
+            text, params = rewrite_placeholders(body, style)
+            values = {param: None for param in params} or None
+            run = tx._cur.execute if store.dialect == "duckdb" else tx._conn.execute
+            try:
+                run("EXPLAIN " + text, values)
+            except Exception as exc:  # noqa: BLE001 - a failed statement ends the transaction
+                failures[name] = str(exc).splitlines()[0]
+                break
+    assert failures == {}

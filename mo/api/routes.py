@@ -245,6 +245,11 @@ def recipe_history(who: Who, name: str) -> JSONResponse:
     return table("recipe_history", who.client.recipe_history(name))
 
 
+@router.get("/recipes/{name:path}/explain", tags=["recipes"], response_model=Table)
+def explain_change(who: Who, name: str, since: str, until: str | None = None) -> JSONResponse:
+    return table("explain_change", who.client.explain_change(name, since=since, until=until))
+
+
 @router.get("/price-changes", tags=["costs"], response_model=Table)
 def price_changes(who: Who, since: str, until: str | None = None) -> JSONResponse:
     return table("price_changes", who.client.price_changes(since=since, until=until))

@@ -193,6 +193,15 @@ class MOClient(Protocol):
         """Each change of an ingredient's cost effective in [since, until), biggest change_pct
         first (READ_SCHEMAS["price_changes"]). Raises validation_error for an empty window."""
 
+    def explain_change(
+        self, recipe: str, *, since: When, until: When | None = None
+    ) -> pd.DataFrame:
+        """Why the recipe's total cost moved from since to until (None: now): one row per path
+        to a leaf ingredient with qty, unit, old/new unit cost and contribution, plus a
+        "(recipe changed)" row when its structure was edited in between
+        (READ_SCHEMAS["explain_change"]; the rules in mo.services.explain). Raises not_found,
+        validation_error (a bound that is no instant, since not before until)."""
+
     def recipe_breakdown(self, name: str) -> pd.DataFrame:
         """A recipe's leaf ingredients over all levels (READ_SCHEMAS["recipe_breakdown"]). Raises not_found."""
 

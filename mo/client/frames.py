@@ -375,6 +375,16 @@ READ_SCHEMAS: dict[str, Schema] = {
         ("source", "str"),
         ("batch_id", "int"),
     ),
+    "explain_change": (
+        ("ingredient", "str"),
+        ("path", "str"),
+        ("qty", "decimal"),
+        ("unit", "str"),
+        ("old_unit_cost", "decimal"),
+        ("new_unit_cost", "decimal"),
+        ("contribution", "decimal"),
+        ("missing_cost", "bool"),
+    ),
     "recipe_breakdown": (
         ("ingredient", "str"),
         ("qty", "decimal"),

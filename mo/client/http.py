@@ -32,6 +32,7 @@ from mo.client.wire import (
     window_text,
 )
 from mo.domain.checks import check_window
+from mo.domain.instants import parse_instant
 from mo.domain.results import (
     ConversionRecord,
     CostPolicyRecord,
@@ -397,6 +398,16 @@ class HttpClient:
         window = check_window(since, until)
         bound = None if until is None else window.until.isoformat()
         return self._table("/v1/price-changes", since=window.since.isoformat(), until=bound)
+
+    def explain_change(
+        self, recipe: str, *, since: When, until: When | None = None
+    ) -> pd.DataFrame:
+        # Bounds judged here as the service judges them, then sent as ISO text; whether since
+        # is before now is the server's to say (its clock).
+        start = parse_instant(since, field="since").isoformat()
+        end = None if until is None else parse_instant(until, field="until").isoformat()
+        path = f"/v1/recipes/{segment(require_text(recipe, field='recipe'))}/explain"
+        return self._table(path, since=start, until=end)
 
     def delete_recipe(self, name: str) -> RecipeRecord:
         path = f"/v1/recipes/{segment(require_text(name, field='recipe'))}"

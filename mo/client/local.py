@@ -22,6 +22,7 @@ from mo.services import (
     costs,
     event_reads,
     export,
+    explain,
     history,
     imports,
     ingredients,
@@ -316,6 +317,15 @@ class LocalClient:
     def price_changes(self, *, since: When, until: When | None = None) -> pd.DataFrame:
         return self._read(
             "price_changes", history.price_changes(self._store, self._ctx, since=since, until=until)
+        )
+
+    def explain_change(
+        self, recipe: str, *, since: When, until: When | None = None
+    ) -> pd.DataFrame:
+        require_text(recipe, field="recipe")
+        return self._read(
+            "explain_change",
+            explain.explain_change(self._store, self._ctx, recipe, since=since, until=until),
         )
 
     def delete_recipe(self, name: str) -> RecipeRecord:

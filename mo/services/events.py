@@ -50,6 +50,22 @@ def cost_updated_payload(
     }
 
 
+def recipe_recomputed_payload(
+    *, recipe: str, old_total: Decimal | None, new_total: Decimal, complete: bool, cause: str
+) -> dict[str, Any]:
+    """The recipe.recomputed payload (recompute.emit_changes builds it in SQL, per dialect):
+    totals as plain decimal text without trailing zeros (old None for a first costing; a total
+    too large to store is reported as stored, 0), complete when nothing is missing, and the
+    cause (the event type or action that led to the recompute)."""
+    return {
+        "recipe": recipe,
+        "old_total": _decimal_text(old_total),
+        "new_total": _decimal_text(new_total),
+        "complete": bool(complete),
+        "cause": cause,
+    }
+
+
 def _decimal_text(value: Decimal | None) -> str | None:
     return None if value is None else format(money(value), "f")
 

@@ -3,7 +3,7 @@
 An offer is one supplier's latest cost for an ingredient effective at an instant (a cost without
 supplier is the "manual" offer). The rule choosing one offer per ingredient (latest, preferred,
 lowest with a 30-day window) is cost_offers(tenant, as_of), defined once per dialect by migration
-V018; this module reads it and changes the policy.
+V017; this module reads it and changes the policy.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from mo.services.ingredients import find_active
 from mo.store.base import Row, Store, Tx
 
 POLICIES = ("latest", "preferred", "lowest")
-STALE_DAYS = 30  # said in V018's cost_offers: an offer older than the newest by more never wins
+STALE_DAYS = 30  # said in V017's cost_offers: an offer older than the newest by more never wins
 OFFER_COLUMNS = [
     "ingredient", "supplier", "sku", "pack", "price", "unit_cost", "unit", "effective_at",
     "chosen", "source",

@@ -12,14 +12,17 @@ loop: a fixed number of statements whatever the size (seven for a cost update, f
 write_costs: each DuckDB statement costs a millisecond or more of parsing, planning and
 scheduling however small the scope, so steps are merged where the SQL allows).
 
-The SQL, and why it avoids division, lives in sql/queries/recompute.sql (exact_div: V006).
+The SQL, and why it avoids division, lives in sql/queries/recompute.sql (what both engines run),
+sql/queries/duckdb/recompute.sql and sql/queries/postgres/recompute.sql (exact_div: V006).
 Costs carry 12 decimal places; a line's rate is rounded there too, so a line is exact to about
 qty × 10^-12 (well under a cent for any real kitchen quantity).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
 
 import pandas as pd
 
@@ -34,6 +37,8 @@ from mo.store.base import Row, Store, Tx
 # would otherwise never end on a cycle that slipped past the save-time check (a race).
 MAX_DEPTH = 64
 _FEW_IDS = 16
+# The work tables' DDL: the shared declaration, then a dialect's own (PostgreSQL's step tables).
+WORK_TABLES = ("recompute.work_tables", "recompute.step_tables")
 
 
 def recompute_for(
@@ -70,22 +75,60 @@ def open_work(tx: Tx) -> None:
     itself (a bulk import does, with INSERT…SELECT) and call recompute_seeded. They are
     temporary and their rows vanish with the transaction, so nothing needs dropping afterwards
     (PostgreSQL keeps the empty tables for the connection's next recompute)."""
-    tx.run("recompute.open_work")
+    tx.open_work_tables(WORK_TABLES)
 
 
 def recompute_seeded(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
     """Recompute the recipes staged in rc_seed and all their ancestors (see recompute_for)."""
     _check_cause(cause)
+    scoped = _scope_seeded(tx, ctx)
+    if not scoped:
+        return RecomputeResult(recomputed=0, changed=0)
+    return _cost_scope(tx, ctx, scoped, cause=cause)
+
+
+def _scope_seeded(tx: Tx, ctx: TenantContext) -> int:
+    """Fill rc_scope from the seeds: the number of recipes in it (0: nothing to cost)."""
     params = {"tenant_id": ctx.tenant_id, "max_depth": MAX_DEPTH}
     # One statement finds the scope, its levels and what the writes need of it. It keeps nothing
     # when it finds nothing active or walks too deep (a cycle?): the exact path then tells these
     # apart (a second look that a cost update rarely needs: its ingredient is usually in use).
     scoped = tx.run("recompute.scope_walk", params)
     if scoped > 0:
-        return _cost_scope(tx, ctx, scoped, cause=cause)
+        return scoped
     if tx.run("recompute.scope_ancestors", {"tenant_id": ctx.tenant_id}) == 0:
-        return RecomputeResult(recomputed=0, changed=0)
-    return compute_scope(tx, ctx, cause=cause)
+        return 0
+    return _level_scope(tx, ctx)
+
+
+def compute_only(
+    tx: Tx,
+    ctx: TenantContext,
+    *,
+    ingredient_ids: Sequence[int] | None = None,
+    recipe_ids: Sequence[int] | None = None,
+    as_of: datetime | None = None,
+    overrides: Mapping[int, Decimal] | None = None,
+) -> list[Row]:
+    """Cost a recompute's scope (as recompute_for chooses it) into rc_work and return its rows
+    (recipe_id, name, total, unit_cost, food_cost_pct, names: the missing items or None),
+    writing nothing else: no recipe_costs, no events. Costs are the ones in effect at `as_of`
+    (None: the transaction's clock), except that `overrides` (ingredient id → unit cost)
+    replaces an ingredient's chosen unit cost before its yield, density and waste apply."""
+    open_work(tx)
+    for ingredient_id, unit_cost in sorted((overrides or {}).items()):
+        tx.run("recompute.add_rc_cost_override",
+               {"ingredient_id": int(ingredient_id), "unit_cost": Decimal(unit_cost)})
+    if ingredient_ids is None and recipe_ids is None:
+        tx.run("recompute.scope_all", {"tenant_id": ctx.tenant_id})
+        scoped = _level_scope(tx, ctx)
+    else:
+        _load_ids(tx, "rc_seed", recipe_ids or ())
+        _load_ids(tx, "rc_seed_ing", ingredient_ids or ())
+        scoped = _scope_seeded(tx, ctx)
+    if scoped:
+        _compute(tx, ctx, as_of=as_of)
+    return tx.all("recompute.work_rows")
 
 
 def _check_cause(cause: object) -> None:
@@ -95,21 +138,35 @@ def _check_cause(cause: object) -> None:
 
 def compute_scope(tx: Tx, ctx: TenantContext, *, cause: str) -> RecomputeResult:
     """Cost the recipes staged in rc_ids; write their costs and recipe.recomputed events."""
+    scoped = _level_scope(tx, ctx)
+    if not scoped:  # every statement below would find nothing to do
+        return RecomputeResult(recomputed=0, changed=0)
+    return _cost_scope(tx, ctx, scoped, cause=cause)
+
+
+def _level_scope(tx: Tx, ctx: TenantContext) -> int:
+    """Fill rc_scope, with levels, from the recipes in rc_ids; the number of recipes in it.
+    Raises cycle_detected when the levels reach MAX_DEPTH."""
     params = {"tenant_id": ctx.tenant_id}
     tx.run("recompute.levels", {**params, "max_depth": MAX_DEPTH})
     shape = tx.one("recompute.max_level") or {"recipes": 0, "max_level": -1}
     if int(shape["max_level"]) >= MAX_DEPTH:
         raise _cycle_error(tx.all("recompute.scope_edges", params))
-    if not int(shape["recipes"]):  # every statement below would find nothing to do
-        return RecomputeResult(recomputed=0, changed=0)
-    return _cost_scope(tx, ctx, int(shape["recipes"]), cause=cause)
+    return int(shape["recipes"])
+
+
+def _compute(tx: Tx, ctx: TenantContext, *, as_of: datetime | None) -> None:
+    """Cost the recipes in rc_scope into rc_work, at the costs in effect at as_of (None: the
+    transaction's clock) or rc_cost_override's."""
+    params = {"tenant_id": ctx.tenant_id, "as_of": as_of}
+    tx.run("recompute.scope_lines", params)  # the lines, and what their sub-recipes need
+    tx.run("recompute.compute", params)  # rates, missing items and totals, into rc_work
 
 
 def _cost_scope(tx: Tx, ctx: TenantContext, scoped: int, *, cause: str) -> RecomputeResult:
     """Cost the recipes in rc_scope (with their levels); write costs and events."""
     params = {"tenant_id": ctx.tenant_id}
-    tx.run("recompute.scope_lines", params)  # the lines, and what their sub-recipes need
-    tx.run("recompute.compute", params)  # rates, missing items and totals, into rc_work
+    _compute(tx, ctx, as_of=None)
     changed = tx.run("recompute.emit_changes", {**params, "cause": cause})
     tx.run("recompute.write_costs", params)
     return RecomputeResult(recomputed=scoped, changed=max(changed, 0))

@@ -59,6 +59,13 @@ class Tx(ABC):
         lasts for this transaction only: gone at commit or rollback, replaced if it exists."""
 
     @abstractmethod
+    def open_work_tables(self, queries: Sequence[str]) -> None:
+        """Fresh, empty temporary tables from the named blocks of ``CREATE TEMP TABLE``
+        statements (a block this dialect's catalog lacks creates nothing), in one round trip.
+        Their rows last for this transaction only; an engine may keep the empty tables for the
+        connection's next transaction where creating them costs catalog writes."""
+
+    @abstractmethod
     def analyze(self, tables: Sequence[str], *, staging: bool = False) -> None:
         """Fresh planner statistics for `tables`, so the joins that follow are planned for their
         real size. staging=True: this transaction's temporary tables, sampled lightly; else

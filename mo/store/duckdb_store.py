@@ -17,7 +17,7 @@ from mo.settings import db_lock_timeout
 from mo.store.base import Params, Row, Store, Tx, rows_from, transaction_conflict
 from mo.store.bounds import WATCHDOG, statement_timeout
 from mo.store.duckdb_sharing import SharedFile, held_elsewhere, is_lock_error
-from mo.store.sqlfiles import compiled
+from mo.store.sqlfiles import compiled, temp_tables
 
 DIALECT = "duckdb"
 
@@ -128,6 +128,12 @@ class DuckDBTx(Tx):
         text = compiled(DIALECT, query, "dollar").text
         with self._bounded():
             self._cur.execute(_or_replace(text))
+
+    def open_work_tables(self, queries: Sequence[str]) -> None:
+        # Temporary tables die with the transaction's cursor: recreated, all in one execute.
+        script = ";\n".join(_or_replace(create) for _, create in temp_tables(DIALECT, tuple(queries)))
+        with self._bounded():
+            self._cur.execute(script)
 
     def analyze(self, tables: Sequence[str], *, staging: bool = False) -> None:
         pass  # DuckDB keeps its statistics as it loads

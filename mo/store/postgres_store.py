@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -21,7 +22,7 @@ from psycopg.rows import dict_row
 from mo.errors import ErrorCode, MOError
 from mo.store.base import Params, Row, Store, Tx, transaction_conflict
 from mo.store.bounds import statement_timeout
-from mo.store.sqlfiles import compiled
+from mo.store.sqlfiles import compiled, temp_tables
 
 DIALECT = "postgres"
 _COPY_CHUNK_ROWS = 100_000
@@ -142,6 +143,9 @@ class PostgresTx(Tx):
         self._plain(drop)
         self._plain(sql.SQL(create.replace("%%", "%") + " ON COMMIT DROP"))  # type: ignore[arg-type]
 
+    def open_work_tables(self, queries: Sequence[str]) -> None:
+        self._plain(sql.SQL(_open_work_block(tuple(queries))))  # type: ignore[arg-type]
+
     def analyze(self, tables: Sequence[str], *, staging: bool = False) -> None:
         if not staging:
             # As the tables' owner (mo_analyze, migration V009): tenant transactions run as mo_app.
@@ -167,6 +171,26 @@ class PostgresTx(Tx):
             self._conn.execute(statement)
         except psycopg.Error as exc:
             raise translate(exc, limit_s=self._limit_s) from exc
+
+
+@cache
+def _open_work_block(queries: tuple[str, ...]) -> str:
+    """One DO block (one round trip) that creates the tables on the connection's first use and
+    empties them afterwards. They belong to the pooled connection: ON COMMIT DELETE ROWS empties
+    them at commit (a rollback discards their rows anyway), so opening them costs no catalog
+    writes; creating and dropping ten tables in every transaction (ON COMMIT DROP) cost more than
+    the rest of a small cost update. They are created together, so one missing means all are.
+    JIT goes off for the rest of the transaction: work tables have no statistics, so the
+    planner's guesses can cross jit_above_cost, and a sub-millisecond query then spends most of a
+    second compiling."""
+    tables = temp_tables(DIALECT, queries)
+    creates = "".join(f"{create} ON COMMIT DELETE ROWS;\n" for _, create in tables)
+    empties = "".join(f"DELETE FROM {name};\n" for name, _ in tables)
+    return (
+        "DO $$\nBEGIN\nPERFORM set_config('jit', 'off', true);\n"
+        f"IF to_regclass('pg_temp.{tables[-1][0]}') IS NULL THEN\n{creates}"
+        f"ELSE\n{empties}END IF;\nEND\n$$"
+    )
 
 
 def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes | str]:

@@ -98,3 +98,24 @@ def rewrite_placeholders(sql: str, style: str) -> tuple[str, tuple[str, ...]]:
 
 def migration_files(dialect: str) -> list[Path]:
     return sorted((sql_root() / "migrations" / dialect).glob("V*__*.sql"))
+
+
+_CREATE_TEMP = re.compile(r"\s*CREATE\s+TEMP(?:ORARY)?\s+TABLE\s+(\w+)", re.IGNORECASE)
+
+
+@cache
+def temp_tables(dialect: str, names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(table, CREATE TEMP TABLE statement) for each statement of the named DDL blocks this
+    dialect's catalog holds; a block only one dialect needs (its own work tables) is absent from
+    the other's, which has nothing to create for it."""
+    catalog = _catalog(dialect)
+    found: list[tuple[str, str]] = []
+    for name in names:
+        if name not in catalog:
+            continue
+        for statement in compiled(dialect, name, "dollar").text.split(";"):
+            head = _CREATE_TEMP.match(statement)
+            if head is None:
+                raise ValueError(f"{name}: not a CREATE TEMP TABLE statement: {statement[:60]!r}")
+            found.append((head.group(1), statement.strip()))
+    return tuple(found)

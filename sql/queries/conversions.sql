@@ -1,4 +1,4 @@
--- Per-ingredient conversions (migration V018): one active row per ingredient and pair of bases.
+-- Per-ingredient conversions (migration V017): one active row per ingredient and pair of bases.
 
 -- name: of_ingredient
 SELECT id, from_base, from_qty, to_base, to_qty

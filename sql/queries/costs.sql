@@ -35,7 +35,7 @@ ORDER BY c.effective_at, c.id
 LIMIT :limit
 
 -- name: current
--- Every active ingredient's current cost: the offer its policy chooses now (cost_offers, V018);
+-- Every active ingredient's current cost: the offer its policy chooses now (cost_offers, V017);
 -- ingredients without one are left out.
 SELECT i.name AS ingredient, i.id AS ingredient_id, cur.unit_cost, i.base_unit AS unit,
        cur.effective_at, cur.source, cur.supplier, cur.batch_id, cur.cost_id
@@ -46,7 +46,7 @@ ORDER BY i.name_key, i.id
 
 -- name: ingredients
 -- One keyset page in (name_key, id) order (see mo/services/paging.py): the page's ingredients
--- first, then the chosen offer (cost_offers, V018) and the policy of those only.
+-- first, then the chosen offer (cost_offers, V017) and the policy of those only.
 WITH page AS (
     SELECT i.id, i.name, i.name_key, i.base_unit, i.category, i.density, i.yield_pct, i.deleted_at
     FROM ingredients i

@@ -62,3 +62,143 @@ WHERE effective_at >= :since
 ORDER BY CASE WHEN old_unit_cost IS NULL THEN 1 ELSE 0 END,
          abs(new_unit_cost - old_unit_cost) * 100 / CASE WHEN old_unit_cost > 0 THEN old_unit_cost ELSE 1 END DESC,
          effective_at, ingredient, id
+
+-- ------------------------------------------------------------------------- explain_change
+-- Why a recipe's cost moved between two instants (mo/services/history.py explain_change): the
+-- recipe's current structure walked path by path, each leaf costed at both instants.
+
+-- name: explain_path_count
+-- How many leaf paths the current structure has, capped at :cap (a recipe using its sub twice,
+-- whose sub uses its own twice, and so on, has 2^k paths at depth k: the walk below would list
+-- them all). One row per sub-recipe and step, as the breakdown's walk: the window sums what all
+-- paths of one length bring to a sub, DISTINCT keeps one row of them.
+WITH RECURSIVE walk(recipe_id, paths, depth) AS (
+    SELECT CAST(:recipe_id AS BIGINT), CAST(1 AS DECIMAL(38, 0)), 0
+    UNION ALL
+    SELECT DISTINCT l.sub_recipe_id,
+           CAST(LEAST(SUM(walk.paths) OVER (PARTITION BY l.sub_recipe_id), :cap) AS DECIMAL(38, 0)),
+           walk.depth + 1
+    FROM walk
+    JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.recipe_id = walk.recipe_id
+    JOIN active_recipes r ON r.tenant_id = :tenant_id AND r.id = l.sub_recipe_id
+                         AND r.yield_base = l.base_unit
+    WHERE walk.depth < :max_depth
+)
+SELECT COALESCE(SUM(walk.paths), 0) AS paths
+FROM walk
+JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.recipe_id = walk.recipe_id
+WHERE l.ingredient_id IS NOT NULL
+
+-- name: explain_paths
+-- One row per path from the recipe to a leaf ingredient line, through usable sub-recipe lines
+-- (an active sub whose yield unit matches the line; others stop, as in the costing).
+-- mult: how many times that (sub-)recipe's whole yield goes into the top recipe along the path,
+-- each step exact_div(mult × line qty, sub yield), as the breakdown's walk. qty: the ingredient,
+-- in its base unit, as bought, that the path puts in one whole yield of the top recipe:
+-- mult × the line's qty (converted by density as the costing converts), × 100 ÷ yield_pct,
+-- × 100 ÷ (100 − waste_pct), each step one exact_div (12 places). So qty × unit cost is the
+-- leaf's cost with waste and yield included, and it is linear in the unit cost. qty is NULL
+-- when the line's unit does not convert to the ingredient's (no density). old/new unit cost:
+-- the cost current at :since and at :until (latest effective_at <= the instant, ties by highest
+-- id, as the costing picks it), NULL for a deleted ingredient (the costing's rule).
+WITH RECURSIVE walk(recipe_id, path, sort_key, mult, depth) AS (
+    SELECT r.id, CAST(r.name AS VARCHAR), CAST('' AS VARCHAR), CAST(1 AS DECIMAL(38, 12)), 0
+    FROM active_recipes r
+    WHERE r.tenant_id = :tenant_id AND r.id = :recipe_id
+    UNION ALL
+    SELECT l.sub_recipe_id, CAST(walk.path || ' > ' || r.name AS VARCHAR),
+           CAST(walk.sort_key || lpad(CAST(l.position AS VARCHAR), 6, '0') || '.' AS VARCHAR),
+           CAST(exact_div(CAST(walk.mult * l.qty_base AS DECIMAL(38, 12)), r.yield_base_qty)
+                AS DECIMAL(38, 12)),
+           walk.depth + 1
+    FROM walk
+    JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.recipe_id = walk.recipe_id
+    JOIN active_recipes r ON r.tenant_id = :tenant_id AND r.id = l.sub_recipe_id
+                         AND r.yield_base = l.base_unit
+    WHERE walk.depth < :max_depth
+),
+leaf AS (
+    SELECT walk.path || ' > ' || i.name AS path,
+           walk.sort_key || lpad(CAST(l.position AS VARCHAR), 6, '0') AS sort_key,
+           i.id AS ingredient_id, i.name, i.base_unit, i.yield_pct, l.waste_pct,
+           i.deleted_at IS NULL AS live,
+           CAST(walk.mult * CASE
+               WHEN l.base_unit = i.base_unit THEN l.qty_base
+               WHEN l.family = 'volume' AND i.family = 'mass'
+                   THEN CAST(l.qty_base * i.density AS DECIMAL(38, 12))
+               WHEN l.family = 'mass' AND i.family = 'volume' THEN exact_div(l.qty_base, i.density)
+           END AS DECIMAL(38, 12)) AS used
+    FROM walk
+    JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.recipe_id = walk.recipe_id
+    JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = l.ingredient_id
+),
+bought AS (
+    SELECT path, sort_key, ingredient_id, name, base_unit, live, waste_pct,
+           CASE WHEN yield_pct = 100 THEN used
+                ELSE exact_div(CAST(used * 100 AS DECIMAL(38, 12)), yield_pct) END AS edible
+    FROM leaf
+),
+old AS (
+    SELECT DISTINCT ON (c.ingredient_id) c.ingredient_id, c.unit_cost
+    FROM ingredient_costs c
+    WHERE c.tenant_id = :tenant_id AND c.effective_at <= :since
+      AND c.ingredient_id IN (SELECT ingredient_id FROM leaf)
+    ORDER BY c.ingredient_id, c.effective_at DESC, c.id DESC
+),
+new AS (
+    SELECT DISTINCT ON (c.ingredient_id) c.ingredient_id, c.unit_cost
+    FROM ingredient_costs c
+    WHERE c.tenant_id = :tenant_id AND c.effective_at <= :until
+      AND c.ingredient_id IN (SELECT ingredient_id FROM leaf)
+    ORDER BY c.ingredient_id, c.effective_at DESC, c.id DESC
+)
+SELECT b.name AS ingredient, b.path,
+       CASE WHEN b.waste_pct = 0 THEN b.edible
+            ELSE exact_div(CAST(b.edible * 100 AS DECIMAL(38, 12)), 100 - b.waste_pct) END AS qty,
+       b.base_unit AS unit,
+       CASE WHEN b.live THEN old.unit_cost END AS old_unit_cost,
+       CASE WHEN b.live THEN new.unit_cost END AS new_unit_cost
+FROM bought b
+LEFT JOIN old ON old.ingredient_id = b.ingredient_id
+LEFT JOIN new ON new.ingredient_id = b.ingredient_id
+ORDER BY b.sort_key, b.path
+
+-- name: explain_stored
+-- The recipe's stored total (and whether it was complete) at :since and at :until: the
+-- new_total of its latest recipe.recomputed event at or before the instant (ties by id), NULL
+-- before its first; and how many times it or a recipe its current structure reaches was edited
+-- in (since, until]: saved, deleted, restored, or recomputed by a recipe import (which replaces
+-- lines without a recipe.saved).
+WITH RECURSIVE reach(recipe_id, depth) AS (
+    SELECT CAST(:recipe_id AS BIGINT), 0
+    UNION
+    SELECT l.sub_recipe_id, reach.depth + 1
+    FROM reach
+    JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.recipe_id = reach.recipe_id
+    JOIN active_recipes r ON r.tenant_id = :tenant_id AND r.id = l.sub_recipe_id
+    WHERE reach.depth < :max_depth
+),
+ends AS (
+    SELECT CAST(e.payload ->> 'new_total' AS DECIMAL(38, 12)) AS total,
+           e.payload ->> 'complete' = 'true' AS complete,
+           ROW_NUMBER() OVER (ORDER BY e.occurred_at DESC, e.id DESC) AS at_until,
+           CASE WHEN e.occurred_at <= :since
+                THEN ROW_NUMBER() OVER (PARTITION BY e.occurred_at <= :since
+                                        ORDER BY e.occurred_at DESC, e.id DESC)
+           END AS at_since
+    FROM event_log e
+    WHERE e.tenant_id = :tenant_id AND e.event_type = 'recipe.recomputed'
+      AND e.aggregate_type = 'recipe' AND e.aggregate_id = CAST(:recipe_id AS VARCHAR)
+      AND e.occurred_at <= :until
+)
+SELECT (SELECT total FROM ends WHERE at_since = 1) AS old_total,
+       (SELECT complete FROM ends WHERE at_since = 1) AS old_complete,
+       (SELECT total FROM ends WHERE at_until = 1) AS new_total,
+       (SELECT complete FROM ends WHERE at_until = 1) AS new_complete,
+       (SELECT COUNT(*) FROM event_log e
+        WHERE e.tenant_id = :tenant_id AND e.aggregate_type = 'recipe'
+          AND e.aggregate_id IN (SELECT CAST(recipe_id AS VARCHAR) FROM reach)
+          AND (e.event_type IN ('recipe.saved', 'recipe.deleted', 'recipe.restored')
+               OR (e.event_type = 'recipe.recomputed'
+                   AND e.payload ->> 'cause' = 'recipes.imported'))
+          AND e.occurred_at > :since AND e.occurred_at <= :until) AS edits

@@ -249,26 +249,32 @@ ORDER BY r.seq
 -- name: choose_costs
 -- Per ingredient, the batch's lowest unit cost (the first row on ties), beside this supplier's
 -- offer in effect at :at (a cost row is written when the two differ) and the offer chosen at :at
--- before the batch (cost_offers, V018: cost events go where the chosen one moves).
+-- before the batch (cost_offers: cost events go where the chosen one moves). The winner is
+-- found by two hash aggregates (lowest cost, then first row at it) on both engines: DISTINCT
+-- ON sorts every row (3x slower on DuckDB).
 INSERT INTO price_import_chosen (ingredient_id, row_no, price, pack, pack_qty, unit_cost,
                                  old_unit_cost, changed, chosen_cost_id, chosen_unit_cost)
+WITH x AS MATERIALIZED (
+    SELECT COALESCE(m.ingredient_id, n.ingredient_id) AS ingredient_id, m.row_no, m.price_code,
+           m.pack_code, COALESCE(c.pack_qty, p.pack_qty) AS pack_qty,
+           COALESCE(c.unit_cost, uc.unit_cost) AS unit_cost
+    FROM price_import_match m
+    JOIN price_import_costs uc ON uc.cost_code = m.cost_code
+    JOIN price_import_packs p ON p.pack_code = m.pack_code
+    LEFT JOIN price_import_new n ON n.key_code = m.key_code
+    LEFT JOIN price_import_conv c ON c.price_code = m.price_code AND c.pack_code = m.pack_code
+                                 AND c.ingredient_id = m.ingredient_id
+),
+lowest AS (SELECT ingredient_id, MIN(unit_cost) AS unit_cost FROM x GROUP BY ingredient_id),
+first_row AS (
+    SELECT x.ingredient_id, MIN(x.row_no) AS row_no
+    FROM x JOIN lowest l ON l.ingredient_id = x.ingredient_id AND l.unit_cost = x.unit_cost
+    GROUP BY x.ingredient_id
+)
 SELECT b.ingredient_id, b.row_no, pr.price, p.pack, b.pack_qty, b.unit_cost, cur.unit_cost,
        cur.unit_cost IS NULL OR cur.unit_cost <> b.unit_cost, ch.cost_id, ch.unit_cost
-FROM (
-    SELECT DISTINCT ON (x.ingredient_id) x.*
-    FROM (
-        SELECT COALESCE(m.ingredient_id, n.ingredient_id) AS ingredient_id, m.row_no, m.price_code,
-               m.pack_code, COALESCE(c.pack_qty, p.pack_qty) AS pack_qty,
-               COALESCE(c.unit_cost, uc.unit_cost) AS unit_cost
-        FROM price_import_match m
-        JOIN price_import_costs uc ON uc.cost_code = m.cost_code
-        JOIN price_import_packs p ON p.pack_code = m.pack_code
-        LEFT JOIN price_import_new n ON n.key_code = m.key_code
-        LEFT JOIN price_import_conv c ON c.price_code = m.price_code AND c.pack_code = m.pack_code
-                                     AND c.ingredient_id = m.ingredient_id
-    ) x
-    ORDER BY x.ingredient_id, x.unit_cost, x.row_no
-) b
+FROM x b
+JOIN first_row f ON f.ingredient_id = b.ingredient_id AND f.row_no = b.row_no
 JOIN price_import_prices pr ON pr.price_code = b.price_code
 JOIN price_import_packs p ON p.pack_code = b.pack_code
 LEFT JOIN (

@@ -1,5 +1,5 @@
 -- Offers and cost policies. The chosen-cost rule itself is cost_offers(tenant, as_of), created
--- by migration V018 (a DuckDB table macro, a PostgreSQL inlinable SQL function): said once.
+-- by migration V017 (a DuckDB table macro, a PostgreSQL inlinable SQL function): said once.
 
 -- name: listed
 -- Every offer in effect now of the tenant's active ingredients (or of one: :ingredient_id, NULL

@@ -86,30 +86,34 @@ WHERE tenant_id = :tenant_id AND deleted_at IS NULL AND id IN (
 -- name: chain_levels
 -- The longest chain of active recipes through one of :ids, counted as recompute counts levels
 -- (a chain of n recipes has n − 1): the longest part above the recipe plus the longest below.
--- Both walks stop at :max_depth, so a chain already too long still ends.
-WITH RECURSIVE up(seed, id, d) AS (
-    SELECT r.id, r.id, 0 FROM recipes r
-    WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL AND r.id IN (SELECT UNNEST(CAST(:ids AS BIGINT[])))
+-- One walk goes both ways, each row keeping its direction: up from a sub to the recipes using
+-- it, down from a recipe to its subs. Each step is a LATERAL lookup by index from the ids found
+-- so far (sub_recipe_id up, the key down; a join to a union of both would scan the tenant's
+-- lines at every step on PostgreSQL). Both directions stop at :max_depth, so a chain already too
+-- long still ends.
+WITH RECURSIVE walk(seed, up, id, d) AS (
+    SELECT r.id, way.up, r.id, 0
+    FROM active_recipes r CROSS JOIN (VALUES (TRUE), (FALSE)) AS way(up)
+    WHERE r.tenant_id = :tenant_id AND r.id IN (SELECT UNNEST(CAST(:ids AS BIGINT[])))
     UNION
-    SELECT up.seed, l.recipe_id, up.d + 1
-    FROM up
-    JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.sub_recipe_id = up.id
-    JOIN active_recipes p ON p.tenant_id = :tenant_id AND p.id = l.recipe_id
-    WHERE up.d < :max_depth
+    SELECT w.seed, w.up, s.next_id, w.d + 1
+    FROM walk w
+    CROSS JOIN LATERAL (
+        SELECT l.recipe_id AS next_id FROM recipe_lines l
+        WHERE w.up AND l.tenant_id = :tenant_id AND l.sub_recipe_id = w.id
+        UNION ALL
+        SELECT l.sub_recipe_id FROM recipe_lines l
+        WHERE NOT w.up AND l.tenant_id = :tenant_id AND l.recipe_id = w.id
+          AND l.sub_recipe_id IS NOT NULL
+    ) s
+    JOIN active_recipes n ON n.tenant_id = :tenant_id AND n.id = s.next_id
+    WHERE w.d < :max_depth
 ),
-down(seed, id, d) AS (
-    SELECT r.id, r.id, 0 FROM recipes r
-    WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL AND r.id IN (SELECT UNNEST(CAST(:ids AS BIGINT[])))
-    UNION
-    SELECT down.seed, l.sub_recipe_id, down.d + 1
-    FROM down
-    JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.recipe_id = down.id
-    JOIN active_recipes c ON c.tenant_id = :tenant_id AND c.id = l.sub_recipe_id
-    WHERE down.d < :max_depth
-)
+longest AS (SELECT seed, up, MAX(d) AS d FROM walk GROUP BY seed, up)
 SELECT COALESCE(MAX(a.d + b.d), 0) AS levels
-FROM (SELECT seed, MAX(d) AS d FROM up GROUP BY seed) a
-JOIN (SELECT seed, MAX(d) AS d FROM down GROUP BY seed) b ON b.seed = a.seed
+FROM longest a
+JOIN longest b ON b.seed = a.seed AND NOT b.up
+WHERE a.up
 
 -- name: import_ids
 -- The recipes an import wrote, active ones only.

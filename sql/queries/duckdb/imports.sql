@@ -36,39 +36,3 @@ SELECT i.tenant_id, 'ingredient.cost.updated', 'ingredient', CAST(c.ingredient_i
 FROM price_import_moved c
 JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = c.ingredient_id
 ORDER BY c.ingredient_id
-
--- name: choose_costs
--- As the portable query, with arg_min in place of DISTINCT ON, which sorts every row (3x slower).
-INSERT INTO price_import_chosen (ingredient_id, row_no, price, pack, pack_qty, unit_cost,
-                                 old_unit_cost, changed, chosen_cost_id, chosen_unit_cost)
-WITH x AS (
-    SELECT COALESCE(m.ingredient_id, n.ingredient_id) AS ingredient_id, m.row_no, m.price_code,
-           m.pack_code, COALESCE(c.pack_qty, p.pack_qty) AS pack_qty,
-           COALESCE(c.unit_cost, uc.unit_cost) AS unit_cost
-    FROM price_import_match m
-    JOIN price_import_costs uc ON uc.cost_code = m.cost_code
-    JOIN price_import_packs p ON p.pack_code = m.pack_code
-    LEFT JOIN price_import_new n ON n.key_code = m.key_code
-    LEFT JOIN price_import_conv c ON c.price_code = m.price_code AND c.pack_code = m.pack_code
-                                 AND c.ingredient_id = m.ingredient_id
-), best AS (
-    SELECT arg_min(x, (x.unit_cost, x.row_no)) AS b FROM x GROUP BY x.ingredient_id
-)
-SELECT b.ingredient_id, b.row_no, pr.price, p.pack, b.pack_qty, b.unit_cost, cur.unit_cost,
-       cur.unit_cost IS NULL OR cur.unit_cost <> b.unit_cost, ch.cost_id, ch.unit_cost
-FROM (SELECT unnest(b) FROM best) b
-JOIN price_import_prices pr ON pr.price_code = b.price_code
-JOIN price_import_packs p ON p.pack_code = b.pack_code
-LEFT JOIN (
-    SELECT DISTINCT ON (ingredient_id) ingredient_id, unit_cost
-    FROM ingredient_costs
-    WHERE tenant_id = :tenant_id AND effective_at <= :at
-      AND lower(coalesce(supplier, '')) = lower(coalesce(CAST(:supplier AS VARCHAR), ''))
-      AND ingredient_id IN (SELECT ingredient_id FROM price_import_match)
-    ORDER BY ingredient_id, effective_at DESC, id DESC
-) cur ON cur.ingredient_id = b.ingredient_id
-LEFT JOIN (
-    SELECT o.ingredient_id, o.cost_id, o.unit_cost
-    FROM cost_offers(:tenant_id, :at) o
-    WHERE o.chosen AND o.ingredient_id IN (SELECT ingredient_id FROM price_import_match)
-) ch ON ch.ingredient_id = b.ingredient_id

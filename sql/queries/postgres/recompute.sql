@@ -1,57 +1,31 @@
--- PostgreSQL spellings of recompute (the base file is DuckDB's; see it for what each query
--- does). PostgreSQL keeps the separate work tables rc_sub, rc_rate, rc_ingsum and rc_missing:
+-- PostgreSQL's recompute (the base file holds what both engines run; DuckDB's spellings, in
+-- sql/queries/duckdb/recompute.sql, say what each step does). PostgreSQL keeps the separate work
+-- tables rc_sub, rc_rate, rc_ingsum and rc_missing (step_tables):
 -- scope_lines fills rc_lines, rc_sub and rc_rate in one statement (data-modifying CTEs), and
 -- compute is one DO block over them, so a recompute costs the same round trips as on DuckDB.
 
--- name: open_work
--- One statement (a DO block), one round trip. The work tables belong to the pooled connection:
--- created on its first recompute and kept, ON COMMIT DELETE ROWS empties them at commit (a
--- rollback discards their rows anyway), so a recompute costs no catalog writes. Creating and
--- dropping ten tables in every transaction (ON COMMIT DROP) cost more than the rest of a small
--- cost update. A transaction that recomputes twice (an import's) finds the first one's rows:
--- they are deleted here. They are created together, so one missing means all are.
--- JIT goes off for the rest of the transaction: the work tables have no statistics, so the
--- planner's guesses can cross jit_above_cost, and a sub-millisecond query then spends most of
--- a second compiling.
-DO $$
-BEGIN
-    PERFORM set_config('jit', 'off', true);
-    IF to_regclass('pg_temp.rc_missing') IS NULL THEN
-        CREATE TEMP TABLE rc_seed (id BIGINT) ON COMMIT DELETE ROWS;
-        CREATE TEMP TABLE rc_seed_ing (id BIGINT) ON COMMIT DELETE ROWS;
-        CREATE TEMP TABLE rc_ids (id BIGINT) ON COMMIT DELETE ROWS;
-        CREATE TEMP TABLE rc_scope (
-            recipe_id BIGINT, lvl INTEGER, name VARCHAR, yield_qty DECIMAL(38, 12),
-            menu_price DECIMAL(38, 12), updated_at TIMESTAMPTZ, old_total DECIMAL(38, 12),
-            old_complete BOOLEAN, old_missing JSONB, old_at TIMESTAMPTZ
-        ) ON COMMIT DELETE ROWS;
-        CREATE TEMP TABLE rc_lines (
-            recipe_id BIGINT, lvl INTEGER, ingredient_id BIGINT, sub_recipe_id BIGINT,
-            family VARCHAR, base_unit VARCHAR, qty_base DECIMAL(38, 12),
-            waste_pct DECIMAL(38, 12), share DECIMAL(38, 12)
-        ) ON COMMIT DELETE ROWS;
-        CREATE TEMP TABLE rc_sub (
-            recipe_id BIGINT, lvl INTEGER, sub_id BIGINT, name VARCHAR, share DECIMAL(38, 12),
-            outside BOOLEAN, stored DECIMAL(38, 12), stored_missing VARCHAR[]
-        ) ON COMMIT DELETE ROWS;
-        CREATE TEMP TABLE rc_rate (
-            ingredient_id BIGINT, base_unit VARCHAR, waste_pct DECIMAL(38, 12), name VARCHAR,
-            divisor DECIMAL(38, 12), rate DECIMAL(38, 12), lack VARCHAR
-        ) ON COMMIT DELETE ROWS;
-        CREATE TEMP TABLE rc_ingsum (recipe_id BIGINT, known NUMERIC, over BOOLEAN)
-            ON COMMIT DELETE ROWS;
-        CREATE TEMP TABLE rc_work (
-            recipe_id BIGINT, total DECIMAL(38, 12), big BOOLEAN, unit_cost DECIMAL(38, 12),
-            food_cost_pct DECIMAL(38, 12)
-        ) ON COMMIT DELETE ROWS;
-        CREATE TEMP TABLE rc_missing (recipe_id BIGINT, names VARCHAR[]) ON COMMIT DELETE ROWS;
-    ELSE
-        DELETE FROM rc_seed; DELETE FROM rc_seed_ing; DELETE FROM rc_ids; DELETE FROM rc_scope;
-        DELETE FROM rc_lines; DELETE FROM rc_sub; DELETE FROM rc_rate; DELETE FROM rc_ingsum;
-        DELETE FROM rc_work; DELETE FROM rc_missing;
-    END IF;
-END
-$$
+-- name: step_tables
+-- PostgreSQL's own work tables, beside the shared ones (the base file's work_tables): the steps
+-- its compute runs apart. Opened with them by Tx.open_work_tables, in the same round trip.
+CREATE TEMP TABLE rc_sub (
+    recipe_id BIGINT, lvl INTEGER, sub_id BIGINT, name VARCHAR, share DECIMAL(38, 12),
+    outside BOOLEAN, stored DECIMAL(38, 12), stored_missing VARCHAR[]
+);
+CREATE TEMP TABLE rc_rate (
+    ingredient_id BIGINT, base_unit VARCHAR, waste_pct DECIMAL(38, 12), name VARCHAR,
+    divisor DECIMAL(38, 12), rate DECIMAL(38, 12), lack VARCHAR
+);
+CREATE TEMP TABLE rc_ingsum (recipe_id BIGINT, known NUMERIC, over BOOLEAN);
+CREATE TEMP TABLE rc_missing (recipe_id BIGINT, names VARCHAR[])
+
+-- name: work_rows
+-- As the base file's; the missing items are in rc_missing, a total too large to store is 0.
+SELECT s.recipe_id, s.name, COALESCE(w.total, 0) AS total, COALESCE(w.unit_cost, 0) AS unit_cost,
+       w.food_cost_pct, m.names
+FROM rc_work w
+JOIN rc_scope s ON s.recipe_id = w.recipe_id
+LEFT JOIN rc_missing m ON m.recipe_id = w.recipe_id
+ORDER BY s.recipe_id
 
 -- name: scope_walk
 -- PostgreSQL allows no reference to the recursive query inside a subquery, so d comes from a
@@ -81,8 +55,8 @@ SELECT r.id, CAST(DENSE_RANK() OVER (ORDER BY w.d) - 1 AS INTEGER), r.name, r.yi
        r.menu_price, r.updated_at, c.total_cost, c.complete, c.missing, c.computed_at
 FROM walked w
 CROSS JOIN LATERAL (SELECT r.id, r.name, r.yield_qty, r.menu_price, r.updated_at
-                    FROM recipes r
-                    WHERE r.tenant_id = :tenant_id AND r.id = w.id AND r.deleted_at IS NULL
+                    FROM active_recipes r
+                    WHERE r.tenant_id = :tenant_id AND r.id = w.id
                     OFFSET 0) r
 LEFT JOIN LATERAL (SELECT c.total_cost, c.complete, c.missing, c.computed_at
                    FROM recipe_costs c
@@ -103,8 +77,8 @@ WITH RECURSIVE up(id) AS (
     FROM up
     JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.sub_recipe_id = up.id
 )
-SELECT r.id FROM recipes r
-WHERE r.tenant_id = :tenant_id AND r.deleted_at IS NULL AND r.id IN (SELECT id FROM up)
+SELECT r.id FROM active_recipes r
+WHERE r.tenant_id = :tenant_id AND r.id IN (SELECT id FROM up)
 
 -- name: scope_lines
 -- One statement: the scope's lines (the one read of recipe_lines), its sub-recipe lines with what
@@ -155,11 +129,17 @@ uses AS (
     WHERE ingredient_id IS NOT NULL
 ),
 cur AS (
-    SELECT DISTINCT ON (c.ingredient_id) c.ingredient_id, c.unit_cost
-    FROM ingredient_costs c
-    WHERE c.tenant_id = :tenant_id AND c.effective_at <= current_timestamp
-      AND c.ingredient_id IN (SELECT ingredient_id FROM uses)
-    ORDER BY c.ingredient_id, c.effective_at DESC, c.id DESC
+    -- The cost in effect at :as_of (NULL: the transaction's clock), unless rc_cost_override
+    -- names one for the ingredient (see the DuckDB compute).
+    SELECT ingredient_id, unit_cost FROM rc_cost_override
+    UNION ALL
+    (SELECT DISTINCT ON (c.ingredient_id) c.ingredient_id, c.unit_cost
+     FROM ingredient_costs c
+     WHERE c.tenant_id = :tenant_id
+       AND c.effective_at <= COALESCE(CAST(:as_of AS TIMESTAMPTZ), current_timestamp)
+       AND c.ingredient_id IN (SELECT ingredient_id FROM uses)
+       AND c.ingredient_id NOT IN (SELECT ingredient_id FROM rc_cost_override)
+     ORDER BY c.ingredient_id, c.effective_at DESC, c.id DESC)
 ),
 edible AS (
     SELECT i.id AS ingredient_id, i.name, i.family, i.base_unit, i.density,
@@ -269,7 +249,8 @@ END
 $$
 
 -- name: emit_changes
--- As the base file's; a total too large to store is written, and reported, as 0.
+-- As DuckDB's (the payload is recipe_recomputed_payload's); a total too large to store is
+-- written, and reported, as 0.
 INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload)
 SELECT CAST(:tenant_id AS TEXT), 'recipe.recomputed', 'recipe', CAST(s.recipe_id AS VARCHAR),
        jsonb_build_object(
@@ -296,7 +277,7 @@ JOIN rc_work w ON w.recipe_id = s.recipe_id
 LEFT JOIN rc_missing m ON m.recipe_id = s.recipe_id
 WHERE s.old_total IS NULL OR s.old_total <> COALESCE(w.total, 0)
    OR s.old_complete <> (m.recipe_id IS NULL)
-   OR s.old_missing <> COALESCE(to_jsonb(m.names), CAST('[]' AS JSONB))
+   OR CAST(s.old_missing AS JSONB) <> COALESCE(to_jsonb(m.names), CAST('[]' AS JSONB))
    OR s.updated_at > s.old_at
 ON CONFLICT (tenant_id, recipe_id) DO UPDATE
 SET total_cost = excluded.total_cost, unit_cost = excluded.unit_cost,
