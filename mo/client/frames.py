@@ -390,6 +390,7 @@ READ_SCHEMAS: dict[str, Schema] = {
         ("qty", "decimal"),
         ("unit", "str"),
         ("cost", "decimal"),
+        ("reason", "str"),
     ),
     "events": (
         ("id", "int"),

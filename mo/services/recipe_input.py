@@ -209,8 +209,3 @@ def _waste(value: object, *, kind: str, index: int) -> Decimal:
             line=index,
         )
     return waste
-
-
-def ingredient_fits(line_family: str, line_base: str, family: str, base: str) -> bool:
-    """Same base unit, or mass↔volume (converted through the ingredient's density later)."""
-    return line_base == base or {line_family, family} == {"mass", "volume"}
