@@ -2,8 +2,8 @@
 LocalClient and HttpClient: which supplier's price an ingredient's cost follows, the events a
 move of that choice writes, and packs in another unit priced through a conversion.
 
-Recipe totals under policies are not checked here: the costing SQL reads the latest cost row
-until it moves to cost_offers (V017); the events, offers and ingredients() are.
+Recipe totals follow the chosen offer and the conversions (tests at the end; the exact model
+with random suppliers, policies and conversions is tests/test_costing_property.py).
 """
 
 from __future__ import annotations
@@ -294,3 +294,82 @@ def test_any_word_names_a_yield_and_a_sub_recipe_is_used_by_it(client: MOClient)
     err = error_of(lambda: client.update_cost("lemon juice", "5", per="1 glass",
                                               idempotency_key=key()))
     assert err.code is ErrorCode.VALIDATION_ERROR  # cost quantities stay strict
+
+
+# ---- recipe costs: policies and conversions --------------------------------------------------
+
+
+def _recipe(client: MOClient, name: str) -> pd.Series:
+    frame = client.recipes()
+    return frame[frame["name"] == name].iloc[0]
+
+
+def _save(client: MOClient, name: str, *lines: tuple[str, object, str]) -> None:
+    client.save_recipe(name, yield_qty=1, yield_unit="portion",
+                       lines=[{"ingredient": item, "qty": qty, "unit": unit}
+                              for item, qty, unit in lines])
+
+
+@pytest.mark.parametrize("metro_first", [True, False])
+def test_flour_recipes_follow_the_preferred_supplier_in_any_order(
+    client: MOClient, metro_first: bool
+) -> None:
+    client.add_ingredient("flour", unit="g")
+    _save(client, "bread", ("flour", 500, "g"))
+    _save(client, "pizza", ("flour", 2, "kg"))
+    client.set_cost_policy("flour", "preferred", supplier="Metro", idempotency_key=key())
+    lists = [("Metro", "10"), ("FreshCo", "8")]
+    for supplier, price in lists if metro_first else lists[::-1]:
+        _import(client, supplier, price)
+    assert _recipe(client, "bread")["total_cost"] == Decimal("0.5")  # 500 g × 10/10 kg
+    assert _recipe(client, "pizza")["total_cost"] == Decimal("2")
+    assert _row(client)["cost_supplier"] == "Metro"
+    _import(client, "FreshCo", "6")  # a newer, cheaper list: the recipes stay on Metro
+    assert _recipe(client, "bread")["total_cost"] == Decimal("0.5")
+    client.set_cost_policy("flour", "lowest", idempotency_key=key())  # recomputed at once
+    assert _recipe(client, "bread")["total_cost"] == Decimal("0.3")
+
+
+def test_two_lemons_bought_by_the_kilo_cost_two_times_120_g(client: MOClient) -> None:
+    client.add_ingredient("lemon", unit="g")
+    client.update_cost("lemon", "25", per="10 kg", idempotency_key=key())
+    _save(client, "lemonade", ("lemon", 2, "each"))
+    row = _recipe(client, "lemonade")  # saved before the conversion exists: incomplete, why
+    assert (bool(row["complete"]), row["missing"], row["total_cost"]) == (
+        False, "lemon: no each→g conversion", Decimal(0))
+    gap = client.recipe_breakdown("lemonade").iloc[0]
+    assert gap["reason"] == "lemon: no each→g conversion" and gap["cost"] is None
+    client.add_conversion("lemon", "1 each", "120 g", idempotency_key=key())
+    row = _recipe(client, "lemonade")
+    assert bool(row["complete"]) and row["missing"] == ""
+    assert row["total_cost"] == Decimal(2 * 120) * Decimal("25") / Decimal(10000)  # 0.6
+    leaf = client.recipe_breakdown("lemonade").iloc[0]
+    assert (leaf["qty"], leaf["unit"], leaf["cost"]) == (Decimal(240), "g", Decimal("0.6"))
+    assert pd.isna(leaf["reason"])
+    client.delete_conversion("lemon", "each", idempotency_key=key())
+    row = _recipe(client, "lemonade")
+    assert (bool(row["complete"]), row["missing"]) == (False, "lemon: no each→g conversion")
+
+
+def test_every_incomplete_recipe_says_per_line_why(client: MOClient) -> None:
+    client.add_ingredient("butter", unit="g")
+    client.add_ingredient("egg", unit="each")
+    client.add_ingredient("milk", unit="ml")
+    client.update_cost("egg", "3", per="12 each", idempotency_key=key())
+    client.update_cost("milk", "1", per="1 l", idempotency_key=key())
+    _save(client, "cake", ("butter", 100, "g"), ("egg", 50, "g"), ("milk", 100, "g"))
+    assert _recipe(client, "cake")["missing"] == (
+        "butter: no cost; egg: no g→each conversion; milk: no g→ml conversion")
+    reasons = client.recipe_breakdown("cake").set_index("ingredient")["reason"]
+    assert reasons.to_dict() == {"butter": "butter: no cost", "egg": "egg: no g→each conversion",
+                                 "milk": "milk: no g→ml conversion"}
+
+
+def test_a_count_reaches_a_volume_through_grams_and_the_density(client: MOClient) -> None:
+    client.add_ingredient("honey", unit="ml", density="1.4")
+    client.update_cost("honey", "7", per="1 l", idempotency_key=key())
+    client.add_conversion("honey", "1 each", "21 g", idempotency_key=key())  # one portion pot
+    _save(client, "tea", ("honey", 2, "each"))
+    row = _recipe(client, "tea")  # 2 × 21 g ÷ 1.4 g/ml = 30 ml at 0.007
+    assert bool(row["complete"]) and row["total_cost"] == Decimal("0.21")
+    assert client.recipe_breakdown("tea").iloc[0]["qty"] == Decimal(30)

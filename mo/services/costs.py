@@ -33,7 +33,7 @@ from mo.errors import ErrorCode, MOError, validation_error
 from mo.services.conversions import amount_in, conversions_of
 from mo.services.idempotency import run_idempotent
 from mo.services.ingredients import find_active, positive_decimal
-from mo.services.offers import chosen_at, emit_if_moved
+from mo.services.offers import Chosen, chosen_at, emit_if_moved
 from mo.services.paging import EVERY_ROW, FramePage, PageRequest, by_name, by_name_params, cut
 from mo.store.base import Row, Store, Tx
 
@@ -265,15 +265,22 @@ def _cost_fields(
 
 
 def _apply_cost(tx: Tx, ctx: TenantContext, fields: dict[str, Any], *, key: str) -> CostUpdate:
-    row, now, before = _ingredient_now_and_before(tx, ctx, fields)
+    row = find_active(tx, ctx, fields["name"])
+    before = tx.one(
+        "offers.before_cost",
+        {"tenant_id": ctx.tenant_id, "ingredient_id": row["id"], "at": fields["at"],
+         "supplier": fields["supplier"]},
+    )
+    assert before is not None  # one row, always
     qty = pack_qty_for(tx, ctx, row, fields["measure"])
     cost = unit_cost_of(fields["price"], qty)
     shown = money(cost) or cost  # without trailing zeros (money() is None only for None)
+    now = before["now"]
     at = fields["at"] or now
-    if before is not None and before["unit_cost"] == cost:  # this supplier's offer is unchanged
+    if before["own_unit_cost"] == cost:  # this supplier's offer is unchanged
         return CostUpdate(None, row["name"], shown, False, False, 0)
     ingredient_id = int(row["id"])
-    chosen_then, chosen_now = chosen_at(tx, ctx, ingredient_id, at=at, now=now)
+    chosen_then, chosen_now = _chosen(before, "at"), _chosen(before, "now")
     cost_id = _record_cost(tx, ctx, row, fields, qty=qty, cost=cost, at=at, key=key)
     after_then, after_now = chosen_at(tx, ctx, ingredient_id, at=at, now=now)
     # An offer that leaves the chosen one where it was (another supplier under "preferred", a
@@ -285,6 +292,14 @@ def _apply_cost(tx: Tx, ctx: TenantContext, fields: dict[str, Any], *, key: str)
     moved = [ingredient_id] if moved_now else []
     recomputed = recompute_changed(tx, ctx, moved, cause="ingredient.cost.updated").recomputed
     return CostUpdate(cost_id, row["name"], shown, True, False, recomputed)
+
+
+def _chosen(before: Row, instant: str) -> Chosen | None:
+    """The chosen offer at `instant` ("at" or "now") as offers.before_cost read it."""
+    cost_id = before[f"{instant}_cost_id"]
+    if cost_id is None:
+        return None
+    return Chosen(int(cost_id), Decimal(before[f"{instant}_unit_cost"]), before[f"{instant}_supplier"])
 
 
 def pack_qty_for(tx: Tx, ctx: TenantContext, row: Row, measure: Measure) -> Decimal:
@@ -335,22 +350,6 @@ def _record_cost(
         },
     )
     return int(cost_id)
-
-
-def _ingredient_now_and_before(
-    tx: Tx, ctx: TenantContext, fields: dict[str, Any]
-) -> tuple[Row, datetime, Row | None]:
-    """The active ingredient the name refers to, the transaction's clock, and the same
-    supplier's offer in effect at the cost's time (now when it has none). Raises not_found for
-    a name no active ingredient has."""
-    row = find_active(tx, ctx, fields["name"])
-    now = tx.scalar("costs.now")
-    before = tx.one(
-        "offers.supplier_offer_as_of",
-        {"tenant_id": ctx.tenant_id, "ingredient_id": row["id"], "at": fields["at"] or now,
-         "supplier": fields["supplier"]},
-    )
-    return row, now, before
 
 
 # ------------------------------------------------------------------------------------ frames

@@ -27,15 +27,28 @@ SELECT 'now' AS instant, o.cost_id, o.unit_cost, o.supplier
 FROM cost_offers(:tenant_id, :now) o
 WHERE o.ingredient_id = :ingredient_id AND o.chosen
 
--- name: supplier_offer_as_of
--- The same supplier's offer in effect at :at (no supplier: the manual offer): a cost equal to
--- it changes nothing and is not written.
-SELECT id, unit_cost, effective_at
-FROM ingredient_costs
-WHERE tenant_id = :tenant_id AND ingredient_id = :ingredient_id AND effective_at <= :at
-  AND lower(coalesce(supplier, '')) = lower(coalesce(CAST(:supplier AS VARCHAR), ''))
-ORDER BY effective_at DESC, id DESC
-LIMIT 1
+-- name: before_cost
+-- What a cost update needs before it writes, in one read: the transaction's clock (as
+-- costs.now), the same supplier's offer in effect at :at (NULL :at: now; no supplier: the manual
+-- offer; a cost equal to it changes nothing and is not written) and the chosen offer at :at and
+-- at now (cost_offers), NULL where there is none.
+SELECT n.now, own.unit_cost AS own_unit_cost,
+       a.cost_id AS at_cost_id, a.unit_cost AS at_unit_cost, a.supplier AS at_supplier,
+       w.cost_id AS now_cost_id, w.unit_cost AS now_unit_cost, w.supplier AS now_supplier
+FROM (SELECT current_timestamp AS now) n
+LEFT JOIN (
+    SELECT c.unit_cost
+    FROM ingredient_costs c
+    WHERE c.tenant_id = :tenant_id AND c.ingredient_id = :ingredient_id
+      AND c.effective_at <= COALESCE(CAST(:at AS TIMESTAMPTZ), current_timestamp)
+      AND lower(coalesce(c.supplier, '')) = lower(coalesce(CAST(:supplier AS VARCHAR), ''))
+    ORDER BY c.effective_at DESC, c.id DESC
+    LIMIT 1
+) own ON true
+LEFT JOIN cost_offers(:tenant_id, COALESCE(CAST(:at AS TIMESTAMPTZ), current_timestamp)) a
+       ON a.ingredient_id = :ingredient_id AND a.chosen
+LEFT JOIN cost_offers(:tenant_id, current_timestamp) w
+       ON w.ingredient_id = :ingredient_id AND w.chosen
 
 -- name: set_policy
 INSERT INTO ingredient_cost_policies (tenant_id, ingredient_id, policy, supplier)

@@ -283,8 +283,9 @@ CREATE TEMP TABLE ri_lines (
 )
 
 -- name: import_problems
--- Rows whose item is unknown, or whose unit cannot measure their item (a sub-recipe's yield
--- unit comes from this import when it is imported too, else from the stored recipe).
+-- Rows whose item is unknown, or whose unit cannot measure their sub-recipe (its yield unit
+-- comes from this import when it is imported too, else from the stored recipe). An ingredient
+-- line in any unit is imported, as save_recipe saves it: costing lists one it cannot convert.
 WITH ing AS (
     SELECT n.name_key, i.name, i.family, i.base_unit
     FROM active_ingredient_names n
@@ -304,12 +305,6 @@ FROM ri_lines l
 WHERE l.item_key IS NOT NULL AND (
     (l.kind = 'ingredient' AND l.item_key NOT IN (SELECT name_key FROM ing))
     OR (l.kind = 'recipe' AND l.item_key NOT IN (SELECT recipe_key FROM sub)))
-UNION ALL
-SELECT l.row_no, 'unit', l.unit,
-       'cannot measure ' || i.name || ', measured in ' || i.base_unit
-FROM ri_lines l JOIN ing i ON i.name_key = l.item_key
-WHERE l.kind = 'ingredient' AND l.base_unit IS NOT NULL AND l.base_unit <> i.base_unit
-  AND NOT (l.family IN ('mass', 'volume') AND i.family IN ('mass', 'volume'))
 UNION ALL
 SELECT l.row_no, 'unit', l.unit,
        'cannot measure recipe ' || s.name || ', which yields ' || s.yield_base
