@@ -41,7 +41,7 @@ bench: $(VENV)/.stamp-dev
 # Reliability, longer than `make test` and still bounded (pytest-timeout per test; sizes in
 # tests/reliability_support.py). Figures of the run land in test-artifacts/reliability/*.json.
 # soak: 20 SIGKILLed 200k-row imports per backend, 5 rounds of every race, 60 rounds of racing
-# recipe saves, 300-step tenant walks.
+# recipe saves, 300-step tenant walks, a 30 s four-process file-sharing run (2 s in `make test`).
 soak: $(VENV)/.stamp-dev
 	$(HEADLESS) MO_SOAK=1 $(BIN)/python -m pytest --timeout=5400 -rA \
 		tests/test_crash_safety.py tests/test_concurrency.py tests/test_recipe_graph_races.py \

@@ -41,16 +41,26 @@ def test_migrate_status_tenants_and_status(
     assert "tenants    demo" in run("status")[1]
 
 
-def test_errors_print_the_error_shape_and_exit_non_zero(tmp_path: Path) -> None:
-    result = mo("--db-url", f"duckdb:///{tmp_path / 'x.duckdb'}", "apikey", "create", "--tenant", "ghost", cwd=tmp_path)
-    assert result.returncode == 2
-    first, *details = result.stderr.splitlines()  # readable, not raw JSON
+def test_errors_print_the_error_shape_and_exit_non_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # In this process (as above): `python -m mo` is sys.exit(cli.main()), run once per backend
+    # above and by the parity test below.
+    monkeypatch.chdir(tmp_path)
+    url = f"duckdb:///{tmp_path / 'x.duckdb'}"
+    assert cli.main(["--db-url", url, "apikey", "create", "--tenant", "ghost"]) == 2
+    first, *details = capsys.readouterr().err.splitlines()  # readable, not raw JSON
     assert first.startswith("error: tenant_not_found: no tenant 'ghost' in duckdb:///")
     assert "  tenant: ghost" in details
 
 
-def test_default_database_is_a_duckdb_file_under_var(tmp_path: Path) -> None:
-    assert mo("migrate", cwd=tmp_path).returncode == 0
+def test_default_database_is_a_duckdb_file_under_var(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("MO_DB_URL", "MO_PROJECT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    assert cli.main(["migrate"]) == 0
     assert (tmp_path / "var" / "mo.duckdb").is_file()
 
 

@@ -44,17 +44,23 @@ def signature(frame: pd.DataFrame) -> tuple[list[str], list[str], list[tuple[str
     return list(frame.columns), [str(t) for t in frame.dtypes], rows
 
 
-def assert_schema(frame: pd.DataFrame, read: str) -> None:
-    """The frame has exactly the declared columns of `read`, in order, with their dtypes."""
+def assert_schema(frame: pd.DataFrame, read: str, *, exact: bool = False) -> None:
+    """The frame has exactly the declared columns of `read`, in order, with their dtypes
+    (decimal columns: float64, or Decimal objects when read with exact=True)."""
     schema = frames.READ_SCHEMAS[read]
     assert list(frame.columns) == [name for name, _ in schema]
-    expected = [str(pd.api.types.pandas_dtype(frames.DTYPES[kind])) for _, kind in schema]
+    decimals = frames.DTYPES["decimal"] if exact else frames.NUMBER_DTYPE
+    dtypes = {**frames.DTYPES, "decimal": decimals}
+    expected = [str(pd.api.types.pandas_dtype(dtypes[kind])) for _, kind in schema]
     assert [str(t) for t in frame.dtypes] == expected
 
 
 def assert_same_read(client: MOClient, twin: MOClient, read: str, **kwargs: Any) -> pd.DataFrame:
-    ours, reference = getattr(client, read)(**kwargs), getattr(twin, read)(**kwargs)
-    assert signature(ours) == signature(reference)
+    """The read is identical from both clients, as numbers and exact; the exact frame."""
+    for exact in (False, True):
+        ours = getattr(client, read)(**kwargs, exact=exact)
+        reference = getattr(twin, read)(**kwargs, exact=exact)
+        assert signature(ours) == signature(reference)
     return ours
 
 
@@ -134,7 +140,7 @@ def test_ingredients_table_matches_the_schema_and_the_local_reference(
     )
     client.delete_ingredient("Milk")
     frame = assert_same_read(client, twin, "ingredients")
-    assert_schema(frame, "ingredients")
+    assert_schema(frame, "ingredients", exact=True)
     assert frame["name"].tolist() == ["Flour"]
     assert (
         frame.loc[0, "unit_cost"] == Decimal("0.00048") and frame.loc[0, "aliases"] == "Plain flour"
@@ -196,7 +202,7 @@ def test_cost_history_matches_the_schema_and_the_local_reference(
         "butter", 4, per="250 g", idempotency_key="c", supplier="Dairy Co", note="block"
     )
     history = assert_same_read(client, twin, "cost_history")
-    assert_schema(history, "cost_history")
+    assert_schema(history, "cost_history", exact=True)
     assert history["price"].tolist() == [Decimal("1.1"), Decimal("1.3"), Decimal(4)]
     assert all(isinstance(v, Decimal) for v in [*history["price"], *history["unit_cost"]])
     only_flour = assert_same_read(client, twin, "cost_history", ingredient="FLOUR")
@@ -281,7 +287,7 @@ def test_a_tenant_sees_and_touches_only_its_own_rows(
     assert not other_client.update_cost(
         "Flour", "2", per="kg", idempotency_key="shared-key"
     ).replayed
-    assert client.ingredients()["unit_cost"].tolist() == [Decimal("0.001")]
+    assert client.ingredients(exact=True)["unit_cost"].tolist() == [Decimal("0.001")]
 
 
 def test_an_unknown_tenant_or_key_is_refused(
@@ -389,7 +395,7 @@ def test_a_price_list_file_imports_replays_and_dedupes(
     )
     assert (duplicate.status, duplicate.duplicate_of) == ("duplicate", first.batch_id)
     batches = assert_same_read(client, twin, "imports")
-    assert_schema(batches, "imports")
+    assert_schema(batches, "imports", exact=True)
     assert batches["status"].tolist() == ["completed", "duplicate"]
     prices = assert_same_read(client, twin, "ingredients")
     assert prices["unit_cost"].tolist() == [Decimal("0.0008"), Decimal("0.0012")]
@@ -487,7 +493,7 @@ def test_events_and_counts_match_the_local_reference(client: MOClient, twin: MOC
     assert_schema(client.events(), "events")
     _some_history(client)
     every = assert_same_read(client, twin, "events")
-    assert_schema(every, "events")
+    assert_schema(every, "events", exact=True)
     assert "ingredient.cost.updated" in every["event_type"].tolist()
     chosen = assert_same_read(
         client,
@@ -500,7 +506,7 @@ def test_events_and_counts_match_the_local_reference(client: MOClient, twin: MOC
     )
     assert chosen["event_type"].tolist() == ["ingredient.created"]
     counts = assert_same_read(client, twin, "event_counts", window="24h")
-    assert_schema(counts, "event_counts")
+    assert_schema(counts, "event_counts", exact=True)
     assert dict(zip(counts["event_type"], counts["events"])) == {
         "api_key.created": 1,
         "tenant.created": 1,
@@ -602,13 +608,13 @@ def test_nested_recipes_costs_breakdown_delete_and_recompute(
     )
     assert tart.menu_price == Decimal("4.5") and tart.yield_qty == Decimal(8)
     table = assert_same_read(client, twin, "recipes")
-    assert_schema(table, "recipes")
+    assert_schema(table, "recipes", exact=True)
     assert table["name"].tolist() == ["Dough", "Tart"] and table["complete"].tolist() == [
         True,
         True,
     ]
     breakdown = assert_same_read(client, twin, "recipe_breakdown", name="TART")
-    assert_schema(breakdown, "recipe_breakdown")
+    assert_schema(breakdown, "recipe_breakdown", exact=True)
     assert sorted(breakdown["ingredient"]) == ["Butter", "Egg", "Flour"]
     client.update_cost("Flour", "4.00", per="kg", idempotency_key="c-flour-2")
     assert client.recompute().to_dict() == twin.recompute().to_dict()
@@ -771,5 +777,5 @@ def test_sanity_matches_the_schema_and_the_local_reference(
 ) -> None:
     _kitchen(client)
     report = assert_same_read(client, twin, "sanity")
-    assert_schema(report, "sanity")
+    assert_schema(report, "sanity", exact=True)
     assert report["ok"].all() and report["check"].iloc[0] == "event_counts"

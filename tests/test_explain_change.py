@@ -65,7 +65,7 @@ def rows_of(frame: pd.DataFrame) -> list[tuple[object, ...]]:
 
 def test_a_diamond_is_one_row_per_path_and_sums_exactly(client: MOClient) -> None:
     pizza_diamond(client)
-    frame = client.explain_change("pizza", since=JAN15, until=MAR)
+    frame = client.explain_change("pizza", since=JAN15, until=MAR, exact=True)
     assert list(frame.columns) == COLUMNS
     assert rows_of(frame) == [
         ("Flour", "Pizza > Crust > Dough > Flour", d("400"), "g", d("0.002"), d("0.003"),
@@ -80,12 +80,12 @@ def test_a_diamond_is_one_row_per_path_and_sums_exactly(client: MOClient) -> Non
     # 0.75 kg of dough: 2.70 in January, 3.60 in February.
     assert sum(frame["contribution"]) == d("0.9")
     # Saved since February: the structure's row cannot be worked out (no stored total before).
-    saved = client.explain_change("Pizza", since=FEB)
+    saved = client.explain_change("Pizza", since=FEB, exact=True)
     assert rows_of(saved)[-1] == ("(recipe changed)", "Pizza", None, None, None, None, None, True)
     # Nothing moved since the save: every contribution is exactly zero, no structure row.
-    now = client.explain_change("Pizza", since=_instant_between())
+    now = client.explain_change("Pizza", since=_instant_between(), exact=True)
     assert list(now["contribution"]) == [0, 0, 0, 0]
-    stored = client.recipes().set_index("name").loc["Pizza", "total_cost"]
+    stored = client.recipes(exact=True).set_index("name").loc["Pizza", "total_cost"]
     assert sum(now["qty"] * now["new_unit_cost"]) == stored
 
 
@@ -95,12 +95,12 @@ def test_waste_and_yield_are_inside_qty(client: MOClient) -> None:
     client.update_cost("Onion", "2.50", per="1 kg", idempotency_key="o2", effective_at=FEB)
     client.save_recipe("Soup", yield_qty=1, yield_unit="each",
                        lines=[{"ingredient": "Onion", "qty": 300, "unit": "g", "waste_pct": 25}])
-    frame = client.explain_change("Soup", since=JAN15, until=MAR)
+    frame = client.explain_change("Soup", since=JAN15, until=MAR, exact=True)
     # 300 g edible after 25% waste and an 80% yield: 300 ÷ 0.8 ÷ 0.75 = 500 g bought.
     assert rows_of(frame) == [("Onion", "Soup > Onion", d("500"), "g", d("0.002"), d("0.0025"),
                                d("0.25"), False)]
     # The costing rounds its rate (0.0025 ÷ 0.8 ÷ 0.75) to 12 places; qty × unit cost does not.
-    stored = client.recipes()["total_cost"][0]
+    stored = client.recipes(exact=True)["total_cost"][0]
     assert abs(frame["qty"][0] * frame["new_unit_cost"][0] - stored) < d("1e-9")
 
 
@@ -118,17 +118,17 @@ def test_a_recipe_edited_in_the_window_gets_a_row_for_the_rest(client: MOClient)
     client.update_cost("Flour", "3.00", per="1 kg", idempotency_key="f2")
     lines[0] = {"ingredient": "Flour", "qty": 900, "unit": "g"}
     client.save_recipe("Dough", yield_qty=1, yield_unit="kg", lines=lines)  # a sub edited
-    frame = client.explain_change("Bread", since=before)
+    frame = client.explain_change("Bread", since=before, exact=True)
     assert rows_of(frame) == [
         ("Flour", "Bread > Dough > Flour", d("900"), "g", d("0.002"), d("0.003"), d("0.9"), False),
         ("Butter", "Bread > Dough > Butter", d("200"), "g", d("0.01"), d("0.01"), d("0"), False),
         # Stored 3.60 then 4.70: the 100 g more flour, at the old price, is the structure's part.
         ("(recipe changed)", "Bread", None, None, None, None, d("0.2"), False),
     ]
-    history = client.recipe_history("Bread")["total_cost"]
+    history = client.recipe_history("Bread", exact=True)["total_cost"]
     assert sum(frame["contribution"]) == history.iloc[-1] - history.iloc[0] == d("1.1")
     # The same window before the edit has no such row.
-    assert RECIPE_CHANGED not in set(client.explain_change("Bread", since=JAN, until=JAN15)
+    assert RECIPE_CHANGED not in set(client.explain_change("Bread", since=JAN, until=JAN15, exact=True)
                                      ["ingredient"])
 
 
@@ -153,7 +153,7 @@ def test_a_missing_cost_is_flagged_never_zero(client: MOClient) -> None:
         {"ingredient": "Flour", "qty": 800, "unit": "g"},
         {"ingredient": "Salt", "qty": 20, "unit": "g"},
         {"ingredient": "Yeast", "qty": 10, "unit": "g"}])
-    frame = client.explain_change("Dough", since=JAN15, until=MAR)
+    frame = client.explain_change("Dough", since=JAN15, until=MAR, exact=True)
     assert rows_of(frame) == [
         ("Flour", "Dough > Flour", d("800"), "g", d("0.002"), d("0.003"), d("0.8"), False),
         ("Salt", "Dough > Salt", d("20"), "g", None, d("0.001"), None, True),
@@ -164,15 +164,15 @@ def test_a_missing_cost_is_flagged_never_zero(client: MOClient) -> None:
 
 def test_unknown_recipe_and_bad_windows(client: MOClient) -> None:
     pizza_diamond(client)
-    assert error_of(lambda: client.explain_change("Calzone", since=JAN)).code == "not_found"
-    inverted = error_of(lambda: client.explain_change("Pizza", since=MAR, until=JAN))
+    assert error_of(lambda: client.explain_change("Calzone", since=JAN, exact=True)).code == "not_found"
+    inverted = error_of(lambda: client.explain_change("Pizza", since=MAR, until=JAN, exact=True))
     assert inverted.code == "validation_error"
-    assert error_of(lambda: client.explain_change("Pizza", since=MAR, until=MAR)).code == (
+    assert error_of(lambda: client.explain_change("Pizza", since=MAR, until=MAR, exact=True)).code == (
         "validation_error")
     future = datetime.now(UTC) + timedelta(days=30)
-    assert error_of(lambda: client.explain_change("Pizza", since=future)).code == (
+    assert error_of(lambda: client.explain_change("Pizza", since=future, exact=True)).code == (
         "validation_error")
-    bad = error_of(lambda: client.explain_change("Pizza", since="next tuesday"))
+    bad = error_of(lambda: client.explain_change("Pizza", since="next tuesday", exact=True))
     assert (bad.code, bad.details.get("field")) == ("validation_error", "since")
 
 
@@ -185,8 +185,8 @@ def test_both_clients_return_the_same_frame(
         try:
             for since, until in ((JAN15, MAR), (FEB, None), (_instant_between(), None)):
                 pd.testing.assert_frame_equal(
-                    local.explain_change("Pizza", since=since, until=until),
-                    client.explain_change("Pizza", since=since, until=until))
+                    local.explain_change("Pizza", since=since, until=until, exact=True),
+                    client.explain_change("Pizza", since=since, until=until, exact=True))
         finally:
             client.close()
 
@@ -199,7 +199,7 @@ def test_contributions_are_exact_past_the_default_decimal_precision(client: MOCl
     client.update_cost("Saffron", "2", per="3 g", idempotency_key="s2", effective_at=FEB)
     client.save_recipe("Paella", yield_qty=1, yield_unit="each", lines=[
         {"ingredient": "Saffron", "qty": "12345678.123456", "unit": "g", "waste_pct": "12.5"}])
-    row = client.explain_change("Paella", since=JAN15, until=MAR).iloc[0]
+    row = client.explain_change("Paella", since=JAN15, until=MAR, exact=True).iloc[0]
     assert row["qty"] == d("14109346.426806857142")  # exact_div truncates at 12 places
     assert (row["old_unit_cost"], row["new_unit_cost"]) == (d("0.333333333333"),
                                                             d("0.666666666667"))
@@ -216,15 +216,15 @@ def test_too_many_paths_are_refused_not_listed(client: MOClient) -> None:
     for level in range(1, 18):
         below = {"recipe": f"L{level - 1}", "qty": 1, "unit": "each"}
         client.save_recipe(f"L{level}", yield_qty=1, yield_unit="each", lines=[below, below])
-    err = error_of(lambda: client.explain_change("L17", since=JAN))
+    err = error_of(lambda: client.explain_change("L17", since=JAN, exact=True))
     assert (err.code, err.details.get("paths_over")) == ("validation_error", 100_000)
-    assert len(client.explain_change("L10", since=JAN, until=FEB)) == 2**10
+    assert len(client.explain_change("L10", since=JAN, until=FEB, exact=True)) == 2**10
 
 
 def test_the_recipe_must_be_text_and_another_tenants_is_unknown(
     client: MOClient, other_client: MOClient
 ) -> None:
     pizza_diamond(client)
-    assert error_of(lambda: client.explain_change(7, since=JAN)).code == (  # type: ignore[arg-type]
+    assert error_of(lambda: client.explain_change(7, since=JAN, exact=True)).code == (  # type: ignore[arg-type]
         "validation_error")
-    assert error_of(lambda: other_client.explain_change("Pizza", since=JAN)).code == "not_found"
+    assert error_of(lambda: other_client.explain_change("Pizza", since=JAN, exact=True)).code == "not_found"

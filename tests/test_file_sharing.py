@@ -8,7 +8,8 @@ tests run on DuckDB only.
 The soak: two processes running recipe_costs through papermill in a loop, one `mo run
 event_sanity` in a loop and one Python process updating costs and importing lists with its own
 keys, while this process keeps an idle client open. MO_FILE_SHARING_SECONDS sets its length
-(8 s in `make test`, 30 s under MO_SOAK=1).
+(2 s in `make test`: every loop still runs at least once, all four at the same time, the writer
+5 rounds; 30 s under MO_SOAK=1, where each loop runs many times).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from mo.store.duckdb_sharing import IDLE_RELEASE_S
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "demo"
 MO_BIN = Path(sys.executable).with_name("mo")
-SOAK_SECONDS = knob("MO_FILE_SHARING_SECONDS", 8, 30)
+SOAK_SECONDS = knob("MO_FILE_SHARING_SECONDS", 2, 30)
 FLOUR = "Soak Flour"
 
 

@@ -63,7 +63,7 @@ def d(text: str | None) -> Decimal | None:
 
 def test_recipe_history_is_the_stored_cost_after_each_change(client: MOClient) -> None:
     dough_history(client)
-    frame = client.recipe_history("dough")  # names match as everywhere: case-insensitively
+    frame = client.recipe_history("dough", exact=True)  # names match as everywhere: case-insensitively
     assert list(frame.columns) == ["at", "total_cost", "unit_cost", "food_cost_pct", "complete",
                                    "cause"]
     assert frame["at"].is_monotonic_increasing
@@ -77,7 +77,7 @@ def test_recipe_history_is_the_stored_cost_after_each_change(client: MOClient) -
         (d("4.2"), d("1.05"), d("21"), True, "recipe.saved"),  # at the new yield and price
     ]
     # The last row is what recipes() stores now.
-    now = client.recipes().set_index("name").loc["Dough"]
+    now = client.recipes(exact=True).set_index("name").loc["Dough"]
     assert (now["total_cost"], now["unit_cost"], now["food_cost_pct"]) == rows[-1][:3]
 
 
@@ -90,7 +90,7 @@ def test_recipe_history_of_an_unknown_recipe_is_not_found(client: MOClient) -> N
 
 def test_price_changes_in_a_window_biggest_first(client: MOClient) -> None:
     cost_moves(client)
-    frame = client.price_changes(since=FEB, until=MAR15)
+    frame = client.price_changes(since=FEB, until=MAR15, exact=True)
     rows = [(r.ingredient, r.old_unit_cost, r.new_unit_cost, r.change_pct, r.effective_at,
              r.source, None if pd.isna(r.supplier) else r.supplier) for r in frame.itertuples()]
     assert rows == [
@@ -141,10 +141,11 @@ def test_both_clients_return_identical_frames(
         cost_moves(local)
         local.save_recipe("Dough", yield_qty=2, yield_unit="each", menu_price="3",
                           lines=[{"ingredient": "Butter", "qty": 100, "unit": "g"}])
-        for read in (lambda c: c.recipe_history("Dough"),
-                     lambda c: c.price_changes(since=JAN),
-                     lambda c: c.price_changes(since=FEB, until=MAR)):
-            pd.testing.assert_frame_equal(read(local), read(http))
+        for exact in (False, True):
+            for read in (lambda c: c.recipe_history("Dough", exact=exact),
+                         lambda c: c.price_changes(since=JAN, exact=exact),
+                         lambda c: c.price_changes(since=FEB, until=MAR, exact=exact)):
+                pd.testing.assert_frame_equal(read(local), read(http))
     finally:
         local.close()
         http.close()

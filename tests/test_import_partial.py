@@ -48,7 +48,7 @@ def stocked(client: mo.MOClient) -> mo.MOClient:
 
 
 def _unit_costs(client: mo.MOClient) -> dict[str, Decimal | None]:
-    frame = client.ingredients()
+    frame = client.ingredients(exact=True)
     return dict(zip(frame["name"], frame["unit_cost"], strict=True))
 
 

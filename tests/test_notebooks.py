@@ -32,7 +32,6 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
 import mo
@@ -41,6 +40,9 @@ from mo.cli.run import RunResult, output_path, run_notebook
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 DEMO = ROOT / "demo"
+# nbformat is imported in the tests that read or write notebooks, not here: it loads jsonschema,
+# whose format checker builds a grammar at import (~1.6 s of CPU), and under `pytest -n` every
+# worker imports this module to collect it, while one runs its tests.
 EXPECTED = ("event_sanity", "import_price_list", "parity_export", "recipe_costs", "update_cost")
 METRO_COLUMNS = {
     "Description": "item",
@@ -68,6 +70,8 @@ def test_every_notebook_is_there() -> None:
 
 @pytest.mark.parametrize("path", _committed(), ids=lambda p: p.name)
 def test_notebook_is_output_free_and_parameterised(path: Path) -> None:
+    import nbformat
+
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     first, second = nb.cells[0], nb.cells[1]
@@ -215,8 +219,14 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoOutcome:
     return DemoOutcome(folder=folder, exit_code=exit_code, printed=text, runs=runs)
 
 
+def _read(path: Path) -> Any:
+    import nbformat
+
+    return nbformat.read(path, as_version=4)
+
+
 def outputs(result: RunResult) -> list[dict[str, Any]]:
-    nb = nbformat.read(result.output, as_version=4)
+    nb = _read(result.output)
     return [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
 
 
@@ -329,7 +339,7 @@ def test_update_cost_headless(demo: Demo) -> None:
     coerced = demo.run("update_cost", ingredient="onion", price=7, per="10 kg")
     assert coerced.ok, coerced.summary()
     with demo.client() as client:
-        history = client.cost_history("onion")
+        history = client.cost_history("onion", exact=True)
     assert list(history["price"]) == [Decimal("9.8"), Decimal("7")]
 
 
@@ -366,7 +376,7 @@ def test_explain_change_names_what_moved_the_demos_biggest_mover(demo_run: DemoO
         imported = client.events(types=["recipes.imported"])["occurred_at"].max()
         since = imported.to_pydatetime()
         name, before, after = movers(client, since=since, top=1)[0]
-        frame = client.explain_change(name, since=since)
+        frame = client.explain_change(name, since=since, exact=True)
         moved = set(client.price_changes(since=since)["ingredient"])
     assert "(recipe changed)" not in set(frame["ingredient"])
     assert not frame["missing_cost"].any(), frame
@@ -536,7 +546,7 @@ def test_mo_run_exit_status_and_audit_record(
     [record] = list(runs.glob("*/update_cost-*.ipynb"))
     injected = [
         c
-        for c in nbformat.read(record, as_version=4).cells
+        for c in _read(record).cells
         if "injected-parameters" in c.metadata.get("tags", [])
     ]
     assert 'price = "007"' in injected[0].source and "interactive = False" in injected[0].source
@@ -566,6 +576,8 @@ def test_mo_run_exit_status_and_audit_record(
 
 
 def test_mo_run_times_out(demo: Demo, tmp_path: Path) -> None:
+    import nbformat
+
     slow = tmp_path / "slow.ipynb"
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {

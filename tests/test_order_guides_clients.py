@@ -25,7 +25,7 @@ SUPPLIER = "Acme Foods"
 
 
 def _costs(client: MOClient) -> dict[str, tuple[Decimal, str]]:
-    frame = client.ingredients()
+    frame = client.ingredients(exact=True)
     rows = zip(frame["name"], frame["unit_cost"], frame["unit"], strict=True)
     return {name: (cost, unit) for name, cost, unit in rows}
 

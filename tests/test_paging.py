@@ -8,6 +8,7 @@ The server under test runs with MO_PAGE_SIZE=2, so a handful of rows spans sever
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -105,18 +106,20 @@ def _rows(body: dict[str, Any]) -> int:
 
 # ---- HttpClient follows the pages: the same frames as LocalClient ------------------------------
 
-READS: dict[str, Callable[[MOClient], pd.DataFrame]] = {
-    "ingredients": lambda c: c.ingredients(),
-    "ingredients with deleted": lambda c: c.ingredients(include_deleted=True),
-    "cost history": lambda c: c.cost_history(),
-    "cost history of one": lambda c: c.cost_history("item 03"),
-    "imports": lambda c: c.imports(),
-    "recipes": lambda c: c.recipes(),
-    "recipes with deleted": lambda c: c.recipes(include_deleted=True),
-    "events": lambda c: c.events(),
-    "events, limit 5": lambda c: c.events(limit=5),
-    "events, limit 4 of a type": lambda c: c.events(limit=4, types=["ingredient.created"]),
-    "events, limit above the count": lambda c: c.events(limit=10_000),
+READS: dict[str, Callable[[MOClient, bool], pd.DataFrame]] = {
+    "ingredients": lambda c, e: c.ingredients(exact=e),
+    "ingredients with deleted": lambda c, e: c.ingredients(include_deleted=True, exact=e),
+    "cost history": lambda c, e: c.cost_history(exact=e),
+    "cost history of one": lambda c, e: c.cost_history("item 03", exact=e),
+    "imports": lambda c, e: c.imports(exact=e),
+    "recipes": lambda c, e: c.recipes(exact=e),
+    "recipes with deleted": lambda c, e: c.recipes(include_deleted=True, exact=e),
+    "events": lambda c, e: c.events(exact=e),
+    "events, limit 5": lambda c, e: c.events(limit=5, exact=e),
+    "events, limit 4 of a type": lambda c, e: c.events(
+        limit=4, types=["ingredient.created"], exact=e
+    ),
+    "events, limit above the count": lambda c, e: c.events(limit=10_000, exact=e),
 }
 
 
@@ -124,10 +127,10 @@ def test_http_client_follows_pages_to_the_local_frames(
     kitchen: None, paged_server: BackgroundServer, api_keys: dict[str, str], twin: MOClient
 ) -> None:
     with mo.HttpClient(paged_server.base_url, api_key=api_keys[TENANT]) as remote:
-        for name, read in READS.items():
-            local, paged = read(twin), read(remote)
+        for (name, read), exact in itertools.product(READS.items(), (False, True)):
+            local, paged = read(twin, exact), read(remote, exact)
             assert len(local) > PAGE or name == "cost history of one", name
-            assert_frame_equal(paged, local, obj=name)
+            assert_frame_equal(paged, local, obj=f"{name}, exact={exact}")
 
 
 def test_every_list_route_sends_pages_of_the_page_size(
@@ -269,7 +272,7 @@ def test_service_pages_put_together_are_the_whole_read(
 
 def _conformed(read: str, frame: pd.DataFrame) -> pd.DataFrame:
     # As both clients hand them out (pd.concat may widen a page's dtypes).
-    return frames.conform(frame, frames.READ_SCHEMAS[read], read=read)
+    return frames.conform(frame, frames.READ_SCHEMAS[read], read=read, exact=True)
 
 
 # ---- the settings ---------------------------------------------------------------------------------

@@ -254,11 +254,11 @@ def run_scenario(client: MOClient, folder: Path) -> dict[str, Any]:
     for step, call in BAD_INPUTS.items():
         t.do(step, call)
 
-    # Reads.
-    t.do("recipes", lambda c: c.recipes(include_deleted=True))
-    t.do("breakdown", lambda c: c.recipe_breakdown("tart"))
-    t.do("ingredients", lambda c: c.ingredients(include_deleted=True))
-    t.do("cost history", lambda c: c.cost_history())
+    # Reads, exact: the transcripts compare every Decimal's repr.
+    t.do("recipes", lambda c: c.recipes(include_deleted=True, exact=True))
+    t.do("breakdown", lambda c: c.recipe_breakdown("tart", exact=True))
+    t.do("ingredients", lambda c: c.ingredients(include_deleted=True, exact=True))
+    t.do("cost history", lambda c: c.cost_history(exact=True))
     t.do("imports", lambda c: c.imports())
     t.do("sanity", lambda c: c.sanity())
     return {"steps": t.steps, "events": exported_events(client, folder)}

@@ -36,7 +36,7 @@ def metro(tmp_path: Path) -> Path:
 
 
 def _unit_costs(client: mo.MOClient) -> dict[str, Decimal | None]:
-    frame = client.ingredients()
+    frame = client.ingredients(exact=True)
     return dict(zip(frame["name"], frame["unit_cost"], strict=True))
 
 

@@ -232,7 +232,7 @@ def test_update_cost_form_writes_a_cost_and_shows_success(client) -> None:  # ty
     first_key = form.key
     form.button.click()
     assert "mo-toast-success" in _only_toast(form) and "0.00098" in _only_toast(form)
-    [row] = client.cost_history("onion").to_dict("records")
+    [row] = client.cost_history("onion", exact=True).to_dict("records")
     assert (
         row["price"] == Decimal("9.8")
         and row["supplier"] == "FreshCo"

@@ -65,7 +65,8 @@ def result(value: Result) -> JSONResponse:
 
 
 def table(read: str, frame: pd.DataFrame) -> JSONResponse:
-    # The frame is conformed already (LocalClient did it); encode keeps kinds with the columns.
+    # The frame is conformed already (LocalClient did it, exact=True: the wire carries exact
+    # text, never floats); encode keeps kinds with the columns.
     return JSONResponse(frames.encode(frame, frames.READ_SCHEMAS[read], read=read))
 
 
@@ -237,22 +238,23 @@ def recipes(who: Who, paging: Paging, include_deleted: bool = False) -> JSONResp
 
 @router.get("/recipes/{name:path}/breakdown", tags=["recipes"], response_model=Table)
 def recipe_breakdown(who: Who, name: str) -> JSONResponse:
-    return table("recipe_breakdown", who.client.recipe_breakdown(name))
+    return table("recipe_breakdown", who.client.recipe_breakdown(name, exact=True))
 
 
 @router.get("/recipes/{name:path}/history", tags=["recipes"], response_model=Table)
 def recipe_history(who: Who, name: str) -> JSONResponse:
-    return table("recipe_history", who.client.recipe_history(name))
+    return table("recipe_history", who.client.recipe_history(name, exact=True))
 
 
 @router.get("/recipes/{name:path}/explain", tags=["recipes"], response_model=Table)
 def explain_change(who: Who, name: str, since: str, until: str | None = None) -> JSONResponse:
-    return table("explain_change", who.client.explain_change(name, since=since, until=until))
+    frame = who.client.explain_change(name, since=since, until=until, exact=True)
+    return table("explain_change", frame)
 
 
 @router.get("/price-changes", tags=["costs"], response_model=Table)
 def price_changes(who: Who, since: str, until: str | None = None) -> JSONResponse:
-    return table("price_changes", who.client.price_changes(since=since, until=until))
+    return table("price_changes", who.client.price_changes(since=since, until=until, exact=True))
 
 
 @router.delete("/recipes/{name:path}", tags=["recipes"], response_model=wire_model(RecipeRecord))
@@ -297,12 +299,12 @@ def events(
 
 @router.get("/events/counts", tags=["events"], response_model=Table)
 def event_counts(who: Who, window: str = "1h") -> JSONResponse:
-    return table("event_counts", who.client.event_counts(window=window))
+    return table("event_counts", who.client.event_counts(window=window, exact=True))
 
 
 @router.get("/sanity", tags=["events"], response_model=Table)
 def sanity(who: Who) -> JSONResponse:
-    return table("sanity", who.client.sanity())
+    return table("sanity", who.client.sanity(exact=True))
 
 
 @router.get(
@@ -416,7 +418,7 @@ def imports(who: Who, paging: Paging) -> JSONResponse:
 @router.get("/imports/{batch_id}/rejections", tags=["costs"], response_model=Table)
 def import_rejections(who: Who, batch_id: int) -> JSONResponse:
     """The rows an import with on_bad_rows="skip" left out, with their problems."""
-    return table("import_rejections", who.client.import_rejections(batch_id))
+    return table("import_rejections", who.client.import_rejections(batch_id, exact=True))
 
 
 # ---- suppliers ----------------------------------------------------------------------------------
@@ -438,7 +440,7 @@ def save_supplier(who: Who, body: SupplierIn) -> JSONResponse:
 
 @router.get("/suppliers", tags=["suppliers"], response_model=Table)
 def suppliers(who: Who) -> JSONResponse:
-    return table("suppliers", who.client.suppliers())
+    return table("suppliers", who.client.suppliers(exact=True))
 
 
 @router.delete(

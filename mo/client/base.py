@@ -62,7 +62,7 @@ class MOClient(Protocol):
     def add_alias(self, ingredient: str, alias: str) -> IngredientRecord:
         """Give an active ingredient another name. Raises not_found, conflict, validation_error."""
 
-    def ingredients(self, *, include_deleted: bool = False) -> pd.DataFrame:
+    def ingredients(self, *, include_deleted: bool = False, exact: bool = False) -> pd.DataFrame:
         """Ingredients with their current unit cost (READ_SCHEMAS["ingredients"]), by name."""
 
     def delete_ingredient(self, name: str) -> IngredientRecord:
@@ -87,7 +87,9 @@ class MOClient(Protocol):
         same call again replays (replayed=True). Raises validation_error, not_found,
         unit_mismatch, idempotency_conflict, idempotency_in_progress."""
 
-    def cost_history(self, ingredient: str | None = None) -> pd.DataFrame:
+    def cost_history(
+        self, ingredient: str | None = None, *, exact: bool = False
+    ) -> pd.DataFrame:
         """Every cost row (READ_SCHEMAS["cost_history"]), of one ingredient or all. Raises not_found."""
 
     def import_price_list(
@@ -110,10 +112,10 @@ class MOClient(Protocol):
         given come from the supplier's saved format. Raises validation_error (every bad row in
         details), not_found (no such file), idempotency_conflict."""
 
-    def imports(self) -> pd.DataFrame:
+    def imports(self, *, exact: bool = False) -> pd.DataFrame:
         """Every import batch, oldest first (READ_SCHEMAS["imports"])."""
 
-    def import_rejections(self, batch_id: int) -> pd.DataFrame:
+    def import_rejections(self, batch_id: int, *, exact: bool = False) -> pd.DataFrame:
         """The rows an import with on_bad_rows="skip" left out, with their problems
         (READ_SCHEMAS["import_rejections"]). Raises not_found, validation_error."""
 
@@ -159,7 +161,7 @@ class MOClient(Protocol):
         """Store (or replace) how a supplier's price lists read, so an import needs only the file
         and the supplier. Raises validation_error."""
 
-    def suppliers(self) -> pd.DataFrame:
+    def suppliers(self, *, exact: bool = False) -> pd.DataFrame:
         """The saved supplier formats, by name (READ_SCHEMAS["suppliers"])."""
 
     def delete_supplier(self, supplier: str) -> SupplierRecord:
@@ -182,19 +184,21 @@ class MOClient(Protocol):
         """Import recipes in long format (one row per line), all or nothing; idempotent on the
         key. Raises validation_error, cycle_detected, idempotency_conflict."""
 
-    def recipes(self, *, include_deleted: bool = False) -> pd.DataFrame:
+    def recipes(self, *, include_deleted: bool = False, exact: bool = False) -> pd.DataFrame:
         """Recipes with their current cost (READ_SCHEMAS["recipes"]), by name."""
 
-    def recipe_history(self, name: str) -> pd.DataFrame:
+    def recipe_history(self, name: str, *, exact: bool = False) -> pd.DataFrame:
         """A recipe's stored cost after each recompute, oldest first (READ_SCHEMAS["recipe_history"]).
         Raises not_found."""
 
-    def price_changes(self, *, since: When, until: When | None = None) -> pd.DataFrame:
+    def price_changes(
+        self, *, since: When, until: When | None = None, exact: bool = False
+    ) -> pd.DataFrame:
         """Each change of an ingredient's cost effective in [since, until), biggest change_pct
         first (READ_SCHEMAS["price_changes"]). Raises validation_error for an empty window."""
 
     def explain_change(
-        self, recipe: str, *, since: When, until: When | None = None
+        self, recipe: str, *, since: When, until: When | None = None, exact: bool = False
     ) -> pd.DataFrame:
         """Why the recipe's total cost moved from since to until (None: now): one row per path
         to a leaf ingredient with qty, unit, old/new unit cost and contribution, plus a
@@ -202,7 +206,7 @@ class MOClient(Protocol):
         (READ_SCHEMAS["explain_change"]; the rules in mo.services.explain). Raises not_found,
         validation_error (a bound that is no instant, since not before until)."""
 
-    def recipe_breakdown(self, name: str) -> pd.DataFrame:
+    def recipe_breakdown(self, name: str, *, exact: bool = False) -> pd.DataFrame:
         """A recipe's leaf ingredients over all levels (READ_SCHEMAS["recipe_breakdown"]). Raises not_found."""
 
     def delete_recipe(self, name: str) -> RecipeRecord:
@@ -223,13 +227,14 @@ class MOClient(Protocol):
         until: When | None = None,
         types: Sequence[str] | None = None,
         limit: int | None = None,
+        exact: bool = False,
     ) -> pd.DataFrame:
         """Events in [since, until), oldest first (READ_SCHEMAS["events"]). Raises validation_error."""
 
-    def event_counts(self, *, window: str = "1h") -> pd.DataFrame:
+    def event_counts(self, *, window: str = "1h", exact: bool = False) -> pd.DataFrame:
         """Events per type over the last window ("15m", "1h", "7d"). Raises validation_error."""
 
-    def sanity(self) -> pd.DataFrame:
+    def sanity(self, *, exact: bool = False) -> pd.DataFrame:
         """The platform's invariant checks for this tenant (READ_SCHEMAS["sanity"])."""
 
     def export_events(

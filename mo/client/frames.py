@@ -10,12 +10,21 @@ Kinds and their dtypes:
 
     int       Int64 (nullable)             wire: number | null
     float     float64                      wire: number | "inf" | "-inf" | null (NaN)
-    decimal   object holding Decimal/None  wire: exact string | null
+    decimal   float64 (NaN for missing);   wire: exact string | null
+              exact=True: object holding Decimal/None
     str       str (pandas' default; NaN)   wire: string | null
     bool      boolean (nullable)           wire: true | false | null
     datetime  datetime64[us, UTC]          wire: ISO 8601 | null
     date      object holding date/None     wire: YYYY-MM-DD | null
     json      object holding JSON values   wire: the value (tuples arrive as lists)
+
+Decimal columns (money, quantities, percentages) are float64 by default so that describe(),
+sum(), plot(), groupby().mean() and vectorised maths work as on any number: pandas 3.1 with
+pyarrow 26 cannot do all of these on an Arrow decimal dtype (describe() raises on every one;
+s * 2 and s / 3 overflow the decimal precision). float(Decimal) is the nearest double, so both
+clients give bit-identical floats. The exact values stay one keyword away: exact=True keeps
+them as Decimal, as stored; the wire always carries the exact text, and every total the API
+promises is summed exactly in the services, never from these floats.
 
 Times are microseconds, the resolution both databases store: datetime64[us] also holds any year
 a database may hold (1 to 9999), where nanoseconds end in 1677 and 2262, so a row stored before
@@ -39,6 +48,9 @@ from mo.util.jsonutil import dumps, loads
 Kind = Literal["int", "float", "decimal", "str", "bool", "datetime", "date", "json"]
 Schema = tuple[tuple[str, Kind], ...]
 KINDS: tuple[Kind, ...] = ("int", "float", "decimal", "str", "bool", "datetime", "date", "json")
+
+# The dtype of a decimal column when the caller did not ask for exact values.
+NUMBER_DTYPE = "float64"
 
 DTYPES: dict[Kind, Any] = {
     "int": "Int64",
@@ -184,13 +196,19 @@ def column_kinds(frame: pd.DataFrame, schema: Schema, *, read: str) -> list[tupl
     return list(schema) + extras
 
 
-def conform(frame: pd.DataFrame, schema: Schema, *, read: str) -> pd.DataFrame:
-    """The frame with the schema's columns, order and dtypes, on a fresh RangeIndex."""
+def conform(
+    frame: pd.DataFrame, schema: Schema, *, read: str, exact: bool = False
+) -> pd.DataFrame:
+    """The frame with the schema's columns, order and dtypes, on a fresh RangeIndex.
+
+    Decimal columns are float64 numbers, or Decimal objects when `exact`."""
     frame = _flatten_index(frame)
     kinds = column_kinds(frame, schema, read=read)
     data = {
         name: _conformed(
-            frame[name] if name in frame.columns else pd.Series([], dtype=object), kind
+            frame[name] if name in frame.columns else pd.Series([], dtype=object),
+            kind,
+            exact=exact,
         )
         for name, kind in kinds
     }
@@ -208,14 +226,21 @@ def _flatten_index(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index()
 
 
-def _conformed(series: pd.Series, kind: Kind) -> pd.Series:
+def _conformed(series: pd.Series, kind: Kind, *, exact: bool) -> pd.Series:
     if str(series.dtype) == str(pd.api.types.pandas_dtype(DTYPES[kind])) and kind not in (
         "decimal",
         "date",
         "json",
     ):
         return series.reset_index(drop=True)
-    return column(series.tolist(), kind)
+    exact_column = column(series.tolist(), kind)
+    return exact_column if exact or kind != "decimal" else numbers(exact_column)
+
+
+def numbers(decimals: pd.Series) -> pd.Series:
+    """A decimal column as float64: each value the double nearest its Decimal, NaN for none."""
+    values = [np.nan if is_missing(v) else float(_to_decimal(v)) for v in decimals.tolist()]
+    return pd.Series(values, dtype=NUMBER_DTYPE)
 
 
 # ---- the wire -------------------------------------------------------------------------------------
@@ -239,7 +264,7 @@ def _wire_value(value: Any, kind: Kind) -> Any:
 
 def encode(frame: pd.DataFrame, schema: Schema, *, read: str) -> dict[str, Any]:
     """A conformed frame as JSON: {"columns": [{"name", "kind"}], "data": [[column values]]}."""
-    conformed = conform(frame, schema, read=read)
+    conformed = conform(frame, schema, read=read, exact=True)
     kinds = column_kinds(conformed, schema, read=read)
     return {
         "columns": [{"name": name, "kind": kind} for name, kind in kinds],
@@ -247,19 +272,27 @@ def encode(frame: pd.DataFrame, schema: Schema, *, read: str) -> dict[str, Any]:
     }
 
 
-def decode(body: Mapping[str, Any]) -> pd.DataFrame:
-    """The frame `encode` described, with the dtypes its column kinds name."""
+def decode(body: Mapping[str, Any], *, exact: bool = False) -> pd.DataFrame:
+    """The frame `encode` described, with the dtypes its column kinds name (decimal columns
+    as `conform` gives them: float64, or Decimal when `exact`)."""
     columns = body.get("columns") or []
     data = body.get("data") or []
     if len(columns) != len(data) or any(c.get("kind") not in KINDS for c in columns):
         raise MOError(ErrorCode.INTERNAL_ERROR, "malformed table in response", {"columns": columns})
     length = len(data[0]) if data else 0
-    series = {c["name"]: column(values, c["kind"]) for c, values in zip(columns, data)}
+    series = {
+        c["name"]: _decoded(values, c["kind"], exact=exact) for c, values in zip(columns, data)
+    }
     return (
         pd.DataFrame(series, index=pd.RangeIndex(length))
         if series
         else pd.DataFrame(index=pd.RangeIndex(0))
     )
+
+
+def _decoded(values: Sequence[Any], kind: Kind, *, exact: bool) -> pd.Series:
+    exact_column = column(values, kind)
+    return exact_column if exact or kind != "decimal" else numbers(exact_column)
 
 
 # ---- one schema per read method ---------------------------------------------------------------

@@ -114,14 +114,14 @@ class HttpClient:
             kwargs["params"] = {k: query_value(v) for k, v in params.items() if v is not None}
         return self._send(method, path, idempotency_key=idempotency_key, **kwargs).json()
 
-    def _table(self, path: str, **params: Any) -> pd.DataFrame:
+    def _table(self, path: str, *, exact: bool, **params: Any) -> pd.DataFrame:
         """The whole table: list routes send it in pages, followed here by their `next` cursor."""
         body = self._json("GET", path, params=params)
         whole = {"columns": body.get("columns"), "data": body.get("data")}
         while body.get("next"):
             body = self._json("GET", path, params={**params, "cursor": body["next"]})
             _append_page(whole, body)
-        return frames.decode(whole)
+        return frames.decode(whole, exact=exact)
 
     # ---- ingredients --------------------------------------------------------------------------
     def add_ingredient(
@@ -146,8 +146,10 @@ class HttpClient:
         path = f"/v1/ingredients/{segment(require_text(ingredient, field='ingredient'))}/aliases"
         return _record(self._json("POST", path, body={"alias": alias}))
 
-    def ingredients(self, *, include_deleted: bool = False) -> pd.DataFrame:
-        return self._table("/v1/ingredients", include_deleted=bool(include_deleted))
+    def ingredients(self, *, include_deleted: bool = False, exact: bool = False) -> pd.DataFrame:
+        return self._table(
+            "/v1/ingredients", exact=exact, include_deleted=bool(include_deleted)
+        )
 
     def delete_ingredient(self, name: str) -> IngredientRecord:
         return _record(
@@ -184,10 +186,12 @@ class HttpClient:
             self._json("POST", path, body=body, idempotency_key=idempotency_key)
         )
 
-    def cost_history(self, ingredient: str | None = None) -> pd.DataFrame:
+    def cost_history(
+        self, ingredient: str | None = None, *, exact: bool = False
+    ) -> pd.DataFrame:
         if ingredient is not None:
             require_text(ingredient, field="ingredient")
-        return self._table("/v1/costs", ingredient=ingredient)
+        return self._table("/v1/costs", exact=exact, ingredient=ingredient)
 
     def import_price_list(
         self,
@@ -234,13 +238,13 @@ class HttpClient:
         )
         return ImportResult.from_dict(data)
 
-    def imports(self) -> pd.DataFrame:
-        return self._table("/v1/imports")
+    def imports(self, *, exact: bool = False) -> pd.DataFrame:
+        return self._table("/v1/imports", exact=exact)
 
-    def import_rejections(self, batch_id: int) -> pd.DataFrame:
+    def import_rejections(self, batch_id: int, *, exact: bool = False) -> pd.DataFrame:
         from mo.services.imports import check_batch_id
 
-        return self._table(f"/v1/imports/{check_batch_id(batch_id)}/rejections")
+        return self._table(f"/v1/imports/{check_batch_id(batch_id)}/rejections", exact=exact)
 
     # ---- offers, cost policies, conversions ---------------------------------------------------
     def offers(self, ingredient: str | None = None) -> pd.DataFrame:
@@ -301,8 +305,8 @@ class HttpClient:
         }
         return SupplierRecord.from_dict(self._json("POST", "/v1/suppliers", body=body))
 
-    def suppliers(self) -> pd.DataFrame:
-        return self._table("/v1/suppliers")
+    def suppliers(self, *, exact: bool = False) -> pd.DataFrame:
+        return self._table("/v1/suppliers", exact=exact)
 
     def delete_supplier(self, supplier: str) -> SupplierRecord:
         path = f"/v1/suppliers/{segment(require_text(supplier, field='supplier'))}"
@@ -384,30 +388,36 @@ class HttpClient:
         )
         return RecipeImportResult.from_dict(data)
 
-    def recipes(self, *, include_deleted: bool = False) -> pd.DataFrame:
-        return self._table("/v1/recipes", include_deleted=bool(include_deleted))
+    def recipes(self, *, include_deleted: bool = False, exact: bool = False) -> pd.DataFrame:
+        return self._table("/v1/recipes", exact=exact, include_deleted=bool(include_deleted))
 
-    def recipe_breakdown(self, name: str) -> pd.DataFrame:
-        return self._table(f"/v1/recipes/{segment(require_text(name, field='recipe'))}/breakdown")
+    def recipe_breakdown(self, name: str, *, exact: bool = False) -> pd.DataFrame:
+        path = f"/v1/recipes/{segment(require_text(name, field='recipe'))}/breakdown"
+        return self._table(path, exact=exact)
 
-    def recipe_history(self, name: str) -> pd.DataFrame:
-        return self._table(f"/v1/recipes/{segment(require_text(name, field='recipe'))}/history")
+    def recipe_history(self, name: str, *, exact: bool = False) -> pd.DataFrame:
+        path = f"/v1/recipes/{segment(require_text(name, field='recipe'))}/history"
+        return self._table(path, exact=exact)
 
-    def price_changes(self, *, since: When, until: When | None = None) -> pd.DataFrame:
+    def price_changes(
+        self, *, since: When, until: When | None = None, exact: bool = False
+    ) -> pd.DataFrame:
         # Judged here as the service judges it, then sent as ISO text a URL keeps intact.
         window = check_window(since, until)
         bound = None if until is None else window.until.isoformat()
-        return self._table("/v1/price-changes", since=window.since.isoformat(), until=bound)
+        return self._table(
+            "/v1/price-changes", exact=exact, since=window.since.isoformat(), until=bound
+        )
 
     def explain_change(
-        self, recipe: str, *, since: When, until: When | None = None
+        self, recipe: str, *, since: When, until: When | None = None, exact: bool = False
     ) -> pd.DataFrame:
         # Bounds judged here as the service judges them, then sent as ISO text; whether since
         # is before now is the server's to say (its clock).
         start = parse_instant(since, field="since").isoformat()
         end = None if until is None else parse_instant(until, field="until").isoformat()
         path = f"/v1/recipes/{segment(require_text(recipe, field='recipe'))}/explain"
-        return self._table(path, since=start, until=end)
+        return self._table(path, exact=exact, since=start, until=end)
 
     def delete_recipe(self, name: str) -> RecipeRecord:
         path = f"/v1/recipes/{segment(require_text(name, field='recipe'))}"
@@ -430,14 +440,15 @@ class HttpClient:
         until: When | None = None,
         types: Sequence[str] | None = None,
         limit: int | None = None,
+        exact: bool = False,
     ) -> pd.DataFrame:
-        return self._table("/v1/events", **events_query(since, until, types, limit))
+        return self._table("/v1/events", exact=exact, **events_query(since, until, types, limit))
 
-    def event_counts(self, *, window: str = "1h") -> pd.DataFrame:
-        return self._table("/v1/events/counts", window=window_text(window))
+    def event_counts(self, *, window: str = "1h", exact: bool = False) -> pd.DataFrame:
+        return self._table("/v1/events/counts", exact=exact, window=window_text(window))
 
-    def sanity(self) -> pd.DataFrame:
-        return self._table("/v1/sanity")
+    def sanity(self, *, exact: bool = False) -> pd.DataFrame:
+        return self._table("/v1/sanity", exact=exact)
 
     def export_events(
         self,

@@ -98,8 +98,8 @@ class LocalClient:
     def tenant(self) -> str:
         return self._ctx.slug
 
-    def _read(self, read: str, frame: pd.DataFrame) -> pd.DataFrame:
-        return frames.conform(frame, frames.READ_SCHEMAS[read], read=read)
+    def _read(self, read: str, frame: pd.DataFrame, *, exact: bool) -> pd.DataFrame:
+        return frames.conform(frame, frames.READ_SCHEMAS[read], read=read, exact=exact)
 
     # ---- ingredients --------------------------------------------------------------------------
     def add_ingredient(
@@ -125,11 +125,11 @@ class LocalClient:
         require_text(ingredient, field="ingredient")
         return ingredients.add_alias(self._store, self._ctx, ingredient, alias)
 
-    def ingredients(self, *, include_deleted: bool = False) -> pd.DataFrame:
+    def ingredients(self, *, include_deleted: bool = False, exact: bool = False) -> pd.DataFrame:
         frame = costs.ingredients_frame(
             self._store, self._ctx, include_deleted=include_deleted
         )
-        return self._read("ingredients", frame)
+        return self._read("ingredients", frame, exact=exact)
 
     def delete_ingredient(self, name: str) -> IngredientRecord:
         require_text(name, field="ingredient")
@@ -164,11 +164,13 @@ class LocalClient:
             note=note,
         )
 
-    def cost_history(self, ingredient: str | None = None) -> pd.DataFrame:
+    def cost_history(
+        self, ingredient: str | None = None, *, exact: bool = False
+    ) -> pd.DataFrame:
         if ingredient is not None:
             require_text(ingredient, field="ingredient")
         return self._read(
-            "cost_history", costs.cost_history(self._store, self._ctx, ingredient)
+            "cost_history", costs.cost_history(self._store, self._ctx, ingredient), exact=exact
         )
 
     def import_price_list(
@@ -201,12 +203,12 @@ class LocalClient:
             progress=show_progress(),
         )
 
-    def imports(self) -> pd.DataFrame:
-        return self._read("imports", imports.imports_frame(self._store, self._ctx))
+    def imports(self, *, exact: bool = False) -> pd.DataFrame:
+        return self._read("imports", imports.imports_frame(self._store, self._ctx), exact=exact)
 
-    def import_rejections(self, batch_id: int) -> pd.DataFrame:
+    def import_rejections(self, batch_id: int, *, exact: bool = False) -> pd.DataFrame:
         frame = imports.import_rejections_frame(self._store, self._ctx, batch_id)
-        return self._read("import_rejections", frame)
+        return self._read("import_rejections", frame, exact=exact)
 
     # ---- offers, cost policies, conversions ---------------------------------------------------
     def offers(self, ingredient: str | None = None) -> pd.DataFrame:
@@ -266,8 +268,10 @@ class LocalClient:
             sheet=sheet,
         )
 
-    def suppliers(self) -> pd.DataFrame:
-        return self._read("suppliers", suppliers.suppliers_frame(self._store, self._ctx))
+    def suppliers(self, *, exact: bool = False) -> pd.DataFrame:
+        return self._read(
+            "suppliers", suppliers.suppliers_frame(self._store, self._ctx), exact=exact
+        )
 
     def delete_supplier(self, supplier: str) -> SupplierRecord:
         require_text(supplier, field="supplier")
@@ -298,34 +302,43 @@ class LocalClient:
             self._store, self._ctx, source, idempotency_key=idempotency_key
         )
 
-    def recipes(self, *, include_deleted: bool = False) -> pd.DataFrame:
+    def recipes(self, *, include_deleted: bool = False, exact: bool = False) -> pd.DataFrame:
         frame = recipes.recipes_frame(
             self._store, self._ctx, include_deleted=include_deleted
         )
-        return self._read("recipes", frame)
+        return self._read("recipes", frame, exact=exact)
 
-    def recipe_breakdown(self, name: str) -> pd.DataFrame:
+    def recipe_breakdown(self, name: str, *, exact: bool = False) -> pd.DataFrame:
         require_text(name, field="recipe")
         return self._read(
-            "recipe_breakdown", recipes.recipe_breakdown(self._store, self._ctx, name)
+            "recipe_breakdown",
+            recipes.recipe_breakdown(self._store, self._ctx, name),
+            exact=exact,
         )
 
-    def recipe_history(self, name: str) -> pd.DataFrame:
+    def recipe_history(self, name: str, *, exact: bool = False) -> pd.DataFrame:
         require_text(name, field="recipe")
-        return self._read("recipe_history", history.recipe_history(self._store, self._ctx, name))
-
-    def price_changes(self, *, since: When, until: When | None = None) -> pd.DataFrame:
         return self._read(
-            "price_changes", history.price_changes(self._store, self._ctx, since=since, until=until)
+            "recipe_history", history.recipe_history(self._store, self._ctx, name), exact=exact
+        )
+
+    def price_changes(
+        self, *, since: When, until: When | None = None, exact: bool = False
+    ) -> pd.DataFrame:
+        return self._read(
+            "price_changes",
+            history.price_changes(self._store, self._ctx, since=since, until=until),
+            exact=exact,
         )
 
     def explain_change(
-        self, recipe: str, *, since: When, until: When | None = None
+        self, recipe: str, *, since: When, until: When | None = None, exact: bool = False
     ) -> pd.DataFrame:
         require_text(recipe, field="recipe")
         return self._read(
             "explain_change",
             explain.explain_change(self._store, self._ctx, recipe, since=since, until=until),
+            exact=exact,
         )
 
     def delete_recipe(self, name: str) -> RecipeRecord:
@@ -354,20 +367,22 @@ class LocalClient:
         until: When | None = None,
         types: Sequence[str] | None = None,
         limit: int | None = None,
+        exact: bool = False,
     ) -> pd.DataFrame:
         frame = event_reads.events_frame(
             self._store, self._ctx, since=since, until=until, types=types, limit=limit
         )
-        return self._read("events", frame)
+        return self._read("events", frame, exact=exact)
 
-    def event_counts(self, *, window: str = "1h") -> pd.DataFrame:
+    def event_counts(self, *, window: str = "1h", exact: bool = False) -> pd.DataFrame:
         return self._read(
             "event_counts",
             event_reads.event_counts(self._store, self._ctx, window=window),
+            exact=exact,
         )
 
-    def sanity(self) -> pd.DataFrame:
-        return self._read("sanity", sanity.sanity(self._store, self._ctx))
+    def sanity(self, *, exact: bool = False) -> pd.DataFrame:
+        return self._read("sanity", sanity.sanity(self._store, self._ctx), exact=exact)
 
     def export_events(
         self,

@@ -1,8 +1,10 @@
 """Tables and charts for people: money rounded, one mark for "missing", human headers, dated axes.
 
-Display only: these return a pandas Styler (or a copy of strings), the frame itself stays exact
-(Decimal). Money shows 2 places; unit costs 4 (more when 4 would show a small cost as 0.0000),
-with the base unit in the header when the table has one; percentages 1 place.
+Display only: these return a pandas Styler (or a copy of strings) and leave the frame's values
+as they are: float64 numbers from a plain read, Decimals from a read with exact=True (rounded
+from the exact value, not from its nearest double). Money shows 2 places; unit costs 4
+(more when 4 would show a small cost as 0.0000), with the base unit in the header when the table
+has one; percentages 1 place.
 """
 
 from __future__ import annotations

@@ -183,7 +183,7 @@ class UpdateCostForm(_Form):
     def _show_history(self, ingredient: str) -> None:
         from IPython.display import HTML
 
-        history = self.client.cost_history(ingredient).tail(HISTORY_ROWS)
+        history = self.client.cost_history(ingredient, exact=True).tail(HISTORY_ROWS)
         self.history.outputs = ()
         table = readable(
             history[["effective_at", "price", "pack", "unit_cost", "unit", "supplier", "source"]],
@@ -399,7 +399,7 @@ def _picked(value: date | None, field: str) -> date:
 def _ingredient_catalog(client: MOClient) -> dict[str, dict[str, Any]]:
     """Active ingredients by case-folded name and alias: name, unit, density, current unit_cost."""
     catalog: dict[str, dict[str, Any]] = {}
-    for row in client.ingredients().to_dict("records"):
+    for row in client.ingredients(exact=True).to_dict("records"):
         aliases = [] if _missing(row.get("aliases")) else str(row["aliases"]).split(";")
         for name in [str(row["name"]), *aliases]:
             if name.strip():
