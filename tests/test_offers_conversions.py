@@ -44,7 +44,7 @@ def _import(client: MOClient, supplier: str, price: str, *, item: str = "flour",
 
 
 def _chosen(client: MOClient, ingredient: str = "flour") -> tuple[str | None, Decimal]:
-    offers = client.offers(ingredient)
+    offers = client.offers(ingredient, exact=True)
     picked = offers[offers["chosen"]]
     assert len(picked) == 1, offers
     return picked["supplier"].iloc[0], picked["unit_cost"].iloc[0]
@@ -56,7 +56,7 @@ def _cost_events(client: MOClient) -> list[dict]:
 
 
 def _row(client: MOClient, name: str = "flour") -> pd.Series:
-    frame = client.ingredients()
+    frame = client.ingredients(exact=True)
     return frame[frame["name"] == name].iloc[0]
 
 
@@ -68,7 +68,7 @@ def test_latest_follows_whichever_list_arrived_last(client: MOClient) -> None:
     _import(client, "Metro", "10")
     _import(client, "FreshCo", "12")
     assert _chosen(client) == ("FreshCo", Decimal("0.0012"))
-    offers = client.offers()
+    offers = client.offers(exact=True)
     assert list(offers["supplier"]) == ["FreshCo", "Metro"]
     assert list(offers["sku"]) == ["F-1", "M-1"]
     assert list(offers["price"]) == [Decimal("12"), Decimal("10")]
@@ -282,7 +282,7 @@ def test_any_word_names_a_yield_and_a_sub_recipe_is_used_by_it(client: MOClient)
     assert saved.yield_unit == "glasses"
     client.save_recipe("lunch", yield_qty=1, yield_unit="bowl",
                        lines=[{"recipe": "lemonade", "qty": 1, "unit": "glass"}])
-    recipes = client.recipes().set_index("name")
+    recipes = client.recipes(exact=True).set_index("name")
     assert recipes.loc["lemonade", "total_cost"] == Decimal("1")
     assert recipes.loc["lunch", "total_cost"] == Decimal("0.25")  # one glass of four
     err = error_of(lambda: client.save_recipe(
@@ -300,7 +300,7 @@ def test_any_word_names_a_yield_and_a_sub_recipe_is_used_by_it(client: MOClient)
 
 
 def _recipe(client: MOClient, name: str) -> pd.Series:
-    frame = client.recipes()
+    frame = client.recipes(exact=True)
     return frame[frame["name"] == name].iloc[0]
 
 
@@ -337,13 +337,13 @@ def test_two_lemons_bought_by_the_kilo_cost_two_times_120_g(client: MOClient) ->
     row = _recipe(client, "lemonade")  # saved before the conversion exists: incomplete, why
     assert (bool(row["complete"]), row["missing"], row["total_cost"]) == (
         False, "lemon: no each→g conversion", Decimal(0))
-    gap = client.recipe_breakdown("lemonade").iloc[0]
+    gap = client.recipe_breakdown("lemonade", exact=True).iloc[0]
     assert gap["reason"] == "lemon: no each→g conversion" and gap["cost"] is None
     client.add_conversion("lemon", "1 each", "120 g", idempotency_key=key())
     row = _recipe(client, "lemonade")
     assert bool(row["complete"]) and row["missing"] == ""
     assert row["total_cost"] == Decimal(2 * 120) * Decimal("25") / Decimal(10000)  # 0.6
-    leaf = client.recipe_breakdown("lemonade").iloc[0]
+    leaf = client.recipe_breakdown("lemonade", exact=True).iloc[0]
     assert (leaf["qty"], leaf["unit"], leaf["cost"]) == (Decimal(240), "g", Decimal("0.6"))
     assert pd.isna(leaf["reason"])
     client.delete_conversion("lemon", "each", idempotency_key=key())
@@ -360,7 +360,7 @@ def test_every_incomplete_recipe_says_per_line_why(client: MOClient) -> None:
     _save(client, "cake", ("butter", 100, "g"), ("egg", 50, "g"), ("milk", 100, "g"))
     assert _recipe(client, "cake")["missing"] == (
         "butter: no cost; egg: no g→each conversion; milk: no g→ml conversion")
-    reasons = client.recipe_breakdown("cake").set_index("ingredient")["reason"]
+    reasons = client.recipe_breakdown("cake", exact=True).set_index("ingredient")["reason"]
     assert reasons.to_dict() == {"butter": "butter: no cost", "egg": "egg: no g→each conversion",
                                  "milk": "milk: no g→ml conversion"}
 
@@ -372,4 +372,4 @@ def test_a_count_reaches_a_volume_through_grams_and_the_density(client: MOClient
     _save(client, "tea", ("honey", 2, "each"))
     row = _recipe(client, "tea")  # 2 × 21 g ÷ 1.4 g/ml = 30 ml at 0.007
     assert bool(row["complete"]) and row["total_cost"] == Decimal("0.21")
-    assert client.recipe_breakdown("tea").iloc[0]["qty"] == Decimal(30)
+    assert client.recipe_breakdown("tea", exact=True).iloc[0]["qty"] == Decimal(30)

@@ -151,7 +151,7 @@ def update_cost(request: Request, who: Who, key: Key, name: str, body: CostIn) -
 @router.get("/offers", tags=["costs"], response_model=Table)
 def offers(who: Who, ingredient: str | None = None) -> JSONResponse:
     """Each supplier's current offer; `chosen` marks the one the cost policy picks."""
-    return table("offers", who.client.offers(ingredient))
+    return table("offers", who.client.offers(ingredient, exact=True))
 
 
 @router.put(
@@ -184,7 +184,7 @@ def add_conversion(
 
 @router.get("/conversions", tags=["ingredients"], response_model=Table)
 def conversions(who: Who, ingredient: str | None = None) -> JSONResponse:
-    return table("conversions", who.client.conversions(ingredient))
+    return table("conversions", who.client.conversions(ingredient, exact=True))
 
 
 @router.delete(

@@ -120,7 +120,7 @@ class MOClient(Protocol):
         (READ_SCHEMAS["import_rejections"]). Raises not_found, validation_error."""
 
     # ---- offers, cost policies, conversions ---------------------------------------------------
-    def offers(self, ingredient: str | None = None) -> pd.DataFrame:
+    def offers(self, ingredient: str | None = None, *, exact: bool = False) -> pd.DataFrame:
         """Each supplier's current offer (READ_SCHEMAS["offers"]), of one ingredient or all;
         `chosen` marks the one the ingredient's cost policy picks. Raises not_found."""
 
@@ -139,7 +139,7 @@ class MOClient(Protocol):
         for the same pair of units. Idempotent on the key. Raises validation_error, not_found,
         idempotency_conflict."""
 
-    def conversions(self, ingredient: str | None = None) -> pd.DataFrame:
+    def conversions(self, ingredient: str | None = None, *, exact: bool = False) -> pd.DataFrame:
         """The active conversions (READ_SCHEMAS["conversions"]). Raises not_found."""
 
     def delete_conversion(

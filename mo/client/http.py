@@ -247,10 +247,10 @@ class HttpClient:
         return self._table(f"/v1/imports/{check_batch_id(batch_id)}/rejections", exact=exact)
 
     # ---- offers, cost policies, conversions ---------------------------------------------------
-    def offers(self, ingredient: str | None = None) -> pd.DataFrame:
+    def offers(self, ingredient: str | None = None, *, exact: bool = False) -> pd.DataFrame:
         if ingredient is not None:
             require_text(ingredient, field="ingredient")
-        return self._table("/v1/offers", ingredient=ingredient)
+        return self._table("/v1/offers", exact=exact, ingredient=ingredient)
 
     def set_cost_policy(
         self, ingredient: str, policy: str, *, supplier: str | None = None, idempotency_key: str
@@ -272,10 +272,10 @@ class HttpClient:
             self._json("POST", path, body=body, idempotency_key=idempotency_key)
         )
 
-    def conversions(self, ingredient: str | None = None) -> pd.DataFrame:
+    def conversions(self, ingredient: str | None = None, *, exact: bool = False) -> pd.DataFrame:
         if ingredient is not None:
             require_text(ingredient, field="ingredient")
-        return self._table("/v1/conversions", ingredient=ingredient)
+        return self._table("/v1/conversions", exact=exact, ingredient=ingredient)
 
     def delete_conversion(
         self, ingredient: str, unit: str, *, idempotency_key: str

@@ -211,10 +211,11 @@ class LocalClient:
         return self._read("import_rejections", frame, exact=exact)
 
     # ---- offers, cost policies, conversions ---------------------------------------------------
-    def offers(self, ingredient: str | None = None) -> pd.DataFrame:
+    def offers(self, ingredient: str | None = None, *, exact: bool = False) -> pd.DataFrame:
         if ingredient is not None:
             require_text(ingredient, field="ingredient")
-        return self._read("offers", offers.offers_frame(self._store, self._ctx, ingredient))
+        frame = offers.offers_frame(self._store, self._ctx, ingredient)
+        return self._read("offers", frame, exact=exact)
 
     def set_cost_policy(
         self, ingredient: str, policy: str, *, supplier: str | None = None, idempotency_key: str
@@ -233,11 +234,11 @@ class LocalClient:
             self._store, self._ctx, ingredient, from_qty, to_qty, idempotency_key=idempotency_key
         )
 
-    def conversions(self, ingredient: str | None = None) -> pd.DataFrame:
+    def conversions(self, ingredient: str | None = None, *, exact: bool = False) -> pd.DataFrame:
         if ingredient is not None:
             require_text(ingredient, field="ingredient")
         frame = conversions.conversions_frame(self._store, self._ctx, ingredient)
-        return self._read("conversions", frame)
+        return self._read("conversions", frame, exact=exact)
 
     def delete_conversion(
         self, ingredient: str, unit: str, *, idempotency_key: str
