@@ -2,7 +2,7 @@
 
 An offer is one supplier's latest cost for an ingredient effective at an instant (a cost without
 supplier is the "manual" offer). The rule choosing one offer per ingredient (latest, preferred,
-lowest with a 30-day window) is cost_offers(tenant, as_of), defined once per dialect by migration
+lowest with a 30-day window) is cost_offers(tenant, as_of, ids), defined once per dialect by migration
 V017; this module reads it and changes the policy.
 """
 

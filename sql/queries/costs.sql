@@ -39,7 +39,7 @@ LIMIT :limit
 -- ingredients without one are left out.
 SELECT i.name AS ingredient, i.id AS ingredient_id, cur.unit_cost, i.base_unit AS unit,
        cur.effective_at, cur.source, cur.supplier, cur.batch_id, cur.cost_id
-FROM cost_offers(:tenant_id, current_timestamp) cur
+FROM cost_offers(:tenant_id, current_timestamp, CAST(NULL AS BIGINT[])) cur
 JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = cur.ingredient_id
 WHERE cur.chosen
 ORDER BY i.name_key, i.id
@@ -57,7 +57,7 @@ WITH page AS (
 ),
 cur AS (
     SELECT o.ingredient_id, o.unit_cost, o.effective_at, o.supplier, o.fallback
-    FROM cost_offers(:tenant_id, current_timestamp) o
+    FROM cost_offers(:tenant_id, current_timestamp, CAST(NULL AS BIGINT[])) o
     WHERE o.chosen AND o.ingredient_id IN (SELECT id FROM page)
 )
 SELECT p.id, p.name, p.base_unit AS unit, p.category, p.density, p.yield_pct, cur.unit_cost,

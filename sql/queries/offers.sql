@@ -1,4 +1,4 @@
--- Offers and cost policies. The chosen-cost rule itself is cost_offers(tenant, as_of), created
+-- Offers and cost policies. The chosen-cost rule itself is cost_offers(tenant, as_of, ids), created
 -- by migration V017 (a DuckDB table macro, a PostgreSQL inlinable SQL function): said once.
 
 -- name: listed
@@ -12,7 +12,7 @@ SELECT i.name AS ingredient, o.supplier,
           AND si.ingredient_id = o.ingredient_id) AS sku,
        o.pack, o.price, o.unit_cost, i.base_unit AS unit, o.effective_at, o.chosen, o.source,
        o.cost_id
-FROM cost_offers(:tenant_id, current_timestamp) o
+FROM cost_offers(:tenant_id, current_timestamp, CAST(NULL AS BIGINT[])) o
 JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = o.ingredient_id
 WHERE (CAST(:ingredient_id AS BIGINT) IS NULL OR o.ingredient_id = :ingredient_id)
 ORDER BY i.name_key, i.id, o.effective_at DESC, o.cost_id DESC
@@ -20,11 +20,11 @@ ORDER BY i.name_key, i.id, o.effective_at DESC, o.cost_id DESC
 -- name: chosen_at
 -- One ingredient's chosen offer at two instants (:at, and :now), one row each that has one.
 SELECT 'at' AS instant, o.cost_id, o.unit_cost, o.supplier
-FROM cost_offers(:tenant_id, :at) o
+FROM cost_offers(:tenant_id, :at, CAST(NULL AS BIGINT[])) o
 WHERE o.ingredient_id = :ingredient_id AND o.chosen
 UNION ALL
 SELECT 'now' AS instant, o.cost_id, o.unit_cost, o.supplier
-FROM cost_offers(:tenant_id, :now) o
+FROM cost_offers(:tenant_id, :now, CAST(NULL AS BIGINT[])) o
 WHERE o.ingredient_id = :ingredient_id AND o.chosen
 
 -- name: before_cost
@@ -45,9 +45,10 @@ LEFT JOIN (
     ORDER BY c.effective_at DESC, c.id DESC
     LIMIT 1
 ) own ON true
-LEFT JOIN cost_offers(:tenant_id, COALESCE(CAST(:at AS TIMESTAMPTZ), current_timestamp)) a
+LEFT JOIN cost_offers(:tenant_id, COALESCE(CAST(:at AS TIMESTAMPTZ), current_timestamp),
+                       CAST(NULL AS BIGINT[])) a
        ON a.ingredient_id = :ingredient_id AND a.chosen
-LEFT JOIN cost_offers(:tenant_id, current_timestamp) w
+LEFT JOIN cost_offers(:tenant_id, current_timestamp, CAST(NULL AS BIGINT[])) w
        ON w.ingredient_id = :ingredient_id AND w.chosen
 
 -- name: set_policy

@@ -190,8 +190,8 @@ used AS (
 cur AS (
     -- The offer each cost policy chooses now: cost_offers (V017), as costing reads it.
     SELECT o.ingredient_id, o.unit_cost
-    FROM cost_offers(:tenant_id, current_timestamp) o
-    WHERE o.chosen AND o.ingredient_id IN (SELECT ingredient_id FROM used)
+    FROM cost_offers(:tenant_id, current_timestamp, (SELECT array_agg(ingredient_id) FROM used)) o
+    WHERE o.chosen
 ),
 own_conv AS (
     SELECT c.ingredient_id, c.pair_key, c.from_base, c.from_qty, c.to_base, c.to_qty

@@ -6,7 +6,9 @@
 -- the previous one. ingredient_cost_policies: how an ingredient's cost is chosen among its
 -- offers ('latest', 'preferred' + supplier, 'lowest'); no row means 'latest'.
 --
--- cost_offers(tenant, as_of): the chosen-cost rule, said once per dialect. An offer is each
+-- cost_offers(tenant, as_of, ids): the chosen-cost rule, said once per dialect, for the
+-- ingredients in the list ids (NULL: all; a caller costing a few passes them, so the windows
+-- below sort their cost rows only). An offer is each
 -- supplier's latest cost effective at as_of (supplier compared case-insensitively; a cost
 -- without supplier is the "manual" offer). Exactly one offer per ingredient is chosen:
 --   latest    the newest offer (ties: highest id), as before policies existed;
@@ -44,7 +46,7 @@ CREATE TABLE ingredient_cost_policies (
     PRIMARY KEY (tenant_id, ingredient_id)
 );
 
-CREATE MACRO cost_offers(tenant, as_of) AS TABLE
+CREATE MACRO cost_offers(tenant, as_of, ids) AS TABLE
     WITH newest_each AS (
         -- each supplier's latest cost effective at the instant (no supplier: the manual offer)
         SELECT c.ingredient_id, c.id AS cost_id, c.supplier, c.price, c.pack, c.pack_qty,
@@ -53,6 +55,7 @@ CREATE MACRO cost_offers(tenant, as_of) AS TABLE
                                   ORDER BY c.effective_at DESC, c.id DESC) AS rank_in_supplier
         FROM ingredient_costs c
         WHERE c.tenant_id = tenant AND c.effective_at <= as_of
+          AND (ids IS NULL OR c.ingredient_id IN (SELECT unnest(ids)))
     ),
     offer AS (
         SELECT o.*, coalesce(p.policy, 'latest') AS policy, p.supplier AS policy_supplier,

@@ -6,7 +6,9 @@
 -- the previous one. ingredient_cost_policies: how an ingredient's cost is chosen among its
 -- offers ('latest', 'preferred' + supplier, 'lowest'); no row means 'latest'.
 --
--- cost_offers(tenant, as_of): the chosen-cost rule, said once per dialect. An offer is each
+-- cost_offers(tenant, as_of, ids): the chosen-cost rule, said once per dialect, for the
+-- ingredients in the array ids (NULL: all; a caller costing a few passes them, so the windows
+-- below sort their cost rows only). An offer is each
 -- supplier's latest cost effective at as_of (supplier compared case-insensitively; a cost
 -- without supplier is the "manual" offer). Exactly one offer per ingredient is chosen:
 --   latest    the newest offer (ties: highest id), as before policies existed;
@@ -61,7 +63,7 @@ CREATE POLICY mo_tenant_isolation ON ingredient_cost_policies FOR ALL
 -- LANGUAGE sql, STABLE, not STRICT, no SET, one SELECT: the planner inlines it into the calling
 -- query (EXPLAIN shows the scans of ingredient_costs, no Function Scan), so a caller's filter on
 -- ingredient_id reaches the index. It runs with the caller's rights: row-level security holds.
-CREATE FUNCTION cost_offers(tenant TEXT, as_of TIMESTAMPTZ)
+CREATE FUNCTION cost_offers(tenant TEXT, as_of TIMESTAMPTZ, ids BIGINT[])
 RETURNS TABLE (ingredient_id BIGINT, cost_id BIGINT, supplier TEXT, price NUMERIC(38, 12),
                pack TEXT, pack_qty NUMERIC(38, 12), unit_cost NUMERIC(38, 12),
                effective_at TIMESTAMPTZ, source TEXT, batch_id BIGINT, policy TEXT,
@@ -75,6 +77,7 @@ LANGUAGE sql STABLE AS $$
                                   ORDER BY c.effective_at DESC, c.id DESC) AS rank_in_supplier
         FROM ingredient_costs c
         WHERE c.tenant_id = cost_offers.tenant AND c.effective_at <= cost_offers.as_of
+          AND (cost_offers.ids IS NULL OR c.ingredient_id = ANY (cost_offers.ids))
     ),
     offer AS (
         SELECT o.*, coalesce(p.policy, 'latest') AS policy, p.supplier AS policy_supplier,
@@ -102,4 +105,4 @@ LANGUAGE sql STABLE AS $$
            r.policy = 'preferred' AND NOT r.preferred_offers AS fallback
     FROM ranked r
 $$;
-GRANT EXECUTE ON FUNCTION cost_offers(TEXT, TIMESTAMPTZ) TO mo_app;
+GRANT EXECUTE ON FUNCTION cost_offers(TEXT, TIMESTAMPTZ, BIGINT[]) TO mo_app;

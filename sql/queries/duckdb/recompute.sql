@@ -125,8 +125,9 @@ cur AS (
     SELECT ingredient_id, unit_cost FROM rc_cost_override
     UNION ALL
     SELECT o.ingredient_id, o.unit_cost
-    FROM cost_offers(:tenant_id, COALESCE(CAST(:as_of AS TIMESTAMPTZ), current_timestamp)) o
-    WHERE o.chosen AND o.ingredient_id IN (SELECT ingredient_id FROM uses)
+    FROM cost_offers(:tenant_id, COALESCE(CAST(:as_of AS TIMESTAMPTZ), current_timestamp),
+                     (SELECT array_agg(ingredient_id) FROM uses)) o
+    WHERE o.chosen
       AND o.ingredient_id NOT IN (SELECT ingredient_id FROM rc_cost_override)
 ),
 own AS (

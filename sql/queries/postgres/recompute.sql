@@ -135,8 +135,9 @@ cur AS (
     UNION ALL
     SELECT o.ingredient_id, o.unit_cost
     FROM cost_offers(CAST(:tenant_id AS TEXT),
-                     COALESCE(CAST(:as_of AS TIMESTAMPTZ), current_timestamp)) o
-    WHERE o.chosen AND o.ingredient_id IN (SELECT ingredient_id FROM uses)
+                     COALESCE(CAST(:as_of AS TIMESTAMPTZ), current_timestamp),
+                     (SELECT array_agg(DISTINCT ingredient_id) FROM uses)) o
+    WHERE o.chosen
       AND o.ingredient_id NOT IN (SELECT ingredient_id FROM rc_cost_override)
 ),
 edible AS (
