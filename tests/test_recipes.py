@@ -733,7 +733,7 @@ def test_a_deleted_ingredient_or_sub_recipe_is_missing(store: Store, ctx: Tenant
         "Pesto",
     ]
     assert rec.restore_recipe(store, ctx, "PESTO").deleted is False
-    assert row(store, ctx, "Pasta Pesto")["missing"] == "Basil"
+    assert row(store, ctx, "Pasta Pesto")["missing"] == "Basil: deleted"
     err = error_of(rec.restore_recipe, store, ctx, "pesto")
     assert err.code.value == "not_found"
     assert [
@@ -928,8 +928,8 @@ def test_import_reports_every_bad_row_and_writes_nothing(store: Store, ctx: Tena
         ("Bread", "1", "loaf", "", "ingredient", "unobtainium", "abc", "g", "100"),
         ("Bread", "2", "loaf", "", "recipe", "dough", "1", "l", "3"),
         ("", "1", "portion", "-1", "thing", "egg", "1", "furlong", ""),
-        ("Omelette", "1", "portion", "", "ingredient", "egg", "100", "g", ""),
-        ("Omelette", "1", "portion", "", "recipe", "Ghost", "1", "portion", ""),
+        ("Omelette", "1", "portion", "", "ingredient", "egg", "100", "g", ""),  # saved: costed
+        ("Omelette", "1", "portion", "", "recipe", "Ghost", "1", "portion", ""),  # as missing
     )
     before = len(events(store, ctx, "recipe.saved")) + len(events(store, ctx, "recipe.recomputed"))
     err = error_of(rec.import_recipes, store, ctx, bad, idempotency_key="bad")
@@ -947,7 +947,6 @@ def test_import_reports_every_bad_row_and_writes_nothing(store: Store, ctx: Tena
         (5, "kind"),
         (5, "unit"),
         (5, "menu_price"),
-        (6, "unit"),
         (7, "item"),
     }
     assert [(r["row"], r["column"]) for r in err.details["rows"]][:3] == [
@@ -955,13 +954,13 @@ def test_import_reports_every_bad_row_and_writes_nothing(store: Store, ctx: Tena
         (3, "item"),
         (3, "qty"),
     ]
-    assert err.details["bad_rows"] == 6
+    assert err.details["bad_rows"] == 5
     assert (
         found[(3, "item")]["problem"] == "unknown ingredient"
         and found[(7, "item")]["problem"] == "unknown recipe"
     )
     assert found[(4, "yield_qty")]["problem"] == "differs from row 3 of this recipe"
-    assert found[(6, "unit")]["value"] == "g" and found[(3, "qty")]["value"] == "abc"
+    assert found[(3, "qty")]["value"] == "abc"
     assert list(rec.recipes_frame(store, ctx)["name"]) == ["Dough"]
     assert (
         len(events(store, ctx, "recipe.saved")) + len(events(store, ctx, "recipe.recomputed"))
