@@ -309,6 +309,8 @@ def test_every_route_without_a_valid_key_is_401(
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/ingredients/{name}/costs"): {"price": "1", "per": "kg"},
     ("POST", "/v1/ingredients/{name}/aliases"): {"alias": "stolen"},
+    ("PUT", "/v1/ingredients/{name}/policy"): {"policy": "lowest"},
+    ("POST", "/v1/ingredients/{name}/conversions"): {"from_qty": "1 each", "to_qty": "5 g"},
 }
 
 
@@ -341,8 +343,8 @@ def test_one_tenants_key_on_anothers_names_is_404_and_changes_nothing(
         for method, path in named:
             secret = "Old Secret" if path.endswith("/restore") else (
                 "Secret Pie" if path.startswith("/v1/recipes") else "Secret Truffle")
-            response = http.request(method, path.replace("{name}", secret), headers=auth,
-                                    json=BODIES.get((method, path)))
+            response = http.request(method, path.replace("{name}", secret).replace("{unit}", "each"),
+                                    headers=auth, json=BODIES.get((method, path)))
             assert _error_code(response, 404) == "not_found", (method, path)
         for method, path, kwargs in (
             ("GET", "/v1/costs", {"params": {"ingredient": "Secret Truffle"}}),

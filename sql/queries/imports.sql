@@ -287,8 +287,8 @@ LEFT JOIN (
 ) cur ON cur.ingredient_id = b.ingredient_id
 LEFT JOIN (
     SELECT o.ingredient_id, o.cost_id, o.unit_cost
-    FROM cost_offers(:tenant_id, :at, CAST(NULL AS BIGINT[])) o
-    WHERE o.chosen AND o.ingredient_id IN (SELECT ingredient_id FROM price_import_match)
+    FROM cost_offers(:tenant_id, :at, (SELECT array_agg(ingredient_id) FROM price_import_match)) o
+    WHERE o.chosen
 ) ch ON ch.ingredient_id = b.ingredient_id
 
 -- name: insert_costs
@@ -312,7 +312,7 @@ FROM price_import_chosen
 INSERT INTO price_import_moved (ingredient_id, old_unit_cost, unit_cost, supplier)
 SELECT o.ingredient_id, c.chosen_unit_cost, o.unit_cost, o.supplier
 FROM price_import_chosen c
-JOIN cost_offers(:tenant_id, :at, CAST(NULL AS BIGINT[])) o
+JOIN cost_offers(:tenant_id, :at, (SELECT array_agg(ingredient_id) FROM price_import_chosen)) o
   ON o.ingredient_id = c.ingredient_id AND o.chosen
 WHERE c.changed AND o.cost_id <> coalesce(c.chosen_cost_id, -1)
 

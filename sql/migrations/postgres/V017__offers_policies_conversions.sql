@@ -77,7 +77,8 @@ LANGUAGE sql STABLE AS $$
                                   ORDER BY c.effective_at DESC, c.id DESC) AS rank_in_supplier
         FROM ingredient_costs c
         WHERE c.tenant_id = cost_offers.tenant AND c.effective_at <= cost_offers.as_of
-          AND (cost_offers.ids IS NULL OR c.ingredient_id = ANY (cost_offers.ids))
+          AND (cost_offers.ids IS NULL
+               OR c.ingredient_id IN (SELECT unnest(cost_offers.ids)))  -- hashed, not a scan of ids
     ),
     offer AS (
         SELECT o.*, coalesce(p.policy, 'latest') AS policy, p.supplier AS policy_supplier,
