@@ -312,6 +312,10 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/v1/ingredients/{name}/policy"): {"policy": "lowest"},
     ("POST", "/v1/ingredients/{name}/conversions"): {"from_qty": "1 each", "to_qty": "5 g"},
 }
+# Query parameters a name-addressed route needs to get as far as the lookup.
+QUERIES: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/v1/recipes/{name}/explain"): {"since": "2026-01-01T00:00:00Z"},
+}
 
 
 @pytest.mark.parametrize("backend", ["duckdb", "postgres"])
@@ -344,7 +348,8 @@ def test_one_tenants_key_on_anothers_names_is_404_and_changes_nothing(
             secret = "Old Secret" if path.endswith("/restore") else (
                 "Secret Pie" if path.startswith("/v1/recipes") else "Secret Truffle")
             response = http.request(method, path.replace("{name}", secret).replace("{unit}", "each"),
-                                    headers=auth, json=BODIES.get((method, path)))
+                                    headers=auth, json=BODIES.get((method, path)),
+                                    params=QUERIES.get((method, path)))
             assert _error_code(response, 404) == "not_found", (method, path)
         for method, path, kwargs in (
             ("GET", "/v1/costs", {"params": {"ingredient": "Secret Truffle"}}),
