@@ -99,12 +99,17 @@ def _family(unit: str) -> str:
 
 
 @st.composite
-def ingredients(draw: st.DrawFn, index: int) -> Ingredient:
+def ingredients(draw: st.DrawFn, index: int, rich: bool = True) -> Ingredient:
     unit = draw(st.sampled_from(sorted(INGREDIENT_UNITS)))
     family = INGREDIENT_UNITS[unit]
     density = (
         draw(st.sampled_from([None, "0.5", "0.92", "1", "1.03"])) if family != "count" else None
     )
+    if not rich:  # one manual price, latest, no conversions
+        return Ingredient(f"i{index}", unit, density,
+                          draw(st.sampled_from(["100", "100", "80", "72.5", "33.3"])),
+                          draw(st.sampled_from([None, "0.5", "1.2", "3.33", "12", "99.99"])),
+                          draw(st.sampled_from(sorted(PACKS[family]))))
     offers = draw(st.lists(st.tuples(st.sampled_from(["Metro", "FreshCo"]),
                                      st.sampled_from(["0.4", "1.1", "2.5", "12"])), max_size=2))
     policy = draw(st.sampled_from([("latest", None), ("lowest", None), ("preferred", "Metro"),
@@ -134,7 +139,8 @@ def _line_units(family: str) -> list[str]:
 
 @st.composite
 def recipe_line(
-    draw: st.DrawFn, ingredients: list[Ingredient], earlier: list[Recipe], chain: bool
+    draw: st.DrawFn, ingredients: list[Ingredient], earlier: list[Recipe], chain: bool,
+    rich: bool = True,
 ) -> dict[str, str]:
     if earlier and (chain or draw(st.booleans())):
         sub = earlier[-1] if chain else draw(st.sampled_from(earlier))
@@ -144,7 +150,9 @@ def recipe_line(
         qty = base * ratio / UNITS[unit][2]
         return {"recipe": sub.name, "qty": _decimal_text(qty), "unit": unit}
     item = draw(st.sampled_from(ingredients))
-    units = ["g", "kg", "ml", "l", "each", "dozen"]  # any family: conversions decide
+    family = INGREDIENT_UNITS[item.unit]
+    units = (["g", "kg", "ml", "l", "each", "dozen"] if rich  # any family: conversions decide
+             else _line_units(family) if family == "count" else ["g", "kg", "ml", "l"])
     return {
         "ingredient": item.name,
         "qty": draw(st.sampled_from(["0.25", "1", "2", "3", "10", "100", "250", "0.333"])),
@@ -160,8 +168,10 @@ def _decimal_text(value: Fraction) -> str:
 
 
 @st.composite
-def plans(draw: st.DrawFn) -> Plan:
-    items = [draw(ingredients(i)) for i in range(draw(st.integers(1, 5)))]
+def plans(draw: st.DrawFn, rich: bool = True) -> Plan:
+    """rich: suppliers, policies, conversions and lines in any unit (explain_change's model,
+    tests/test_explain_property.py, knows none of them yet)."""
+    items = [draw(ingredients(i, rich)) for i in range(draw(st.integers(1, 5)))]
     recipes: list[Recipe] = []
     for index in range(draw(st.integers(1, 9))):
         recipe = Recipe(
@@ -171,7 +181,7 @@ def plans(draw: st.DrawFn) -> Plan:
         )
         chain = bool(recipes) and draw(st.integers(0, 2)) > 0  # mostly deep: up to 8 levels
         recipe.lines = [
-            draw(recipe_line(items, recipes, chain and n == 0))
+            draw(recipe_line(items, recipes, chain and n == 0, rich))
             for n in range(draw(st.integers(1, 4)))
         ]
         recipes.append(recipe)
