@@ -8,10 +8,25 @@ from pathlib import Path
 
 import duckdb
 
+# The cost a line uses, with the joins mo's costing makes: each supplier's newest offer, the
+# ingredient's cost policy (preferred supplier, else lowest or latest; the 30-day rule left
+# out) and, below, the ingredient's own conversion for a line in another base unit.
 _CURRENT_COST = """
+offer AS (
+    SELECT ingredient_id, lower(coalesce(supplier, '')) AS supplier,
+           arg_max(unit_cost, effective_at)::DOUBLE AS unit_cost, max(effective_at) AS at
+    FROM ingredient_costs WHERE tenant_id = $t AND effective_at <= now()
+    GROUP BY ingredient_id, lower(coalesce(supplier, ''))
+),
 cost AS (
-    SELECT ingredient_id, arg_max(unit_cost, effective_at)::DOUBLE AS unit_cost
-    FROM ingredient_costs WHERE tenant_id = $t AND effective_at <= now() GROUP BY ingredient_id
+    SELECT o.ingredient_id,
+           arg_min(o.unit_cost, CASE WHEN p.policy = 'preferred' AND o.supplier = lower(p.supplier)
+                                     THEN -1e300
+                                     WHEN p.policy = 'lowest' THEN o.unit_cost
+                                     ELSE -epoch(o.at) END) AS unit_cost
+    FROM offer o
+    LEFT JOIN ingredient_cost_policies p ON p.tenant_id = $t AND p.ingredient_id = o.ingredient_id
+    GROUP BY o.ingredient_id
 )"""
 
 _TOTALS = """
@@ -26,11 +41,16 @@ expand(root, recipe_id, factor) AS (
 )
 SELECT e.root AS recipe_id,
        sum(e.factor * l.qty_base::DOUBLE * c.unit_cost * 100.0 / i.yield_pct::DOUBLE
-           * 100.0 / (100.0 - l.waste_pct::DOUBLE)) AS total
+           * 100.0 / (100.0 - l.waste_pct::DOUBLE)
+           * CASE WHEN l.base_unit = i.base_unit THEN 1.0
+                  ELSE cv.to_qty::DOUBLE / cv.from_qty::DOUBLE END) AS total
 FROM expand e
 JOIN recipe_lines l ON l.tenant_id = $t AND l.recipe_id = e.recipe_id AND l.ingredient_id IS NOT NULL
 JOIN ingredients i ON i.tenant_id = $t AND i.id = l.ingredient_id
 JOIN cost c ON c.ingredient_id = l.ingredient_id
+LEFT JOIN ingredient_conversions cv ON cv.tenant_id = $t AND cv.ingredient_id = l.ingredient_id
+     AND cv.deleted_at IS NULL AND l.base_unit <> i.base_unit
+     AND cv.from_base = l.base_unit AND cv.to_base = i.base_unit
 GROUP BY e.root
 """
 
@@ -244,13 +264,22 @@ _TOTALS_PG = """
 CREATE TEMP TABLE bare_totals ON COMMIT DROP AS
 SELECT e.root AS recipe_id,
        sum(e.factor * l.qty_base::float8 * c.unit_cost * 100.0 / i.yield_pct::float8
-           * 100.0 / (100.0 - l.waste_pct::float8)) AS total
+           * 100.0 / (100.0 - l.waste_pct::float8)
+           * CASE WHEN l.base_unit = i.base_unit THEN 1.0
+                  ELSE cv.to_qty::float8 / cv.from_qty::float8 END) AS total
 FROM bare_expand e
 JOIN recipe_lines l ON l.tenant_id = %(t)s AND l.recipe_id = e.recipe_id AND l.ingredient_id IS NOT NULL
 JOIN ingredients i ON i.tenant_id = %(t)s AND i.id = l.ingredient_id
-JOIN LATERAL (SELECT unit_cost::float8 AS unit_cost FROM ingredient_costs c
+JOIN LATERAL (SELECT c.unit_cost::float8 AS unit_cost FROM ingredient_costs c
+              LEFT JOIN ingredient_cost_policies p ON p.tenant_id = %(t)s
+                                                  AND p.ingredient_id = c.ingredient_id
               WHERE c.tenant_id = %(t)s AND c.ingredient_id = l.ingredient_id AND c.effective_at <= now()
-              ORDER BY c.effective_at DESC, c.id DESC LIMIT 1) c ON TRUE
+              ORDER BY p.policy = 'preferred' AND lower(c.supplier) = lower(p.supplier) DESC,
+                       CASE WHEN p.policy = 'lowest' THEN c.unit_cost END,
+                       c.effective_at DESC, c.id DESC LIMIT 1) c ON TRUE
+LEFT JOIN ingredient_conversions cv ON cv.tenant_id = %(t)s AND cv.ingredient_id = l.ingredient_id
+     AND cv.deleted_at IS NULL AND l.base_unit <> i.base_unit
+     AND cv.from_base = l.base_unit AND cv.to_base = i.base_unit
 GROUP BY e.root"""
 
 
@@ -275,7 +304,8 @@ def incremental_update_postgres(conn, tenant_id: str, ingredient_id: int, unit_c
 
 
 # What the bare PostgreSQL update reads and writes, copied from mo's schema into another one.
-_BARE_TABLES = ("ingredients", "ingredient_costs", "recipes", "recipe_lines", "recipe_costs", "event_log")
+_BARE_TABLES = ("ingredients", "ingredient_costs", "ingredient_cost_policies", "ingredient_conversions",
+                "recipes", "recipe_lines", "recipe_costs", "event_log")
 
 
 def copy_schema_data(url: str, source: str, target: str) -> None:

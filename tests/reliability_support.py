@@ -36,6 +36,8 @@ TENANT_TABLES = (
     "idempotency_keys",
     "import_batches",
     "import_rejections",
+    "ingredient_conversions",
+    "ingredient_cost_policies",
     "ingredient_costs",
     "ingredient_names",
     "ingredients",

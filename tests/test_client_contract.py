@@ -654,11 +654,11 @@ RECIPE_ERRORS: dict[str, Callable[[MOClient], Any]] = {
         yield_unit="each",
         lines=[{"ingredient": "Saffron", "qty": 1, "unit": "g"}],
     ),
-    "unit mismatch": lambda c: c.save_recipe(
+    "unit mismatch": lambda c: c.save_recipe(  # an ingredient line in any unit is saved
         "Bread",
         yield_qty=1,
         yield_unit="each",
-        lines=[{"ingredient": "Flour", "qty": 1, "unit": "each"}],
+        lines=[{"recipe": "Dough", "qty": 1, "unit": "each"}],
     ),
     "self cycle": lambda c: c.save_recipe(
         "Dough", yield_qty=1, yield_unit="kg", lines=[{"recipe": "Dough", "qty": 1, "unit": "kg"}]

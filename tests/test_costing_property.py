@@ -28,8 +28,10 @@ from mo.domain.context import TenantContext
 from mo.errors import MOError
 from mo.services import recipes as rec
 from mo.services import tenants
+from mo.services.conversions import add_conversion
 from mo.services.costs import update_cost
 from mo.services.ingredients import add_ingredient, delete_ingredient, restore_ingredient
+from mo.services.offers import set_cost_policy
 from mo.services.recompute import recompute
 from mo.store import Store
 
@@ -61,6 +63,19 @@ class Ingredient:
     yield_pct: str
     price: str | None
     pack: str
+    # A second supplier's price (same pack), the cost policy and own conversions, in that order
+    # of application: extra offers are written after the manual price, so "latest" follows them.
+    offers: tuple[tuple[str, str], ...] = ()
+    policy: tuple[str, str | None] = ("latest", None)
+    conversions: tuple[tuple[str, str], ...] = ()
+
+
+BASES = {"mass": "g", "volume": "ml", "count": "each"}
+CONVERSIONS = {  # an own conversion per pair of bases: (from, to) as add_conversion takes them
+    "each|g": ("1 each", "120 g"),
+    "each|ml": ("2 each", "250 ml"),
+    "g|ml": ("3 g", "2 ml"),
+}
 
 
 @dataclass
@@ -84,12 +99,22 @@ def _family(unit: str) -> str:
 
 
 @st.composite
-def ingredients(draw: st.DrawFn, index: int) -> Ingredient:
+def ingredients(draw: st.DrawFn, index: int, rich: bool = True) -> Ingredient:
     unit = draw(st.sampled_from(sorted(INGREDIENT_UNITS)))
     family = INGREDIENT_UNITS[unit]
     density = (
         draw(st.sampled_from([None, "0.5", "0.92", "1", "1.03"])) if family != "count" else None
     )
+    if not rich:  # one manual price, latest, no conversions
+        return Ingredient(f"i{index}", unit, density,
+                          draw(st.sampled_from(["100", "100", "80", "72.5", "33.3"])),
+                          draw(st.sampled_from([None, "0.5", "1.2", "3.33", "12", "99.99"])),
+                          draw(st.sampled_from(sorted(PACKS[family]))))
+    offers = draw(st.lists(st.tuples(st.sampled_from(["Metro", "FreshCo"]),
+                                     st.sampled_from(["0.4", "1.1", "2.5", "12"])), max_size=2))
+    policy = draw(st.sampled_from([("latest", None), ("lowest", None), ("preferred", "Metro"),
+                                   ("preferred", "FreshCo")]))
+    conversions = draw(st.lists(st.sampled_from(sorted(CONVERSIONS)), max_size=2, unique=True))
     return Ingredient(
         f"i{index}",
         unit,
@@ -97,6 +122,9 @@ def ingredients(draw: st.DrawFn, index: int) -> Ingredient:
         draw(st.sampled_from(["100", "100", "80", "72.5", "33.3"])),
         draw(st.sampled_from([None, "0.5", "1.2", "3.33", "12", "99.99"])),
         draw(st.sampled_from(sorted(PACKS[family]))),
+        tuple(offers),
+        policy,
+        tuple(CONVERSIONS[pair] for pair in conversions),
     )
 
 
@@ -111,7 +139,8 @@ def _line_units(family: str) -> list[str]:
 
 @st.composite
 def recipe_line(
-    draw: st.DrawFn, ingredients: list[Ingredient], earlier: list[Recipe], chain: bool
+    draw: st.DrawFn, ingredients: list[Ingredient], earlier: list[Recipe], chain: bool,
+    rich: bool = True,
 ) -> dict[str, str]:
     if earlier and (chain or draw(st.booleans())):
         sub = earlier[-1] if chain else draw(st.sampled_from(earlier))
@@ -122,7 +151,8 @@ def recipe_line(
         return {"recipe": sub.name, "qty": _decimal_text(qty), "unit": unit}
     item = draw(st.sampled_from(ingredients))
     family = INGREDIENT_UNITS[item.unit]
-    units = _line_units(family) if family == "count" else ["g", "kg", "ml", "l"]
+    units = (["g", "kg", "ml", "l", "each", "dozen"] if rich  # any family: conversions decide
+             else _line_units(family) if family == "count" else ["g", "kg", "ml", "l"])
     return {
         "ingredient": item.name,
         "qty": draw(st.sampled_from(["0.25", "1", "2", "3", "10", "100", "250", "0.333"])),
@@ -138,8 +168,10 @@ def _decimal_text(value: Fraction) -> str:
 
 
 @st.composite
-def plans(draw: st.DrawFn) -> Plan:
-    items = [draw(ingredients(i)) for i in range(draw(st.integers(1, 5)))]
+def plans(draw: st.DrawFn, rich: bool = True) -> Plan:
+    """rich: suppliers, policies, conversions and lines in any unit (explain_change's model,
+    tests/test_explain_property.py, knows none of them yet)."""
+    items = [draw(ingredients(i, rich)) for i in range(draw(st.integers(1, 5)))]
     recipes: list[Recipe] = []
     for index in range(draw(st.integers(1, 9))):
         recipe = Recipe(
@@ -149,7 +181,7 @@ def plans(draw: st.DrawFn) -> Plan:
         )
         chain = bool(recipes) and draw(st.integers(0, 2)) > 0  # mostly deep: up to 8 levels
         recipe.lines = [
-            draw(recipe_line(items, recipes, chain and n == 0))
+            draw(recipe_line(items, recipes, chain and n == 0, rich))
             for n in range(draw(st.integers(1, 4)))
         ]
         recipes.append(recipe)
@@ -174,6 +206,9 @@ def model(plan: Plan) -> dict[str, tuple[Fraction, frozenset[str]]]:
     prices = {i.name: i.price for i in plan.ingredients}
     if plan.repriced:
         prices[plan.ingredients[plan.repriced[0]].name] = plan.repriced[1]
+    prices = {i.name: _chosen_price(i, prices[i.name], repriced=bool(plan.repriced)
+                                    and plan.ingredients[plan.repriced[0]] is i)
+              for i in plan.ingredients}
     done: dict[str, tuple[Fraction, frozenset[str]]] = {}
     for recipe in plan.recipes:  # lines only use earlier recipes
         total, missing = F(0), frozenset[str]()
@@ -188,26 +223,72 @@ def model(plan: Plan) -> dict[str, tuple[Fraction, frozenset[str]]]:
             cost = _ingredient_line(
                 items[line["ingredient"]], prices[line["ingredient"]], qty, line
             )
-            if cost is None:
-                missing |= {line["ingredient"]}
+            if isinstance(cost, str):
+                missing |= {cost}
             else:
                 total += cost
         done[recipe.name] = (total, missing)
     return done
 
 
-def _ingredient_line(
-    item: Ingredient, price: str | None, qty: Fraction, line: dict[str, str]
-) -> Fraction | None:
-    line_family, target = UNITS[line["unit"]][0], INGREDIENT_UNITS[item.unit]
-    if price is None:
+def _chosen_price(item: Ingredient, manual: str | None, *, repriced: bool = False) -> str | None:
+    """The price the policy chooses among the manual offer and each supplier's latest one.
+
+    Written in order: the manual price, then the supplier offers (the last one per supplier
+    counts); a reprice rewrites the manual offer last. All are recent (the 30-day rule does
+    not apply); lowest ties go to the newest."""
+    newest: dict[str | None, tuple[int, str]] = {}
+    offers = [(None, item.price), *item.offers, *([(None, manual)] if repriced else [])]
+    for step, (supplier, price) in enumerate(offers):
+        if price is not None and newest.get(supplier, (0, None))[1] != price:
+            newest[supplier] = (step, price)  # an unchanged offer writes no cost row
+    if not newest:
         return None
-    if line_family != target:
-        if item.density is None:
-            return None
-        qty = qty * F(item.density) if line_family == "volume" else qty / F(item.density)
-    unit_cost = F(price) / PACKS[target][item.pack]
-    return qty * unit_cost * 100 / F(item.yield_pct) * 100 / (100 - F(line["waste_pct"]))
+    policy, preferred = item.policy
+    if policy == "preferred" and preferred in newest:
+        return newest[preferred][1]
+    if policy == "lowest":
+        return min(newest.values(), key=lambda offer: (F(offer[1]), -offer[0]))[1]
+    return max(newest.values())[1]
+
+
+def _factor(item: Ingredient, source: str) -> Fraction | None:
+    """How many of the ingredient's base units one `source` base unit is: one edge or two."""
+    target = BASES[INGREDIENT_UNITS[item.unit]]
+    edges: dict[tuple[str, str], Fraction] = {}
+    if item.density is not None:
+        edges[("ml", "g")] = F(item.density)
+        edges[("g", "ml")] = 1 / F(item.density)
+    for first, second in item.conversions:
+        (a_qty, a), (b_qty, b) = first.split(), second.split()
+        edges[(a, b)] = F(b_qty) / F(a_qty)
+        edges[(b, a)] = F(a_qty) / F(b_qty)
+    if source == target:
+        return F(1)
+    if (source, target) in edges:
+        return edges[(source, target)]
+    for via in sorted(set(BASES.values()) - {source, target}):
+        if (source, via) in edges and (via, target) in edges:
+            return edges[(source, via)] * edges[(via, target)]
+    return None
+
+
+def _ingredient_line(
+    item: Ingredient, price: str | None, qty: Fraction, line: dict[str, str], *,
+    deleted: bool = False,
+) -> Fraction | str:
+    """The line's exact cost, or why it has none (as mo's missing items say it)."""
+    source, target = UNITS[line["unit"]][1], BASES[INGREDIENT_UNITS[item.unit]]
+    if deleted:
+        return f"{item.name}: deleted"
+    if price is None:
+        return f"{item.name}: no cost"
+    factor = _factor(item, source)
+    if factor is None:
+        return f"{item.name}: no {source}→{target} conversion"
+    unit_cost = F(price) / PACKS[INGREDIENT_UNITS[item.unit]][item.pack]
+    return (qty * factor * unit_cost * 100 / F(item.yield_pct) * 100
+            / (100 - F(line["waste_pct"])))
 
 
 # ------------------------------------------------------------------------------ the property
@@ -225,6 +306,7 @@ def _apply(store: Store, plan: Plan) -> tenants.TenantContext:
             update_cost(
                 store, ctx, item.name, item.price, per=item.pack, idempotency_key=uuid.uuid4().hex
             )
+        _extras(store, ctx, item)
     for recipe in plan.recipes:
         rec.save_recipe(
             store,
@@ -250,6 +332,19 @@ def _apply(store: Store, plan: Plan) -> tenants.TenantContext:
             lines=recipe.lines,
         )
     return ctx
+
+
+def _extras(store: Store, ctx: TenantContext, item: Ingredient) -> None:
+    """The supplier offers, the policy and the conversions of one ingredient."""
+    for supplier, price in item.offers:
+        update_cost(store, ctx, item.name, price, per=item.pack, supplier=supplier,
+                    idempotency_key=uuid.uuid4().hex)
+    policy, supplier = item.policy
+    if policy != "latest":
+        set_cost_policy(store, ctx, item.name, policy, supplier=supplier,
+                        idempotency_key=uuid.uuid4().hex)
+    for first, second in item.conversions:
+        add_conversion(store, ctx, item.name, first, second, idempotency_key=uuid.uuid4().hex)
 
 
 @settings(
@@ -287,7 +382,20 @@ def test_the_model_is_exact_on_a_hand_example() -> None:
     )
     top = Recipe("r1", "4", "portion", [{"recipe": "r0", "qty": "500", "unit": "g"}])
     result = model(Plan([flour, milk], [base, top], None, None))
-    assert result == {"r0": (F(5, 2), frozenset({"i1"})), "r1": (F(5, 8), frozenset({"i1"}))}
+    assert result == {"r0": (F(5, 2), frozenset({"i1: no cost"})),
+                      "r1": (F(5, 8), frozenset({"i1: no cost"}))}
+
+
+def test_the_model_converts_and_follows_the_policy_by_hand() -> None:
+    """Lemons bought at 10 kg, used by the each through 1 each = 120 g, priced by Metro."""
+    lemon = Ingredient("i0", "g", None, "100", "30", "1 kg", (("Metro", "20"), ("FreshCo", "5")),
+                       ("preferred", "Metro"), (("1 each", "120 g"),))
+    line = {"ingredient": "i0", "qty": "2", "unit": "each", "waste_pct": "0"}
+    result = model(Plan([lemon], [Recipe("r0", "1", "portion", [line])], None, None))
+    assert result == {"r0": (F(2 * 120 * 20, 1000), frozenset())}
+    lemon.conversions = ()
+    result = model(Plan([lemon], [Recipe("r0", "1", "portion", [line])], None, None))
+    assert result == {"r0": (F(0), frozenset({"i0: no each→g conversion"}))}
 
 
 # ------------------------------------------------------------------------------ under edits
@@ -333,10 +441,10 @@ class BookModel:
                 missing |= sub_missing
                 continue
             item = self.items[line["ingredient"]]
-            price = None if item.name in self.gone_items else item.price
-            amount = _ingredient_line(item, price, qty, line)
-            if amount is None:
-                missing |= {item.name}
+            amount = _ingredient_line(item, item.price, qty, line,
+                                      deleted=item.name in self.gone_items)
+            if isinstance(amount, str):
+                missing |= {amount}
             else:
                 total += amount
         memo[name] = (total, missing)

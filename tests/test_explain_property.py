@@ -61,7 +61,7 @@ class Case:
 
 @st.composite
 def cases(draw: st.DrawFn) -> Case:
-    plan = draw(plans())
+    plan = draw(plans(rich=False))
     histories = {}
     for item in plan.ingredients:
         packs = sorted(PACKS[INGREDIENT_UNITS[item.unit]])

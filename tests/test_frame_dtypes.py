@@ -45,6 +45,7 @@ def _kitchen(client: MOClient) -> dict[str, Any]:
         effective_at="2026-04-01T00:00:00Z",
     )
     client.save_supplier("Mill", columns={"Description": "item"})
+    client.add_conversion("butter", "1 each", "250 g", idempotency_key="c-1")
     client.save_recipe("Dough", yield_qty=3, yield_unit="kg", lines=[
         {"ingredient": "flour", "qty": "2", "unit": "kg"},
         {"ingredient": "butter", "qty": "1", "unit": "kg"},
@@ -66,6 +67,8 @@ READS: dict[str, Callable[[MOClient, dict[str, Any], bool], pd.DataFrame]] = {
     "imports": lambda c, k, e: c.imports(exact=e),
     "import_rejections": lambda c, k, e: c.import_rejections(k["batch_id"], exact=e),
     "suppliers": lambda c, k, e: c.suppliers(exact=e),
+    "offers": lambda c, k, e: c.offers(exact=e),
+    "conversions": lambda c, k, e: c.conversions(exact=e),
     "recipes": lambda c, k, e: c.recipes(include_deleted=True, exact=e),
     "recipe_history": lambda c, k, e: c.recipe_history("Tart", exact=e),
     "price_changes": lambda c, k, e: c.price_changes(since=SINCE, exact=e),

@@ -28,7 +28,8 @@ COLUMNS = {"Item": "item", "Code": "sku", "Pack": "pack", "Price": "price"}
 REJECTED = [
     {"row": 4, "column": "price", "value": "lots", "problem": "price must be a number"},
     {"row": 5, "column": "pack", "value": "1 kg",
-     "problem": "a pack in g cannot price 'Milk', measured in ml"},
+     "problem": "a pack in g cannot price 'Milk', measured in ml: add a conversion: "
+                "add_conversion('Milk', '1 g', '… ml')"},
     {"row": 7, "column": "sku", "value": "F-1", "problem": "the same sku as row 2"},
 ]
 

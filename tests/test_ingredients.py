@@ -128,6 +128,6 @@ def test_deleting_and_restoring_an_ingredient_recosts_its_recipes(store: Store, 
 
     assert bool(bowl()["complete"]) and bowl()["total_cost"] == Decimal("0.5")
     ing.delete_ingredient(store, ctx, "rice")
-    assert not bool(bowl()["complete"]) and bowl()["missing"] == "Rice"
+    assert not bool(bowl()["complete"]) and bowl()["missing"] == "Rice: deleted"
     ing.restore_ingredient(store, ctx, "rice")
     assert bool(bowl()["complete"]) and bowl()["total_cost"] == Decimal("0.5")

@@ -170,7 +170,9 @@ def test_save_upserts_by_normalised_name_and_replaces_lines(
         ("yield_qty", "NaN"),
         ("yield_qty", "abc"),
         ("menu_price", 0),
-        ("yield_unit", "parsecs"),
+        # any word yields a count of it ("parsecs" would be one "parsec"); a number is no unit
+        ("yield_unit", "3 parsecs"),
+        ("yield_unit", "??"),
     ],
 )
 def test_bad_recipe_fields_are_validation_errors(
@@ -247,26 +249,37 @@ def test_unknown_items_are_not_found(store: Store, ctx: TenantContext) -> None:
     assert (err.code.value, err.details) == ("not_found", {"kind": "recipe", "name": "Ghost Stock"})
 
 
-def test_impossible_units_are_refused_at_save(store: Store, ctx: TenantContext) -> None:
-    ingredient(store, ctx, "Egg", "each")
-    ingredient(store, ctx, "Flour", "g")
-    err = error_of(
-        rec.save_recipe,
+def test_unconvertible_ingredient_lines_are_saved_incomplete_with_the_reason(
+    store: Store, ctx: TenantContext
+) -> None:
+    """One rule whatever the families: count vs mass as volume vs mass without a density."""
+    ingredient(store, ctx, "Egg", "each", price="3", per="12 each")
+    ingredient(store, ctx, "Flour", "g", price="1", per="1 kg")
+    ingredient(store, ctx, "Milk", "ml", price="1", per="1 l")
+    rec.save_recipe(
         store,
         ctx,
         "X",
         yield_qty=1,
         yield_unit="portion",
         lines=[
-            {"ingredient": "flour", "qty": 1, "unit": "g"},
+            {"ingredient": "flour", "qty": 1, "unit": "each"},
             {"ingredient": "egg", "qty": 100, "unit": "g"},
+            {"ingredient": "milk", "qty": 100, "unit": "g"},
         ],
     )
-    assert (
-        err.code.value == "unit_mismatch"
-        and err.details["line"] == 1
-        and err.details["item"] == "Egg"
+    got = row(store, ctx, "X")
+    assert (got["complete"], got["missing"], got["total_cost"]) == (
+        False,
+        "Egg: no g→each conversion; Flour: no each→g conversion; Milk: no g→ml conversion",
+        D(0),
     )
+
+
+def test_sub_recipe_lines_in_another_unit_are_refused_at_save(
+    store: Store, ctx: TenantContext
+) -> None:
+    ingredient(store, ctx, "Flour", "g")
     save_dough(store, ctx)
     rec.save_recipe(
         store,
@@ -637,16 +650,17 @@ def test_missing_density_makes_the_recipe_incomplete_not_wild(
     batter, pancakes = row(store, ctx, "Batter"), row(store, ctx, "Pancakes")
     assert (batter["complete"], batter["missing"], batter["total_cost"]) == (
         False,
-        "Milk",
+        "Milk: no g→ml conversion",
         D("1.5"),
     )
     assert (pancakes["complete"], pancakes["missing"], pancakes["total_cost"]) == (
         False,
-        "Milk",
+        "Milk: no g→ml conversion",
         D("1.5"),
     )
     breakdown = rec.recipe_breakdown(store, ctx, "Batter").set_index("ingredient")
     assert breakdown.loc["Milk", "qty"] is None and breakdown.loc["Milk", "cost"] is None
+    assert breakdown.loc["Milk", "reason"] == "Milk: no g→ml conversion"
     assert breakdown.loc["Oil", "qty"] == D(100)
 
 
@@ -667,7 +681,8 @@ def test_missing_cost_lists_the_item_and_keeps_the_known_part(
         ],
     )
     got = row(store, ctx, "Paella")
-    assert (got["complete"], got["missing"], got["total_cost"]) == (False, "Saffron", D("1.2"))
+    assert (got["complete"], got["missing"], got["total_cost"]) == (
+        False, "Saffron: no cost", D("1.2"))
     set_cost(store, ctx, "Saffron", "8", per="1 g")
     got = row(store, ctx, "Paella")
     assert (got["complete"], got["missing"], got["total_cost"]) == (True, "", D("5.2"))
@@ -700,8 +715,8 @@ def test_a_deleted_ingredient_or_sub_recipe_is_missing(store: Store, ctx: Tenant
     )
     delete_ingredient(store, ctx, "basil")  # recomputes the recipes that use it
     assert (row(store, ctx, "Pesto")["missing"], row(store, ctx, "Pasta Pesto")["missing"]) == (
-        "Basil",
-        "Basil",
+        "Basil: deleted",
+        "Basil: deleted",
     )
     assert row(store, ctx, "Pesto")["total_cost"] == D(2)
     deleted = rec.delete_recipe(store, ctx, "pesto")
@@ -718,7 +733,7 @@ def test_a_deleted_ingredient_or_sub_recipe_is_missing(store: Store, ctx: Tenant
         "Pesto",
     ]
     assert rec.restore_recipe(store, ctx, "PESTO").deleted is False
-    assert row(store, ctx, "Pasta Pesto")["missing"] == "Basil"
+    assert row(store, ctx, "Pasta Pesto")["missing"] == "Basil: deleted"
     err = error_of(rec.restore_recipe, store, ctx, "pesto")
     assert err.code.value == "not_found"
     assert [
@@ -913,8 +928,8 @@ def test_import_reports_every_bad_row_and_writes_nothing(store: Store, ctx: Tena
         ("Bread", "1", "loaf", "", "ingredient", "unobtainium", "abc", "g", "100"),
         ("Bread", "2", "loaf", "", "recipe", "dough", "1", "l", "3"),
         ("", "1", "portion", "-1", "thing", "egg", "1", "furlong", ""),
-        ("Omelette", "1", "portion", "", "ingredient", "egg", "100", "g", ""),
-        ("Omelette", "1", "portion", "", "recipe", "Ghost", "1", "portion", ""),
+        ("Omelette", "1", "portion", "", "ingredient", "egg", "100", "g", ""),  # saved: costed
+        ("Omelette", "1", "portion", "", "recipe", "Ghost", "1", "portion", ""),  # as missing
     )
     before = len(events(store, ctx, "recipe.saved")) + len(events(store, ctx, "recipe.recomputed"))
     err = error_of(rec.import_recipes, store, ctx, bad, idempotency_key="bad")
@@ -932,7 +947,6 @@ def test_import_reports_every_bad_row_and_writes_nothing(store: Store, ctx: Tena
         (5, "kind"),
         (5, "unit"),
         (5, "menu_price"),
-        (6, "unit"),
         (7, "item"),
     }
     assert [(r["row"], r["column"]) for r in err.details["rows"]][:3] == [
@@ -940,13 +954,13 @@ def test_import_reports_every_bad_row_and_writes_nothing(store: Store, ctx: Tena
         (3, "item"),
         (3, "qty"),
     ]
-    assert err.details["bad_rows"] == 6
+    assert err.details["bad_rows"] == 5
     assert (
         found[(3, "item")]["problem"] == "unknown ingredient"
         and found[(7, "item")]["problem"] == "unknown recipe"
     )
     assert found[(4, "yield_qty")]["problem"] == "differs from row 3 of this recipe"
-    assert found[(6, "unit")]["value"] == "g" and found[(3, "qty")]["value"] == "abc"
+    assert found[(3, "qty")]["value"] == "abc"
     assert list(rec.recipes_frame(store, ctx)["name"]) == ["Dough"]
     assert (
         len(events(store, ctx, "recipe.saved")) + len(events(store, ctx, "recipe.recomputed"))

@@ -65,7 +65,7 @@ def test_as_of_in_the_past_picks_the_older_cost(store: Store, ctx: TenantContext
     before = _rows(store, ctx, ingredient_ids=[flour], as_of=between - timedelta(days=1))
     assert Decimal(now["Dough"]["total"]) == Decimal("6.25")
     assert Decimal(then["Dough"]["total"]) == Decimal("3.125")
-    assert before["Dough"]["names"] == ["Flour"]  # no cost yet at that instant
+    assert before["Dough"]["names"] == ["Flour: no cost"]  # no cost yet at that instant
 
 
 def test_a_full_scope_is_costed_too(store: Store, ctx: TenantContext) -> None:

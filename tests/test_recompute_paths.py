@@ -112,7 +112,7 @@ def test_a_sub_recipe_outside_the_scope_lends_its_stored_total_and_missing_items
                            {"ingredient": "cheese", "qty": 100, "unit": "g"}])
     assert _cost(store, ctx, "Cheese", "12", "1 kg") == 1
     figures = _figures(store, ctx)
-    assert figures["Pizza"] == (Decimal("1.7"), False, "Yeast")  # 0.25 × 2 + 0.1 kg × 12
+    assert figures["Pizza"] == (Decimal("1.7"), False, "Yeast: no cost")  # 0.25 × 2 + 0.1 kg × 12
     assert recompute(store, ctx) == RecomputeResult(recomputed=2, changed=0)
     assert _figures(store, ctx) == figures
 

@@ -15,12 +15,16 @@ from mo.services.events import EVENT_TYPES
 from mo.store.sqlfiles import DIALECTS, query_names, raw_query
 
 ROOT = Path(__file__).resolve().parent.parent
-SOFT_DELETABLE = {"ingredients", "ingredient_names", "recipes", "suppliers"}
-ACTIVE_VIEWS = {f"active_{table}" for table in ("ingredients", "ingredient_names", "recipes")}
+SOFT_DELETABLE = {
+    "ingredients", "ingredient_names", "recipes", "suppliers", "ingredient_conversions"
+}
+ACTIVE_VIEWS = {f"active_{table}" for table in (
+    "ingredients", "ingredient_names", "recipes", "ingredient_conversions"
+)}
 TENANT_TABLES = {
     "event_log", "ingredients", "ingredient_names", "supplier_items", "ingredient_costs",
     "import_batches", "recipes", "recipe_lines", "recipe_costs", "idempotency_keys", "api_keys",
-    "import_rejections", "suppliers",
+    "import_rejections", "suppliers", "ingredient_conversions", "ingredient_cost_policies",
 } | ACTIVE_VIEWS
 
 # Queries exempt from a rule, each with its reason.

@@ -34,7 +34,7 @@ import mo
 from mo.api.server import BackgroundServer
 from mo.client import MOClient
 from mo.errors import MOError
-from mo.services import costs, imports, recipes, suppliers, tenants
+from mo.services import conversions, costs, imports, offers, recipes, suppliers, tenants
 from mo.services import ingredients as ing
 from mo.store import Store, connect_store
 
@@ -303,10 +303,12 @@ def test_every_route_without_a_valid_key_is_401(
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/ingredients/{name}/costs"): {"price": "1", "per": "kg"},
     ("POST", "/v1/ingredients/{name}/aliases"): {"alias": "stolen"},
+    ("PUT", "/v1/ingredients/{name}/policy"): {"policy": "lowest"},
+    ("POST", "/v1/ingredients/{name}/conversions"): {"from_qty": "1 each", "to_qty": "5 g"},
 }
-# Query parameters a named route requires, so the request reaches the tenant's lookup.
-PARAMS: dict[tuple[str, str], dict[str, Any]] = {
-    ("GET", "/v1/recipes/{name}/explain"): {"since": "2000-01-01T00:00:00Z"},
+# Query parameters a name-addressed route needs to get as far as the lookup.
+QUERIES: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/v1/recipes/{name}/explain"): {"since": "2026-01-01T00:00:00Z"},
 }
 
 
@@ -339,9 +341,9 @@ def test_one_tenants_key_on_anothers_names_is_404_and_changes_nothing(
         for method, path in named:
             secret = "Old Secret" if path.endswith("/restore") else (
                 "Secret Pie" if path.startswith("/v1/recipes") else "Secret Truffle")
-            response = http.request(method, path.replace("{name}", secret), headers=auth,
-                                    json=BODIES.get((method, path)),
-                                    params=PARAMS.get((method, path)))
+            response = http.request(method, path.replace("{name}", secret).replace("{unit}", "each"),
+                                    headers=auth, json=BODIES.get((method, path)),
+                                    params=QUERIES.get((method, path)))
             assert _error_code(response, 404) == "not_found", (method, path)
         for method, path, kwargs in (
             ("GET", "/v1/costs", {"params": {"ingredient": "Secret Truffle"}}),
@@ -377,6 +379,8 @@ def _fill_every_tenant_table(store: Store, slug: str) -> str:
                                            {"item": "Pepper", "price": "x", "pack": "1 kg"}],
                               idempotency_key="skip", supplier="Acme", on_bad_rows="skip")
     suppliers.save_supplier(store, ctx, "Acme", columns={"Item": "item"})
+    offers.set_cost_policy(store, ctx, "Sugar", "preferred", supplier="Acme", idempotency_key="pol")
+    conversions.add_conversion(store, ctx, "Flour", "1 each", "50 g", idempotency_key="conv")
     recipes.save_recipe(store, ctx, "Pie", yield_qty=1, yield_unit="each",
                         lines=[{"ingredient": "Flour", "qty": 100, "unit": "g"}])
     tenants.create_api_key(store, slug)

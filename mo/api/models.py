@@ -57,6 +57,16 @@ class CostIn(_Body):
     note: Any = None
 
 
+class PolicyIn(_Body):
+    policy: Any = Field(description='"latest", "preferred" or "lowest"', examples=["preferred"])
+    supplier: Any = Field(None, description="the preferred supplier (policy preferred only)")
+
+
+class ConversionIn(_Body):
+    from_qty: Any = Field(description="an amount of the ingredient", examples=["1 each"])
+    to_qty: Any = Field(description="the same amount in another unit", examples=["120 g"])
+
+
 class RecipeIn(_Body):
     name: Any = Field(examples=["Sourdough loaf"])
     yield_qty: Any = Field(examples=["2"])

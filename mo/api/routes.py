@@ -24,8 +24,10 @@ from mo.api.app import Caller, caller, idempotency_key, in_flight
 from mo.api.models import (
     ERROR_RESPONSES,
     AliasIn,
+    ConversionIn,
     CostIn,
     IngredientIn,
+    PolicyIn,
     PriceListRowsIn,
     RecipeIn,
     RecipeRowsIn,
@@ -41,6 +43,8 @@ from mo.api.scratch import export_name, new_folder, remove_folder
 from mo.api.uploads import uploaded_source
 from mo.client import frames
 from mo.domain.results import (
+    ConversionRecord,
+    CostPolicyRecord,
     CostUpdate,
     ImportResult,
     IngredientRecord,
@@ -140,6 +144,59 @@ def update_cost(request: Request, who: Who, key: Key, name: str, body: CostIn) -
                 note=body.note,
             )
         )
+
+
+# ---- offers, cost policies, conversions (before DELETE /ingredients/{name:path}, which would
+# otherwise take ".../conversions/each" for a name) ----------------------------------------------
+
+
+@router.get("/offers", tags=["costs"], response_model=Table)
+def offers(who: Who, ingredient: str | None = None) -> JSONResponse:
+    """Each supplier's current offer; `chosen` marks the one the cost policy picks."""
+    return table("offers", who.client.offers(ingredient, exact=True))
+
+
+@router.put(
+    "/ingredients/{name:path}/policy", tags=["costs"], response_model=wire_model(CostPolicyRecord)
+)
+def set_cost_policy(
+    request: Request, who: Who, key: Key, name: str, body: PolicyIn
+) -> JSONResponse:
+    with in_flight(request, who, key):
+        return result(
+            who.client.set_cost_policy(
+                name, body.policy, supplier=body.supplier, idempotency_key=key
+            )
+        )
+
+
+@router.post(
+    "/ingredients/{name:path}/conversions",
+    tags=["ingredients"],
+    response_model=wire_model(ConversionRecord),
+)
+def add_conversion(
+    request: Request, who: Who, key: Key, name: str, body: ConversionIn
+) -> JSONResponse:
+    with in_flight(request, who, key):
+        return result(
+            who.client.add_conversion(name, body.from_qty, body.to_qty, idempotency_key=key)
+        )
+
+
+@router.get("/conversions", tags=["ingredients"], response_model=Table)
+def conversions(who: Who, ingredient: str | None = None) -> JSONResponse:
+    return table("conversions", who.client.conversions(ingredient, exact=True))
+
+
+@router.delete(
+    "/ingredients/{name:path}/conversions/{unit}",
+    tags=["ingredients"],
+    response_model=wire_model(ConversionRecord),
+)
+def delete_conversion(request: Request, who: Who, key: Key, name: str, unit: str) -> JSONResponse:
+    with in_flight(request, who, key):
+        return result(who.client.delete_conversion(name, unit, idempotency_key=key))
 
 
 @router.delete(

@@ -102,6 +102,35 @@ class MOClient(Protocol):
         """The rows an import with on_bad_rows="skip" left out, with their problems
         (READ_SCHEMAS["import_rejections"]). Raises not_found, validation_error."""
 
+    # ---- offers, cost policies, conversions ---------------------------------------------------
+    def offers(self, ingredient: str | None = None, *, exact: bool = False) -> pd.DataFrame:
+        """Each supplier's current offer (READ_SCHEMAS["offers"]), of one ingredient or all;
+        `chosen` marks the one the ingredient's cost policy picks. Raises not_found."""
+
+    def set_cost_policy(
+        self, ingredient: str, policy: str, *, supplier: str | None = None, idempotency_key: str
+    ) -> results.CostPolicyRecord:
+        """How the ingredient's cost is chosen among its offers: "latest" (default), "preferred"
+        (with `supplier`; the latest when that supplier has no offer) or "lowest" (among offers
+        within 30 days of the newest). Idempotent on the key. Raises validation_error,
+        not_found, idempotency_conflict."""
+
+    def add_conversion(
+        self, ingredient: str, from_qty: str, to_qty: str, *, idempotency_key: str
+    ) -> results.ConversionRecord:
+        """Say that from_qty of the ingredient is to_qty ("1 each", "120 g"); replaces the one
+        for the same pair of units. Idempotent on the key. Raises validation_error, not_found,
+        idempotency_conflict."""
+
+    def conversions(self, ingredient: str | None = None, *, exact: bool = False) -> pd.DataFrame:
+        """The active conversions (READ_SCHEMAS["conversions"]). Raises not_found."""
+
+    def delete_conversion(
+        self, ingredient: str, unit: str, *, idempotency_key: str
+    ) -> results.ConversionRecord:
+        """Remove the ingredient's conversion for `unit` ("each"). Idempotent on the key.
+        Raises validation_error, not_found, idempotency_conflict."""
+
     # ---- suppliers ----------------------------------------------------------------------------
     def save_supplier(
         self,

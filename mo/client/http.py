@@ -219,6 +219,46 @@ class HttpClient:
     def import_rejections(self, batch_id: int, *, exact: bool = False) -> pd.DataFrame:
         return self._table(f"/v1/imports/{check_batch_id(batch_id)}/rejections", exact=exact)
 
+    # ---- offers, cost policies, conversions ---------------------------------------------------
+    def offers(self, ingredient: str | None = None, *, exact: bool = False) -> pd.DataFrame:
+        if ingredient is not None:
+            require_text(ingredient, field="ingredient")
+        return self._table("/v1/offers", exact=exact, ingredient=ingredient)
+
+    def set_cost_policy(
+        self, ingredient: str, policy: str, *, supplier: str | None = None, idempotency_key: str
+    ) -> results.CostPolicyRecord:
+        path = f"/v1/ingredients/{segment(require_text(ingredient, field='ingredient'))}/policy"
+        body = {"policy": policy, "supplier": supplier}
+        return results.CostPolicyRecord.from_dict(
+            self._json("PUT", path, body=body, idempotency_key=idempotency_key)
+        )
+
+    def add_conversion(
+        self, ingredient: str, from_qty: str, to_qty: str, *, idempotency_key: str
+    ) -> results.ConversionRecord:
+        path = (
+            f"/v1/ingredients/{segment(require_text(ingredient, field='ingredient'))}/conversions"
+        )
+        body = {"from_qty": from_qty, "to_qty": to_qty}
+        return results.ConversionRecord.from_dict(
+            self._json("POST", path, body=body, idempotency_key=idempotency_key)
+        )
+
+    def conversions(self, ingredient: str | None = None, *, exact: bool = False) -> pd.DataFrame:
+        if ingredient is not None:
+            require_text(ingredient, field="ingredient")
+        return self._table("/v1/conversions", exact=exact, ingredient=ingredient)
+
+    def delete_conversion(
+        self, ingredient: str, unit: str, *, idempotency_key: str
+    ) -> results.ConversionRecord:
+        name = segment(require_text(ingredient, field="ingredient"))
+        path = f"/v1/ingredients/{name}/conversions/{segment(require_text(unit, field='unit'))}"
+        return results.ConversionRecord.from_dict(
+            self._json("DELETE", path, idempotency_key=idempotency_key)
+        )
+
     # ---- suppliers ----------------------------------------------------------------------------
     def save_supplier(self, supplier: str, **options: Unpack[FormatArgs]) -> results.SupplierRecord:
         body = {"supplier": supplier, **FormatOptions(**options).to_body()}

@@ -19,6 +19,7 @@ from mo.domain.context import TenantContext
 from mo.domain.price_list_options import FormatArgs, PriceListArgs
 from mo.errors import validation_error
 from mo.services import (
+    conversions,
     costs,
     event_reads,
     export,
@@ -26,6 +27,7 @@ from mo.services import (
     history,
     imports,
     ingredients,
+    offers,
     recipes,
     recompute,
     sanity,
@@ -180,6 +182,45 @@ class LocalClient:
     def import_rejections(self, batch_id: int, *, exact: bool = False) -> pd.DataFrame:
         frame = imports.import_rejections_frame(self._store, self._ctx, batch_id)
         return self._read("import_rejections", frame, exact=exact)
+
+    # ---- offers, cost policies, conversions ---------------------------------------------------
+    def offers(self, ingredient: str | None = None, *, exact: bool = False) -> pd.DataFrame:
+        if ingredient is not None:
+            require_text(ingredient, field="ingredient")
+        frame = offers.offers_frame(self._store, self._ctx, ingredient)
+        return self._read("offers", frame, exact=exact)
+
+    def set_cost_policy(
+        self, ingredient: str, policy: str, *, supplier: str | None = None, idempotency_key: str
+    ) -> results.CostPolicyRecord:
+        require_text(ingredient, field="ingredient")
+        return offers.set_cost_policy(
+            self._store, self._ctx, ingredient, policy, supplier=supplier,
+            idempotency_key=idempotency_key,
+        )
+
+    def add_conversion(
+        self, ingredient: str, from_qty: str, to_qty: str, *, idempotency_key: str
+    ) -> results.ConversionRecord:
+        require_text(ingredient, field="ingredient")
+        return conversions.add_conversion(
+            self._store, self._ctx, ingredient, from_qty, to_qty, idempotency_key=idempotency_key
+        )
+
+    def conversions(self, ingredient: str | None = None, *, exact: bool = False) -> pd.DataFrame:
+        if ingredient is not None:
+            require_text(ingredient, field="ingredient")
+        frame = conversions.conversions_frame(self._store, self._ctx, ingredient)
+        return self._read("conversions", frame, exact=exact)
+
+    def delete_conversion(
+        self, ingredient: str, unit: str, *, idempotency_key: str
+    ) -> results.ConversionRecord:
+        require_text(ingredient, field="ingredient")
+        require_text(unit, field="unit")
+        return conversions.delete_conversion(
+            self._store, self._ctx, ingredient, unit, idempotency_key=idempotency_key
+        )
 
     # ---- suppliers ----------------------------------------------------------------------------
     def save_supplier(self, supplier: str, **options: Unpack[FormatArgs]) -> results.SupplierRecord:

@@ -62,6 +62,7 @@ __all__ = [
     "convert",
     "parse_quantity",
     "parse_unit",
+    "parse_yield_unit",
     "unit_family",
 ]
 
@@ -169,6 +170,8 @@ _LEAD_COUNT_RE = re.compile(r"(?P<count>\d+)\s*x(?![a-z])\s*(?P<rest>.+)")
 # A can by its size: "#10 can", "#2.5", "no. 10 can", "#10can". The number names the size, so
 # the amount is one can; "5#" (a number before "#") is five pounds and never matches here.
 _CAN_SIZE_RE = re.compile(r"(?:#|no\.?)\s*(?:\d+(?:\.\d+)?)\s*(?:cans?|cn)?")
+_COUNTED_CANS_RE = re.compile(r"(?P<count>\d+)\s+(?P<can>(?:#|no\.?).*)")
+_YIELD_WORD_RE = re.compile(r"[a-z][a-z-]{0,39}")
 _LABEL_RE = re.compile(
     rf"(?P<size>.*?[a-z#.])\s*(?:{'|'.join(sorted(CONTAINER_WORDS, key=len, reverse=True))})"
 )
@@ -265,6 +268,29 @@ def parse_unit(unit: str) -> Measure:
     """
     found = _require_unit(unit)
     return Measure(qty=found.factor, family=found.family, base=found.base, text=unit)
+
+
+def parse_yield_unit(unit: str) -> Measure:
+    """A unit as kitchens write a recipe's yield: a known unit (``parse_unit``), or any other
+    word naming a count of that thing — ``"glass"``, ``"bowls"``, ``"cookies"`` are one
+    ``glass``, ``bowl``, ``cookie`` (a plural's ``s``/``es`` dropped), each its own count base.
+
+    Raises MOError(validation_error) quoting ``unit`` for what is not one word of letters
+    (``"5 kg"``, ``"#"``, an empty text).
+    """
+    if not isinstance(unit, str) or _lookup(unit) is not None:
+        return parse_unit(unit)
+    word = unit.strip().lower()
+    if not _YIELD_WORD_RE.fullmatch(word):
+        return parse_unit(unit)  # raises, with parse_unit's message
+    base = _singular(word)
+    return Measure(qty=Decimal(1), family="count", base=base, text=unit)
+
+
+def _singular(word: str) -> str:
+    if word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
 def unit_family(unit: str) -> tuple[Family, str]:
@@ -388,6 +414,9 @@ def _parse_term(text: str, term: str) -> tuple[Decimal, _Unit]:
     term = term.strip()
     if _CAN_SIZE_RE.fullmatch(term):
         return Decimal(1), _units()["each"]
+    counted = _COUNTED_CANS_RE.fullmatch(term)
+    if counted and _CAN_SIZE_RE.fullmatch(counted["can"]):  # "1 #10 can": cans, counted
+        return Decimal(counted["count"]), _units()["each"]
     label = _LABEL_RE.fullmatch(term)
     if label and _lookup(label["size"].lstrip("0123456789. ")) is not None:
         term = label["size"]

@@ -141,3 +141,32 @@ class IngredientRecord(Result):
     yield_pct: Decimal
     aliases: tuple[str, ...]
     deleted: bool
+
+
+@dataclass(frozen=True)
+class CostPolicyRecord(Result):
+    """An ingredient's cost policy after set_cost_policy, and the offer it now chooses."""
+
+    ingredient: str
+    policy: str  # "latest" | "preferred" | "lowest"
+    supplier: str | None  # the preferred supplier (policy "preferred" only)
+    cost_supplier: str | None  # whose offer is chosen now (None: the manual offer, or none)
+    unit_cost: Decimal | None  # the chosen unit cost now (None: no offer)
+    changed: bool  # the chosen offer changed
+    recomputed: int
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class ConversionRecord(Result):
+    """One ingredient's conversion: from_qty (e.g. "1 each") is to_qty (e.g. "120 g")."""
+
+    id: int
+    ingredient: str
+    from_qty: str
+    to_qty: str
+    from_unit: str  # base units: "each", "g"
+    to_unit: str
+    replaced: bool  # saving it replaced the active one for the same pair of bases
+    deleted: bool
+    replayed: bool

@@ -30,11 +30,11 @@ from mo.domain.measure import Measure, convert, parse_quantity
 from mo.domain.names import clean_name, name_key
 from mo.domain.results import CostUpdate, RecomputeResult, money
 from mo.errors import ErrorCode, MOError, validation_error
-from mo.services.events import cost_updated_payload, emit_event
+from mo.services.conversions import amount_in, conversions_of
 from mo.services.idempotency import run_idempotent
 from mo.services.ingredients import find_active, positive_decimal
+from mo.services.offers import Chosen, chosen_at, emit_if_moved
 from mo.services.paging import EVERY_ROW, FramePage, PageRequest, by_name, by_name_params, cut
-from mo.services.suggestions import name_not_found
 from mo.store.base import Row, Store, Tx
 
 PLACES = Decimal("1E-12")  # the scale of every DECIMAL(38,12) amount
@@ -86,6 +86,10 @@ INGREDIENT_COLUMNS = [
     "yield_pct",
     "unit_cost",
     "effective_at",
+    "cost_policy",
+    "preferred_supplier",
+    "cost_supplier",
+    "cost_note",
     "aliases",
     "deleted",
 ]
@@ -261,23 +265,60 @@ def _cost_fields(
 
 
 def _apply_cost(tx: Tx, ctx: TenantContext, fields: dict[str, Any], *, key: str) -> CostUpdate:
-    row, now, before = _ingredient_now_and_before(tx, ctx, fields["name"], fields["at"])
-    qty = pack_in_base(
-        fields["measure"], ingredient=row["name"], base=row["base_unit"], density=row["density"]
+    row = find_active(tx, ctx, fields["name"])
+    before = tx.one(
+        "offers.before_cost",
+        {"tenant_id": ctx.tenant_id, "ingredient_id": row["id"], "at": fields["at"],
+         "supplier": fields["supplier"]},
     )
+    assert before is not None  # one row, always
+    qty = pack_qty_for(tx, ctx, row, fields["measure"])
     cost = unit_cost_of(fields["price"], qty)
     shown = money(cost) or cost  # without trailing zeros (money() is None only for None)
+    now = before["now"]
     at = fields["at"] or now
-    if before is not None and before["unit_cost"] == cost:  # the chronicle would not change
+    if before["own_unit_cost"] == cost:  # this supplier's offer is unchanged
         return CostUpdate(None, row["name"], shown, False, False, 0)
-    cost_id = _record_cost(tx, ctx, row, fields, qty=qty, cost=cost, at=at, before=before, key=key)
-    # Recipes follow the current cost only: a future or superseded back-dated cost leaves it be.
-    # A cost written at the transaction's own clock is current: no visible row is later, and a
-    # tie on effective_at goes to the highest id, which the sequence just gave this one.
-    current = {"id": cost_id} if fields["at"] is None else _cost_as_of(tx, ctx, int(row["id"]), now)
-    moved = [int(row["id"])] if current is not None and current["id"] == cost_id else []
+    ingredient_id = int(row["id"])
+    chosen_then, chosen_now = _chosen(before, "at"), _chosen(before, "now")
+    cost_id = _record_cost(tx, ctx, row, fields, qty=qty, cost=cost, at=at, key=key)
+    after_then, after_now = chosen_at(tx, ctx, ingredient_id, at=at, now=now)
+    # An offer that leaves the chosen one where it was (another supplier under "preferred", a
+    # dearer one under "lowest") is kept, with no cost event; recipes follow the chosen offer now.
+    emit_if_moved(
+        tx, ctx, row, before=chosen_then, after=after_then, at=at, source="manual", key=key
+    )
+    moved_now = after_now is not None and (chosen_now is None or chosen_now.cost_id != after_now.cost_id)
+    moved = [ingredient_id] if moved_now else []
     recomputed = recompute_changed(tx, ctx, moved, cause="ingredient.cost.updated").recomputed
     return CostUpdate(cost_id, row["name"], shown, True, False, recomputed)
+
+
+def _chosen(before: Row, instant: str) -> Chosen | None:
+    """The chosen offer at `instant` ("at" or "now") as offers.before_cost read it."""
+    cost_id = before[f"{instant}_cost_id"]
+    if cost_id is None:
+        return None
+    return Chosen(int(cost_id), Decimal(before[f"{instant}_unit_cost"]), before[f"{instant}_supplier"])
+
+
+def pack_qty_for(tx: Tx, ctx: TenantContext, row: Row, measure: Measure) -> Decimal:
+    """The pack in the ingredient's base unit: directly, through its density, or through its
+    own conversions. Raises unit_mismatch naming the conversion to add."""
+    try:
+        return pack_in_base(
+            measure, ingredient=row["name"], base=row["base_unit"], density=row["density"]
+        )
+    except MOError as err:
+        if err.code is not ErrorCode.UNIT_MISMATCH:
+            raise
+    return amount_in(
+        measure,
+        ingredient=row["name"],
+        base=row["base_unit"],
+        conversions=conversions_of(tx, ctx, int(row["id"])),
+        density=row["density"],
+    )
 
 
 def _record_cost(
@@ -289,10 +330,9 @@ def _record_cost(
     qty: Decimal,
     cost: Decimal,
     at: datetime,
-    before: Row | None,
     key: str,
 ) -> int:
-    """Insert the cost row and its ingredient.cost.updated event, in the caller's transaction."""
+    """Insert the cost row, in the caller's transaction."""
     cost_id = tx.scalar(
         "costs.insert",
         {
@@ -309,51 +349,7 @@ def _record_cost(
             "idempotency_key": key,
         },
     )
-    emit_event(
-        tx,
-        ctx,
-        "ingredient.cost.updated",
-        "ingredient",
-        row["id"],
-        cost_updated_payload(
-            ingredient=row["name"],
-            ingredient_id=int(row["id"]),
-            old_unit_cost=before["unit_cost"] if before else None,
-            new_unit_cost=cost,
-            effective_at=at,
-            source="manual",
-            supplier=fields["supplier"],
-        ),
-        idempotency_key=key,
-    )
     return int(cost_id)
-
-
-def _ingredient_now_and_before(
-    tx: Tx, ctx: TenantContext, name: str, at: datetime | None
-) -> tuple[Row, datetime, Row | None]:
-    """The active ingredient `name` refers to, the transaction's clock, and the cost in effect
-    at `at` (None: at that clock). Raises not_found for a name no active ingredient has."""
-    if at is not None:
-        row = find_active(tx, ctx, name)
-        return row, tx.scalar("costs.now"), _cost_as_of(tx, ctx, int(row["id"]), at)
-    # The usual update "now" reads all three at once (find_active's lookup, spelled in costs.sql).
-    row = tx.one(
-        "costs.ingredient_now_and_current",
-        {"tenant_id": ctx.tenant_id, "name_key": name_key(name, field="ingredient")},
-    )
-    if row is None:
-        raise name_not_found(tx, ctx, "ingredient", name)
-    before = None if row["cost_id"] is None else {
-        "id": row["cost_id"], "unit_cost": row["unit_cost"], "effective_at": row["effective_at"]
-    }
-    return row, row["now"], before
-
-
-def _cost_as_of(tx: Tx, ctx: TenantContext, ingredient_id: int, at: datetime) -> Row | None:
-    return tx.one(
-        "costs.as_of", {"tenant_id": ctx.tenant_id, "ingredient_id": ingredient_id, "at": at}
-    )
 
 
 # ------------------------------------------------------------------------------------ frames
@@ -426,7 +422,7 @@ def ingredients_page(
         upto = {"upto_name": rows[-1]["name_key"], "upto_id": rows[-1]["id"]} if rows else None
         aliases = tx.all("costs.aliases", params | upto) if upto else []
     frame = typed_frame(
-        rows,
+        [{**r, "cost_note": _cost_note(r)} for r in rows],
         [c for c in INGREDIENT_COLUMNS if c != "aliases"],
         decimals=("density", "yield_pct", "unit_cost"),
         times=("effective_at",),
@@ -434,12 +430,19 @@ def ingredients_page(
     )
     joined = _joined_aliases(aliases)
     frame.insert(
-        8,
+        INGREDIENT_COLUMNS.index("aliases"),
         "aliases",
         pd.Series([joined.get(int(i), "") for i in frame["id"]], index=frame.index, dtype=object),
     )
     frame["deleted"] = frame["deleted"].astype(bool)
     return FramePage(frame, after)
+
+
+def _cost_note(row: Row) -> str | None:
+    """Why the cost in use is not the policy's first choice: the preferred supplier has no offer."""
+    if not row["cost_fallback"]:
+        return None
+    return f"{row['preferred_supplier']} has no current offer: the latest offer is used"
 
 
 def _joined_aliases(rows: list[Row]) -> dict[int, str]:

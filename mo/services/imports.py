@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Unpack
 
 import numpy as np
@@ -21,6 +22,7 @@ from tqdm.auto import tqdm
 
 from mo.domain.checks import check_batch_id
 from mo.domain.context import TenantContext
+from mo.domain.conversions import Conversion, conversion_factor
 from mo.domain.names import clean_name, name_key
 from mo.domain.price_list_options import FormatOptions, PriceListArgs, PriceListOptions
 from mo.domain.results import ImportResult
@@ -29,13 +31,13 @@ from mo.errors import ErrorCode, MOError, not_found, validation_error
 from mo.services.costs import (
     decimal_text,
     iso,
-    pack_in_base,
     parse_effective_at,
     recompute_changed,
     to_scale,
     typed_frame,
     unit_cost_of,
 )
+from mo.services.conversions import scaled
 from mo.services.events import EVENT_TYPES, emit_event
 from mo.services.idempotency import check_key, replay, request_hash, run_idempotent
 from mo.services.paging import EVERY_ROW, FramePage, PageRequest, cut
@@ -91,7 +93,8 @@ SUPPLIER_ITEM_COLUMNS = ["supplier_key", "sku", "ingredient", "ingredient_id", "
 REJECTION_COLUMNS = ["row", "column", "value", "problem"]
 ON_BAD_ROWS = ("fail", "skip")
 _CREATE_STAGING = (
-    "rows", "items", "packs", "prices", "costs", "match", "new", "conv", "chosen", "rejected"
+    "rows", "items", "packs", "prices", "costs", "match", "new", "conv", "chosen", "rejected",
+    "moved",
 )
 # The tables a large list fills: fresh statistics for them, so the next import's joins (and the
 # recompute that follows) are planned for their real size.
@@ -421,7 +424,7 @@ def _stage(tx: Tx, plan: _Plan) -> None:
         if len(frame):
             tx.load(f"price_import_{name}", frame)
     # What the match reads; chosen and rejected are filled later.
-    tx.analyze([f"price_import_{name}" for name in _CREATE_STAGING if name not in ("chosen", "rejected")], staging=True)
+    tx.analyze([f"price_import_{name}" for name in _CREATE_STAGING if name not in ("chosen", "rejected", "moved")], staging=True)
     tx.run("imports.match", {"tenant_id": plan.ctx.tenant_id, "supplier_key": plan.supplier_key})
     # Only the table match just filled: re-analysing all eight after each step cost about
     # 0.4 s per 200k rows, twice.
@@ -429,38 +432,48 @@ def _stage(tx: Tx, plan: _Plan) -> None:
 
 
 def _convert_units(tx: Tx, plan: _Plan) -> tuple[pd.DataFrame, int]:
-    """Cost packs in the other one of mass and volume than their ingredient, via its density.
+    """Cost packs in another unit than their ingredient's, via its density or its conversions.
 
-    Done once per distinct (price, pack, ingredient). Returns what cannot be costed (a unit cost
-    rounding to zero) as problems listed at its first row, and how many rows that concerns.
+    Done once per distinct (price, pack, ingredient), with the conversions of those ingredients
+    read in one statement. A pack no conversion reaches is left to imports.unit_clashes (it has
+    no price_import_conv row); one that cannot be costed (a unit cost rounding to zero) gets a
+    row without unit cost and is returned as a problem listed at its first row, with how many
+    rows that concerns.
     """
     converted, problems, bad_rows = [], [], 0
-    for row in tx.all("imports.to_convert", {"tenant_id": plan.ctx.tenant_id}):
-        qty = pack_in_base(
-            pack_measure(row["pack"]),
-            ingredient=row["name"],
-            base=row["base_unit"],
-            density=row["density"],
+    todo = tx.all("imports.to_convert", {"tenant_id": plan.ctx.tenant_id})
+    known = _staged_conversions(tx, plan) if todo else {}
+    for row in todo:
+        factor = conversion_factor(
+            row["pack_base"], row["base_unit"],
+            conversions=known.get(int(row["ingredient_id"]), []), density=row["density"],
         )
+        if factor is None:
+            continue
+        qty = scaled(pack_measure(row["pack"]).qty, factor)
+        codes = (row["price_code"], row["pack_code"], row["ingredient_id"])
         try:
             cost = unit_cost_of(row["price"], qty)
         except MOError as err:
             problems.append((row["row_no"], "price", decimal_text(row["price"]), err.message))
             bad_rows += int(row["rows"])
+            converted.append((*codes, None, None))
             continue
-        converted.append(
-            (
-                row["price_code"],
-                row["pack_code"],
-                row["ingredient_id"],
-                format(to_scale(qty), "f"),
-                format(cost, "f"),
-            )
-        )
+        converted.append((*codes, format(to_scale(qty), "f"), format(cost, "f")))
     if converted:
         columns = ["price_code", "pack_code", "ingredient_id", "pack_qty", "unit_cost"]
         tx.load("price_import_conv", pd.DataFrame(converted, columns=columns))
     return pd.DataFrame(problems, columns=PROBLEM_COLUMNS), bad_rows
+
+
+def _staged_conversions(tx: Tx, plan: _Plan) -> dict[int, list[Conversion]]:
+    """The active conversions of the ingredients this list prices, by ingredient id."""
+    found: dict[int, list[Conversion]] = {}
+    for r in tx.all("imports.staged_conversions", {"tenant_id": plan.ctx.tenant_id}):
+        found.setdefault(int(r["ingredient_id"]), []).append(
+            Conversion(r["from_base"], Decimal(r["from_qty"]), r["to_base"], Decimal(r["to_qty"]))
+        )
+    return found
 
 
 def _bad_rows(tx: Tx, plan: _Plan, found: tuple[pd.DataFrame, int]) -> _Rejected:
@@ -527,7 +540,9 @@ def _clash_problems(rows: list[Row]) -> pd.DataFrame:
                 r["row_no"],
                 "pack",
                 r["pack"],
-                f"a pack in {r['base']} cannot price {r['ingredient']!r}, measured in {r['unit']}",
+                f"a pack in {r['base']} cannot price {r['ingredient']!r}, measured in "
+                f"{r['unit']}: add a conversion: "
+                f"add_conversion({r['ingredient']!r}, '1 {r['base']}', '… {r['unit']}')",
             )
             for r in rows
         ],
@@ -583,8 +598,12 @@ def _write_costs(tx: Tx, plan: _Plan, batch_id: int, at: datetime) -> Row:
         "supplier": plan.supplier,
         "batch_id": batch_id,
     }
-    tx.run("imports.choose_costs", {"tenant_id": plan.ctx.tenant_id, "at": at})
+    tx.run(
+        "imports.choose_costs",
+        {"tenant_id": plan.ctx.tenant_id, "at": at, "supplier": plan.supplier},
+    )
     tx.run("imports.insert_costs", params)
+    tx.run("imports.moved", {"tenant_id": plan.ctx.tenant_id, "at": at})
     tx.run("imports.cost_events", {**params, "effective_at": iso(at), "idempotency_key": plan.key})
     counts = tx.one("imports.counts")
     assert counts is not None

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mo.domain.context import TenantContext
-from mo.domain.measure import MAX_QTY, Measure, parse_unit
+from mo.domain.measure import MAX_QTY, Measure, parse_unit, parse_yield_unit
 from mo.domain.names import clean_name
 from mo.domain.results import RecipeImportResult
 from mo.domain.unicode_cells import not_unicode
@@ -258,6 +258,14 @@ def _measure(text: str) -> Measure:
         raise validation_error(str(err.details.get("problem", "unknown unit"))) from err
 
 
+def _yield_measure(text: str) -> Measure:
+    """A yield as kitchens write it: any word is a count of that thing (parse_yield_unit)."""
+    try:
+        return parse_yield_unit(text)
+    except MOError as err:
+        raise validation_error(str(err.details.get("problem", "unknown unit"))) from err
+
+
 def _positive(maximum: Decimal) -> Callable[[str], Decimal]:
     return lambda text: exact_number(text, field="value", maximum=maximum)
 
@@ -331,7 +339,7 @@ def check_rows(text: pd.DataFrame, problems: Problems) -> pd.DataFrame:
 
 HEAD_CHECKS: dict[str, Callable[[str], Any]] = {
     "yield_qty": _positive(MAX_QTY),
-    "yield_unit": _measure,
+    "yield_unit": _yield_measure,
     "menu_price": _positive(MAX_PRICE),
 }
 

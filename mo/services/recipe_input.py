@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from mo.domain.decimals import DecimalOutOfBounds, decimal_from
-from mo.domain.measure import MAX_QTY, Measure, parse_unit
+from mo.domain.measure import MAX_QTY, Measure, parse_unit, parse_yield_unit
 from mo.domain.names import clean_name
 from mo.errors import MOError, validation_error
 from mo.settings import max_recipe_lines
@@ -64,10 +64,12 @@ def to_scale(value: Decimal) -> Decimal:
         return value.quantize(PLACES, rounding=ROUND_HALF_EVEN)
 
 
-def read_unit(unit: object, *, field: str, **where: Any) -> Measure:
-    """parse_unit, with the error naming the field (and line) it came from."""
+def read_unit(unit: object, *, field: str, counted: bool = False, **where: Any) -> Measure:
+    """parse_unit (counted: parse_yield_unit, any word a count of that thing), with the error
+    naming the field (and line) it came from."""
+    parse = parse_yield_unit if counted else parse_unit
     try:
-        return parse_unit(unit.strip() if isinstance(unit, str) else unit)  # type: ignore[arg-type]
+        return parse(unit.strip() if isinstance(unit, str) else unit)  # type: ignore[arg-type]
     except MOError as err:
         raise validation_error(
             f"{field}: {err.message}", field=field, value=str(unit)[:100], **where
@@ -127,7 +129,7 @@ def check_head(
     """A recipe's name, yield and menu price, checked. Raises validation_error."""
     shown = clean_name(name, field="recipe")
     qty = exact_number(yield_qty, field="yield_qty", maximum=MAX_QTY)
-    unit = read_unit(yield_unit, field="yield_unit")
+    unit = read_unit(yield_unit, field="yield_unit", counted=True)
     price = (
         None
         if menu_price is None
@@ -174,7 +176,9 @@ def check_line(index: int, line: object) -> LineInput:
         )
     kind = kinds[0]
     qty = exact_number(line.get("qty"), field="qty", maximum=MAX_QTY, line=index)
-    measure = read_unit(line.get("unit"), field="unit", line=index)
+    # A sub-recipe is used by the word its yield is counted in ("2 glass"); an ingredient's
+    # unit stays one mo knows.
+    measure = read_unit(line.get("unit"), field="unit", counted=kind == "recipe", line=index)
     waste = _waste(line.get("waste_pct"), kind=kind, index=index)
     return LineInput(
         index,
@@ -205,8 +209,3 @@ def _waste(value: object, *, kind: str, index: int) -> Decimal:
             line=index,
         )
     return waste
-
-
-def ingredient_fits(line_family: str, line_base: str, family: str, base: str) -> bool:
-    """Same base unit, or mass↔volume (converted through the ingredient's density later)."""
-    return line_base == base or {line_family, family} == {"mass", "volume"}

@@ -27,7 +27,6 @@ from mo.services.recipe_input import (
     check_head,
     check_line,
     check_line_count,
-    ingredient_fits,
 )
 from mo.services.recompute import MAX_DEPTH, recompute_for
 from mo.services.suggestions import name_not_found
@@ -45,7 +44,7 @@ FRAME_COLUMNS = [
     "missing",
     "computed_at",
 ]
-BREAKDOWN_COLUMNS = ["ingredient", "qty", "unit", "cost"]
+BREAKDOWN_COLUMNS = ["ingredient", "qty", "unit", "cost", "reason"]
 
 
 # -------------------------------------------------------------------------------- save / delete
@@ -110,9 +109,9 @@ def _resolve(
 ) -> tuple[int, bool, str]:
     """(item id, is a sub-recipe, item name) for a line; raises not_found/unit_mismatch/cycle."""
     if line.kind == "ingredient":
+        # Any unit is saved: a line the ingredient's conversions cannot reach (yet) is costed
+        # as missing, with the conversion it needs (recompute).
         row = find_active(tx, ctx, line.item)
-        if not ingredient_fits(line.family, line.base_unit, row["family"], row["base_unit"]):
-            raise _mismatch(line, row["name"], row["base_unit"], row["family"])
         return int(row["id"]), False, row["name"]
     if line.item.casefold() == head.key:
         raise MOError(
@@ -336,7 +335,8 @@ def recipe_breakdown(store: Store, ctx: TenantContext, name: str) -> pd.DataFram
     """The leaf ingredients of a recipe for its whole yield: one row per ingredient, quantities
     in the ingredient's base unit summed over every sub-recipe path and level (BREAKDOWN_COLUMNS).
 
-    qty and cost are Decimal, None when a line lacks a conversion or a current cost.
+    qty and cost are Decimal, None when a line lacks a conversion or a current cost; reason
+    then says which (`lemon: no each→g conversion`, `butter: no cost`), else None.
     Raises not_found for an unknown recipe.
     """
     key = name_key(name, field="recipe")

@@ -5,31 +5,6 @@
 -- already current for every later read in the same transaction (recompute included).
 SELECT current_timestamp AS now
 
--- name: ingredient_now_and_current
--- For a cost update "now": the active ingredient a name or alias refers to (as
--- ingredients.by_name; no row when there is none), costs.now, and the cost in effect then (cost_id
--- NULL without one), in one read: each DuckDB statement costs a millisecond or more however small.
--- One ingredient at most matches, so the latest of its cost rows (ties: highest id) is the first;
--- its only row has a NULL cost when it has none, so where NULLs sort does not matter.
-SELECT i.id, i.name, i.family, i.base_unit, i.density, i.yield_pct, n.now, c.id AS cost_id,
-       c.unit_cost, c.effective_at
-FROM active_ingredient_names nm
-JOIN active_ingredients i ON i.tenant_id = nm.tenant_id AND i.id = nm.ingredient_id
-CROSS JOIN (SELECT current_timestamp AS now) n
-LEFT JOIN ingredient_costs c ON c.tenant_id = :tenant_id AND c.ingredient_id = i.id
-                            AND c.effective_at <= current_timestamp
-WHERE nm.tenant_id = :tenant_id AND nm.name_key = :name_key
-ORDER BY c.effective_at DESC, c.id DESC
-LIMIT 1
-
--- name: as_of
--- The cost in effect at :at for one ingredient: latest effective_at <= :at, ties by highest id.
-SELECT id, unit_cost, effective_at
-FROM ingredient_costs
-WHERE tenant_id = :tenant_id AND ingredient_id = :ingredient_id AND effective_at <= :at
-ORDER BY effective_at DESC, id DESC
-LIMIT 1
-
 -- name: insert
 INSERT INTO ingredient_costs (tenant_id, ingredient_id, price, pack, pack_qty, unit_cost,
                               effective_at, source, supplier, note, idempotency_key)
@@ -60,22 +35,18 @@ ORDER BY c.effective_at, c.id
 LIMIT :limit
 
 -- name: current
--- Every active ingredient's current cost (ingredients without one are left out).
+-- Every active ingredient's current cost: the offer its policy chooses now (cost_offers, V017);
+-- ingredients without one are left out.
 SELECT i.name AS ingredient, i.id AS ingredient_id, cur.unit_cost, i.base_unit AS unit,
-       cur.effective_at, cur.source, cur.supplier, cur.batch_id, cur.id AS cost_id
-FROM (
-    SELECT DISTINCT ON (ingredient_id) ingredient_id, id, unit_cost, effective_at, source,
-           supplier, batch_id
-    FROM ingredient_costs
-    WHERE tenant_id = :tenant_id AND effective_at <= current_timestamp
-    ORDER BY ingredient_id, effective_at DESC, id DESC
-) cur
+       cur.effective_at, cur.source, cur.supplier, cur.batch_id, cur.cost_id
+FROM cost_offers(:tenant_id, current_timestamp, CAST(NULL AS BIGINT[])) cur
 JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = cur.ingredient_id
+WHERE cur.chosen
 ORDER BY i.name_key, i.id
 
 -- name: ingredients
 -- One keyset page in (name_key, id) order (see mo/services/paging.py): the page's ingredients
--- first, then the current cost of those only, so a page never reads the whole cost table.
+-- first, then the chosen offer (cost_offers, V017) and the policy of those only.
 WITH page AS (
     SELECT i.id, i.name, i.name_key, i.base_unit, i.category, i.density, i.yield_pct, i.deleted_at
     FROM ingredients i
@@ -85,16 +56,18 @@ WITH page AS (
     LIMIT :limit
 ),
 cur AS (
-    SELECT DISTINCT ON (ingredient_id) ingredient_id, unit_cost, effective_at
-    FROM ingredient_costs
-    WHERE tenant_id = :tenant_id AND effective_at <= current_timestamp
-      AND ingredient_id IN (SELECT id FROM page)
-    ORDER BY ingredient_id, effective_at DESC, id DESC
+    SELECT o.ingredient_id, o.unit_cost, o.effective_at, o.supplier, o.fallback
+    FROM cost_offers(:tenant_id, current_timestamp, CAST(NULL AS BIGINT[])) o
+    WHERE o.chosen AND o.ingredient_id IN (SELECT id FROM page)
 )
 SELECT p.id, p.name, p.base_unit AS unit, p.category, p.density, p.yield_pct, cur.unit_cost,
-       cur.effective_at, p.deleted_at IS NOT NULL AS deleted, p.name_key
+       cur.effective_at, coalesce(pol.policy, 'latest') AS cost_policy,
+       pol.supplier AS preferred_supplier, cur.supplier AS cost_supplier,
+       coalesce(cur.fallback, FALSE) AS cost_fallback, p.deleted_at IS NOT NULL AS deleted,
+       p.name_key
 FROM page p
 LEFT JOIN cur ON cur.ingredient_id = p.id
+LEFT JOIN ingredient_cost_policies pol ON pol.tenant_id = :tenant_id AND pol.ingredient_id = p.id
 ORDER BY p.name_key, p.id
 
 -- name: aliases

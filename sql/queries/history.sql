@@ -139,18 +139,15 @@ bought AS (
     FROM leaf
 ),
 old AS (
-    SELECT DISTINCT ON (c.ingredient_id) c.ingredient_id, c.unit_cost
-    FROM ingredient_costs c
-    WHERE c.tenant_id = :tenant_id AND c.effective_at <= :since
-      AND c.ingredient_id IN (SELECT ingredient_id FROM leaf)
-    ORDER BY c.ingredient_id, c.effective_at DESC, c.id DESC
+    -- The offer each cost policy chose at each instant (cost_offers, as costing reads it).
+    SELECT o.ingredient_id, o.unit_cost
+    FROM cost_offers(:tenant_id, :since, (SELECT array_agg(ingredient_id) FROM leaf)) o
+    WHERE o.chosen
 ),
 new AS (
-    SELECT DISTINCT ON (c.ingredient_id) c.ingredient_id, c.unit_cost
-    FROM ingredient_costs c
-    WHERE c.tenant_id = :tenant_id AND c.effective_at <= :until
-      AND c.ingredient_id IN (SELECT ingredient_id FROM leaf)
-    ORDER BY c.ingredient_id, c.effective_at DESC, c.id DESC
+    SELECT o.ingredient_id, o.unit_cost
+    FROM cost_offers(:tenant_id, :until, (SELECT array_agg(ingredient_id) FROM leaf)) o
+    WHERE o.chosen
 )
 SELECT b.name AS ingredient, b.path,
        CASE WHEN b.waste_pct = 0 THEN b.edible

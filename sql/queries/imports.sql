@@ -43,6 +43,11 @@ CREATE TEMP TABLE price_import_conv (
     price_code BIGINT, pack_code BIGINT, ingredient_id BIGINT, pack_qty DECIMAL(38, 12),
     unit_cost DECIMAL(38, 12))
 
+-- name: create_moved
+CREATE TEMP TABLE price_import_moved (
+    ingredient_id BIGINT, old_unit_cost DECIMAL(38, 12), unit_cost DECIMAL(38, 12),
+    supplier VARCHAR)
+
 -- name: create_rejected
 CREATE TEMP TABLE price_import_rejected (
     seq BIGINT, row_no BIGINT, column_name VARCHAR, value VARCHAR, problem VARCHAR)
@@ -51,7 +56,7 @@ CREATE TEMP TABLE price_import_rejected (
 CREATE TEMP TABLE price_import_chosen (
     ingredient_id BIGINT, row_no BIGINT, price DECIMAL(38, 12), pack VARCHAR,
     pack_qty DECIMAL(38, 12), unit_cost DECIMAL(38, 12), old_unit_cost DECIMAL(38, 12),
-    changed BOOLEAN)
+    changed BOOLEAN, chosen_cost_id BIGINT, chosen_unit_cost DECIMAL(38, 12))
 
 -- name: latest_completed
 -- The supplier's latest completed price list: re-sending it is a duplicate, not a change.
@@ -104,23 +109,30 @@ LEFT JOIN (
 ) n ON n.name_key = it.item_key
 
 -- name: to_convert
--- Packs in the other one of mass and volume than their ingredient, which has a density: one
--- row per distinct (price, pack, ingredient), to be costed in Python (exact decimals).
+-- Packs in another unit than their ingredient's: one row per distinct (price, pack, ingredient),
+-- to be costed in Python through the density or the ingredient's conversions (exact decimals).
 SELECT m.price_code, m.pack_code, m.ingredient_id, min(m.row_no) AS row_no, count(*) AS rows,
-       pr.price, p.pack, i.name, i.base_unit, i.density
+       pr.price, p.pack, p.base AS pack_base, i.name, i.base_unit, i.density
 FROM price_import_match m
 JOIN price_import_packs p ON p.pack_code = m.pack_code
 JOIN price_import_prices pr ON pr.price_code = m.price_code
 JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = m.ingredient_id
-WHERE p.base <> m.ing_base AND p.family IN ('mass', 'volume') AND m.ing_family IN ('mass', 'volume')
-  AND m.ing_density IS NOT NULL
-GROUP BY m.price_code, m.pack_code, m.ingredient_id, pr.price, p.pack, i.name, i.base_unit,
-         i.density
+WHERE p.base <> m.ing_base
+GROUP BY m.price_code, m.pack_code, m.ingredient_id, pr.price, p.pack, p.base, i.name,
+         i.base_unit, i.density
 ORDER BY min(m.row_no)
 
+-- name: staged_conversions
+-- The active conversions of the ingredients a price list prices.
+SELECT c.ingredient_id, c.from_base, c.from_qty, c.to_base, c.to_qty
+FROM active_ingredient_conversions c
+WHERE c.tenant_id = :tenant_id
+  AND c.ingredient_id IN (SELECT ingredient_id FROM price_import_match)
+ORDER BY c.ingredient_id, c.id
+
 -- name: unit_clashes
--- Rows whose pack cannot be priced in their ingredient's unit: another family, or mass<->volume
--- without a density. A new ingredient takes its item's first-row unit and has no density yet.
+-- Rows whose pack cannot be priced in their ingredient's unit: no density or conversion of the
+-- ingredient reaches it (to_convert left it without a price_import_conv row). A new ingredient takes its item's first-row unit and has no density yet.
 SELECT bad.row_no, p.pack, p.base, COALESCE(i.name, it.item) AS ingredient,
        COALESCE(bad.ing_base, it.new_base) AS unit, bad.total
 FROM (
@@ -128,11 +140,11 @@ FROM (
     FROM price_import_match m
     JOIN price_import_packs p ON p.pack_code = m.pack_code
     JOIN price_import_items it ON it.key_code = m.key_code
+    LEFT JOIN price_import_conv c ON c.price_code = m.price_code AND c.pack_code = m.pack_code
+                                 AND c.ingredient_id = m.ingredient_id
     WHERE CASE
         WHEN m.ingredient_id IS NULL THEN :create_missing AND p.base <> it.new_base
-        ELSE p.base <> m.ing_base AND NOT (p.family IN ('mass', 'volume')
-                                           AND m.ing_family IN ('mass', 'volume')
-                                           AND m.ing_density IS NOT NULL)
+        ELSE p.base <> m.ing_base AND c.ingredient_id IS NULL
     END
     ORDER BY m.row_no
     LIMIT :limit
@@ -223,9 +235,7 @@ WHERE row_no IN (
     WHERE CASE
         WHEN m.ingredient_id IS NULL THEN NOT :create_missing OR p.base <> it.new_base
         WHEN p.base = m.ing_base THEN FALSE
-        WHEN p.family IN ('mass', 'volume') AND m.ing_family IN ('mass', 'volume')
-             AND m.ing_density IS NOT NULL THEN c.ingredient_id IS NULL
-        ELSE TRUE
+        ELSE c.unit_cost IS NULL
     END
 )
 
@@ -237,12 +247,13 @@ FROM price_import_rejected r
 ORDER BY r.seq
 
 -- name: choose_costs
--- Per ingredient, the batch's lowest unit cost (the first row on ties), beside the cost in
--- effect at :at; the batch changes that ingredient's cost when the two differ. The winner is
+-- Per ingredient, the batch's lowest unit cost (the first row on ties), beside this supplier's
+-- offer in effect at :at (a cost row is written when the two differ) and the offer chosen at :at
+-- before the batch (cost_offers: cost events go where the chosen one moves). The winner is
 -- found by two hash aggregates (lowest cost, then first row at it) on both engines: DISTINCT
 -- ON sorts every row (3x slower on DuckDB).
 INSERT INTO price_import_chosen (ingredient_id, row_no, price, pack, pack_qty, unit_cost,
-                                 old_unit_cost, changed)
+                                 old_unit_cost, changed, chosen_cost_id, chosen_unit_cost)
 WITH x AS MATERIALIZED (
     SELECT COALESCE(m.ingredient_id, n.ingredient_id) AS ingredient_id, m.row_no, m.price_code,
            m.pack_code, COALESCE(c.pack_qty, p.pack_qty) AS pack_qty,
@@ -261,7 +272,7 @@ first_row AS (
     GROUP BY x.ingredient_id
 )
 SELECT b.ingredient_id, b.row_no, pr.price, p.pack, b.pack_qty, b.unit_cost, cur.unit_cost,
-       cur.unit_cost IS NULL OR cur.unit_cost <> b.unit_cost
+       cur.unit_cost IS NULL OR cur.unit_cost <> b.unit_cost, ch.cost_id, ch.unit_cost
 FROM x b
 JOIN first_row f ON f.ingredient_id = b.ingredient_id AND f.row_no = b.row_no
 JOIN price_import_prices pr ON pr.price_code = b.price_code
@@ -270,9 +281,15 @@ LEFT JOIN (
     SELECT DISTINCT ON (ingredient_id) ingredient_id, unit_cost
     FROM ingredient_costs
     WHERE tenant_id = :tenant_id AND effective_at <= :at
+      AND lower(coalesce(supplier, '')) = lower(coalesce(CAST(:supplier AS VARCHAR), ''))
       AND ingredient_id IN (SELECT ingredient_id FROM price_import_match)
     ORDER BY ingredient_id, effective_at DESC, id DESC
 ) cur ON cur.ingredient_id = b.ingredient_id
+LEFT JOIN (
+    SELECT o.ingredient_id, o.cost_id, o.unit_cost
+    FROM cost_offers(:tenant_id, :at, (SELECT array_agg(ingredient_id) FROM price_import_match)) o
+    WHERE o.chosen
+) ch ON ch.ingredient_id = b.ingredient_id
 
 -- name: insert_costs
 INSERT INTO ingredient_costs (tenant_id, ingredient_id, price, pack, pack_qty, unit_cost,
@@ -289,8 +306,18 @@ SELECT count(*) FILTER (WHERE changed) AS changed,
        (SELECT count(*) FROM price_import_new) AS created
 FROM price_import_chosen
 
+-- name: moved
+-- After insert_costs: the ingredients whose chosen offer at :at moved with this batch, with the
+-- one chosen now. Their recipes are recomputed and each gets an ingredient.cost.updated event.
+INSERT INTO price_import_moved (ingredient_id, old_unit_cost, unit_cost, supplier)
+SELECT o.ingredient_id, c.chosen_unit_cost, o.unit_cost, o.supplier
+FROM price_import_chosen c
+JOIN cost_offers(:tenant_id, :at, (SELECT array_agg(ingredient_id) FROM price_import_chosen)) o
+  ON o.ingredient_id = c.ingredient_id AND o.chosen
+WHERE c.changed AND o.cost_id <> coalesce(c.chosen_cost_id, -1)
+
 -- name: changed_ids
-SELECT ingredient_id FROM price_import_chosen WHERE changed ORDER BY ingredient_id
+SELECT ingredient_id FROM price_import_moved ORDER BY ingredient_id
 
 -- name: batches
 -- One keyset page in (created_at, id) order (see mo/services/paging.py).

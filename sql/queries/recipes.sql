@@ -181,28 +181,75 @@ WITH RECURSIVE walk(recipe_id, mult, depth) AS (
 node AS (
     SELECT recipe_id, CAST(SUM(mult) AS DECIMAL(38, 12)) AS mult FROM walk GROUP BY recipe_id
 ),
+used AS (
+    SELECT l.recipe_id, l.ingredient_id, l.family, l.base_unit, l.qty_base, l.waste_pct
+    FROM recipe_lines l
+    WHERE l.tenant_id = :tenant_id AND l.recipe_id IN (SELECT recipe_id FROM node)
+      AND l.ingredient_id IS NOT NULL
+),
 cur AS (
-    SELECT DISTINCT ON (c.ingredient_id) c.ingredient_id, c.unit_cost
-    FROM ingredient_costs c
-    WHERE c.tenant_id = :tenant_id AND c.effective_at <= current_timestamp
-    ORDER BY c.ingredient_id, c.effective_at DESC, c.id DESC
+    -- The offer each cost policy chooses now: cost_offers (V017), as costing reads it.
+    SELECT o.ingredient_id, o.unit_cost
+    FROM cost_offers(:tenant_id, current_timestamp, (SELECT array_agg(ingredient_id) FROM used)) o
+    WHERE o.chosen
+),
+own_conv AS (
+    SELECT c.ingredient_id, c.pair_key, c.from_base, c.from_qty, c.to_base, c.to_qty
+    FROM active_ingredient_conversions c
+    WHERE c.tenant_id = :tenant_id AND c.ingredient_id IN (SELECT ingredient_id FROM used)
+),
+edge AS (
+    -- As costing's (recompute compute): 1 a = num/den b, both ways; the density is ml→g.
+    SELECT ingredient_id, from_base AS a, to_base AS b, to_qty AS num, from_qty AS den
+    FROM own_conv
+    UNION ALL
+    SELECT ingredient_id, to_base, from_base, from_qty, to_qty FROM own_conv
+    UNION ALL
+    SELECT i.id, 'ml', 'g', i.density, CAST(1 AS DECIMAL(38, 12))
+    FROM ingredients i
+    WHERE i.tenant_id = :tenant_id AND i.density IS NOT NULL
+      AND i.id IN (SELECT ingredient_id FROM used)
+      AND i.id NOT IN (SELECT ingredient_id FROM own_conv WHERE pair_key = 'g|ml')
+    UNION ALL
+    SELECT i.id, 'g', 'ml', CAST(1 AS DECIMAL(38, 12)), i.density
+    FROM ingredients i
+    WHERE i.tenant_id = :tenant_id AND i.density IS NOT NULL
+      AND i.id IN (SELECT ingredient_id FROM used)
+      AND i.id NOT IN (SELECT ingredient_id FROM own_conv WHERE pair_key = 'g|ml')
+),
+factor AS (
+    SELECT DISTINCT ON (ingredient_id, src, dst) ingredient_id, src, dst, num, den
+    FROM (
+        SELECT ingredient_id, a AS src, b AS dst, num, den, 1 AS hops, '' AS via FROM edge
+        UNION ALL
+        SELECT e1.ingredient_id, e1.a, e2.b, CAST(e1.num * e2.num AS DECIMAL(38, 12)),
+               CAST(e1.den * e2.den AS DECIMAL(38, 12)), 2, e1.b
+        FROM edge e1
+        JOIN edge e2 ON e2.ingredient_id = e1.ingredient_id AND e2.a = e1.b AND e2.b <> e1.a
+    ) p
+    ORDER BY ingredient_id, src, dst, hops, via
 ),
 leaf AS (
     SELECT i.id, i.name, i.base_unit, l.waste_pct, i.yield_pct,
            CASE WHEN i.deleted_at IS NULL THEN cur.unit_cost END AS unit_cost,
+           CASE WHEN i.deleted_at IS NOT NULL THEN i.name || ': deleted'
+                WHEN cur.unit_cost IS NULL THEN i.name || ': no cost'
+                WHEN l.base_unit <> i.base_unit AND f.num IS NULL
+                    THEN i.name || ': no ' || l.base_unit || '→' || i.base_unit || ' conversion'
+           END AS reason,
            CAST(node.mult * CASE
                WHEN l.base_unit = i.base_unit THEN l.qty_base
-               WHEN l.family = 'volume' AND i.family = 'mass'
-                   THEN CAST(l.qty_base * i.density AS DECIMAL(38, 12))
-               WHEN l.family = 'mass' AND i.family = 'volume' THEN exact_div(l.qty_base, i.density)
+               WHEN f.den = 1 THEN CAST(l.qty_base * f.num AS DECIMAL(38, 12))
+               ELSE exact_div(CAST(l.qty_base * f.num AS DECIMAL(38, 12)), f.den)
            END AS DECIMAL(38, 12)) AS qty
     FROM node
-    JOIN recipe_lines l ON l.tenant_id = :tenant_id AND l.recipe_id = node.recipe_id
+    JOIN used l ON l.recipe_id = node.recipe_id
     JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = l.ingredient_id
     LEFT JOIN cur ON cur.ingredient_id = i.id
+    LEFT JOIN factor f ON f.ingredient_id = i.id AND f.src = l.base_unit AND f.dst = i.base_unit
 ),
 costed AS (
-    SELECT id, name, base_unit, qty,
+    SELECT id, name, base_unit, qty, reason,
            exact_div(CAST(exact_div(CAST(CAST(qty * unit_cost AS DECIMAL(38, 12)) * 100
                                          AS DECIMAL(38, 12)), yield_pct) * 100 AS DECIMAL(38, 12)),
                      100 - waste_pct) AS cost
@@ -211,7 +258,8 @@ costed AS (
 SELECT name AS ingredient,
        CASE WHEN COUNT(*) = COUNT(qty) THEN SUM(qty) END AS qty,
        base_unit AS unit,
-       CASE WHEN COUNT(*) = COUNT(cost) THEN SUM(cost) END AS cost
+       CASE WHEN COUNT(*) = COUNT(cost) THEN SUM(cost) END AS cost,
+       MIN(reason) AS reason
 FROM costed
 GROUP BY id, name, base_unit
 ORDER BY name, id
@@ -235,8 +283,9 @@ CREATE TEMP TABLE ri_lines (
 )
 
 -- name: import_problems
--- Rows whose item is unknown, or whose unit cannot measure their item (a sub-recipe's yield
--- unit comes from this import when it is imported too, else from the stored recipe).
+-- Rows whose item is unknown, or whose unit cannot measure their sub-recipe (its yield unit
+-- comes from this import when it is imported too, else from the stored recipe). An ingredient
+-- line in any unit is imported, as save_recipe saves it: costing lists one it cannot convert.
 WITH ing AS (
     SELECT n.name_key, i.name, i.family, i.base_unit
     FROM active_ingredient_names n
@@ -256,12 +305,6 @@ FROM ri_lines l
 WHERE l.item_key IS NOT NULL AND (
     (l.kind = 'ingredient' AND l.item_key NOT IN (SELECT name_key FROM ing))
     OR (l.kind = 'recipe' AND l.item_key NOT IN (SELECT recipe_key FROM sub)))
-UNION ALL
-SELECT l.row_no, 'unit', l.unit,
-       'cannot measure ' || i.name || ', measured in ' || i.base_unit
-FROM ri_lines l JOIN ing i ON i.name_key = l.item_key
-WHERE l.kind = 'ingredient' AND l.base_unit IS NOT NULL AND l.base_unit <> i.base_unit
-  AND NOT (l.family IN ('mass', 'volume') AND i.family IN ('mass', 'volume'))
 UNION ALL
 SELECT l.row_no, 'unit', l.unit,
        'cannot measure recipe ' || s.name || ', which yields ' || s.yield_base

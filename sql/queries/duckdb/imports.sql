@@ -20,7 +20,8 @@ ORDER BY i.id
 -- name: cost_events
 -- Unit costs as plain decimal text without trailing zeros, as update_cost writes them. Keys
 -- sorted and the canonical marker as in created_events: the strings are the name, the
--- supplier, the ISO time and decimal digits.
+-- supplier, the ISO time and decimal digits. One per ingredient whose chosen offer moved
+-- (imports.moved), naming the supplier chosen.
 INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload,
                        idempotency_key, batch_id, payload_canonical)
 SELECT i.tenant_id, 'ingredient.cost.updated', 'ingredient', CAST(c.ingredient_id AS VARCHAR),
@@ -28,11 +29,10 @@ SELECT i.tenant_id, 'ingredient.cost.updated', 'ingredient', CAST(c.ingredient_i
                    'ingredient_id', c.ingredient_id,
                    'new_unit_cost', rtrim(rtrim(CAST(c.unit_cost AS VARCHAR), '0'), '.'),
                    'old_unit_cost', rtrim(rtrim(CAST(c.old_unit_cost AS VARCHAR), '0'), '.'),
-                   'source', 'import', 'supplier', CAST(:supplier AS VARCHAR)),
+                   'source', 'import', 'supplier', c.supplier),
        CAST(:idempotency_key AS VARCHAR), CAST(:batch_id AS BIGINT),
        regexp_full_match(i.name, '[ -~]*')
-       AND regexp_full_match(COALESCE(CAST(:supplier AS VARCHAR), '') || CAST(:effective_at AS VARCHAR), '[ -~]*')
-FROM price_import_chosen c
+       AND regexp_full_match(COALESCE(c.supplier, '') || CAST(:effective_at AS VARCHAR), '[ -~]*')
+FROM price_import_moved c
 JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = c.ingredient_id
-WHERE c.changed
 ORDER BY c.ingredient_id

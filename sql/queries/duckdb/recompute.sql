@@ -120,45 +120,90 @@ uses AS (
 ),
 cur AS (
     -- The cost chosen for each ingredient: rc_cost_override's, if it names one (a what-if),
-    -- else the one in effect at :as_of (NULL: the transaction's clock, as in costs.now): latest
-    -- effective_at, ties by highest id, as one sortable key (ids stay far below 10^12; an
-    -- arg_max is cheaper than DISTINCT ON, which sorts).
+    -- else the offer its cost policy chooses at :as_of (NULL: the transaction's clock, as in
+    -- costs.now): cost_offers (V017), the one chosen-cost rule.
     SELECT ingredient_id, unit_cost FROM rc_cost_override
     UNION ALL
-    SELECT c.ingredient_id,
-           arg_max(c.unit_cost, CAST(epoch_us(c.effective_at) AS HUGEINT) * 1000000000000 + c.id)
-    FROM ingredient_costs c
+    SELECT o.ingredient_id, o.unit_cost
+    FROM cost_offers(:tenant_id, COALESCE(CAST(:as_of AS TIMESTAMPTZ), current_timestamp),
+                     (SELECT array_agg(ingredient_id) FROM uses)) o
+    WHERE o.chosen
+      AND o.ingredient_id NOT IN (SELECT ingredient_id FROM rc_cost_override)
+),
+own AS (
+    SELECT i.id AS ingredient_id, i.name, i.base_unit AS own_unit, i.density,
+           i.deleted_at IS NOT NULL AS deleted, i.yield_pct
+    FROM ingredients i
+    WHERE i.tenant_id = :tenant_id AND i.id IN (SELECT ingredient_id FROM uses)
+),
+own_conv AS (
+    SELECT c.ingredient_id, c.pair_key, c.from_base, c.from_qty, c.to_base, c.to_qty
+    FROM active_ingredient_conversions c
     WHERE c.tenant_id = :tenant_id
-      AND c.effective_at <= COALESCE(CAST(:as_of AS TIMESTAMPTZ), current_timestamp)
-      AND c.ingredient_id IN (SELECT ingredient_id FROM uses)
-      AND c.ingredient_id NOT IN (SELECT ingredient_id FROM rc_cost_override)
-    GROUP BY c.ingredient_id
+      AND c.ingredient_id IN (SELECT u.ingredient_id FROM uses u JOIN own o
+                              ON o.ingredient_id = u.ingredient_id AND o.own_unit <> u.base_unit)
+),
+edge AS (
+    -- The conversions of ingredients some line measures in another base, both ways: 1 a =
+    -- num/den b. The density is the ml→g edge unless the ingredient has its own g↔ml one.
+    SELECT ingredient_id, from_base AS a, to_base AS b, to_qty AS num, from_qty AS den
+    FROM own_conv
+    UNION ALL
+    SELECT ingredient_id, to_base, from_base, from_qty, to_qty FROM own_conv
+    UNION ALL
+    SELECT o.ingredient_id, x.a, x.b, x.num, x.den
+    FROM own o
+    CROSS JOIN LATERAL (SELECT 'ml' AS a, 'g' AS b, o.density AS num, CAST(1 AS DECIMAL(38, 12)) AS den
+                        UNION ALL
+                        SELECT 'g', 'ml', CAST(1 AS DECIMAL(38, 12)), o.density) x
+    WHERE o.density IS NOT NULL
+      AND o.ingredient_id NOT IN (SELECT ingredient_id FROM own_conv WHERE pair_key = 'g|ml')
+),
+factor AS (
+    -- How many of the ingredient's base units one line base unit is, as num/den: one edge, or
+    -- two through a third base (each → g → ml); the shorter path first.
+    SELECT ingredient_id, src, dst, arg_min({'num': num, 'den': den}, {'h': hops, 'v': via}) AS f
+    FROM (
+        SELECT ingredient_id, a AS src, b AS dst, num, den, 1 AS hops, '' AS via FROM edge
+        UNION ALL
+        SELECT e1.ingredient_id, e1.a, e2.b, TRY(exact_mul(e1.num, e2.num)),
+               TRY(exact_mul(e1.den, e2.den)), 2, e1.b
+        FROM edge e1
+        JOIN edge e2 ON e2.ingredient_id = e1.ingredient_id AND e2.a = e1.b AND e2.b <> e1.a
+    ) p
+    GROUP BY ingredient_id, src, dst
 ),
 converted AS (
-    SELECT ingredient_id, base_unit, waste_pct, name,
-           CASE WHEN family = 'mass' AND own_family = 'volume' THEN density END AS divisor,
-           cost IS NOT NULL AND (base_unit = own_unit OR density IS NOT NULL) AS usable,
-           CASE WHEN base_unit = own_unit THEN cost
-                WHEN family = 'volume' AND own_family = 'mass' THEN TRY(exact_mul(cost, density))
-                WHEN family = 'mass' AND own_family = 'volume' AND density IS NOT NULL THEN cost
-           END AS cost
+    -- A line in the ingredient's base costs its cost; another base costs cost × num, its qty
+    -- divided by den (exactly, once per line: 92 g of oil at 0.92 g/ml is exactly 100 ml).
+    SELECT ingredient_id, base_unit, waste_pct, reason,
+           CASE WHEN den <> 1 THEN den END AS divisor,
+           CASE WHEN num = 1 THEN cost ELSE TRY(exact_mul(cost, num)) END AS cost
     FROM (
-        SELECT u.ingredient_id, u.family, u.base_unit, u.waste_pct, i.name,
-               i.family AS own_family, i.base_unit AS own_unit, i.density,
-               CASE WHEN i.deleted_at IS NOT NULL THEN NULL
-                    WHEN i.yield_pct = 100 THEN cur.unit_cost
-                    ELSE TRY(exact_div(cur.unit_cost * 100, i.yield_pct))
+        SELECT u.ingredient_id, u.base_unit, u.waste_pct,
+               CASE WHEN u.base_unit = o.own_unit THEN 1 ELSE f.f.num END AS num,
+               CASE WHEN u.base_unit = o.own_unit THEN 1 ELSE f.f.den END AS den,
+               CASE WHEN o.deleted THEN o.name || ': deleted'
+                    WHEN cur.unit_cost IS NULL THEN o.name || ': no cost'
+                    WHEN u.base_unit <> o.own_unit AND f.f IS NULL
+                        THEN o.name || ': no ' || u.base_unit || '→' || o.own_unit || ' conversion'
+               END AS reason,
+               CASE WHEN o.deleted THEN NULL
+                    WHEN o.yield_pct = 100 THEN cur.unit_cost
+                    ELSE TRY(exact_div(cur.unit_cost * 100, o.yield_pct))
                END AS cost
         FROM uses u
-        JOIN ingredients i ON i.tenant_id = :tenant_id AND i.id = u.ingredient_id
+        JOIN own o ON o.ingredient_id = u.ingredient_id
         LEFT JOIN cur ON cur.ingredient_id = u.ingredient_id
+        LEFT JOIN factor f ON f.ingredient_id = u.ingredient_id AND f.src = u.base_unit
+                          AND f.dst = o.own_unit
     ) edible
 ),
 rate AS (
     SELECT ingredient_id, base_unit, waste_pct, divisor, rate, trunc(rate) AS rh,
            rate - trunc(rate) AS rl,
            CASE WHEN rate IS NOT NULL THEN NULL
-                WHEN usable THEN 'cost too large' ELSE name END AS lack
+                ELSE COALESCE(reason, 'cost too large') END AS lack
     FROM (
         SELECT *, CASE WHEN waste_pct = 0 THEN cost
                        ELSE TRY(exact_div(cost * 100, 100 - waste_pct)) END AS rate

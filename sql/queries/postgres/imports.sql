@@ -12,7 +12,8 @@ JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = nw.ingredient_i
 ORDER BY i.id
 
 -- name: cost_events
--- Unit costs as plain decimal text without trailing zeros, as update_cost writes them.
+-- Unit costs as plain decimal text without trailing zeros, as update_cost writes them; one per
+-- ingredient whose chosen offer moved (imports.moved), naming the supplier chosen.
 INSERT INTO event_log (tenant_id, event_type, aggregate_type, aggregate_id, payload,
                        idempotency_key, batch_id)
 SELECT i.tenant_id, 'ingredient.cost.updated', 'ingredient', CAST(c.ingredient_id AS VARCHAR),
@@ -20,9 +21,8 @@ SELECT i.tenant_id, 'ingredient.cost.updated', 'ingredient', CAST(c.ingredient_i
                    'old_unit_cost', rtrim(rtrim(CAST(c.old_unit_cost AS VARCHAR), '0'), '.'),
                    'new_unit_cost', rtrim(rtrim(CAST(c.unit_cost AS VARCHAR), '0'), '.'),
                    'effective_at', CAST(:effective_at AS VARCHAR), 'source', 'import',
-                   'supplier', CAST(:supplier AS VARCHAR)),
+                   'supplier', c.supplier),
        CAST(:idempotency_key AS VARCHAR), CAST(:batch_id AS BIGINT)
-FROM price_import_chosen c
+FROM price_import_moved c
 JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = c.ingredient_id
-WHERE c.changed
 ORDER BY c.ingredient_id

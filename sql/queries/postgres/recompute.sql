@@ -129,21 +129,20 @@ uses AS (
     WHERE ingredient_id IS NOT NULL
 ),
 cur AS (
-    -- The cost in effect at :as_of (NULL: the transaction's clock), unless rc_cost_override
-    -- names one for the ingredient (see the DuckDB compute).
+    -- The offer each ingredient's cost policy chooses at :as_of (NULL: the transaction's clock;
+    -- cost_offers, V017), unless rc_cost_override names one for it (see the DuckDB compute).
     SELECT ingredient_id, unit_cost FROM rc_cost_override
     UNION ALL
-    (SELECT DISTINCT ON (c.ingredient_id) c.ingredient_id, c.unit_cost
-     FROM ingredient_costs c
-     WHERE c.tenant_id = :tenant_id
-       AND c.effective_at <= COALESCE(CAST(:as_of AS TIMESTAMPTZ), current_timestamp)
-       AND c.ingredient_id IN (SELECT ingredient_id FROM uses)
-       AND c.ingredient_id NOT IN (SELECT ingredient_id FROM rc_cost_override)
-     ORDER BY c.ingredient_id, c.effective_at DESC, c.id DESC)
+    SELECT o.ingredient_id, o.unit_cost
+    FROM cost_offers(CAST(:tenant_id AS TEXT),
+                     COALESCE(CAST(:as_of AS TIMESTAMPTZ), current_timestamp),
+                     (SELECT array_agg(DISTINCT ingredient_id) FROM uses)) o
+    WHERE o.chosen
+      AND o.ingredient_id NOT IN (SELECT ingredient_id FROM rc_cost_override)
 ),
 edible AS (
-    SELECT i.id AS ingredient_id, i.name, i.family, i.base_unit, i.density,
-           i.deleted_at IS NULL AND cur.unit_cost IS NOT NULL AS priced,
+    SELECT i.id AS ingredient_id, i.name, i.base_unit, i.density,
+           i.deleted_at IS NOT NULL AS deleted, cur.unit_cost IS NOT NULL AS priced,
            CASE WHEN i.deleted_at IS NOT NULL THEN NULL
                 WHEN i.yield_pct = 100 THEN cur.unit_cost
                 ELSE try_div(cur.unit_cost * 100, i.yield_pct) END AS cost
@@ -151,22 +150,58 @@ edible AS (
     LEFT JOIN cur ON cur.ingredient_id = i.id
     WHERE i.tenant_id = :tenant_id AND i.id IN (SELECT ingredient_id FROM uses)
 ),
+own_conv AS (
+    SELECT c.ingredient_id, c.pair_key, c.from_base, c.from_qty, c.to_base, c.to_qty
+    FROM active_ingredient_conversions c
+    WHERE c.tenant_id = :tenant_id
+      AND c.ingredient_id IN (SELECT u.ingredient_id FROM uses u JOIN edible e
+                              ON e.ingredient_id = u.ingredient_id AND e.base_unit <> u.base_unit)
+),
+edge AS (
+    -- As the DuckDB compute's: 1 a = num/den b, both ways, the density as the ml→g edge.
+    SELECT ingredient_id, from_base AS a, to_base AS b, to_qty AS num, from_qty AS den
+    FROM own_conv
+    UNION ALL
+    SELECT ingredient_id, to_base, from_base, from_qty, to_qty FROM own_conv
+    UNION ALL
+    SELECT e.ingredient_id, x.a, x.b, x.num, x.den
+    FROM edible e
+    CROSS JOIN LATERAL (VALUES ('ml', 'g', e.density, CAST(1 AS NUMERIC)),
+                               ('g', 'ml', CAST(1 AS NUMERIC), e.density)) x(a, b, num, den)
+    WHERE e.density IS NOT NULL
+      AND e.ingredient_id NOT IN (SELECT ingredient_id FROM own_conv WHERE pair_key = 'g|ml')
+),
+factor AS (
+    SELECT DISTINCT ON (ingredient_id, src, dst) ingredient_id, src, dst, num, den
+    FROM (
+        SELECT ingredient_id, a AS src, b AS dst, num, den, 1 AS hops, '' AS via FROM edge
+        UNION ALL
+        SELECT e1.ingredient_id, e1.a, e2.b, fits12(e1.num * e2.num), fits12(e1.den * e2.den),
+               2, e1.b
+        FROM edge e1
+        JOIN edge e2 ON e2.ingredient_id = e1.ingredient_id AND e2.a = e1.b AND e2.b <> e1.a
+    ) p
+    ORDER BY ingredient_id, src, dst, hops, via
+),
 converted AS (
-    SELECT u.ingredient_id, u.base_unit, u.waste_pct, e.name,
-           CASE WHEN u.family = 'mass' AND e.family = 'volume' THEN e.density END AS divisor,
-           e.priced AND (u.base_unit = e.base_unit OR (e.density IS NOT NULL AND (
-               u.family = 'volume' AND e.family = 'mass'
-               OR u.family = 'mass' AND e.family = 'volume'))) AS usable,
+    SELECT u.ingredient_id, u.base_unit, u.waste_pct,
+           CASE WHEN u.base_unit <> e.base_unit AND f.den <> 1 THEN f.den END AS divisor,
+           CASE WHEN e.deleted THEN e.name || ': deleted'
+                WHEN NOT e.priced THEN e.name || ': no cost'
+                WHEN u.base_unit <> e.base_unit AND f.num IS NULL
+                    THEN e.name || ': no ' || u.base_unit || '→' || e.base_unit || ' conversion'
+           END AS reason,
            CASE WHEN u.base_unit = e.base_unit THEN e.cost
-                WHEN u.family = 'volume' AND e.family = 'mass'
-                    THEN fits12(e.cost * e.density)
-                WHEN u.family = 'mass' AND e.family = 'volume' AND e.density IS NOT NULL THEN e.cost
-           END AS cost
-    FROM uses u JOIN edible e ON e.ingredient_id = u.ingredient_id
+                WHEN f.num = 1 THEN e.cost
+                ELSE fits12(e.cost * f.num) END AS cost
+    FROM uses u
+    JOIN edible e ON e.ingredient_id = u.ingredient_id
+    LEFT JOIN factor f ON f.ingredient_id = u.ingredient_id AND f.src = u.base_unit
+                      AND f.dst = e.base_unit
 )
 INSERT INTO rc_rate (ingredient_id, base_unit, waste_pct, name, divisor, rate, lack)
-SELECT ingredient_id, base_unit, waste_pct, name, divisor, rate,
-       CASE WHEN rate IS NOT NULL THEN NULL WHEN usable THEN 'cost too large' ELSE name END
+SELECT ingredient_id, base_unit, waste_pct, NULL, divisor, rate,
+       CASE WHEN rate IS NOT NULL THEN NULL ELSE COALESCE(reason, 'cost too large') END
 FROM (SELECT *, CASE WHEN waste_pct = 0 THEN cost
                      ELSE try_div(cost * 100, 100 - waste_pct) END AS rate
       FROM converted) r
