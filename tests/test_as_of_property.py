@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from hypothesis import HealthCheck, given, settings
 from reliability_support import examples, row_counts
+from test_costing_property import BASES, INGREDIENT_UNITS
 from test_explain_property import INSTANTS, TOLERANCE, Case, _apply, cases, cost_at, leaves
 
 from mo.services.what_if import recipes_as_of
@@ -27,8 +28,11 @@ def expected_at(case: Case, name: str, instant: object) -> tuple[Fraction, list[
     for leaf in leaves(case.plan, name):
         item = items[leaf.ingredient]
         cost = cost_at(case.histories[item.name], instant, item)  # type: ignore[arg-type]
-        if leaf.qty is None or cost is None:
-            missing.add(item.name)
+        own = BASES[INGREDIENT_UNITS[item.unit]]
+        if cost is None:
+            missing.add(f"{item.name}: no cost")  # the reasons as mo's missing items say them
+        elif leaf.qty is None:
+            missing.add(f"{item.name}: no {leaf.unit}→{own} conversion")
         else:
             total += leaf.qty * cost
     return total, sorted(missing, key=lambda n: (n.casefold(), n))

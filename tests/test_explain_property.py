@@ -28,6 +28,7 @@ from test_costing_property import (
     INGREDIENT_UNITS,
     PACKS,
     UNITS,
+    _factor,
     Ingredient,
     Plan,
     Recipe,
@@ -84,6 +85,7 @@ class Leaf:
     ingredient: str
     path: str
     qty: Fraction | None  # bought, base unit, per whole yield of the top recipe
+    unit: str = ""  # the line's base unit
 
 
 def leaves(plan: Plan, name: str) -> list[Leaf]:
@@ -102,19 +104,17 @@ def leaves(plan: Plan, name: str) -> list[Leaf]:
             else:
                 item = items[line["ingredient"]]
                 found.append(Leaf(item.name, f"{path} > {item.name}",
-                                  _bought(item, mult * qty, line)))
+                                  _bought(item, mult * qty, line), UNITS[line["unit"]][1]))
         return found
 
     return walk(recipes[name], F(1), name)
 
 
 def _bought(item: Ingredient, qty: Fraction, line: dict[str, str]) -> Fraction | None:
-    line_family, target = UNITS[line["unit"]][0], INGREDIENT_UNITS[item.unit]
-    if line_family != target:
-        if item.density is None:
-            return None
-        qty = qty * F(item.density) if line_family == "volume" else qty / F(item.density)
-    return qty * 100 / F(item.yield_pct) * 100 / (100 - F(line["waste_pct"]))
+    factor = _factor(item, UNITS[line["unit"]][1])  # density and the item's own conversions
+    if factor is None:
+        return None
+    return qty * factor * 100 / F(item.yield_pct) * 100 / (100 - F(line["waste_pct"]))
 
 
 def cost_at(history_: list[Cost], instant: datetime, item: Ingredient) -> Fraction | None:
