@@ -367,7 +367,9 @@ def test_recipe_costs_reports_costs_incomplete_and_movers(demo_run: DemoOutcome)
         "Pineapple Upside-Down Cake" in text and "sugar" in text
     )  # incomplete, and what is missing
     assert "Total before" in text and "Total after" in text  # the movers table
-    assert "Roux" in text and "butter +0.62; flour +0.04" in text  # its top ingredients
+    # Its top ingredients. Flour stays at Metro's price: FreshCo's week 2 list repeats its own
+    # price, which leaves its offer (and its date) as it was, so Metro's stays the newest.
+    assert "Roux 2.11 2.73 0.62 29.2 % butter +0.62 " in text
     assert "Roux > butter" in text and "Contribution" in text  # the biggest mover explained
     assert "Cost (per portion)" in text and "import.completed" in text  # Chicken Pie's history
     assert images(result) == 1
@@ -684,6 +686,6 @@ def test_demo_runs_every_notebook_and_prints_the_summary(demo_run: DemoOutcome) 
     assert sorted(r.output for r in demo_run.runs) == records  # what the other tests read
     assert list((demo_run.folder / "var" / "exports").glob("events-demo-*.csv"))
     assert "24 of 25 fully costed, 1 incomplete" in printed
-    assert "Pineapple Upside-Down Cake (missing sugar)" in printed
+    assert "Pineapple Upside-Down Cake (missing sugar: no ml→g conversion)" in printed
     assert "movers" in printed and "%)" in printed
     assert re.search(r"events\s+\d+ in all: .*import\.completed 3", printed)
