@@ -89,10 +89,10 @@ def test_as_of_before_any_cost_lists_what_was_missing(client: MOClient) -> None:
         {"ingredient": "Flour", "qty": 1, "unit": "g"}])
     then = client.recipes(exact=True, as_of=WEEK_BACK).set_index("name")
     assert not then.loc["Brine", "complete"]
-    assert then.loc["Brine", "missing"] == "Salt"
+    assert then.loc["Brine", "missing"] == "Salt: no cost"
     assert then.loc["Bread", "complete"] and then.loc["Bread", "total_cost"] == d("1")
     month_back = client.recipes(exact=True, as_of=NOW - timedelta(days=30)).set_index("name")
-    assert month_back.loc["Roux", "missing"] == "Butter; Flour"
+    assert month_back.loc["Roux", "missing"] == "Butter: no cost; Flour: no cost"
     assert not month_back["complete"].any()
 
 
