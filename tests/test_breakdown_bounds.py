@@ -56,6 +56,14 @@ def test_a_breakdown_of_two_to_the_thirty_paths_answers_with_the_summed_quantity
     # ... and it costs what the recompute stored for the recipe.
     costs = rec.recipes_frame(store, ctx).set_index("name")
     assert costs.loc[f"D_{K}", "total_cost"] == frame.loc[0, "cost"]
+    # Every path now stops at the deleted D_0: one row for it, with why, not 2^30.
+    rec.delete_recipe(store, ctx, "D_0")
+    frame = rec.recipe_breakdown(store, ctx, f"D_{K}")
+    assert frame.to_dict("records") == [
+        {"ingredient": "D_0", "qty": None, "unit": "each", "cost": None,
+         "reason": "D_0: deleted"}]
+    assert rec.recipes_frame(store, ctx).set_index("name").loc[f"D_{K}", "missing"] == (
+        "D_0: deleted")
 
 
 @pytest.mark.timeout(300)

@@ -622,7 +622,13 @@ def test_nested_recipes_costs_breakdown_delete_and_recompute(
     deleted = client.delete_recipe("dough")
     assert deleted.deleted is True
     after = assert_same_read(client, twin, "recipes", include_deleted=True)
-    assert after.set_index("name").loc["Tart", "missing"] == "Dough"
+    assert after.set_index("name").loc["Tart", "missing"] == "Dough: deleted"
+    breakdown = assert_same_read(client, twin, "recipe_breakdown", name="Tart")
+    assert_schema(breakdown, "recipe_breakdown", exact=True)
+    rows = breakdown.set_index("ingredient")
+    assert sorted(rows.index) == ["Dough", "Egg"] and rows.loc["Dough", "reason"] == (
+        "Dough: deleted")
+    assert pd.isna(rows.loc["Dough", "qty"]) and pd.isna(rows.loc["Dough", "cost"])
 
 
 RECIPE_ERRORS: dict[str, Callable[[MOClient], Any]] = {

@@ -433,8 +433,9 @@ class BookModel:
             qty = F(line["qty"]) * UNITS[line["unit"]][2]
             if "recipe" in line:
                 sub = self.recipes[line["recipe"]]
-                if sub.name in self.gone_recipes:  # unusable: listed by name, adds nothing
-                    missing |= {sub.name}
+                why = self.unusable(sub, line)
+                if why is not None:  # listed with why, adds nothing
+                    missing |= {f"{sub.name}: {why}"}
                     continue
                 sub_total, sub_missing = self.cost(sub.name, memo)
                 total += qty * sub_total / (F(sub.yield_qty) * UNITS[sub.yield_unit][2])
@@ -449,6 +450,14 @@ class BookModel:
                 total += amount
         memo[name] = (total, missing)
         return memo[name]
+
+    def unusable(self, sub: Recipe, line: dict[str, str]) -> str | None:
+        """Why a sub-recipe line cannot be costed (None: it can): the sub is deleted, or it
+        now yields in another base than the line's (a recipe has no conversions)."""
+        if sub.name in self.gone_recipes:
+            return "deleted"
+        have, want = UNITS[line["unit"]][1], UNITS[sub.yield_unit][1]
+        return None if have == want else f"no {have}→{want} conversion"
 
     def settle(self) -> dict[str, tuple[Fraction, frozenset[str], tuple[Fraction, bool] | None]]:
         """Cost every active recipe; return those whose total or completeness moved (with the
@@ -524,17 +533,40 @@ class RandomBook:
     def edit(self) -> Step:
         rng, model = self.rng, self.model
         roll = rng.random()
-        if roll < 0.55:
+        if roll < 0.5:
             return self.reprice(rng.choice(sorted(model.items)))
-        if roll < 0.75:
+        if roll < 0.68:
             name = rng.choice(sorted(model.items))
             return _toggled(name, model.gone_items, "ingredient", delete_ingredient, restore_ingredient)
         name = rng.choice(sorted(model.recipes))
-        if roll < 0.9:
+        if roll < 0.82:
             return _toggled(name, model.gone_recipes, "recipe", rec.delete_recipe, rec.restore_recipe)
+        used = sorted({line["recipe"] for r in model.recipes.values() for line in r.lines
+                       if "recipe" in line and line["recipe"] not in model.gone_recipes})
+        if roll < 0.95 and used:  # a sub-recipe, so the lines using it may lose their base
+            return self.reyield(rng.choice(used))
         if name in model.gone_recipes:
             return ("refused", lambda store, ctx: recompute(store, ctx, recipes=[name]), "recompute")
         return ("recompute", lambda store, ctx: recompute(store, ctx, recipes=[name]), "recompute")
+
+
+    def reyield(self, name: str) -> Step:
+        """Save an active recipe again, same lines, in another yield unit (maybe another base:
+        the lines using it in the old one then cannot be costed until it yields there again).
+        Refused when one of its own lines can no longer be saved."""
+        model, recipe = self.model, self.model.recipes[name]
+        unit = self.rng.choice([u for u in YIELD_UNITS if u != recipe.yield_unit])
+        refused = any(
+            ("recipe" in line and model.unusable(model.recipes[line["recipe"]], line) is not None)
+            or line.get("ingredient") in model.gone_items
+            for line in recipe.lines
+        )
+        if not refused:
+            recipe.yield_unit = unit
+        lines = list(recipe.lines)
+        return ("refused" if refused else "save", lambda store, ctx: rec.save_recipe(
+            store, ctx, name, yield_qty=recipe.yield_qty, yield_unit=unit, lines=lines),
+            "recipe.saved")
 
 
 def _adder(item: Ingredient) -> Callable[[Store, TenantContext], Any]:

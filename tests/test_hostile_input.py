@@ -761,20 +761,28 @@ def shared_dags(draw: Any) -> list[DagRecipe]:
     return plan
 
 
-def dag_model(plan: list[DagRecipe]) -> dict[str, dict[str, Fraction]]:
+def dag_model(plan: list[DagRecipe], gone: str | None = None
+              ) -> tuple[dict[str, dict[str, Fraction]], dict[str, set[str]]]:
     """Grams of each leaf in each recipe's whole yield: a sub-recipe line brings qty/yield of
-    the sub's whole yield, summed over every line (so over every path)."""
+    the sub's whole yield, summed over every line (so over every path); and the deleted
+    sub-recipe (`gone`) each recipe reaches, where those paths stop and bring nothing."""
     yields = {name: produced for name, produced, _ in plan}
     leaves: dict[str, dict[str, Fraction]] = {}
+    stops: dict[str, set[str]] = {}
     for name, _, lines in plan:
         total: dict[str, Fraction] = {}
+        stops[name] = set()
         for kind, item, qty in lines:
+            if item == gone:
+                stops[name].add(item)
+                continue
+            stops[name] |= stops.get(item, set())
             parts = ({item: Fraction(1)} if kind == "ingredient"
                      else {k: v / yields[item] for k, v in leaves[item].items()})
             for leaf, grams in parts.items():
                 total[leaf] = total.get(leaf, Fraction(0)) + qty * grams
         leaves[name] = total
-    return leaves
+    return leaves, stops
 
 
 @fuzz_settings(scale=0.4)
@@ -791,11 +799,29 @@ def test_breakdowns_of_shared_sub_recipes_equal_an_exact_model(
             {kind: tag + item, "qty": qty, "unit": "g" if kind == "ingredient" else "each"}
             for kind, item, qty in lines])
     TALLY["shared-sub-recipe graphs"] += 1
-    totals = recipes.recipes_frame(store, ctx).set_index("name")["total_cost"]
-    for name, leaves in dag_model(plan).items():
-        frame = recipes.recipe_breakdown(store, ctx, tag + name)
-        got = {row["ingredient"].removeprefix(tag): (row["qty"], row["cost"])
-               for row in frame.to_dict("records")}
-        expected = {leaf: (grams, 2 * grams) for leaf, grams in leaves.items()}
-        assert {k: (Fraction(q), Fraction(c)) for k, (q, c) in got.items()} == expected, name
-        assert Fraction(totals[tag + name]) == sum(2 * g for g in leaves.values()), name
+    _check_dag(store, ctx, plan, tag, None)
+    gone = plan[0][0]  # used by the most recipes above it: its paths stop, with why
+    recipes.delete_recipe(store, ctx, tag + gone)
+    _check_dag(store, ctx, plan, tag, gone)
+
+
+def _check_dag(store: Store, ctx: TenantContext, plan: list[DagRecipe], tag: str,
+               gone: str | None) -> None:
+    frame = recipes.recipes_frame(store, ctx).set_index("name")
+    leaves, stops = dag_model(plan, gone)
+    for name, grams_of in leaves.items():
+        if name == gone:
+            continue
+        rows = recipes.recipe_breakdown(store, ctx, tag + name).to_dict("records")
+        got = {row["ingredient"].removeprefix(tag): (
+            None if row["qty"] is None else Fraction(row["qty"]),
+            None if row["cost"] is None else Fraction(row["cost"]),
+            None if pd.isna(row["reason"]) else row["reason"].removeprefix(tag))
+            for row in rows}
+        expected = {leaf: (grams, 2 * grams, None) for leaf, grams in grams_of.items()}
+        expected |= {sub: (None, None, f"{sub}: deleted") for sub in stops[name]}
+        assert got == expected, name
+        assert Fraction(frame.loc[tag + name, "total_cost"]) == sum(
+            2 * g for g in grams_of.values()), name
+        assert frame.loc[tag + name, "missing"] == "; ".join(
+            f"{tag}{sub}: deleted" for sub in sorted(stops[name])), name

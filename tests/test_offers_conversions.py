@@ -365,6 +365,71 @@ def test_every_incomplete_recipe_says_per_line_why(client: MOClient) -> None:
                                  "milk": "milk: no g→ml conversion"}
 
 
+def _reasons(client: MOClient, name: str) -> dict[str, tuple[object, str, object, object]]:
+    """The breakdown as {item: (qty, unit, cost, reason)}, NaN/None as None."""
+    frame = client.recipe_breakdown(name, exact=True)
+    return {r["ingredient"]: tuple(None if pd.isna(v) else v
+                                   for v in (r["qty"], r["unit"], r["cost"], r["reason"]))
+            for r in frame.to_dict("records")}
+
+
+def test_a_deleted_sub_recipe_line_says_why_until_restored(client: MOClient) -> None:
+    client.add_ingredient("flour", unit="g")
+    client.add_ingredient("butter", unit="g")
+    client.update_cost("flour", "2", per="1 kg", idempotency_key=key())
+    client.save_recipe("dough", yield_qty=1, yield_unit="kg", lines=[
+        {"ingredient": "flour", "qty": 900, "unit": "g"},
+        {"ingredient": "butter", "qty": 100, "unit": "g"}])
+    client.save_recipe("pizza", yield_qty=1, yield_unit="portion", lines=[
+        {"recipe": "dough", "qty": 500, "unit": "g"},
+        {"ingredient": "flour", "qty": 100, "unit": "g"}])
+    client.save_recipe("lunch", yield_qty=1, yield_unit="tray",
+                       lines=[{"recipe": "pizza", "qty": 2, "unit": "portion"}])
+    assert _recipe(client, "lunch")["missing"] == "butter: no cost"  # a usable sub's, as is
+    assert _reasons(client, "pizza")["butter"] == (Decimal(50), "g", None, "butter: no cost")
+    client.delete_recipe("dough")
+    pizza = _recipe(client, "pizza")
+    assert (bool(pizza["complete"]), pizza["missing"], pizza["total_cost"]) == (
+        False, "dough: deleted", Decimal("0.2"))  # the flour line still counts
+    assert _recipe(client, "lunch")["missing"] == "dough: deleted"
+    as_of = client.recipes(as_of=datetime.now(UTC)).set_index("name")
+    assert as_of.loc["lunch", "missing"] == "dough: deleted"
+    assert not client.what_if({"flour": "+10%"}).set_index("recipe").loc["lunch", "complete"]
+    assert _reasons(client, "lunch") == {  # the path stops at dough, with why
+        "dough": (None, "g", None, "dough: deleted"),
+        "flour": (Decimal(200), "g", Decimal("0.4"), None)}
+    client.restore_recipe("dough")
+    assert _recipe(client, "lunch")["missing"] == "butter: no cost"
+    assert "dough" not in _reasons(client, "lunch")
+    client.update_cost("butter", "10", per="1 kg", idempotency_key=key())
+    lunch = _recipe(client, "lunch")  # 2 × (500 g of dough at 2.8/kg + 100 g of flour)
+    assert (bool(lunch["complete"]), lunch["missing"], lunch["total_cost"]) == (
+        True, "", Decimal("3.2"))
+
+
+def test_a_sub_recipe_in_a_unit_its_yield_cannot_take_says_why(client: MOClient) -> None:
+    client.add_ingredient("tomato", unit="ml")
+    client.update_cost("tomato", "4", per="1 l", idempotency_key=key())
+    sauce = [{"ingredient": "tomato", "qty": 1, "unit": "l"}]
+    client.save_recipe("sauce", yield_qty=1, yield_unit="l", lines=sauce)
+    client.save_recipe("pasta", yield_qty=2, yield_unit="portion",
+                       lines=[{"recipe": "sauce", "qty": 250, "unit": "ml"}])
+    assert _recipe(client, "pasta")["total_cost"] == Decimal(1)
+    client.save_recipe("sauce", yield_qty=4, yield_unit="jar", lines=sauce)  # now by the jar: a count
+    pasta = _recipe(client, "pasta")
+    assert (bool(pasta["complete"]), pasta["missing"], pasta["total_cost"]) == (
+        False, "sauce: no ml→each conversion", Decimal(0))
+    assert _reasons(client, "pasta") == {
+        "sauce": (None, "each", None, "sauce: no ml→each conversion")}
+    as_of = client.recipes(as_of=datetime.now(UTC)).set_index("name")
+    assert as_of.loc["pasta", "missing"] == "sauce: no ml→each conversion"
+    client.save_recipe("sauce", yield_qty="0.5", yield_unit="l", lines=sauce)  # in ml again
+    pasta = _recipe(client, "pasta")
+    assert (bool(pasta["complete"]), pasta["missing"], pasta["total_cost"]) == (
+        True, "", Decimal(2))
+    assert _reasons(client, "pasta") == {"tomato": (Decimal(500), "ml", Decimal(2), None)}
+
+
 def test_a_count_reaches_a_volume_through_grams_and_the_density(client: MOClient) -> None:
     client.add_ingredient("honey", unit="ml", density="1.4")
     client.update_cost("honey", "7", per="1 l", idempotency_key=key())

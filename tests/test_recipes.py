@@ -724,7 +724,7 @@ def test_a_deleted_ingredient_or_sub_recipe_is_missing(store: Store, ctx: Tenant
     parent = row(store, ctx, "Pasta Pesto")
     assert (parent["complete"], parent["missing"], parent["total_cost"]) == (
         False,
-        "Pesto",
+        "Pesto: deleted",
         D("0.1"),
     )
     assert list(rec.recipes_frame(store, ctx)["name"]) == ["Pasta Pesto"]

@@ -240,6 +240,29 @@ def test_a_cycle_written_under_the_service_is_caught_with_its_path(
     assert caught.value.details["path"] == ["Dough", "Party", "Pizza", "Dough"]
 
 
+def missing(store: Store, ctx: TenantContext) -> dict[str, str]:
+    frame = rec.recipes_frame(store, ctx)
+    return dict(zip(frame["name"], frame["missing"], strict=True))
+
+
+def test_a_sub_recipe_outside_the_scope_never_costed_is_missing_as_such(
+    store: Store, chain: TenantContext
+) -> None:
+    """Only reachable under the services (they cost every recipe they save): a sub without a
+    stored cost cannot lend one to the recipes above it, which say so per line."""
+    with store.transaction(tenant_id=chain.tenant_id) as tx:
+        tx.run("testing.forget_recipe_cost",
+               {"tenant_id": chain.tenant_id, "recipe_id": _recipe_id(tx, chain, "Dough")})
+    recompute(store, chain, recipes=["Pizza"])  # Dough stays outside the scope
+    got = missing(store, chain)
+    assert (got["Party"], got["Pizza"], got["Salad"]) == (
+        "Dough: not costed", "Dough: not costed", "")
+    assert totals(store, chain)["Party"] == (D(0), False)
+    recompute(store, chain, recipes=["Dough"])  # costed again, and everything above it
+    assert totals(store, chain) == {"Dough": (D(2), True), "Party": (D(1), True),
+                                    "Pizza": (D("0.5"), True), "Salad": (D(1), True)}
+
+
 def test_find_cycle_names_one_cycle_or_none() -> None:
     def edge(a: int, b: int) -> dict[str, Any]:
         return {"parent": a, "child": b, "parent_name": f"r{a}", "child_name": f"r{b}"}

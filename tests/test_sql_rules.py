@@ -41,7 +41,7 @@ NO_DELETED_FILTER = {
     "recipes.by_id": "returns the record after delete/restore",
     "recipes.latest_deleted": "restore looks among deleted rows",
     "recipes.restore": "restore targets a deleted row",
-    "recipes.breakdown": "a deleted ingredient is listed without a cost, not left out",
+    "recipes.breakdown": "a deleted ingredient or sub-recipe is listed with why, not left out",
     "imports.match": "a sku mapped to a deleted ingredient is remapped, so it must be seen",
     "sanity.events_without_row": "a soft-deleted row still exists for its events",
     "testing.ingredients": "tests count every written row",

@@ -323,7 +323,8 @@ def joined_missing(value: Any) -> str:
     """The stored JSON list of missing items as one sorted '; '-joined string."""
     from mo.util.jsonutil import loads
 
-    return missing_text(loads(value) if value is not None else [])
+    # A recipe without a stored cost has NULL here, which a DuckDB frame holds as NaN.
+    return missing_text(loads(value) if isinstance(value, str | bytes | list) else [])
 
 
 def missing_text(items: Iterable[str]) -> str:

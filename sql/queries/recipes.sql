@@ -156,8 +156,10 @@ LIMIT :limit
 -- name: breakdown
 -- The leaf ingredients of one recipe for its whole yield, summed over every path and level.
 -- mult is how many times a (sub-)recipe's whole yield goes into the top recipe. A path through
--- a deleted sub-recipe or a unit that no longer matches its yield stops (the recipe lists it
--- as missing); an ingredient without a current cost or a conversion gets no qty/cost.
+-- a deleted sub-recipe or a unit that no longer matches its yield stops there, at a row for that
+-- sub-recipe with no qty/cost and costing's reason (`dough: deleted`, `dough: no g→each
+-- conversion`: the line's base → the sub's yield base); an ingredient without a current cost
+-- or a conversion gets no qty/cost and its reason.
 -- The walk keeps one row per sub-recipe and step, not one per path: a recipe using its sub twice,
 -- whose sub uses its own twice, and so on, has 2^k paths at depth k (k = 30: a billion). Every
 -- row of one step has the same depth, so the window sums, per sub-recipe, what all the paths of
@@ -248,12 +250,27 @@ leaf AS (
     LEFT JOIN cur ON cur.ingredient_id = i.id
     LEFT JOIN factor f ON f.ingredient_id = i.id AND f.src = l.base_unit AND f.dst = i.base_unit
 ),
+blocked AS (
+    -- The sub-recipe lines the walk did not follow, as costing's scope_lines and compute judge
+    -- them: one row per line of a walked recipe (bounded as the walk is), no qty/cost.
+    SELECT r.id, r.name, r.yield_base AS base_unit, CAST(NULL AS DECIMAL(38, 12)) AS qty,
+           CASE WHEN r.deleted_at IS NOT NULL THEN r.name || ': deleted'
+                ELSE r.name || ': no ' || l.base_unit || '→' || r.yield_base || ' conversion'
+           END AS reason,
+           CAST(NULL AS DECIMAL(38, 12)) AS cost
+    FROM recipe_lines l
+    JOIN recipes r ON r.tenant_id = :tenant_id AND r.id = l.sub_recipe_id
+    WHERE l.tenant_id = :tenant_id AND l.recipe_id IN (SELECT recipe_id FROM node)
+      AND (r.deleted_at IS NOT NULL OR r.yield_base <> l.base_unit)
+),
 costed AS (
-    SELECT id, name, base_unit, qty, reason,
+    SELECT 0 AS kind, id, name, base_unit, qty, reason,
            exact_div(CAST(exact_div(CAST(CAST(qty * unit_cost AS DECIMAL(38, 12)) * 100
                                          AS DECIMAL(38, 12)), yield_pct) * 100 AS DECIMAL(38, 12)),
                      100 - waste_pct) AS cost
     FROM leaf
+    UNION ALL
+    SELECT 1, id, name, base_unit, qty, reason, cost FROM blocked
 )
 SELECT name AS ingredient,
        CASE WHEN COUNT(*) = COUNT(qty) THEN SUM(qty) END AS qty,
@@ -261,8 +278,8 @@ SELECT name AS ingredient,
        CASE WHEN COUNT(*) = COUNT(cost) THEN SUM(cost) END AS cost,
        MIN(reason) AS reason
 FROM costed
-GROUP BY id, name, base_unit
-ORDER BY name, id
+GROUP BY kind, id, name, base_unit
+ORDER BY name, kind, id
 
 -- ------------------------------------------------------------------------- bulk import
 -- ri_recipes / ri_lines are temporary staging tables holding one import's checked rows;

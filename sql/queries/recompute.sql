@@ -10,8 +10,8 @@
 --              yield, menu price, the stored cost before this recompute), read once from
 --              recipes and recipe_costs
 --   rc_lines   the scope's lines (read once); a sub-recipe line also carries what costing it
---              needs of the sub (name, share, and for a sub outside the scope its stored total
---              and missing items)
+--              needs of the sub (name, share, yield base, deleted or not, and for a sub outside
+--              the scope its stored total and missing items)
 --   rc_work    per recipe: its computed total, unit cost and food-cost % (NULL: too large
 --              to store) and its missing items
 --   rc_cost_override  unit costs that replace the chosen ones (compute_only; else empty)
@@ -50,7 +50,8 @@ CREATE TEMP TABLE rc_scope (
 CREATE TEMP TABLE rc_lines (
     recipe_id BIGINT, lvl INTEGER, ingredient_id BIGINT, sub_recipe_id BIGINT, family VARCHAR,
     base_unit VARCHAR, qty_base DECIMAL(38, 12), waste_pct DECIMAL(38, 12), share DECIMAL(38, 12),
-    sub_name VARCHAR, outside BOOLEAN, stored DECIMAL(38, 12), stored_missing VARCHAR[]
+    sub_name VARCHAR, sub_base VARCHAR, sub_deleted BOOLEAN, outside BOOLEAN,
+    stored DECIMAL(38, 12), stored_missing VARCHAR[]
 );
 CREATE TEMP TABLE rc_work (
     recipe_id BIGINT, total DECIMAL(38, 12), big BOOLEAN, unit_cost DECIMAL(38, 12),

@@ -46,3 +46,8 @@ SELECT id, name, base_unit, category FROM ingredients WHERE tenant_id = :tenant_
 -- name: cost_rows
 SELECT id, ingredient_id, unit_cost, effective_at, batch_id
 FROM ingredient_costs WHERE tenant_id = :tenant_id ORDER BY id
+
+-- name: forget_recipe_cost
+-- tests/test_recompute.py: a recipe never costed (no stored cost), as one saved before costing
+-- existed would be; only reachable under the services, which cost every recipe they save.
+DELETE FROM recipe_costs WHERE tenant_id = :tenant_id AND recipe_id = :recipe_id

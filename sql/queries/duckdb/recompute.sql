@@ -46,18 +46,20 @@ LEFT JOIN recipe_costs c ON c.tenant_id = :tenant_id AND c.recipe_id = w.id
 -- The one read of recipe_lines for the costing itself; everything below works on rc_lines. A
 -- sub-recipe line also gets what costing it needs: the sub's name, the line's share (qty ÷ the
 -- sub's yield, kept on the line by the recipe services; NULL when the line cannot be costed: the
--- sub is deleted or no longer yields in the line's unit, and it is then listed as missing) and,
--- for a sub outside the scope, its stored total and missing items (it keeps its cost). sub_name
+-- sub is deleted or no longer yields in the line's unit, and it is then listed as missing with
+-- why: sub_deleted, sub_base, its yield base) and, for a sub outside the scope, its stored total
+-- and missing items (it keeps its cost). sub_name
 -- is NULL on ingredient lines (and would be on a line whose sub has no row at all: it is then
 -- ignored, as an inner join would).
 INSERT INTO rc_lines (recipe_id, lvl, ingredient_id, sub_recipe_id, family, base_unit, qty_base,
-                      waste_pct, share, sub_name, outside, stored, stored_missing)
+                      waste_pct, share, sub_name, sub_base, sub_deleted, outside, stored,
+                      stored_missing)
 SELECT l.recipe_id, s.lvl, l.ingredient_id, l.sub_recipe_id, l.family, l.base_unit, l.qty_base,
        l.waste_pct,
        CASE WHEN r.id IS NULL OR r.deleted_at IS NOT NULL OR r.yield_base <> l.base_unit THEN NULL
             WHEN l.share IS NOT NULL THEN l.share
             ELSE exact_div(l.qty_base, r.yield_base_qty) END,
-       r.name, i.recipe_id IS NULL,
+       r.name, r.yield_base, r.deleted_at IS NOT NULL, i.recipe_id IS NULL,
        CASE WHEN i.recipe_id IS NULL THEN c.total_cost END,
        CASE WHEN i.recipe_id IS NULL AND NOT c.complete THEN CAST(c.missing AS VARCHAR[]) END
 FROM recipe_lines l
@@ -88,8 +90,12 @@ WHERE l.tenant_id = :tenant_id
 -- counts only its other lines. Sums keep three parts (lo12 and hi12 of the 12-place parts, the
 -- 24-place fractions) so no SUM can overflow; joined12 adds them up and rounds once.
 --
+-- sub.lack: why a sub-recipe line cannot be costed, in the ingredients' form: `<sub>: deleted`,
+-- `<sub>: no g→each conversion` (the line's base → the base the sub yields in; a recipe has no
+-- conversions), `<sub>: not costed` (outside the scope with no stored cost).
+--
 -- lacks: what each scoped recipe lacks, to any depth: its own ingredients without a cost or a
--- conversion, its unusable or uncosted sub-recipes by name, the stored missing items of
+-- conversion, its unusable or uncosted sub-recipe lines (sub.lack), the stored missing items of
 -- sub-recipes outside the scope, and, transitively, everything its usable sub-recipes lack.
 --
 -- tot: the totals, level by level: a recipe's total is its ingredient lines' exact sum of
@@ -108,6 +114,11 @@ INSERT INTO rc_work (recipe_id, total, unit_cost, food_cost_pct, names)
 WITH RECURSIVE sub AS MATERIALIZED (
     SELECT recipe_id, lvl, sub_recipe_id AS sub_id, sub_name AS name, share, outside, stored,
            stored_missing,
+           CASE WHEN sub_deleted THEN sub_name || ': deleted'
+                WHEN share IS NULL
+                    THEN sub_name || ': no ' || base_unit || '→' || sub_base || ' conversion'
+                WHEN outside AND stored IS NULL THEN sub_name || ': not costed'
+           END AS lack,
            TRY(whole_part(share, trunc(stored), stored - trunc(stored))) AS wp,
            frac_part(share, stored - trunc(stored)) AS fp
     FROM rc_lines
@@ -229,7 +240,7 @@ costed AS MATERIALIZED (
 lacks(recipe_id, name) AS (
     SELECT recipe_id, lack FROM costed WHERE lack IS NOT NULL
     UNION
-    SELECT recipe_id, name FROM sub WHERE share IS NULL OR (outside AND stored IS NULL)
+    SELECT recipe_id, lack FROM sub WHERE lack IS NOT NULL
     UNION
     SELECT recipe_id, unnest(stored_missing) FROM sub
     WHERE share IS NOT NULL AND stored_missing IS NOT NULL

@@ -7,9 +7,11 @@
 -- name: step_tables
 -- PostgreSQL's own work tables, beside the shared ones (the base file's work_tables): the steps
 -- its compute runs apart. Opened with them by Tx.open_work_tables, in the same round trip.
+-- rc_sub holds, per sub-recipe line, what DuckDB keeps in rc_lines' sub columns.
 CREATE TEMP TABLE rc_sub (
     recipe_id BIGINT, lvl INTEGER, sub_id BIGINT, name VARCHAR, share DECIMAL(38, 12),
-    outside BOOLEAN, stored DECIMAL(38, 12), stored_missing VARCHAR[]
+    base_unit VARCHAR, sub_base VARCHAR, deleted BOOLEAN, outside BOOLEAN,
+    stored DECIMAL(38, 12), stored_missing VARCHAR[]
 );
 CREATE TEMP TABLE rc_rate (
     ingredient_id BIGINT, base_unit VARCHAR, waste_pct DECIMAL(38, 12), name VARCHAR,
@@ -102,11 +104,13 @@ kept_lines AS (
     FROM lines
 ),
 kept_subs AS (
-    INSERT INTO rc_sub (recipe_id, lvl, sub_id, name, share, outside, stored, stored_missing)
+    INSERT INTO rc_sub (recipe_id, lvl, sub_id, name, share, base_unit, sub_base, deleted,
+                        outside, stored, stored_missing)
     SELECT l.recipe_id, l.lvl, l.sub_recipe_id, r.name,
            CASE WHEN r.deleted_at IS NOT NULL OR r.yield_base <> l.base_unit THEN NULL
                 WHEN l.share IS NOT NULL THEN l.share
                 ELSE exact_div(l.qty_base, r.yield_base_qty) END,
+           l.base_unit, r.yield_base, r.deleted_at IS NOT NULL,
            i.recipe_id IS NULL,
            CASE WHEN i.recipe_id IS NULL THEN c.total_cost END,
            CASE WHEN i.recipe_id IS NULL AND NOT c.complete
@@ -263,8 +267,16 @@ BEGIN
                        AND rt.waste_pct = l.waste_pct
         WHERE rt.lack IS NOT NULL
         UNION
-        SELECT s.recipe_id, s.name FROM rc_sub s
-        WHERE s.share IS NULL OR (s.outside AND s.stored IS NULL)
+        SELECT recipe_id, lack
+        FROM (SELECT s.recipe_id,
+                     CASE WHEN s.deleted THEN s.name || ': deleted'
+                          WHEN s.share IS NULL
+                              THEN s.name || ': no ' || s.base_unit || '→' || s.sub_base
+                                   || ' conversion'
+                          WHEN s.outside AND s.stored IS NULL THEN s.name || ': not costed'
+                     END AS lack
+              FROM rc_sub s) why
+        WHERE lack IS NOT NULL
         UNION
         SELECT s.recipe_id, unnest(s.stored_missing) FROM rc_sub s
         WHERE s.share IS NOT NULL AND s.stored_missing IS NOT NULL
