@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # imported in the fixtures: see conftest.py (the xdist contro
     import httpx
 
     from mo.api.server import BackgroundServer
+    from mo.store import Store
 
 MODES = ["local", "http"]
 TENANT = "acme"
@@ -33,12 +34,21 @@ def mode(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def api_keys(db_url: str) -> dict[str, str]:
-    """Two tenants, each with an API key, created before any server opens the database."""
-    keys = {}
-    for slug in (TENANT, OTHER_TENANT):
-        mo.create_tenant(slug, db_url=db_url)
-        keys[slug] = mo.create_api_key(slug, db_url=db_url)
-    return keys
+    """Two tenants, each with an API key, created before any server opens the database.
+
+    Through the services over one store: mo.create_tenant and mo.create_api_key open the
+    database once each, and nearly every client test asks for this fixture."""
+    from mo.store import open_store
+
+    with open_store(db_url) as store:
+        return {slug: _tenant_with_key(store, slug) for slug in (TENANT, OTHER_TENANT)}
+
+
+def _tenant_with_key(store: Store, slug: str) -> str:
+    from mo.services import tenants
+
+    tenants.create_tenant(store, slug)
+    return tenants.create_api_key(store, slug)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,18 +37,24 @@ if TYPE_CHECKING:
 # The four-way client fixtures (duckdb/postgres × local/http) for every test module.
 pytest_plugins = ["client_fixtures"]
 
+ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ["duckdb", "postgres"]
 
 # Under `pytest -n` (make test) each test goes to whichever worker is free, except these
 # modules, whose tests all go to one worker: what they share would otherwise be made, or
 # counted, once per worker.
-WHOLE_MODULES = frozenset({
-    "tests/test_notebooks.py",  # demo_run: the demo runs once; several tests read its outputs
-    "tests/test_file_sharing.py",  # its module-wide seeded template
-    "tests/test_api_fuzz.py",  # the module's tally of requests sent, recorded after it
-    "tests/test_hostile_input.py",  # the module's tally of inputs tried, recorded after it
-})
+# Modules mapped to the same unit share one worker, and so its session fixtures.
+WHOLE_MODULES = {
+    # demo_project: `make demo` runs once (~35 s); the notebook tests read its outputs and the
+    # README's browser run starts JupyterLab over a copy of it.
+    "tests/test_notebooks.py": "demo",
+    "tests/test_browser.py": "demo",
+    "tests/test_file_sharing.py": "tests/test_file_sharing.py",  # its module-wide seeded template
+    # the module's tally of requests sent (of inputs tried), recorded after it
+    "tests/test_api_fuzz.py": "tests/test_api_fuzz.py",
+    "tests/test_hostile_input.py": "tests/test_hostile_input.py",
+}
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)  # optional: pytest -p no:xdist
@@ -64,10 +71,41 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
 
     class WholeModules(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
-            return module if module in WHOLE_MODULES else nodeid
+            return WHOLE_MODULES.get(nodeid.split("::", 1)[0], nodeid)
 
     return WholeModules(config, log)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemoProject:
+    """A clone-like project folder where `make demo`'s main job ran, and what it printed."""
+
+    folder: Path
+    exit_code: int
+    printed: str  # its standard output
+    errors: str  # its standard error
+
+
+@pytest.fixture(scope="session")
+def demo_project(tmp_path_factory: pytest.TempPathFactory) -> DemoProject:
+    """`python -m mo.cli.demo` as `make demo` runs it (TQDM_DISABLE=1, no MO_* settings), once
+    per session, in a folder laid out as a clean clone: var/demo.duckdb, runs/, exports and the
+    .env land there. Tests that change it work on a copy (shutil.copytree: the .env's DuckDB
+    path is relative, so the copy opens its own file)."""
+    import subprocess
+    import sys
+
+    folder = tmp_path_factory.mktemp("demo-project")
+    for name in ("notebooks", "demo"):
+        shutil.copytree(ROOT / name, folder / name,
+                        ignore=shutil.ignore_patterns("conftest.py", "__pycache__"))
+    for name in (".env.example", "pyproject.toml", "Makefile"):
+        shutil.copy(ROOT / name, folder / name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MO_")}
+    done = subprocess.run([sys.executable, "-m", "mo.cli.demo"], cwd=folder, capture_output=True,
+                          text=True, timeout=900, env={**env, "TQDM_DISABLE": "1"}, check=False)
+    return DemoProject(folder=folder, exit_code=done.returncode, printed=done.stdout,
+                       errors=done.stderr)
 
 
 def _pg_reachable(url: str) -> bool:

@@ -23,9 +23,12 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from conftest import DemoProject
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -159,16 +162,20 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
         _wait_until_up(base, token, proc, log)
         yield base, token, project
     finally:
-        # SIGINT twice is JupyterLab's own "shut down now": it stops its kernels first.
-        for _ in range(2):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-                time.sleep(0.5)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        _stop_lab(proc)
+
+
+def _stop_lab(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM: the server shuts its kernels down and exits within seconds. (SIGINT asks for
+    a confirmation it cannot read without a terminal, so the server never exited and every
+    test waited out a 30 s timeout.)"""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 def test_parity_export_screen_in_a_real_browser(lab: tuple[str, str, Path]) -> None:
@@ -248,27 +255,23 @@ def _lab_args_from_makefile() -> list[str]:
     pytest.fail("the Makefile has no LAB_ARGS line")
 
 
-def _readme_project(tmp_path: Path) -> Path:
-    """A clone-like project folder where `make demo` has run (`python -m mo.cli.demo`, as the
-    Makefile runs it, with its TQDM_DISABLE=1), leaving var/demo.duckdb and a .env."""
+def _readme_project(tmp_path: Path, demo_project: DemoProject) -> Path:
+    """A clone-like project folder where `make demo` has run (conftest.demo_project: `python -m
+    mo.cli.demo`, as the Makefile runs it, with its TQDM_DISABLE=1), leaving var/demo.duckdb
+    and a .env; copied, as this test's notebooks write to it."""
+    assert demo_project.exit_code == 0, demo_project.printed[-2000:] + demo_project.errors[-2000:]
+    assert "next      make lab" in demo_project.printed
     project = tmp_path / "clone"
-    for folder in ("notebooks", "demo"):
-        shutil.copytree(ROOT / folder, project / folder)
-    for name in (".env.example", "pyproject.toml", "Makefile"):
-        shutil.copy(ROOT / name, project / name)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MO_")}
-    done = subprocess.run([sys.executable, "-m", "mo.cli.demo"], cwd=project, capture_output=True,
-                          text=True, timeout=900, env={**env, "TQDM_DISABLE": "1"})
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "next      make lab" in done.stdout and (project / ".env").is_file()
+    shutil.copytree(demo_project.folder, project)
+    assert (project / ".env").is_file()
     return project
 
 
 @pytest.fixture
-def readme_lab(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+def readme_lab(tmp_path: Path, demo_project: DemoProject) -> Iterator[tuple[str, str, Path]]:
     """JupyterLab as `make lab` starts it (LAB_ARGS, cwd the project, no MO_* or TQDM_DISABLE
     in the environment: the .env alone says where the data is), on a loopback port with a token."""
-    project = _readme_project(tmp_path)
+    project = _readme_project(tmp_path, demo_project)
     port, token = _free_port(), secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MO_") and k != "TQDM_DISABLE"}
     env |= {"JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
@@ -294,15 +297,7 @@ def readme_lab(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
         _wait_until_up(base, token, proc, log)
         yield base, token, project
     finally:
-        for _ in range(2):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-                time.sleep(0.5)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        _stop_lab(proc)
 
 
 # Done when the kernel is idle and every code cell ran — or a cell failed (Run All stops there;

@@ -14,9 +14,7 @@ and run only what the demo does not (a replay, parameters it never passes, failu
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import json
 import re
 import shutil
@@ -30,12 +28,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, localcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import mo
 from mo.cli.run import RunResult, output_path, run_notebook
+
+if TYPE_CHECKING:
+    from conftest import DemoProject
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -196,29 +197,15 @@ _RAN = re.compile(r"^ok {6}(\S+\.ipynb) → (\S+\.ipynb) \(", re.MULTILINE)
 
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoOutcome:
-    """`mo.cli.demo.main()` in a clean checkout's layout in a tmp folder (var/, runs/ and exports land
-    there), run once: its test checks the summary, the notebook tests read its outputs."""
-    from mo.cli import demo
-
-    folder = tmp_path_factory.mktemp("demo-run")
-    for name in ("demo", "notebooks"):
-        shutil.copytree(
-            ROOT / name, folder / name, ignore=shutil.ignore_patterns("conftest.py", "__pycache__")
-        )
-    (folder / "pyproject.toml").write_text("")
-    printed = io.StringIO()
-    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
-        patch.chdir(folder)
-        for name in ("MO_DB_URL", "MO_TENANT", "MO_API_MODE", "MO_PROJECT_DIR"):
-            patch.delenv(name, raising=False)
-        exit_code = demo.main()
-    text = printed.getvalue()
+def demo_run(demo_project: DemoProject) -> DemoOutcome:
+    """`make demo`'s main job, run once per session (conftest.demo_project): its test checks the
+    summary, the notebook tests read its outputs."""
+    folder, text = demo_project.folder, demo_project.printed
     runs = tuple(
         RunResult(notebook=Path(notebook), output=folder / output, ok=True, seconds=0.0)
         for notebook, output in _RAN.findall(text)
     )
-    return DemoOutcome(folder=folder, exit_code=exit_code, printed=text, runs=runs)
+    return DemoOutcome(folder=folder, exit_code=demo_project.exit_code, printed=text, runs=runs)
 
 
 def _read(path: Path) -> Any:

@@ -467,13 +467,19 @@ def _import(
     replaced = max(tx.run("recipes.import_update_recipes", params), 0)
     created = len(heads) - replaced
     tx.run("recipes.import_insert_recipes", params)
+    large = len(text) >= ANALYZE_FROM_LINES
+    if large:
+        # Planned from statistics taken before the import (an empty recipes table, say), the
+        # line insert takes the recipes for one row: 800,000 lines into 100,000 recipes ran past
+        # a 900 s statement limit on PostgreSQL, and takes 19 s with statistics (load ~10).
+        tx.analyze(["recipes"])
     tx.run("recipes.import_delete_lines", params)
     tx.run("recipes.import_insert_lines", params)
     tx.run("recipes.import_set_shares", params)
-    if len(text) >= ANALYZE_FROM_LINES:
-        # Planned from statistics taken before the import (an empty recipes table, say), the
-        # cycle and depth checks scan every recipe once per line: minutes for a few thousand.
-        tx.analyze(["recipes", "recipe_lines"])
+    if large:
+        # Likewise the cycle and depth checks scan every recipe once per line without them:
+        # minutes for a few thousand.
+        tx.analyze(["recipe_lines"])
     batch_id = int(
         tx.scalar(
             "recipes.import_batch",
