@@ -240,8 +240,8 @@ def _chosen_price(item: Ingredient, manual: str | None, *, repriced: bool = Fals
     newest: dict[str | None, tuple[int, str]] = {}
     offers = [(None, item.price), *item.offers, *([(None, manual)] if repriced else [])]
     for step, (supplier, price) in enumerate(offers):
-        if price is not None and newest.get(supplier, (0, None))[1] != price:
-            newest[supplier] = (step, price)  # an unchanged offer writes no cost row
+        if price is not None:
+            newest[supplier] = (step, price)  # a re-listing at the same price is newer too
     if not newest:
         return None
     policy, preferred = item.policy

@@ -177,17 +177,36 @@ def test_the_same_key_for_another_request_is_an_idempotency_conflict(
     assert len(costs.cost_history(store, ctx)) == 1 and len(_events(store, ctx)) == 1
 
 
-def test_an_unchanged_unit_cost_is_a_no_op(store: Store, ctx: TenantContext, flour) -> None:
+def test_an_unchanged_unit_cost_is_written_fresh_without_an_event(
+    store: Store, ctx: TenantContext, flour
+) -> None:
+    """A re-listing at the same unit cost writes its cost row (the offer's effective_at moves
+    on), but the chosen cost did not move: no event, no recompute."""
+    save_bread(store, ctx)
     costs.update_cost(store, ctx, "flour", "2.00", per="kg", idempotency_key="a")
+    recomputes = len(_events(store, ctx, "recipe.recomputed"))
     same = costs.update_cost(store, ctx, "flour", "1.00", per="500 g", idempotency_key="b")
-    assert (same.changed, same.cost_id, same.unit_cost, same.recomputed) == (
-        False,
-        None,
-        Decimal("0.002"),
-        0,
-    )
-    assert len(costs.cost_history(store, ctx)) == 1 and len(_events(store, ctx)) == 1
+    assert (same.changed, same.unit_cost, same.recomputed) == (False, Decimal("0.002"), 0)
+    history = costs.cost_history(store, ctx)
+    assert history["cost_id"].tolist()[-1] == same.cost_id and len(history) == 2
+    assert history["effective_at"].is_monotonic_increasing
+    assert history["unit_cost"].tolist() == [Decimal("0.002")] * 2
+    assert len(_events(store, ctx)) == 1
+    assert len(_events(store, ctx, "recipe.recomputed")) == recomputes
     assert costs.update_cost(store, ctx, "flour", "1.00", per="500 g", idempotency_key="b").replayed
+    assert len(costs.cost_history(store, ctx)) == 2  # the replay wrote nothing
+
+
+def test_the_same_cost_at_the_same_instant_writes_nothing(
+    store: Store, ctx: TenantContext, flour
+) -> None:
+    jan = datetime(2024, 1, 1, tzinfo=UTC)
+    costs.update_cost(store, ctx, "flour", "2.00", per="kg", idempotency_key="a", effective_at=jan)
+    same = costs.update_cost(
+        store, ctx, "flour", "2.00", per="kg", idempotency_key="b", effective_at=jan
+    )
+    assert (same.changed, same.cost_id, same.recomputed) == (False, None, 0)
+    assert len(costs.cost_history(store, ctx)) == 1 and len(_events(store, ctx)) == 1
 
 
 def test_a_future_cost_is_stored_with_its_event_but_is_not_current_yet(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import pandas as pd
 import pytest
@@ -110,6 +110,58 @@ def test_price_changes_window_is_half_open(client: MOClient) -> None:
     everything = client.price_changes(since=JAN)
     assert everything["old_unit_cost"].isna().tolist() == [False] * 3 + [True] * 2
     assert everything["change_pct"].isna().tolist() == [False] * 3 + [True] * 2
+
+
+PLACES = Decimal("1E-12")  # change_pct is exact_div's: truncated to 12 places
+
+
+def change_rows(frame: pd.DataFrame) -> list[tuple]:
+    return [(r.ingredient, None if pd.isna(r.supplier) else r.supplier, r.old_unit_cost,
+             r.new_unit_cost, r.change_pct, r.effective_at, r.source) for r in frame.itertuples()]
+
+
+def test_price_changes_follow_the_preferred_supplier(client: MOClient) -> None:
+    """Metro preferred: FreshCo's cheaper and moving prices are never chosen, so no row; Metro
+    re-listing its price is no row; Metro's own move is one, from import."""
+    client.add_ingredient("Flour", unit="g")
+    client.set_cost_policy("Flour", "preferred", supplier="Metro", idempotency_key="p")
+    client.update_cost("Flour", "2.00", per="1 kg", supplier="Metro", idempotency_key="m1",
+                       effective_at=JAN)
+    client.update_cost("Flour", "1.80", per="1 kg", supplier="FreshCo", idempotency_key="f1",
+                       effective_at=JAN.replace(day=2))
+    client.update_cost("Flour", "1.50", per="1 kg", supplier="FreshCo", idempotency_key="f2",
+                       effective_at=FEB)
+    client.update_cost("Flour", "2.00", per="1 kg", supplier="Metro", idempotency_key="m2",
+                       effective_at=FEB15)
+    client.import_price_list(pd.DataFrame({"item": ["Flour"], "price": ["2.50"],
+                                           "pack": ["1 kg"]}),
+                             idempotency_key="m3", supplier="Metro", effective_at=MAR)
+    assert len(client.cost_history("Flour")) == 5  # every offer was written
+    frame = client.price_changes(since=FEB, exact=True)
+    assert change_rows(frame) == [
+        ("Flour", "Metro", d("0.002"), d("0.0025"), d("25"), pd.Timestamp(MAR), "import"),
+    ]
+    assert frame["batch_id"].notna().tolist() == [True]
+    assert change_rows(client.price_changes(since=JAN, exact=True))[1] == (
+        "Flour", "Metro", None, d("0.002"), None, pd.Timestamp(JAN), "manual")
+
+
+def test_price_changes_follow_lowest_when_an_offer_goes_stale(client: MOClient) -> None:
+    """Under "lowest" Alpha's 1.00 stops competing when Beta lists 1.20 45 days later: the
+    chosen cost moves with no change of Alpha's price, and that is the row."""
+    client.add_ingredient("Flour", unit="g")
+    client.set_cost_policy("Flour", "lowest", idempotency_key="p")
+    client.update_cost("Flour", "1.00", per="1 kg", supplier="Alpha", idempotency_key="a1",
+                       effective_at=JAN)
+    client.update_cost("Flour", "1.20", per="1 kg", supplier="Beta", idempotency_key="b1",
+                       effective_at=FEB15)
+    client.update_cost("Flour", "1.00", per="1 kg", supplier="Alpha", idempotency_key="a2",
+                       effective_at=MAR)  # re-listed: fresh again, and the cheapest
+    fall = -(Decimal("0.0002") * 100 / Decimal("0.0012")).quantize(PLACES, rounding=ROUND_DOWN)
+    assert change_rows(client.price_changes(since=FEB, exact=True)) == [
+        ("Flour", "Beta", d("0.001"), d("0.0012"), d("20"), pd.Timestamp(FEB15), "manual"),
+        ("Flour", "Alpha", d("0.0012"), d("0.001"), fall, pd.Timestamp(MAR), "manual"),
+    ]
 
 
 def test_price_changes_refuses_an_inverted_window(client: MOClient) -> None:

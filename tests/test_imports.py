@@ -254,7 +254,11 @@ def test_the_lowest_unit_cost_wins_when_rows_share_an_ingredient(
     assert _event_counts(store, ctx)["ingredient.cost.updated"] == 1
 
 
-def test_unchanged_costs_are_counted_and_not_written(store: Store, ctx: TenantContext) -> None:
+def test_unchanged_costs_are_counted_and_written_fresh_without_events(
+    store: Store, ctx: TenantContext
+) -> None:
+    """Sugar re-listed at the same unit cost: its row is written with the batch's time (the
+    offer stays fresh) and counted unchanged; only Flour's change and the new Salt get events."""
     first = _frame(("Flour", "1.00", "1 kg", ""), ("Sugar", "2.00", "1 kg", ""))
     imports.import_price_list(store, ctx, first, idempotency_key="a", supplier="Mill")
     second = _frame(
@@ -262,7 +266,10 @@ def test_unchanged_costs_are_counted_and_not_written(store: Store, ctx: TenantCo
     )
     result = imports.import_price_list(store, ctx, second, idempotency_key="b", supplier="Mill")
     assert (result.created, result.changed, result.unchanged) == (1, 2, 1)
-    assert len(costs.cost_history(store, ctx)) == 4
+    history = costs.cost_history(store, ctx)
+    written = history.loc[history["batch_id"] == result.batch_id]
+    assert sorted(written["ingredient"]) == ["Flour", "Salt", "Sugar"] and len(history) == 5
+    assert _event_counts(store, ctx)["ingredient.cost.updated"] == 4  # 2 first, Flour, Salt
     batch = imports.imports_frame(store, ctx).iloc[-1]
     assert (batch["created"], batch["changed"], batch["unchanged"], batch["status"]) == (
         1,

@@ -354,9 +354,10 @@ def test_recipe_costs_reports_costs_incomplete_and_movers(demo_run: DemoOutcome)
         "Pineapple Upside-Down Cake" in text and "sugar" in text
     )  # incomplete, and what is missing
     assert "Total before" in text and "Total after" in text  # the movers table
-    # Its top ingredients. Flour stays at Metro's price: FreshCo's week 2 list repeats its own
-    # price, which leaves its offer (and its date) as it was, so Metro's stays the newest.
-    assert "Roux 2.11 2.73 0.62 29.2 % butter +0.62 " in text
+    # Its top ingredients. Flour moves to FreshCo's price: FreshCo's week 2 list repeats its
+    # own price, a re-listing written with the list's date, so under "latest" FreshCo's offer is
+    # now the newest, above Metro's.
+    assert "Roux 2.11 2.77 0.66 31.1 % butter +0.62; flour +0.04 " in text
     assert "Roux > butter" in text and "Contribution" in text  # the biggest mover explained
     assert "Cost (per portion)" in text and "import.completed" in text  # Chicken Pie's history
     assert images(result) == 1

@@ -139,6 +139,63 @@ def test_lowest_ignores_an_offer_older_than_30_days_before_the_newest(client: MO
     assert _chosen(client) == ("Metro", Decimal("0.0006"))
 
 
+def _roux_under_lowest(client: MOClient) -> None:
+    """flour under "lowest", used by a recipe, so a move of its cost would recompute it."""
+    client.add_ingredient("flour", unit="g")
+    client.add_ingredient("sugar", unit="g")
+    client.set_cost_policy("flour", "lowest", idempotency_key=key())
+    client.save_recipe("Roux", yield_qty=1, yield_unit="each",
+                       lines=[{"ingredient": "flour", "qty": 100, "unit": "g"}])
+
+
+def test_lowest_keeps_a_supplier_that_relists_the_same_price_weekly(client: MOClient) -> None:
+    """Alpha lists flour at 1.00/kg every week for six weeks, Beta at 1.20/kg an hour later.
+    Each re-listing is written with its week's time, so Alpha's offer never goes stale (36 days
+    after its first list it would have); none moves the chosen cost: no cost event for flour,
+    no recompute."""
+    _roux_under_lowest(client)
+    start = datetime.now(UTC) - timedelta(weeks=6)
+    for week in range(6):
+        at = start + timedelta(weeks=week)
+        alpha = client.import_price_list(
+            [{"item": "flour", "price": "10", "pack": "10 kg", "sku": "A-1"},
+             {"item": "sugar", "price": f"{20 + week}", "pack": "10 kg", "sku": "A-2"}],
+            supplier="Alpha", idempotency_key=key(), effective_at=at,
+        )
+        beta = client.import_price_list(  # sugar moves too: not the same list as last week's
+            [{"item": "flour", "price": "12", "pack": "10 kg", "sku": "B-1"},
+             {"item": "sugar", "price": f"{30 + week}", "pack": "10 kg", "sku": "B-2"}],
+            supplier="Beta", idempotency_key=key(), effective_at=at + timedelta(hours=1),
+        )
+        if week:  # flour unchanged, sugar dearer: one of each, and nothing to recompute
+            for batch in (alpha, beta):
+                assert (batch.changed, batch.unchanged, batch.recomputed) == (1, 1, 0)
+    assert _chosen(client) == ("Alpha", Decimal("0.001"))
+    offers = client.offers("flour")
+    alpha_at = offers.loc[offers["supplier"] == "Alpha", "effective_at"].iloc[0]
+    assert alpha_at == pd.Timestamp(start + timedelta(weeks=5)).floor("us")
+    flour_moves = [e for e in _cost_events(client) if e["ingredient"] == "flour"]
+    assert [(e["supplier"], e["new_unit_cost"]) for e in flour_moves] == [("Alpha", "0.001")]
+    causes = client.events(types=["recipe.recomputed"])["payload"].map(json.loads)
+    assert [c["cause"] for c in causes] == ["recipe.saved", "import.completed"]
+
+
+def test_lowest_keeps_a_cost_update_that_repeats_its_price(client: MOClient) -> None:
+    """The same rule through update_cost: the same price and supplier again is a re-listing."""
+    _roux_under_lowest(client)
+    start = datetime.now(UTC) - timedelta(weeks=6)
+    for week in range(6):
+        at = start + timedelta(weeks=week)
+        alpha = client.update_cost("flour", "10", per="10 kg", supplier="Alpha",
+                                   idempotency_key=key(), effective_at=at)
+        client.update_cost("flour", "12", per="10 kg", supplier="Beta", idempotency_key=key(),
+                           effective_at=at + timedelta(hours=1))
+        assert alpha.cost_id is not None and alpha.changed == (week == 0)
+    assert _chosen(client) == ("Alpha", Decimal("0.001"))
+    assert [e["supplier"] for e in _cost_events(client)] == ["Alpha"]
+    assert len(client.events(types=["recipe.recomputed"])) == 2  # saved, then Alpha's first
+
+
 def test_policy_input_is_checked_and_nothing_is_written(client: MOClient) -> None:
     client.add_ingredient("flour", unit="g")
     err = error_of(lambda: client.set_cost_policy("flour", "preferred", idempotency_key=key()))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from itertools import count
 
 import psycopg
 import pytest
@@ -25,10 +26,16 @@ def cost_payload(flour: int, *, source: str) -> dict[str, object]:
             "new_unit_cost": "0.002", "effective_at": PAST, "source": source, "supplier": "Mill"}
 
 
+_prices = count(200)
+
+
 def add_cost(store, ctx, flour: int, *, effective_at: datetime = PAST, **keys: object) -> int:
+    """A cost row at another price each time: a row repeating its supplier's unit cost is a
+    re-listing, which needs no event and makes no recipe stale."""
+    price = Decimal(next(_prices)) / 100
     return insert_row(store, "ingredient_costs", tenant_id=ctx.tenant_id, ingredient_id=flour,
-                      price=Decimal("2.00"), pack="1 kg", pack_qty=Decimal(1000),
-                      unit_cost=Decimal("0.002"), effective_at=effective_at,
+                      price=price, pack="1 kg", pack_qty=Decimal(1000),
+                      unit_cost=price / 1000, effective_at=effective_at,
                       source="import" if keys.get("batch_id") else "manual", **keys)
 
 
@@ -199,6 +206,11 @@ def test_the_services_keep_every_invariant(store, ctx):
                                    {"item": "Sugar", "sku": "S1", "price": "1.00", "pack": "1 kg"}],
                       idempotency_key="import-1", supplier="Mill")
     update_cost(store, ctx, "Flour", "9.00", per="1 kg", idempotency_key="c2", effective_at="2020-01-01")
+    # Re-listings at the same price: cost rows with no event and no recompute.
+    import_price_list(store, ctx, [{"item": "Flour", "sku": "F1", "price": "3.00", "pack": "1 kg"},
+                                   {"item": "Sugar", "sku": "S1", "price": "1.10", "pack": "1 kg"}],
+                      idempotency_key="import-2", supplier="Mill")
+    update_cost(store, ctx, "Flour", "3.00", per="1 kg", idempotency_key="c3", supplier="Mill")
     assert failing(store, ctx) == {}
     raw(store, "DELETE FROM event_log WHERE tenant_id = %s AND event_type = 'import.completed'", (ctx.tenant_id,))
     assert list(failing(store, ctx)) == ["completed_imports_have_one_event"]

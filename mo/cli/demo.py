@@ -179,27 +179,35 @@ def run_steps(demo: DemoRun) -> datetime:
 def movers(
     client: mo.MOClient, *, since: datetime, top: int = 5
 ) -> list[tuple[str, Decimal, Decimal]]:
-    """(recipe, total before, total after) of the recipes whose cost moved most since `since`."""
-    events = client.events(since=since, types=["recipe.recomputed"])
-    spans: dict[str, list[Decimal]] = {}
-    for text in events["payload"]:
-        body = json.loads(text)
-        if body.get("old_total") is None:
-            continue  # a first costing is not a move
-        span = spans.setdefault(
-            body["recipe"], [Decimal(body["old_total"]), Decimal(body["new_total"])]
-        )
-        span[1] = Decimal(body["new_total"])
+    """(recipe, total then, total now) of the recipes whose cost moved most since `since`: every
+    active recipe costed as of `since` (the costs in effect then, over its current lines;
+    nothing written) against its cost now. A recipe without a total then is not a move."""
+    then = client.recipes(as_of=since, exact=True).set_index("name")["total_cost"]
+    now = client.recipes(exact=True).set_index("name")["total_cost"]
     moved = [
-        (name, before, after)
-        for name, (before, after) in spans.items()
-        if before and after != before
+        (name, then[name], after)
+        for name, after in now.items()
+        if name in then.index and then[name] and after is not None and after != then[name]
     ]
     return sorted(moved, key=lambda m: abs((m[2] - m[1]) / m[1]), reverse=True)[:top]
 
 
+def price_lines(client: mo.MOClient, *, since: datetime, top: int = 3) -> list[str]:
+    """How many chosen ingredient costs moved since `since`, and the biggest moves."""
+    changes = client.price_changes(since=since, exact=True)
+    moves = changes[changes["old_unit_cost"].notna()]
+    lines = [f"prices    {len(moves)} ingredient cost changes since the first costing"]
+    lines += [
+        f"          {row.ingredient:<32} {row.old_unit_cost:>10.4f} → {row.new_unit_cost:>10.4f}"
+        f"  ({row.change_pct:+.1f}%)"
+        for row in moves.head(top).itertuples()
+    ]
+    return lines
+
+
 def summary_lines(client: mo.MOClient, *, since: datetime) -> list[str]:
-    """The closing report: costed, incomplete, movers, events."""
+    """The closing report: costed, incomplete, movers, price changes, events; from the read
+    models (recipes now and as of `since`, price_changes), not from event payloads."""
     costs = client.recipes()
     incomplete = costs[~costs["complete"]]
     lines = [
@@ -214,6 +222,7 @@ def summary_lines(client: mo.MOClient, *, since: datetime) -> list[str]:
     for name, before, after in movers(client, since=since):
         pct = (after - before) / before * 100
         lines.append(f"          {name:<32} {before:>10.2f} → {after:>10.2f}  ({pct:+.1f}%)")
+    lines += price_lines(client, since=since)
     counts = client.event_counts(window="24h")
     listed = ", ".join(f"{row.event_type} {row.events}" for row in counts.itertuples())
     lines.append(f"events    {int(counts['events'].sum())} in all: {listed}")

@@ -187,8 +187,10 @@ class MOClient(Protocol):
     def price_changes(
         self, *, since: When, until: When | None = None, exact: bool = False
     ) -> pd.DataFrame:
-        """Each change of an ingredient's cost effective in [since, until), biggest change_pct
-        first (READ_SCHEMAS["price_changes"]). Raises validation_error for an empty window."""
+        """Each move of an ingredient's chosen cost (its cost policy's pick) at an instant in
+        [since, until), biggest change_pct first (READ_SCHEMAS["price_changes"]); an offer not
+        chosen and a re-listing at the same price are no row. Raises validation_error for an
+        empty window."""
 
     def explain_change(
         self, recipe: str, *, since: When, until: When | None = None, exact: bool = False

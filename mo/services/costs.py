@@ -1,9 +1,10 @@
 """Ingredient costs: the price-per-pack chronicle, the current cost, and its frames.
 
 A cost row holds a supplier's price for a pack and the unit cost that follows from it
-(price ÷ pack quantity in the ingredient's base unit). The current cost is the row with the
-latest effective_at <= now (ties: highest id). Money is exact: Decimal in Python, DECIMAL(38,12)
-in the database, and never divided in SQL (DuckDB's decimal division yields DOUBLE).
+(price ÷ pack quantity in the ingredient's base unit). The current cost is the offer the
+ingredient's cost policy chooses now (cost_offers, migration V017; mo/services/offers.py).
+Money is exact: Decimal in Python, DECIMAL(38,12) in the database, and never divided in SQL
+(DuckDB's decimal division yields DOUBLE).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from mo.errors import ErrorCode, MOError, validation_error
 from mo.services.conversions import amount_in, conversions_of
 from mo.services.idempotency import run_idempotent
 from mo.services.ingredients import find_active, positive_decimal
-from mo.services.offers import Chosen, chosen_at, emit_if_moved
+from mo.services.offers import Chosen, chosen_at, emit_if_moved, moved
 from mo.services.paging import EVERY_ROW, FramePage, PageRequest, by_name, by_name_params, cut
 from mo.store.base import Row, Store, Tx
 
@@ -210,11 +211,14 @@ def update_cost(
 ) -> CostUpdate:
     """Record that `ingredient` costs `price` per `per` (12.00 per "6 x 1 kg") from effective_at.
 
-    effective_at defaults to now; a future one is stored but leaves the current cost alone. When
-    the unit cost equals the one already in effect at that time nothing is written (changed=False,
-    cost_id None). Otherwise a cost row and an ingredient.cost.updated event are written together,
-    and recipes are recomputed when the current cost changed. `changed` means a cost row was
-    written. Same key again: the original result, replayed=True, nothing written.
+    effective_at defaults to now; a future one is stored but leaves the current cost alone. The
+    cost row is written (cost_id) even when the unit cost equals this supplier's offer in effect
+    then: a re-listing keeps the offer fresh (under "lowest", only offers within 30 days of the
+    newest compete); only one from the very instant of that offer writes nothing (cost_id None).
+    `changed` says whether this supplier's unit cost changed. ingredient.cost.updated is written
+    when the chosen offer at effective_at moves (another unit cost or supplier), and recipes are
+    recomputed when the chosen offer now moves: a re-listing at the same price does neither.
+    Same key again: the original result, replayed=True, nothing written.
 
     Raises validation_error (price, per, effective_at, supplier, note, key), not_found (ingredient),
     unit_mismatch (per's unit vs the ingredient's), idempotency_conflict (key reused differently).
@@ -277,21 +281,22 @@ def _apply_cost(tx: Tx, ctx: TenantContext, fields: dict[str, Any], *, key: str)
     shown = money(cost) or cost  # without trailing zeros (money() is None only for None)
     now = before["now"]
     at = fields["at"] or now
-    if before["own_unit_cost"] == cost:  # this supplier's offer is unchanged
+    changed = before["own_unit_cost"] != cost  # this supplier's unit cost
+    if not changed and before["own_effective_at"] == at:  # nothing fresher to say
         return CostUpdate(None, row["name"], shown, False, False, 0)
     ingredient_id = int(row["id"])
     chosen_then, chosen_now = _chosen(before, "at"), _chosen(before, "now")
     cost_id = _record_cost(tx, ctx, row, fields, qty=qty, cost=cost, at=at, key=key)
     after_then, after_now = chosen_at(tx, ctx, ingredient_id, at=at, now=now)
-    # An offer that leaves the chosen one where it was (another supplier under "preferred", a
-    # dearer one under "lowest") is kept, with no cost event; recipes follow the chosen offer now.
+    # An offer that leaves the chosen one as it was (another supplier under "preferred", a
+    # dearer one under "lowest", a re-listing at the same price) is kept, with no cost event;
+    # recipes follow the chosen offer now.
     emit_if_moved(
         tx, ctx, row, before=chosen_then, after=after_then, at=at, source="manual", key=key
     )
-    moved_now = after_now is not None and (chosen_now is None or chosen_now.cost_id != after_now.cost_id)
-    moved = [ingredient_id] if moved_now else []
-    recomputed = recompute_changed(tx, ctx, moved, cause="ingredient.cost.updated").recomputed
-    return CostUpdate(cost_id, row["name"], shown, True, False, recomputed)
+    moved_now = [ingredient_id] if moved(chosen_now, after_now) else []
+    recomputed = recompute_changed(tx, ctx, moved_now, cause="ingredient.cost.updated").recomputed
+    return CostUpdate(cost_id, row["name"], shown, changed, False, recomputed)
 
 
 def _chosen(before: Row, instant: str) -> Chosen | None:

@@ -1,5 +1,5 @@
-"""How costs moved over time: a recipe's stored cost after each recompute, and the changes of
-ingredients' costs in a window. One set-based query each (sql/queries/history.sql)."""
+"""How costs moved over time: a recipe's stored cost after each recompute, and the moves of
+ingredients' chosen costs in a window. One set-based query each (sql/queries/history.sql)."""
 
 from __future__ import annotations
 
@@ -39,9 +39,12 @@ def recipe_history(store: Store, ctx: TenantContext, name: str) -> pd.DataFrame:
 def price_changes(
     store: Store, ctx: TenantContext, *, since: object, until: object = None
 ) -> pd.DataFrame:
-    """One row per change of an active ingredient's cost effective in [since, until) (until
-    None: open), PRICE_CHANGE_COLUMNS, biggest absolute change_pct first (first costs, which
-    have no old cost, last). change_pct is (new − old) × 100 / old, exact to 12 places.
+    """One row per move of an active ingredient's chosen cost (the offer its cost policy picks,
+    cost_offers) at an instant in [since, until) (until None: open), PRICE_CHANGE_COLUMNS:
+    the supplier, source and batch of the offer chosen then, biggest absolute change_pct first
+    (first costs, which have no old cost, last). A supplier's offer that is not chosen and a
+    re-listing at the same unit cost are no row. change_pct is (new − old) × 100 / old, exact
+    to 12 places (sql/queries/history.sql says how the instants are found).
     Raises validation_error for a bound that is not an instant or an empty window.
     """
     window = check_window(since, until)

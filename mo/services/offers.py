@@ -40,6 +40,21 @@ class Chosen:
     unit_cost: Decimal
     supplier: str | None
 
+    def is_same_offer(self, other: Chosen | None) -> bool:
+        """Whether `other` is what this one is: the same unit cost from the same supplier
+        (compared case-insensitively, as cost_offers groups offers). A re-listing writes a new
+        cost row, so the cost_id of an unchanged offer moves: it says nothing of the cost."""
+        return (
+            other is not None
+            and other.unit_cost == self.unit_cost
+            and (other.supplier or "").lower() == (self.supplier or "").lower()
+        )
+
+
+def moved(before: Chosen | None, after: Chosen | None) -> bool:
+    """Whether the chosen offer moved from `before` to `after`: another unit cost or supplier."""
+    return after is not None and not after.is_same_offer(before)
+
 
 def chosen_at(
     tx: Tx, ctx: TenantContext, ingredient_id: int, *, at: datetime, now: datetime
@@ -68,7 +83,7 @@ def emit_if_moved(
     key: str | None,
 ) -> bool:
     """ingredient.cost.updated when the chosen offer moved (naming the supplier now chosen)."""
-    if after is None or (before is not None and before.cost_id == after.cost_id):
+    if after is None or after.is_same_offer(before):
         return False
     payload = cost_updated_payload(
         ingredient=row["name"],
@@ -150,18 +165,18 @@ def _apply_policy(
         idempotency_key=key,
     )
     _, after = chosen_at(tx, ctx, ingredient_id, at=now, now=now)
-    moved = emit_if_moved(
+    emitted = emit_if_moved(
         tx, ctx, row, before=before, after=after, at=now, source="policy", key=key
     )
     recomputed = (
         recompute_changed(tx, ctx, [ingredient_id], cause="ingredient.cost.updated").recomputed
-        if moved else 0
+        if emitted else 0
     )
     return CostPolicyRecord(
         ingredient=row["name"], policy=policy, supplier=supplier,
         cost_supplier=None if after is None else after.supplier,
         unit_cost=None if after is None else money(after.unit_cost),
-        changed=moved, recomputed=recomputed, replayed=False,
+        changed=emitted, recomputed=recomputed, replayed=False,
     )
 
 

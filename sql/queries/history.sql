@@ -36,32 +36,50 @@ FROM (
 ORDER BY h.occurred_at, h.id
 
 -- name: price_changes
--- One row per change of an active ingredient's cost whose effective_at falls in
--- [since, until): each cost row against the one before it (LAG over the ingredient's rows in
--- (effective_at, id) order, the order that picks the current cost). A first cost has no old
--- cost and no change_pct; a row that repeats the previous unit cost is no change. Biggest
--- absolute change first (first costs last), then by time, ingredient and id.
+-- One row per move of an active ingredient's chosen cost (cost_offers, V017: the one rule) at
+-- an instant in [since, until). The chosen offer can only move when a cost row takes effect
+-- (the 30-day window of "lowest" counts from the newest offer, itself a cost row), so each
+-- ingredient with a cost row in the window is evaluated at each of its rows' effective_at and
+-- just before since (1 µs: the offers effective before it), and an instant is kept when the
+-- chosen unit cost differs from the one before. So a supplier's offer that is not chosen, and
+-- a re-listing at the same price, are no row. The chosen cost is judged by the ingredient's
+-- current policy, as costing as of an instant is (policies keep no history). A first cost has
+-- no old cost and no change_pct. Biggest absolute change first (first costs last), then by
+-- time, ingredient and cost id. PostgreSQL: one inlined cost_offers per (ingredient, instant),
+-- an index range each; sql/queries/duckdb/history.sql evaluates it once per instant instead.
+WITH moved AS (
+    SELECT DISTINCT c.ingredient_id, c.effective_at AS instant
+    FROM ingredient_costs c
+    WHERE c.tenant_id = :tenant_id AND c.effective_at >= :since AND c.effective_at < :until
+),
+instants AS (
+    SELECT ingredient_id, instant FROM moved
+    UNION
+    SELECT ingredient_id, CAST(:since AS TIMESTAMPTZ) - INTERVAL '1 microsecond' FROM moved
+),
+chosen AS (
+    SELECT i.name AS ingredient, t.instant, o.supplier, o.source, o.batch_id, o.cost_id,
+           o.unit_cost AS new_unit_cost,
+           LAG(o.unit_cost) OVER (PARTITION BY t.ingredient_id ORDER BY t.instant)
+               AS old_unit_cost
+    FROM instants t
+    JOIN active_ingredients i ON i.tenant_id = :tenant_id AND i.id = t.ingredient_id
+    CROSS JOIN LATERAL cost_offers(:tenant_id, t.instant, ARRAY[t.ingredient_id]) o
+    WHERE o.ingredient_id = t.ingredient_id AND o.chosen
+)
 SELECT ingredient, supplier, old_unit_cost, new_unit_cost,
        CASE WHEN old_unit_cost > 0
             THEN CASE WHEN new_unit_cost >= old_unit_cost
                       THEN exact_div((new_unit_cost - old_unit_cost) * 100, old_unit_cost)
                       ELSE -exact_div((old_unit_cost - new_unit_cost) * 100, old_unit_cost) END
        END AS change_pct,
-       effective_at, source, batch_id
-FROM (
-    SELECT i.name AS ingredient, c.supplier, c.source, c.batch_id, c.id, c.effective_at,
-           c.unit_cost AS new_unit_cost,
-           LAG(c.unit_cost) OVER (PARTITION BY c.ingredient_id ORDER BY c.effective_at, c.id)
-               AS old_unit_cost
-    FROM ingredient_costs c
-    JOIN active_ingredients i ON i.tenant_id = c.tenant_id AND i.id = c.ingredient_id
-    WHERE c.tenant_id = :tenant_id AND c.effective_at < :until
-) moves
-WHERE effective_at >= :since
+       instant AS effective_at, source, batch_id
+FROM chosen
+WHERE instant >= :since
   AND (old_unit_cost IS NULL OR old_unit_cost <> new_unit_cost)
 ORDER BY CASE WHEN old_unit_cost IS NULL THEN 1 ELSE 0 END,
          abs(new_unit_cost - old_unit_cost) * 100 / CASE WHEN old_unit_cost > 0 THEN old_unit_cost ELSE 1 END DESC,
-         effective_at, ingredient, id
+         instant, ingredient, cost_id
 
 -- ------------------------------------------------------------------------- explain_change
 -- Why a recipe's cost moved between two instants (mo/services/history.py explain_change): the

@@ -56,7 +56,7 @@ CREATE TEMP TABLE price_import_rejected (
 CREATE TEMP TABLE price_import_chosen (
     ingredient_id BIGINT, row_no BIGINT, price DECIMAL(38, 12), pack VARCHAR,
     pack_qty DECIMAL(38, 12), unit_cost DECIMAL(38, 12), old_unit_cost DECIMAL(38, 12),
-    changed BOOLEAN, chosen_cost_id BIGINT, chosen_unit_cost DECIMAL(38, 12))
+    changed BOOLEAN, written BOOLEAN, chosen_unit_cost DECIMAL(38, 12), chosen_supplier VARCHAR)
 
 -- name: latest_completed
 -- The supplier's latest completed price list: re-sending it is a duplicate, not a change.
@@ -248,12 +248,16 @@ ORDER BY r.seq
 
 -- name: choose_costs
 -- Per ingredient, the batch's lowest unit cost (the first row on ties), beside this supplier's
--- offer in effect at :at (a cost row is written when the two differ) and the offer chosen at :at
--- before the batch (cost_offers: cost events go where the chosen one moves). The winner is
+-- offer in effect at :at and the offer chosen at :at before the batch (cost_offers: cost events
+-- go where the chosen one moves). changed: the unit cost differs from this supplier's offer.
+-- written: a cost row is written, for a change and for a re-listing at the same unit cost too,
+-- so the offer's effective_at stays fresh (under "lowest", only offers within 30 days of the
+-- newest compete); not for one from the very instant of the offer it repeats. The winner is
 -- found by two hash aggregates (lowest cost, then first row at it) on both engines: DISTINCT
 -- ON sorts every row (3x slower on DuckDB).
 INSERT INTO price_import_chosen (ingredient_id, row_no, price, pack, pack_qty, unit_cost,
-                                 old_unit_cost, changed, chosen_cost_id, chosen_unit_cost)
+                                 old_unit_cost, changed, written, chosen_unit_cost,
+                                 chosen_supplier)
 WITH x AS MATERIALIZED (
     SELECT COALESCE(m.ingredient_id, n.ingredient_id) AS ingredient_id, m.row_no, m.price_code,
            m.pack_code, COALESCE(c.pack_qty, p.pack_qty) AS pack_qty,
@@ -272,13 +276,15 @@ first_row AS (
     GROUP BY x.ingredient_id
 )
 SELECT b.ingredient_id, b.row_no, pr.price, p.pack, b.pack_qty, b.unit_cost, cur.unit_cost,
-       cur.unit_cost IS NULL OR cur.unit_cost <> b.unit_cost, ch.cost_id, ch.unit_cost
+       cur.unit_cost IS NULL OR cur.unit_cost <> b.unit_cost,
+       cur.unit_cost IS NULL OR cur.unit_cost <> b.unit_cost OR cur.effective_at < :at,
+       ch.unit_cost, ch.supplier
 FROM x b
 JOIN first_row f ON f.ingredient_id = b.ingredient_id AND f.row_no = b.row_no
 JOIN price_import_prices pr ON pr.price_code = b.price_code
 JOIN price_import_packs p ON p.pack_code = b.pack_code
 LEFT JOIN (
-    SELECT DISTINCT ON (ingredient_id) ingredient_id, unit_cost
+    SELECT DISTINCT ON (ingredient_id) ingredient_id, unit_cost, effective_at
     FROM ingredient_costs
     WHERE tenant_id = :tenant_id AND effective_at <= :at
       AND lower(coalesce(supplier, '')) = lower(coalesce(CAST(:supplier AS VARCHAR), ''))
@@ -286,7 +292,7 @@ LEFT JOIN (
     ORDER BY ingredient_id, effective_at DESC, id DESC
 ) cur ON cur.ingredient_id = b.ingredient_id
 LEFT JOIN (
-    SELECT o.ingredient_id, o.cost_id, o.unit_cost
+    SELECT o.ingredient_id, o.unit_cost, o.supplier
     FROM cost_offers(:tenant_id, :at, (SELECT array_agg(ingredient_id) FROM price_import_match)) o
     WHERE o.chosen
 ) ch ON ch.ingredient_id = b.ingredient_id
@@ -297,24 +303,29 @@ INSERT INTO ingredient_costs (tenant_id, ingredient_id, price, pack, pack_qty, u
 SELECT CAST(:tenant_id AS VARCHAR), c.ingredient_id, c.price, c.pack, c.pack_qty, c.unit_cost,
        CAST(:at AS TIMESTAMPTZ), 'import', CAST(:supplier AS VARCHAR), CAST(:batch_id AS BIGINT)
 FROM price_import_chosen c
-WHERE c.changed
+WHERE c.written
 ORDER BY c.ingredient_id
 
 -- name: counts
+-- changed / unchanged: ingredients whose unit cost from this supplier changed or not (a
+-- re-listing at the same unit cost is written, and counted unchanged).
 SELECT count(*) FILTER (WHERE changed) AS changed,
        count(*) FILTER (WHERE NOT changed) AS unchanged,
        (SELECT count(*) FROM price_import_new) AS created
 FROM price_import_chosen
 
 -- name: moved
--- After insert_costs: the ingredients whose chosen offer at :at moved with this batch, with the
--- one chosen now. Their recipes are recomputed and each gets an ingredient.cost.updated event.
+-- After insert_costs: the ingredients whose chosen offer at :at moved with this batch (another
+-- unit cost or supplier: a re-listing's new cost row is no move), with the one chosen now. Their
+-- recipes are recomputed and each gets an ingredient.cost.updated event.
 INSERT INTO price_import_moved (ingredient_id, old_unit_cost, unit_cost, supplier)
 SELECT o.ingredient_id, c.chosen_unit_cost, o.unit_cost, o.supplier
 FROM price_import_chosen c
 JOIN cost_offers(:tenant_id, :at, (SELECT array_agg(ingredient_id) FROM price_import_chosen)) o
   ON o.ingredient_id = c.ingredient_id AND o.chosen
-WHERE c.changed AND o.cost_id <> coalesce(c.chosen_cost_id, -1)
+WHERE c.written
+  AND (c.chosen_unit_cost IS NULL OR o.unit_cost <> c.chosen_unit_cost
+       OR lower(coalesce(o.supplier, '')) <> lower(coalesce(c.chosen_supplier, '')))
 
 -- name: changed_ids
 SELECT ingredient_id FROM price_import_moved ORDER BY ingredient_id

@@ -30,14 +30,15 @@ WHERE o.ingredient_id = :ingredient_id AND o.chosen
 -- name: before_cost
 -- What a cost update needs before it writes, in one read: the transaction's clock (as
 -- costs.now), the same supplier's offer in effect at :at (NULL :at: now; no supplier: the manual
--- offer; a cost equal to it changes nothing and is not written) and the chosen offer at :at and
--- at now (cost_offers), NULL where there is none.
-SELECT n.now, own.unit_cost AS own_unit_cost,
+-- offer; the same unit cost is a re-listing: written with its own effective_at, so the offer
+-- stays fresh, unless it is from that very instant) and the chosen offer at :at and at now
+-- (cost_offers), NULL where there is none.
+SELECT n.now, own.unit_cost AS own_unit_cost, own.effective_at AS own_effective_at,
        a.cost_id AS at_cost_id, a.unit_cost AS at_unit_cost, a.supplier AS at_supplier,
        w.cost_id AS now_cost_id, w.unit_cost AS now_unit_cost, w.supplier AS now_supplier
 FROM (SELECT current_timestamp AS now) n
 LEFT JOIN (
-    SELECT c.unit_cost
+    SELECT c.unit_cost, c.effective_at
     FROM ingredient_costs c
     WHERE c.tenant_id = :tenant_id AND c.ingredient_id = :ingredient_id
       AND c.effective_at <= COALESCE(CAST(:at AS TIMESTAMPTZ), current_timestamp)

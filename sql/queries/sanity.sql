@@ -37,7 +37,8 @@ LIMIT 5
 -- name: costs_without_event
 -- Each ingredient_costs row has its ingredient.cost.updated event: the event's payload names
 -- the row (cost_id); or, for an import row, the event carries its batch_id and ingredient_id;
--- or, for a manual row, the event carries its idempotency_key. Three equi-joins and an anti-join
+-- or, for a manual row, the event carries its idempotency_key. A re-listing (a row repeating
+-- the unit cost of its supplier's row before it) moves no cost and has none. Three equi-joins and an anti-join
 -- rather than one NOT EXISTS with ORs, which no engine can hash: that was a nested loop, rows ×
 -- events (20 s for 10k cost rows on DuckDB). Ids compare as text (see events_without_row).
 WITH ev AS MATERIALIZED (
@@ -57,11 +58,22 @@ matched AS (
     SELECT c.id FROM ingredient_costs c JOIN ev ON ev.idempotency_key = c.idempotency_key
     WHERE c.tenant_id = :tenant_id AND c.batch_id IS NULL
 ),
+relisted AS (
+    SELECT id FROM (
+        SELECT c.id, c.unit_cost,
+               LAG(c.unit_cost) OVER (PARTITION BY c.ingredient_id, lower(coalesce(c.supplier, ''))
+                                      ORDER BY c.effective_at, c.id) AS before
+        FROM ingredient_costs c
+        WHERE c.tenant_id = :tenant_id
+    ) r
+    WHERE r.unit_cost = r.before
+),
 offending AS MATERIALIZED (
     SELECT c.id AS cost_id, c.ingredient_id, c.batch_id, c.idempotency_key
     FROM ingredient_costs c
     LEFT JOIN matched m ON m.id = c.id
-    WHERE c.tenant_id = :tenant_id AND m.id IS NULL
+    LEFT JOIN relisted x ON x.id = c.id
+    WHERE c.tenant_id = :tenant_id AND m.id IS NULL AND x.id IS NULL
 )
 SELECT cost_id, ingredient_id, batch_id, idempotency_key, count(*) OVER () AS problems
 FROM offending
@@ -73,14 +85,23 @@ LIMIT 5
 -- effective_at <= now, ties: highest id, as mo.services.costs defines it) of an ingredient
 -- one of its lines uses directly. That change happened when the row was written or, for a row
 -- dated ahead, when its effective_at arrived, whichever is later: computed_at must be at or
--- after it. A backdated row that does not become current changes no cost, so it does not count.
+-- after it. A backdated row that does not become current changes no cost, so it does not count;
+-- nor does a re-listing (a row repeating its supplier's previous unit cost), which recomputes
+-- nothing when it leaves the chosen cost as it was.
 -- DISTINCT ON rather than a row_number() = 1 filter, which PostgreSQL guesses keeps 0.5% of the
 -- rows; DISTINCT ON is estimated as one row per ingredient.
-WITH current_costs AS (
+WITH changes AS (
+    SELECT c.id, c.ingredient_id, c.effective_at, c.created_at, c.unit_cost,
+           LAG(c.unit_cost) OVER (PARTITION BY c.ingredient_id, lower(coalesce(c.supplier, ''))
+                                  ORDER BY c.effective_at, c.id) AS before
+    FROM ingredient_costs c
+    WHERE c.tenant_id = :tenant_id AND c.effective_at <= current_timestamp
+),
+current_costs AS (
     SELECT DISTINCT ON (ingredient_id) ingredient_id,
            GREATEST(created_at, effective_at) AS changed_at
-    FROM ingredient_costs
-    WHERE tenant_id = :tenant_id AND effective_at <= current_timestamp
+    FROM changes
+    WHERE before IS NULL OR before <> unit_cost
     ORDER BY ingredient_id, effective_at DESC, id DESC
 ),
 offending AS MATERIALIZED (
