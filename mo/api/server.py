@@ -13,6 +13,7 @@ from mo.api.app import create_app
 from mo.api.cli import DEFAULT_HOST, DEFAULT_PORT
 from mo.errors import ErrorCode, MOError
 from mo.settings import max_header_bytes
+from mo.util.tls import tls_context
 
 
 def build_server(
@@ -77,7 +78,8 @@ class BackgroundServer:
 
     def _answers(self) -> bool:
         try:
-            return httpx.get(self.base_url + "/v1/health", timeout=2.0).status_code == 200
+            return httpx.get(self.base_url + "/v1/health", timeout=2.0,
+                             verify=tls_context()).status_code == 200
         except httpx.HTTPError:
             return False
 
