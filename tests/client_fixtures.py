@@ -51,12 +51,28 @@ def _tenant_with_key(store: Store, slug: str) -> str:
     return tenants.create_api_key(store, slug)
 
 
+@pytest.fixture(scope="session")
+def stopping_servers() -> Iterator[list[BackgroundServer]]:
+    """The test servers told to stop; each must have exited by the end of the session."""
+    stopping: list[BackgroundServer] = []
+    yield stopping
+    assert all(server.join() for server in stopping), "a test API server did not shut down"
+
+
 @pytest.fixture
-def api_server(db_url: str, api_keys: dict[str, str]) -> Iterator[BackgroundServer]:
+def api_server(
+    db_url: str, api_keys: dict[str, str], stopping_servers: list[BackgroundServer]
+) -> Iterator[BackgroundServer]:
     from mo.api.server import BackgroundServer
 
-    with BackgroundServer(db_url=db_url) as server:
+    server = BackgroundServer(db_url=db_url).start()
+    try:
         yield server
+    finally:
+        # The next test need not wait the ~0.2 s uvicorn's shutdown takes (its clients are
+        # closed: the server is idle); the session checks that every server did stop.
+        server.stop(wait=False)
+        stopping_servers.append(server)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from mo.api.app import create_app
 from mo.api.cli import DEFAULT_HOST, DEFAULT_PORT
 from mo.errors import ErrorCode, MOError
 from mo.settings import max_header_bytes
+from mo.util.tls import tls_context
 
 
 def build_server(
@@ -46,7 +47,8 @@ def serve(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, db_url: str | N
 class BackgroundServer:
     """A real uvicorn server on a loopback port in a daemon thread (tests, notebooks, demos).
 
-    start() returns once the server answers /v1/health; stop() shuts it down and waits.
+    start() returns once the server answers /v1/health; stop() shuts it down and waits (or not:
+    stop(wait=False), then join()).
     Raises unavailable when it does not come up within `timeout` seconds.
     """
 
@@ -77,13 +79,22 @@ class BackgroundServer:
 
     def _answers(self) -> bool:
         try:
-            return httpx.get(self.base_url + "/v1/health", timeout=2.0).status_code == 200
+            return httpx.get(self.base_url + "/v1/health", timeout=2.0,
+                             verify=tls_context()).status_code == 200
         except httpx.HTTPError:
             return False
 
-    def stop(self) -> None:
+    def stop(self, *, wait: bool = True) -> None:
+        """Ask the server to shut down and, with `wait`, wait until it has (join). uvicorn takes
+        about 0.2 s: up to a 0.1 s tick to notice, then a fixed 0.1 s grace for connections."""
         self.server.should_exit = True
+        if wait:
+            self.join()
+
+    def join(self) -> bool:
+        """Wait (at most `timeout` seconds) for a stopping server; True once it has exited."""
         self._thread.join(timeout=self._timeout)
+        return not self._thread.is_alive()
 
     def __enter__(self) -> Self:
         return self.start()

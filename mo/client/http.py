@@ -42,6 +42,7 @@ from mo.domain.price_list_options import (
 )
 from mo.errors import ErrorCode, MOError
 from mo.util.files import atomic_file, pick_format, resolve_target
+from mo.util.tls import tls_context
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,7 +67,8 @@ class HttpClient:
     def __init__(self, base_url: str, *, api_key: str, http: httpx.Client | None = None) -> None:
         self._base = base_url.rstrip("/")
         self._auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = http if http is not None else httpx.Client(timeout=DEFAULT_TIMEOUT)
+        self._http = http if http is not None else httpx.Client(timeout=DEFAULT_TIMEOUT,
+                                                                 verify=tls_context())
         self._owns_http = http is None
         self._tenant: str | None = None
 
