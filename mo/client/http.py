@@ -91,11 +91,7 @@ class HttpClient:
         try:
             response = self._http.request(method, self._base + path, headers=headers, **kwargs)
         except httpx.TransportError as exc:
-            raise MOError(
-                ErrorCode.UNAVAILABLE,
-                f"the mo API at {self._base} did not answer",
-                {"reason": "connection", "url": self._base},
-            ) from exc
+            raise self._unreachable() from exc
         if response.is_error:
             raise _error_from(response)
         return response
@@ -457,11 +453,14 @@ class HttpClient:
                     raise _error_from(response)
                 yield response
         except httpx.TransportError as exc:
-            raise MOError(
-                ErrorCode.UNAVAILABLE,
-                f"the mo API at {self._base} did not answer",
-                {"reason": "connection", "url": self._base},
-            ) from exc
+            raise self._unreachable() from exc
+
+    def _unreachable(self) -> MOError:
+        return MOError(
+            ErrorCode.UNAVAILABLE,
+            f"the mo API at {self._base} did not answer",
+            {"reason": "connection", "url": self._base},
+        )
 
     # ---- lifetime -----------------------------------------------------------------------------
     def close(self) -> None:
