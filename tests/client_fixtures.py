@@ -8,6 +8,7 @@ Import the fixtures a test module needs: `from client_fixtures import client, mo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -145,3 +146,13 @@ def error_of(call: Callable[[], Any]) -> mo.MOError:
 
 def error_tuple(err: mo.MOError) -> tuple[str, str, Any]:
     return err.code.value, err.message, err.details
+
+
+def flour_and_butter_costs(client: MOClient, *, jan: datetime, feb: datetime) -> None:
+    """The start of the cost histories read back by the history and explain tests: Flour (g)
+    2.00 per kg from jan and 3.00 from feb, Butter (g) 5.00 per 500 g from jan."""
+    client.add_ingredient("Flour", unit="g")
+    client.add_ingredient("Butter", unit="g")
+    client.update_cost("Flour", "2.00", per="1 kg", idempotency_key="f1", effective_at=jan)
+    client.update_cost("Butter", "5.00", per="500 g", idempotency_key="b1", effective_at=jan)
+    client.update_cost("Flour", "3.00", per="1 kg", idempotency_key="f2", effective_at=feb)

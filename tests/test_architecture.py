@@ -479,7 +479,11 @@ c.export_events(folder / "events.csv", since="2000-01-01T00:00:00Z", until="2100
 refused = []
 for bad in (lambda: c.events(since=5), lambda: c.event_counts(window=3),
             lambda: c.update_cost("Butter", "1", per="kg", idempotency_key=""),
-            lambda: c.export_events(folder / "x.txt", since="2000-01-01", until="2100-01-01")):
+            lambda: c.export_events(folder / "x.txt", since="2000-01-01", until="2100-01-01"),
+            lambda: c.import_price_list(folder / "gone.csv", idempotency_key="k-gone", supplier="S"),
+            lambda: c.import_price_list(b"", idempotency_key="k-bytes", supplier="S"),
+            lambda: c.import_recipes(folder / "gone.csv", idempotency_key="k-gone"),
+            lambda: c.import_recipes(5, idempotency_key="k-five")):
     try:
         bad()
     except MOError as err:
@@ -502,6 +506,111 @@ def test_the_http_client_imports_nothing_server_side(
     )
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout.strip().splitlines()[-1])
-    assert report["refused"] == ["validation_error"] * 4, report
+    assert report["refused"] == ["validation_error"] * 4 + ["not_found"] + ["validation_error"] * 3, report
     assert report["seen"] == {"import mo.client.http": [], "connect": [], "used": []}, report
     assert (tmp_path / "events.csv").stat().st_size > 0
+
+
+# ---- HttpClient's code, read: every import it can run, function-level ones included -------------
+
+# What the HTTP client's modules may import of mo; a package's __init__ runs only its module-level
+# imports when a submodule loads (mo.client's connect() imports LocalClient only for local mode).
+HTTP_CLIENT_MAY_USE = ("mo.client", "mo.domain", "mo.util", "mo.errors", "mo.settings")
+HTTP_CLIENT_MAY_NOT_USE = ("mo.client.local", "mo.client.preview")
+
+
+def _source_file(module: str) -> Path | None:
+    base = ROOT.joinpath(*module.split("."))
+    return next((p for p in (base / "__init__.py", base.with_suffix(".py")) if p.is_file()), None)
+
+
+def _is_type_checking(node: ast.stmt) -> bool:
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+def _run_on_import(tree: ast.Module) -> ast.Module:
+    """A package's statements that run when one of its submodules is imported."""
+    body = [
+        node for node in tree.body
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not _is_type_checking(node)
+    ]
+    return ast.Module(body=body, type_ignores=[])
+
+
+def _http_side_problem(target: str) -> bool:
+    if _within(target, SERVER_SIDE) or _within(target, HTTP_CLIENT_MAY_NOT_USE):
+        return True
+    return _within(target, ("mo",)) and target != "mo" and not _within(target, HTTP_CLIENT_MAY_USE)
+
+
+def _with_packages(module: str) -> list[str]:
+    parts = module.split(".")
+    return [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
+
+
+def http_client_violations(*, replaced: dict[str, str] | None = None) -> tuple[set[str], list[str]]:
+    """The mo modules HttpClient loads (following imports from mo.client.http), and every import
+    among them of a server-side or unlisted module. `replaced` swaps a module's source (samples)."""
+    replaced = replaced or {}
+    seen: set[str] = set()
+    todo = _with_packages("mo.client.http")
+    violations: list[str] = []
+    while todo:
+        module = todo.pop()
+        path = _source_file(module)
+        if module in seen or path is None:
+            continue
+        seen.add(module)
+        tree = ast.parse(replaced.get(module) or path.read_text(encoding="utf-8"))
+        is_package = path.name == "__init__.py"
+        scope = _run_on_import(tree) if is_package else tree
+        for line, target in _imported_modules(scope, module=module, is_package=is_package):
+            if _http_side_problem(target):
+                violations.append(f"{module}:{line}: imports {target}")
+            elif target.startswith("mo."):
+                todo += _with_packages(target)
+    return seen, violations
+
+
+def test_the_http_client_code_imports_nothing_server_side() -> None:
+    seen, violations = http_client_violations()
+    assert {"mo.client.http", "mo.client.wire", "mo.client.frames", "mo.domain.checks"} <= seen
+    assert "mo.client.local" not in seen, seen
+    assert not violations, "\n".join(violations)
+
+
+BAD_HTTP_CLIENT_CODE = {
+    "services in a method": (
+        "mo.client.http",
+        "def check(source):\n    from mo.services.imports import read_price_list\n",
+    ),
+    "driver in a helper": ("mo.client.wire", "def f():\n    import duckdb\n"),
+    "store, relative": ("mo.client.frames", "from ..store import base\n"),
+    "the local client": ("mo.client.http", "from mo.client.local import LocalClient\n"),
+    "api under type checking": (
+        "mo.client.wire",
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from mo.api import app\n",
+    ),
+    "services, reached through the domain": (
+        "mo.domain.checks",
+        "def f():\n    import mo.services.costs\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_HTTP_CLIENT_CODE))
+def test_the_http_client_check_catches_a_server_side_import(case: str) -> None:
+    module, sample = BAD_HTTP_CLIENT_CODE[case]
+    source = _source_file(module).read_text(encoding="utf-8")  # type: ignore[union-attr]
+    # Each module sampled is one mo.client.http loads, so the sample is read as HttpClient's.
+    _seen, violations = http_client_violations(replaced={module: source + "\n" + sample})
+    assert any(v.startswith(f"{module}:") for v in violations), violations
+
+
+def test_the_http_client_check_leaves_a_package_function_alone() -> None:
+    # mo.client's connect() imports LocalClient for local mode: it does not run for HttpClient.
+    sample = "def local():\n    from mo.client.local import LocalClient\n"
+    source = _source_file("mo.client").read_text(encoding="utf-8")  # type: ignore[union-attr]
+    seen, violations = http_client_violations(replaced={"mo.client": source + "\n" + sample})
+    assert "mo.client.local" not in seen
+    assert all(not v.startswith("mo.client:") for v in violations), violations

@@ -10,7 +10,6 @@ toast). Skips only when no Chromium is installed.
 
 from __future__ import annotations
 
-import csv
 import os
 import secrets
 import shutil
@@ -20,12 +19,14 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from demo_support import seed_demo
 
 if TYPE_CHECKING:
     from conftest import DemoProject
@@ -62,29 +63,6 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _seed(url: str) -> None:
-    import mo
-
-    mo.create_tenant("demo", name="Harbour Kitchen", db_url=url)
-    with (
-        mo.LocalClient("demo", db_url=url) as client,
-        (ROOT / "demo" / "ingredients.csv").open(newline="") as f,
-    ):
-        for row in csv.DictReader(f):
-            client.add_ingredient(
-                row["name"],
-                unit=row["unit"],
-                category=row["category"] or None,
-                density=row["density"] or None,
-                yield_pct=row["yield_pct"] or None,
-            )
-        client.import_price_list(
-            ROOT / "demo" / "supplier_freshco.csv",
-            supplier="FreshCo",
-            idempotency_key="browser-freshco",
-        )
-
-
 def _project(tmp_path: Path) -> Path:
     project = tmp_path / "project"
     (project / "notebooks").mkdir(parents=True)
@@ -106,53 +84,34 @@ def _wait_until_up(base: str, token: str, proc: subprocess.Popen[bytes], log: Pa
     pytest.fail(f"JupyterLab did not answer within 90 s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
-    """(base URL, token, project folder) of a JupyterLab server started for this test."""
-    project = _project(tmp_path)
-    db = tmp_path / "demo.duckdb"
-    _seed(f"duckdb:///{db}")
+@contextmanager
+def _jupyterlab(
+    tmp_path: Path, project: Path, env: dict[str, str], *, args: Sequence[str] = ()
+) -> Iterator[tuple[str, str, Path]]:
+    """(base URL, token, project folder) of JupyterLab serving `project` on a free loopback
+    port behind a token, with `args` first on its command line; shut down on leaving."""
     port, token = _free_port(), secrets.token_hex(16)
-    env = {
-        **os.environ,
-        "MO_DB_URL": f"duckdb:///{db}",
-        "MO_TENANT": "demo",
-        "MO_API_MODE": "local",
-        "MO_PROJECT_DIR": str(project),
+    env = env | {
         "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
         "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
     }
-    for name in ("MO_HEADLESS", "MO_LOUD_ERRORS"):
-        env.pop(name, None)
     # No "official Jupyter news?" prompt over the page (and no fetch from the internet).
     notification = (
-        tmp_path
-        / "settings"
-        / "@jupyterlab"
-        / "apputils-extension"
+        tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
         / "notification.jupyterlab-settings"
     )
     notification.parent.mkdir(parents=True)
     notification.write_text('{"fetchNews": "false", "checkForUpdates": false}')
-    log = tmp_path / "jupyterlab.log"
     command = [
-        sys.executable,
-        "-m",
-        "jupyter",
-        "lab",
-        "--no-browser",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={project}",
-        "--LabApp.expose_app_in_browser=True",
-        "--LabApp.news_url=",
+        sys.executable, "-m", "jupyter", "lab", *args, "--no-browser", "--ip=127.0.0.1",
+        f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+        "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # CI containers run as root; the server is loopback-only
+    log = tmp_path / "jupyterlab.log"
     with log.open("wb") as sink:
         proc = subprocess.Popen(
             command, cwd=project, env=env, stdout=sink, stderr=subprocess.STDOUT
@@ -176,6 +135,25 @@ def _stop_lab(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=10)
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+    """(base URL, token, project folder) of a JupyterLab server started for this test."""
+    project = _project(tmp_path)
+    db = tmp_path / "demo.duckdb"
+    seed_demo(f"duckdb:///{db}", price_lists=[("supplier_freshco.csv", "FreshCo")])
+    env = {
+        **os.environ,
+        "MO_DB_URL": f"duckdb:///{db}",
+        "MO_TENANT": "demo",
+        "MO_API_MODE": "local",
+        "MO_PROJECT_DIR": str(project),
+    }
+    for name in ("MO_HEADLESS", "MO_LOUD_ERRORS"):
+        env.pop(name, None)
+    with _jupyterlab(tmp_path, project, env, args=[f"--ServerApp.root_dir={project}"]) as served:
+        yield served
 
 
 def test_parity_export_screen_in_a_real_browser(lab: tuple[str, str, Path]) -> None:
@@ -272,32 +250,9 @@ def readme_lab(tmp_path: Path, demo_project: DemoProject) -> Iterator[tuple[str,
     """JupyterLab as `make lab` starts it (LAB_ARGS, cwd the project, no MO_* or TQDM_DISABLE
     in the environment: the .env alone says where the data is), on a loopback port with a token."""
     project = _readme_project(tmp_path, demo_project)
-    port, token = _free_port(), secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MO_") and k != "TQDM_DISABLE"}
-    env |= {"JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
-            "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
-            "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
-    notification = (tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
-                    / "notification.jupyterlab-settings")
-    notification.parent.mkdir(parents=True)
-    notification.write_text('{"fetchNews": "false", "checkForUpdates": false}')
-    command = [sys.executable, "-m", "jupyter", "lab", *_lab_args_from_makefile(),
-               "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
-               f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True",
-               "--LabApp.news_url=",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")
-    log = tmp_path / "jupyterlab.log"
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(command, cwd=project, env=env, stdout=sink,
-                                stderr=subprocess.STDOUT)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_until_up(base, token, proc, log)
-        yield base, token, project
-    finally:
-        _stop_lab(proc)
+    with _jupyterlab(tmp_path, project, env, args=_lab_args_from_makefile()) as served:
+        yield served
 
 
 # Done when the kernel is idle and every code cell ran — or a cell failed (Run All stops there;
@@ -351,9 +306,12 @@ def test_the_readme_first_run_in_a_real_browser(readme_lab: tuple[str, str, Path
             with page.expect_download(timeout=60_000) as download:
                 link.click()
             assert Path(download.value.path()).read_bytes() == exported.read_bytes()
-            # Two notebooks open at once (their kernels alive), and a cron `mo run` meanwhile.
+            # A second tab runs another notebook in its own kernel while the first tab's five
+            # kernels stay alive, and a cron `mo run` meanwhile. (Not a notebook the first tab
+            # has open: two Lab windows on one notebook share its kernel, and under load the
+            # second window's Run All could wait forever on JupyterLab's side.)
             second = browser.new_page(viewport={"width": 1280, "height": 1400})
-            _open_and_run_all(second, base, token, "recipe_costs")
+            _open_and_run_all(second, base, token, "what_if")
             cron = subprocess.run(
                 [sys.executable, "-m", "mo", "run", "event_sanity", "-p", "window", "24h"],
                 cwd=project, capture_output=True, text=True, timeout=600,

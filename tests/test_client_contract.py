@@ -441,6 +441,7 @@ IMPORT_ERRORS: dict[str, Callable[[MOClient, Any], Any]] = {
         pd.DataFrame({"item": [], "price": [], "pack": []}), idempotency_key="b6", supplier="A"
     ),
     "bad source": lambda c, tmp: c.import_price_list(42, idempotency_key="b7", supplier="A"),  # type: ignore[arg-type]
+    "empty bytes": lambda c, tmp: c.import_price_list(b"", idempotency_key="b10", supplier="A"),  # type: ignore[arg-type]
     "unknown item": lambda c, tmp: c.import_price_list(
         [{"item": "Saffron", "price": "1", "pack": "1 g"}],
         idempotency_key="b8",

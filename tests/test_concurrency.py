@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -62,6 +63,17 @@ def _check_same_key_outcomes(outcomes: list[Any]) -> Any:
     assert len(originals) == 1, f"{len(originals)} callers did the work: {results}"
     (original,) = originals
     assert {replace(r, replayed=False) for r in results} == {original}
+    return original
+
+
+def _race_on_one_key(send: Callable[[], Any], *, metric: str) -> Any:
+    """THREADS callers sending one request under one key at once, checked as
+    _check_same_key_outcomes and tallied as `metric`; returns the original result."""
+    outcomes = together([send] * THREADS)
+    original = _check_same_key_outcomes(outcomes)
+    record(metric, **_tally(outcomes), failures=0)
+    # A caller told "in progress" retries and gets the original result, replayed.
+    assert retrying(send) == replace(original, replayed=True)
     return original
 
 
@@ -148,16 +160,12 @@ def test_32_threads_importing_the_same_list_with_one_key_import_it_once(
 ) -> None:
     path = write_price_list(tmp_path / "list.csv", LIST_ROWS)
 
-    def submit(_: int) -> ImportResult:
+    def send() -> ImportResult:
         return imports.import_price_list(store, ctx, path, idempotency_key="dup", supplier="Acme")
 
-    outcomes = together([lambda n=n: submit(n) for n in range(THREADS)])
-    original = _check_same_key_outcomes(outcomes)
-    record("concurrency_duckdb_same_import", **_tally(outcomes), failures=0)
+    original = _race_on_one_key(send, metric="concurrency_duckdb_same_import")
     _check_one_import(store, ctx, "dup", original)
     assert _keys_recorded(store, ctx, "dup") == 1
-    # A caller told "in progress" retries and gets the original result, replayed.
-    assert retrying(lambda: submit(0)) == replace(original, replayed=True)
 
 
 @repeated
@@ -165,15 +173,12 @@ def test_32_threads_importing_the_same_list_with_one_key_import_it_once(
 def test_32_threads_sending_the_same_cost_update_apply_it_once(
     round_: int, store: Store, ctx: TenantContext, pie: str
 ) -> None:
-    def submit(_: int) -> CostUpdate:
+    def send() -> CostUpdate:
         return costs.update_cost(store, ctx, pie, "3.00", per="1 kg", idempotency_key="same")
 
-    outcomes = together([lambda n=n: submit(n) for n in range(THREADS)])
-    original = _check_same_key_outcomes(outcomes)
-    record("concurrency_duckdb_same_cost", **_tally(outcomes), failures=0)
+    original = _race_on_one_key(send, metric="concurrency_duckdb_same_cost")
     assert original.changed and original.unit_cost == Decimal("0.003")
     _check_one_cost(store, ctx, "same", original)
-    assert retrying(lambda: submit(0)) == replace(original, replayed=True)
 
 
 @repeated

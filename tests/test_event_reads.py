@@ -18,8 +18,10 @@ from mo.services.event_reads import (
     check_window,
     event_counts,
     events_frame,
+    events_page,
     iter_pages,
 )
+from mo.services.paging import PageRequest
 from mo.util.jsonutil import dumps
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -81,6 +83,12 @@ def test_types_filter_and_limit(store, ctx, timeline):
     both = events_frame(store, ctx, types=["ingredient.deleted", "tenant.created"])
     assert sorted(both["event_type"]) == ["ingredient.deleted", "tenant.created"]
     assert events_frame(store, ctx, since=T0, limit=2)["id"].tolist() == timeline[:2]
+
+
+@pytest.mark.parametrize("read", [events_frame, lambda s, c, **kw: events_page(s, c, page=PageRequest(), **kw)])
+def test_a_misspelt_filter_is_refused_not_ignored(store, ctx, timeline, read):
+    with pytest.raises(TypeError, match="typs"):
+        read(store, ctx, since=T0, typs=["ingredient.deleted"])
 
 
 def test_pages_keep_order_across_ties(store, ctx, timeline):

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
-from client_fixtures import TENANT, api_keys, api_server, error_of  # noqa: F401
+from client_fixtures import (  # noqa: F401
+    TENANT,
+    api_keys,
+    api_server,
+    error_of,
+    flour_and_butter_costs,
+)
 
 import mo
 from mo.client import MOClient
@@ -35,11 +41,7 @@ def d(text: str) -> Decimal:
 
 def costed_basics(client: MOClient) -> None:
     """Flour 2 → 3 per kg and butter 5 → 6 per 500 g, from January to February."""
-    client.add_ingredient("Flour", unit="g")
-    client.add_ingredient("Butter", unit="g")
-    client.update_cost("Flour", "2.00", per="1 kg", idempotency_key="f1", effective_at=JAN)
-    client.update_cost("Butter", "5.00", per="500 g", idempotency_key="b1", effective_at=JAN)
-    client.update_cost("Flour", "3.00", per="1 kg", idempotency_key="f2", effective_at=FEB)
+    flour_and_butter_costs(client, jan=JAN, feb=FEB)
     client.update_cost("Butter", "6.00", per="500 g", idempotency_key="b2", effective_at=FEB)
 
 

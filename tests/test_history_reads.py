@@ -11,7 +11,14 @@ from decimal import ROUND_DOWN, Decimal
 
 import pandas as pd
 import pytest
-from client_fixtures import OTHER_TENANT, TENANT, api_keys, api_server, error_of  # noqa: F401
+from client_fixtures import (  # noqa: F401
+    OTHER_TENANT,
+    TENANT,
+    api_keys,
+    api_server,
+    error_of,
+    flour_and_butter_costs,
+)
 
 import mo
 from mo.client import MOClient
@@ -45,11 +52,7 @@ def dough_history(client: MOClient) -> None:
 
 def cost_moves(client: MOClient) -> None:
     """Flour 2 → 3 → 2.40 per kg (Jan, Feb, Mar), butter 5 per 500 g in Jan, 6 by import mid-Feb."""
-    client.add_ingredient("Flour", unit="g")
-    client.add_ingredient("Butter", unit="g")
-    client.update_cost("Flour", "2.00", per="1 kg", idempotency_key="f1", effective_at=JAN)
-    client.update_cost("Butter", "5.00", per="500 g", idempotency_key="b1", effective_at=JAN)
-    client.update_cost("Flour", "3.00", per="1 kg", idempotency_key="f2", effective_at=FEB)
+    flour_and_butter_costs(client, jan=JAN, feb=FEB)
     client.import_price_list(butter_list("6.00"), idempotency_key="i1", supplier="Metro",
                              effective_at=FEB15)
     client.update_cost("Flour", "2.40", per="1 kg", idempotency_key="f3", effective_at=MAR,

@@ -541,7 +541,7 @@ def test_recipe_files_that_cannot_be_read_are_refused(
     assert err.code is ErrorCode.VALIDATION_ERROR, err
 
 
-@pytest.mark.parametrize("source", [None, 5, b"bytes", [1, 2], [{"recipe": "A"}, "row"]])
+@pytest.mark.parametrize("source", [None, 5, b"bytes", b"", [1, 2], [{"recipe": "A"}, "row"]])
 def test_recipe_sources_of_the_wrong_kind_are_refused(
     store: Store, ctx: TenantContext, source: Any
 ) -> None:

@@ -36,6 +36,16 @@ def _error(call, *args, **kwargs) -> MOError:
     return caught.value
 
 
+def _refused(
+    store: Store, ctx: TenantContext, source: Any, *, supplier: str = "M", **options: Any
+) -> MOError:
+    """The error of an import under key "k" that must fail."""
+    return _error(
+        imports.import_price_list, store, ctx, source, idempotency_key="k", supplier=supplier,
+        **options,
+    )
+
+
 def _events(store: Store, ctx: TenantContext) -> list[dict[str, Any]]:
     with store.transaction() as tx:
         rows = tx.all("testing.events", {"tenant_id": ctx.tenant_id})
@@ -317,14 +327,7 @@ def test_the_same_key_with_another_file_is_an_idempotency_conflict(
         store, ctx, _frame(("Flour", "1", "1 kg", "")), idempotency_key="k", supplier="M"
     )
     before = _snapshot(store, ctx)
-    err = _error(
-        imports.import_price_list,
-        store,
-        ctx,
-        _frame(("Flour", "2", "1 kg", "")),
-        idempotency_key="k",
-        supplier="M",
-    )
+    err = _refused(store, ctx, _frame(("Flour", "2", "1 kg", "")))
     assert err.code.value == "idempotency_conflict" and _snapshot(store, ctx) == before
 
 
@@ -383,14 +386,7 @@ def test_every_bad_row_is_reported_at_once_and_nothing_is_written(
     ing.add_ingredient(store, ctx, "Egg", unit="each")
     ing.add_ingredient(store, ctx, "Milk", unit="ml")
     before = _snapshot(store, ctx)
-    err = _error(
-        imports.import_price_list,
-        store,
-        ctx,
-        DATA / "price_list_bad.csv",
-        idempotency_key="k",
-        supplier="Mill",
-    )
+    err = _refused(store, ctx, DATA / "price_list_bad.csv", supplier="Mill")
     assert err.code.value == "validation_error"
     found = {(r["row"], r["column"]) for r in err.details["rows"]}
     assert found == {
@@ -437,15 +433,7 @@ def test_create_missing_off_reports_unknown_items(store: Store, ctx: TenantConte
     frame = _frame(
         ("Flour", "1", "1 kg", ""), ("Saffron", "10", "1 g", ""), ("Vanilla", "5", "2 each", "")
     )
-    err = _error(
-        imports.import_price_list,
-        store,
-        ctx,
-        frame,
-        idempotency_key="k",
-        supplier="M",
-        create_missing=False,
-    )
+    err = _refused(store, ctx, frame, create_missing=False)
     assert [(r["row"], r["column"], r["value"]) for r in err.details["rows"]] == [
         (3, "item", "Saffron"),
         (4, "item", "Vanilla"),
@@ -461,7 +449,7 @@ def test_many_bad_rows_are_all_counted_but_listed_up_to_a_cap(
     store: Store, ctx: TenantContext
 ) -> None:
     frame = _frame(*[(f"Item {i}", "free", "1 kg", "") for i in range(1500)])
-    err = _error(imports.import_price_list, store, ctx, frame, idempotency_key="k", supplier="M")
+    err = _refused(store, ctx, frame)
     assert err.details["bad_rows"] == 1500 and len(err.details["rows"]) == imports.MAX_LISTED
 
 
@@ -479,14 +467,7 @@ def test_many_bad_rows_are_all_counted_but_listed_up_to_a_cap(
 def test_missing_and_duplicated_columns_are_refused(
     store: Store, ctx: TenantContext, tmp_path: Path, text: str, detail: str, expected: Any
 ) -> None:
-    err = _error(
-        imports.import_price_list,
-        store,
-        ctx,
-        _csv(tmp_path, text),
-        idempotency_key="k",
-        supplier="M",
-    )
+    err = _refused(store, ctx, _csv(tmp_path, text))
     assert err.code.value == "validation_error" and err.details[detail] == expected
     assert imports.imports_frame(store, ctx).empty
 
@@ -495,14 +476,7 @@ def test_missing_and_duplicated_columns_are_refused(
 def test_an_empty_price_list_is_refused(
     store: Store, ctx: TenantContext, tmp_path: Path, text: str
 ) -> None:
-    err = _error(
-        imports.import_price_list,
-        store,
-        ctx,
-        _csv(tmp_path, text),
-        idempotency_key="k",
-        supplier="M",
-    )
+    err = _refused(store, ctx, _csv(tmp_path, text))
     assert err.code.value == "validation_error" and imports.imports_frame(store, ctx).empty
 
 
@@ -514,7 +488,7 @@ def test_undecodable_bytes_name_their_rows(
         "item,price,pack\nFlour,1,1 kg\nCrème fraîche,3,200 ml\n\nBrie,4,1 kg\nPâté,2,100 g\n",
         encoding="latin-1",
     )
-    err = _error(imports.import_price_list, store, ctx, path, idempotency_key="k", supplier="M")
+    err = _refused(store, ctx, path)
     assert [(r["row"], r["column"], r["problem"]) for r in err.details["rows"]] == [
         (3, "item", "not valid UTF-8 text"),
         (6, "item", "not valid UTF-8 text"),
@@ -526,20 +500,13 @@ def test_blank_rows_keep_the_spreadsheet_numbering(
     store: Store, ctx: TenantContext, tmp_path: Path
 ) -> None:
     path = _csv(tmp_path, "item,price,pack\nFlour,1,1 kg\n\n,,\nSugar,x,1 kg\n")
-    err = _error(imports.import_price_list, store, ctx, path, idempotency_key="k", supplier="M")
+    err = _refused(store, ctx, path)
     assert [r["row"] for r in err.details["rows"]] == [5]
 
 
 def test_failed_imports_emit_no_events(store: Store, ctx: TenantContext) -> None:
     before = _event_counts(store, ctx)
-    _error(
-        imports.import_price_list,
-        store,
-        ctx,
-        _frame(("Flour", "1", "1 kg", ""), ("Sugar", "-2", "1 kg", "")),
-        idempotency_key="k",
-        supplier="M",
-    )
+    _refused(store, ctx, _frame(("Flour", "1", "1 kg", ""), ("Sugar", "-2", "1 kg", "")))
     assert _event_counts(store, ctx) == before
 
 
@@ -628,7 +595,7 @@ def test_quoted_commas_and_newlines_stay_inside_their_cell(
         'item,price,pack\r\n"Flour, plain",1.00,1 kg\r\n"Sugar\r\ncaster",2.00,1 kg\r\n'
         "Salt,x,1 kg\r\n",
     )
-    err = _error(imports.import_price_list, store, ctx, path, idempotency_key="k", supplier="M")
+    err = _refused(store, ctx, path)
     assert [(r["row"], r["value"]) for r in err.details["rows"]] == [
         (4, "x")
     ]  # the header is row 1

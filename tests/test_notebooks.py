@@ -14,7 +14,6 @@ and run only what the demo does not (a replay, parameters it never passes, failu
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import shutil
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from demo_support import seed_demo
 
 import mo
 from mo.cli.run import RunResult, output_path, run_notebook
@@ -106,24 +106,10 @@ def test_parameters_default_to_interactive_and_text(path: Path) -> None:
 # ---- a fresh demo tenant per run -------------------------------------------------------------
 
 
-def _seed(url: str) -> None:
-    mo.create_tenant("demo", name="Harbour Kitchen", db_url=url)
-    with mo.LocalClient("demo", db_url=url) as client:
-        with (DEMO / "ingredients.csv").open(newline="") as handle:
-            for row in csv.DictReader(handle):
-                client.add_ingredient(
-                    row["name"],
-                    unit=row["unit"],
-                    category=row["category"] or None,
-                    density=row["density"] or None,
-                    yield_pct=row["yield_pct"] or None,
-                )
-
-
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "demo.duckdb"
-    _seed(f"duckdb:///{path}")
+    seed_demo(f"duckdb:///{path}")
     return path
 
 

@@ -58,6 +58,32 @@ PRICES_WEEK2 = pd.DataFrame(
         "Pack Size": ["25 kg", "500 g", "2 kg"],
     }
 )
+# The nested recipes the scenario saves, in order (step -> save_recipe's arguments).
+NESTED_RECIPES: dict[str, dict[str, Any]] = {
+    "dough": {
+        "name": "Dough", "yield_qty": "1", "yield_unit": "kg",
+        "lines": [
+            {"ingredient": "flour", "qty": "600", "unit": "g"},
+            {"ingredient": "beurre", "qty": "400", "unit": "g", "waste_pct": "5"},
+        ],
+    },
+    "custard": {
+        "name": "Custard", "yield_qty": "1", "yield_unit": "l",
+        "lines": [
+            {"ingredient": "milk", "qty": "800", "unit": "ml"},
+            {"ingredient": "egg", "qty": 8, "unit": "each"},
+            {"ingredient": "sugar", "qty": "120", "unit": "g"},
+            {"ingredient": "vanilla", "qty": "5", "unit": "ml"},
+        ],
+    },
+    "tart": {
+        "name": "Tart", "yield_qty": 8, "yield_unit": "each", "menu_price": "4.50",
+        "lines": [
+            {"recipe": "dough", "qty": "500", "unit": "g"},
+            {"recipe": "custard", "qty": "0.75", "unit": "l"},
+        ],
+    },
+}
 RECIPES_CSV = """recipe,yield_qty,yield_unit,menu_price,kind,item,qty,unit,waste_pct
 Sponge,1,kg,,ingredient,Flour,300,g,
 Sponge,1,kg,,ingredient,Egg,6,each,
@@ -131,52 +157,28 @@ def run_scenario(client: MOClient, folder: Path) -> dict[str, Any]:
     t.do("alias butter", lambda c: c.add_alias("Butter", "Beurre"))
 
     # Two imports, a duplicate of the first and a replay of the second.
-    t.do(
-        "import week1",
-        lambda c: c.import_price_list(
-            week1, idempotency_key="imp-1", supplier="Bakers Supply", effective_at=jan
-        ),
-    )
-    t.do(
-        "import week2",
-        lambda c: c.import_price_list(
-            PRICES_WEEK2,
-            idempotency_key="imp-2",
-            supplier="Metro",
-            effective_at=feb,
+    def import_week1(c: MOClient, *, key: str, supplier: str) -> Any:
+        return c.import_price_list(week1, idempotency_key=key, supplier=supplier, effective_at=jan)
+
+    def import_week2(c: MOClient) -> Any:
+        return c.import_price_list(
+            PRICES_WEEK2, idempotency_key="imp-2", supplier="Metro", effective_at=feb,
             columns=week2_columns,
-        ),
-    )
-    t.do(
-        "import week1 again",
-        lambda c: c.import_price_list(
-            week1, idempotency_key="imp-3", supplier="bakers supply", effective_at=jan
-        ),
-    )
-    t.do(
-        "replay week2",
-        lambda c: c.import_price_list(
-            PRICES_WEEK2,
-            idempotency_key="imp-2",
-            supplier="Metro",
-            effective_at=feb,
-            columns=week2_columns,
-        ),
-    )
+        )
+
+    t.do("import week1", lambda c: import_week1(c, key="imp-1", supplier="Bakers Supply"))
+    t.do("import week2", import_week2)
+    t.do("import week1 again", lambda c: import_week1(c, key="imp-3", supplier="bakers supply"))
+    t.do("replay week2", import_week2)
 
     # Manual cost updates, a no-op and a replay.
-    t.do(
-        "egg cost",
-        lambda c: c.update_cost(
-            "egg",
-            "3.60",
-            per="12 each",
-            idempotency_key="c-1",
-            effective_at=jan,
-            supplier="Farm",
-            note="free range",
-        ),
-    )
+    def egg_cost(c: MOClient) -> Any:
+        return c.update_cost(
+            "egg", "3.60", per="12 each", idempotency_key="c-1", effective_at=jan,
+            supplier="Farm", note="free range",
+        )
+
+    t.do("egg cost", egg_cost)
     t.do(
         "flour cost",
         lambda c: c.update_cost(
@@ -189,59 +191,11 @@ def run_scenario(client: MOClient, folder: Path) -> dict[str, Any]:
             "flour", "24", per="25000 g", idempotency_key="c-3", effective_at=mar
         ),
     )
-    t.do(
-        "egg replay",
-        lambda c: c.update_cost(
-            "egg",
-            "3.60",
-            per="12 each",
-            idempotency_key="c-1",
-            effective_at=jan,
-            supplier="Farm",
-            note="free range",
-        ),
-    )
+    t.do("egg replay", egg_cost)
 
     # Nested recipes, then a recipe import that uses them.
-    t.do(
-        "dough",
-        lambda c: c.save_recipe(
-            "Dough",
-            yield_qty="1",
-            yield_unit="kg",
-            lines=[
-                {"ingredient": "flour", "qty": "600", "unit": "g"},
-                {"ingredient": "beurre", "qty": "400", "unit": "g", "waste_pct": "5"},
-            ],
-        ),
-    )
-    t.do(
-        "custard",
-        lambda c: c.save_recipe(
-            "Custard",
-            yield_qty="1",
-            yield_unit="l",
-            lines=[
-                {"ingredient": "milk", "qty": "800", "unit": "ml"},
-                {"ingredient": "egg", "qty": 8, "unit": "each"},
-                {"ingredient": "sugar", "qty": "120", "unit": "g"},
-                {"ingredient": "vanilla", "qty": "5", "unit": "ml"},
-            ],
-        ),
-    )
-    t.do(
-        "tart",
-        lambda c: c.save_recipe(
-            "Tart",
-            yield_qty=8,
-            yield_unit="each",
-            menu_price="4.50",
-            lines=[
-                {"recipe": "dough", "qty": "500", "unit": "g"},
-                {"recipe": "custard", "qty": "0.75", "unit": "l"},
-            ],
-        ),
-    )
+    for step, recipe in NESTED_RECIPES.items():
+        t.do(step, lambda c, recipe=recipe: c.save_recipe(**recipe))
     t.do("import recipes", lambda c: c.import_recipes(recipes_csv, idempotency_key="rec-1"))
 
     # Soft deletes, then a recompute.

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -394,46 +395,47 @@ def two_tenants(store: Store) -> tuple[str, str]:
     return _fill_every_tenant_table(store, "alpha"), _fill_every_tenant_table(store, "beta")
 
 
-def _as_app(store: Store, tenant_id: str | None) -> psycopg.Connection[Any]:
-    """A raw connection in a transaction, as mo_app, with app.tenant_id set (or unset)."""
-    conn = psycopg.connect(store.url)
-    if tenant_id is not None:
-        conn.execute("SELECT set_config('app.tenant_id', %s, true)", (tenant_id,))
-    conn.execute("SET LOCAL ROLE mo_app")
-    return conn
+@contextmanager
+def _as_app(store: Store, tenant_id: str | None) -> Iterator[psycopg.Connection[Any]]:
+    """A raw connection in a transaction, as mo_app, with app.tenant_id set (or unset); rolled
+    back and closed on leaving, so nothing a test tries as mo_app is kept."""
+    with psycopg.connect(store.url) as conn:
+        if tenant_id is not None:
+            conn.execute("SELECT set_config('app.tenant_id', %s, true)", (tenant_id,))
+        conn.execute("SET LOCAL ROLE mo_app")
+        try:
+            yield conn
+        finally:
+            conn.rollback()
 
 
-@on_postgres
-def test_under_tenant_a_raw_sql_sees_none_of_bs_rows(
-    store: Store, two_tenants: tuple[str, str]
-) -> None:
-    a, b = two_tenants
-    mine = tenant_counts(store, a)
-    with _as_app(store, a) as conn:
-        for table in TENANT_TABLES:
-            seen = conn.execute(
-                f"SELECT count(*) FILTER (WHERE tenant_id = %s), count(*) FROM {table}", (b,)
-            ).fetchone()
-            assert seen == (0, mine[table]), (table, seen)
-        assert conn.execute("SELECT current_user").fetchone() == ("mo_app",)
-        conn.rollback()
+def _rows_seen(conn: psycopg.Connection[Any], relation: str, *, of: str) -> tuple[int, int]:
+    """(rows of tenant `of`, all rows) that `relation` shows this connection."""
+    return conn.execute(  # type: ignore[return-value]
+        f"SELECT count(*) FILTER (WHERE tenant_id = %s), count(*) FROM {relation}", (of,)
+    ).fetchone()
 
 
 ACTIVE_VIEWS = ("active_ingredients", "active_ingredient_names", "active_recipes")
 
 
 @on_postgres
-def test_the_active_row_views_keep_the_wall(store: Store, two_tenants: tuple[str, str]) -> None:
-    """V015's views read their tables with the caller's rights (security_invoker), so the
-    policies hold through them: a view owned by the migrating role would skip them."""
+def test_under_tenant_a_raw_sql_sees_none_of_bs_rows(
+    store: Store, two_tenants: tuple[str, str]
+) -> None:
+    """In every tenant table, and through the active-row views: V015's views read their tables
+    with the caller's rights (security_invoker), so the policies hold through them (a view
+    owned by the migrating role would skip them)."""
     a, b = two_tenants
+    mine = tenant_counts(store, a)
     with _as_app(store, a) as conn:
+        for table in TENANT_TABLES:
+            seen = _rows_seen(conn, table, of=b)
+            assert seen == (0, mine[table]), (table, seen)
         for view in ACTIVE_VIEWS:
-            seen = conn.execute(
-                f"SELECT count(*) FILTER (WHERE tenant_id = %s), count(*) FROM {view}", (b,)
-            ).fetchone()
+            seen = _rows_seen(conn, view, of=b)
             assert seen[0] == 0 and seen[1] > 0, (view, seen)
-        conn.rollback()
+        assert conn.execute("SELECT current_user").fetchone() == ("mo_app",)
 
 
 @on_postgres
@@ -458,7 +460,6 @@ def test_under_tenant_a_raw_sql_cannot_write_bs_rows(
             for statement in (f"UPDATE {table} SET tenant_id = tenant_id WHERE tenant_id = %s",
                               f"DELETE FROM {table} WHERE tenant_id = %s"):
                 assert conn.execute(statement, (b,)).rowcount == 0, (table, statement)  # type: ignore[arg-type]
-        conn.rollback()
     assert tenant_counts(store, b) == theirs
     assert sorted(set(refused)) == sorted(TENANT_TABLES)
 
@@ -473,7 +474,6 @@ def test_without_a_tenant_the_app_role_sees_nothing_but_key_lookups(
             # Authentication reads api_keys by hash before any tenant is known (policy
             # mo_api_key_lookup); every other tenant table shows nothing.
             assert (count > 0) is (table == "api_keys"), (table, count)
-        conn.rollback()
 
 
 @on_postgres

@@ -33,6 +33,13 @@ from mo.client.wire import (
 )
 from mo.domain import results
 from mo.domain.checks import check_batch_id, check_window
+from mo.domain.import_checks import (
+    check_import_options,
+    check_recipe_file,
+    not_a_price_list_source,
+    not_a_recipe_source,
+    price_list_kind,
+)
 from mo.domain.instants import parse_instant
 from mo.domain.price_list_options import (
     FormatArgs,
@@ -86,11 +93,7 @@ class HttpClient:
         try:
             response = self._http.request(method, self._base + path, headers=headers, **kwargs)
         except httpx.TransportError as exc:
-            raise MOError(
-                ErrorCode.UNAVAILABLE,
-                f"the mo API at {self._base} did not answer",
-                {"reason": "connection", "url": self._base},
-            ) from exc
+            raise self._unreachable() from exc
         if response.is_error:
             raise _error_from(response)
         return response
@@ -197,13 +200,12 @@ class HttpClient:
 
         def check_file(file: Path) -> None:
             if not file.is_file():  # the service's checks, in its order, up to its not_found
-                check_source(file)
+                check_import_options(idempotency_key=idempotency_key, options=given)
+                price_list_kind(file)
 
-        def check_source(local: Any) -> None:
-            from mo.services.imports import check_import_options, read_price_list
-
+        def refuse_source() -> None:
             check_import_options(idempotency_key=idempotency_key, options=given)
-            read_price_list(local, columns=given.columns)
+            raise not_a_price_list_source()
 
         data = self._upload(
             "/v1/imports",
@@ -211,7 +213,7 @@ class HttpClient:
             given.to_body(),
             idempotency_key=idempotency_key,
             check_file=check_file,
-            check_source=check_source,
+            refuse_source=refuse_source,
         )
         return results.ImportResult.from_dict(data)
 
@@ -281,19 +283,19 @@ class HttpClient:
         *,
         idempotency_key: object,
         check_file: Callable[[Path], None],
-        check_source: Callable[[Any], None],
+        refuse_source: Callable[[], None],
     ) -> Any:
         """A file travels as a multipart upload (its bytes unchanged); a DataFrame or rows as JSON.
 
         check_file runs the service's own checks that depend on the caller's file system (a
         missing file, say), which the server cannot see, so their errors match LocalClient's.
-        check_source runs them for a source that is neither a file nor a table (the server
-        takes nothing else), which the service refuses with its own error.
+        refuse_source raises the service's own error for a source that is neither a file nor a
+        table (the server takes nothing else), after the checks the service runs before it.
         """
         if is_path(source):
             check_file(Path(source))  # type: ignore[arg-type]
         elif not is_table(source):
-            check_source(source)
+            refuse_source()
         if not is_path(source) or idempotency_key is None or idempotency_key == "":
             # Without a key the server answers 400 before it reads any source.
             body = {**options, **source_body(None if is_path(source) else source)}
@@ -329,15 +331,12 @@ class HttpClient:
 
     def import_recipes(self, source: Source, *, idempotency_key: str) -> results.RecipeImportResult:
         def check_file(file: Path) -> None:
-            # The service reads the file before anything else. Where the path alone can fail
-            # (missing, or a suffix other than these), its own reader raises its own error here.
-            if not file.is_file() or file.suffix.lower() not in (".csv", ".xlsx"):
-                check_source(file)
+            # The service reads the file before anything else: where the path alone can fail
+            # (missing, or a suffix other than .csv/.xlsx), its own check raises here.
+            check_recipe_file(file)
 
-        def check_source(local: Any) -> None:
-            from mo.services.recipe_import import read_source
-
-            read_source(local)
+        def refuse_source() -> None:
+            raise not_a_recipe_source()
 
         data = self._upload(
             "/v1/recipes/import",
@@ -345,7 +344,7 @@ class HttpClient:
             {},
             idempotency_key=idempotency_key,
             check_file=check_file,
-            check_source=check_source,
+            refuse_source=refuse_source,
         )
         return results.RecipeImportResult.from_dict(data)
 
@@ -456,11 +455,14 @@ class HttpClient:
                     raise _error_from(response)
                 yield response
         except httpx.TransportError as exc:
-            raise MOError(
-                ErrorCode.UNAVAILABLE,
-                f"the mo API at {self._base} did not answer",
-                {"reason": "connection", "url": self._base},
-            ) from exc
+            raise self._unreachable() from exc
+
+    def _unreachable(self) -> MOError:
+        return MOError(
+            ErrorCode.UNAVAILABLE,
+            f"the mo API at {self._base} did not answer",
+            {"reason": "connection", "url": self._base},
+        )
 
     # ---- lifetime -----------------------------------------------------------------------------
     def close(self) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mo.domain.checks import check_key, check_window, parse_span
+from mo.domain.import_checks import is_rows
 from mo.errors import validation_error
 
 
@@ -131,13 +132,7 @@ def is_table(source: Any) -> bool:
     """A source that travels as JSON: a DataFrame, or a sequence of row mappings."""
     import pandas as pd
 
-    if isinstance(source, pd.DataFrame):
-        return True
-    return (
-        isinstance(source, Sequence)
-        and not isinstance(source, str | bytes)
-        and all(isinstance(row, Mapping) for row in source)
-    )
+    return isinstance(source, pd.DataFrame) or is_rows(source)
 
 
 def is_path(source: Any) -> bool:

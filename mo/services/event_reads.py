@@ -7,6 +7,7 @@ text from DuckDB (which keeps the text as written) and PostgreSQL (whose JSONB r
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TypedDict, Unpack
 
 import pandas as pd
 import pyarrow as pa
@@ -94,25 +95,37 @@ def with_canonical_payloads(page: pa.Table) -> pa.Table:
     return page.drop_columns(["payload_canonical"]).set_column(EVENT_SCHEMA.get_field_index("payload"), "payload", payloads)
 
 
-def events_frame(
-    store: Store,
-    ctx: TenantContext,
-    *,
-    since: object = None,
-    until: object = None,
-    types: Iterable[str] | None = None,
-    limit: int | None = None,
-) -> pd.DataFrame:
-    """The tenant's events in [since, until), ordered by occurred_at then id.
+class EventFilter(TypedDict, total=False):
+    """Which events a read wants, named once for events_frame and events_page: those in
+    [since, until) (datetimes or ISO 8601 text, naive = UTC; None leaves that end open), of
+    these types (None: every type), at most `limit` of them (None: all)."""
+
+    since: object
+    until: object
+    types: Iterable[str] | None
+    limit: int | None
+
+
+def _checked(wanted: EventFilter) -> tuple[Window, int | None]:
+    """The filter's window and limit. Raises validation_error for a bad or empty window,
+    unknown types or a limit that is not a positive integer."""
+    unexpected = sorted(wanted.keys() - EventFilter.__optional_keys__)
+    if unexpected:  # as a signature would: a misspelt keyword must not widen the read
+        raise TypeError(f"unexpected keyword arguments: {', '.join(unexpected)}")
+    window = check_window(wanted.get("since"), wanted.get("until"), wanted.get("types"))
+    limit = wanted.get("limit")
+    check_limit(limit)
+    return window, limit
+
+
+def events_frame(store: Store, ctx: TenantContext, **wanted: Unpack[EventFilter]) -> pd.DataFrame:
+    """The tenant's events the filter wants, ordered by occurred_at then id.
 
     Columns FRAME_COLUMNS: id int64, event_id/event_type/aggregate_type/aggregate_id/payload/
     idempotency_key str (payload canonical JSON text), occurred_at datetime64[us, UTC],
-    batch_id Int64. Bounds are datetimes or ISO 8601 text (naive = UTC); None leaves that
-    end open. Raises validation_error for a bad or empty window, unknown types or a limit
-    that is not a positive integer.
+    batch_id Int64. Raises what _checked raises.
     """
-    window = check_window(since, until, types)
-    check_limit(limit)
+    window, limit = _checked(wanted)
     with store.transaction(tenant_id=ctx.tenant_id) as tx:
         pages = list(iter_pages(tx, ctx, window, limit=limit))
     return frame_of(pa.concat_tables(pages) if pages else EVENT_SCHEMA.empty_table())
@@ -125,20 +138,12 @@ def check_limit(limit: object) -> None:
 
 
 def events_page(
-    store: Store,
-    ctx: TenantContext,
-    *,
-    since: object = None,
-    until: object = None,
-    types: Iterable[str] | None = None,
-    limit: int | None = None,
-    page: PageRequest,
+    store: Store, ctx: TenantContext, *, page: PageRequest, **wanted: Unpack[EventFilter]
 ) -> FramePage:
     """One keyset page of events_frame, keyed by (occurred_at, id): at most page.size events
     after page.after, and at most `limit` (the events still wanted from here on; None: all).
     Raises what events_frame raises."""
-    window = check_window(since, until, types)
-    check_limit(limit)
+    window, limit = _checked(wanted)
     size = _MAX_LIMIT if page.size is None else page.size
     want = size if limit is None else min(size, limit)
     follows = limit is None or limit > want  # only then can a next page be owed: look one ahead

@@ -22,8 +22,14 @@ from tqdm.auto import tqdm
 
 from mo.domain.checks import check_batch_id
 from mo.domain.context import TenantContext
+from mo.domain.import_checks import (
+    check_import_options,
+    checked_price_per,
+    checked_sheet,
+    column_mapping,
+)
 from mo.domain.conversions import Conversion, conversion_factor
-from mo.domain.names import clean_name, name_key
+from mo.domain.names import name_key
 from mo.domain.price_list_options import FormatOptions, PriceListArgs, PriceListOptions
 from mo.domain.results import ImportResult
 from mo.domain.unicode_cells import not_unicode
@@ -31,7 +37,6 @@ from mo.errors import ErrorCode, MOError, not_found, validation_error
 from mo.services.costs import (
     decimal_text,
     iso,
-    parse_effective_at,
     recompute_changed,
     to_scale,
     typed_frame,
@@ -39,27 +44,20 @@ from mo.services.costs import (
 )
 from mo.services.conversions import scaled
 from mo.services.events import EVENT_TYPES, emit_event
-from mo.services.idempotency import check_key, replay, request_hash, run_idempotent
+from mo.services.idempotency import replay, request_hash, run_idempotent
 from mo.services.paging import EVERY_ROW, FramePage, PageRequest, cut
 from mo.services.price_lists import (
     PROBLEM_COLUMNS,
     PriceList,
     ReadOptions,
     Source,
-    column_mapping,
     load_source,
     pack_measure,
     read_loaded,
     read_options,
     read_price_list,
 )
-from mo.services.suppliers import (
-    SupplierFormat,
-    checked_decimal,
-    checked_price_per,
-    checked_sheet,
-    saved_format,
-)
+from mo.services.suppliers import SupplierFormat, saved_format
 from mo.store.base import Row, Store, Tx, transaction_conflict
 from mo.util.memory import give_back_memory
 
@@ -91,7 +89,6 @@ BATCH_COLUMNS = [
 ]
 SUPPLIER_ITEM_COLUMNS = ["supplier_key", "sku", "ingredient", "ingredient_id", "description"]
 REJECTION_COLUMNS = ["row", "column", "value", "problem"]
-ON_BAD_ROWS = ("fail", "skip")
 _CREATE_STAGING = (
     "rows", "items", "packs", "prices", "costs", "match", "new", "conv", "chosen", "rejected",
     "moved",
@@ -219,36 +216,6 @@ def import_price_list(
             work=lambda tx: _import(tx, plan).to_dict(),
         )
     return replace(ImportResult.from_dict(outcome.result), replayed=outcome.replayed)
-
-
-def check_import_options(
-    *, idempotency_key: object, options: PriceListOptions
-) -> tuple[str, datetime | None]:
-    """The import's options checked in the import's order, before its source is read: the
-    supplier's clean name and the effective time. HttpClient runs it too, for a source it cannot
-    send, so both clients raise the same first error."""
-    create_missing, on_bad_rows = options.create_missing, options.on_bad_rows
-    check_key(idempotency_key)  # type: ignore[arg-type]
-    if not isinstance(create_missing, bool):  # [] or "no" would otherwise read as False or True
-        raise validation_error(
-            "create_missing must be true or false",
-            field="create_missing",
-            value=repr(create_missing)[:100],
-        )
-    if not isinstance(on_bad_rows, str) or on_bad_rows not in ON_BAD_ROWS:
-        raise validation_error(
-            'on_bad_rows is "fail" (nothing is imported) or "skip" (the good rows are)',
-            field="on_bad_rows",
-            value=repr(on_bad_rows)[:100],
-        )
-    if options.decimal is not None:
-        checked_decimal(options.decimal)
-    checked_sheet(options.sheet)
-    checked_price_per(options.price_per)
-    supplier_name = clean_name(options.supplier, field="supplier")
-    at = parse_effective_at(options.effective_at)  # type: ignore[arg-type]
-    column_mapping(options.columns)  # type: ignore[arg-type]
-    return supplier_name, at
 
 
 def _effective_format(

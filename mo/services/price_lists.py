@@ -41,6 +41,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from mo.domain.import_checks import (
+    CANONICAL,
+    DECIMAL_MARKS,
+    column_mapping,
+    is_rows,
+    norm_header,
+    not_a_price_list_source,
+    price_list_kind,
+)
 from mo.domain.measure import CONTAINER_WORDS, Measure, parse_quantity, parse_unit
 from mo.domain.names import MAX_NAME_LENGTH, clean_name
 from mo.errors import MOError, not_found, validation_error
@@ -49,10 +58,8 @@ from mo.services.ingredients import BASE_UNITS_ALLOWED, base_unit_for
 from mo.services.source_shape import check_header_width, check_xlsx, checked_csv
 from mo.util.memory import give_back_memory
 
-CANONICAL = ("item", "price", "pack", "sku", "category", "unit", "pack_count", "price_per")
 REQUIRED = ("item", "price", "pack")
 HEADER_SEARCH_LINES = 30  # the header is looked for among this many first lines
-DECIMAL_MARKS = (".", ",")
 _SEPARATORS = (",", ";", "\t")
 _PRICED_PER_RE = re.compile(r"(?P<pack>.*?)\s*\(price per (?P<unit>[^()]+)\)")
 MAX_SKU_LENGTH = 200
@@ -186,21 +193,11 @@ def load_source(source: Source) -> RawSource:
         return RawSource(None, "frame", source)
     if isinstance(source, str | os.PathLike):
         path = Path(source)
-        if not path.is_file():
-            raise not_found("file", str(path))
-        kind = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}.get(
-            path.suffix.lower()
-        )
-        if kind is None:
-            raise validation_error(
-                "a price list file is .csv or .xlsx", field="source", value=path.name
-            )
+        kind = price_list_kind(path)
         return RawSource(path.read_bytes(), kind)
-    if isinstance(source, Sequence) and all(isinstance(row, Mapping) for row in source):
+    if is_rows(source):
         return RawSource(None, "frame", pd.DataFrame(list(source)))
-    raise validation_error(
-        "source must be a .csv or .xlsx path, a DataFrame or a list of rows", field="source"
-    )
+    raise not_a_price_list_source()
 
 
 def _read_sheet(raw: RawSource, mapping: dict[str, str], options: ReadOptions) -> _Sheet:
@@ -265,7 +262,7 @@ def _is_header(cells: Sequence[str], mapping: dict[str, str]) -> bool:
     """Whether these cells name every required column, as _canonical_columns resolves them."""
     named = {
         mapping.get(key) or (key if key in CANONICAL and key not in mapping.values() else None)
-        for key in map(_norm, cells)
+        for key in map(norm_header, cells)
     }
     return set(REQUIRED) <= named
 
@@ -406,33 +403,12 @@ def _text_array(column: pd.Series) -> pa.Array:
     return pa.array(text.to_numpy(dtype=object), type=pa.large_string())
 
 
-def _norm(header: object) -> str:
-    return " ".join(str(header).split()).casefold()
-
-
-def column_mapping(columns: Mapping[str, str] | None) -> dict[str, str]:
-    """Supplier header -> canonical column, trimmed and case-folded. Raises validation_error."""
-    if columns is not None and not isinstance(columns, Mapping):  # ["a"] has no .items()
-        raise validation_error(
-            "columns must map the file's column names to mo's",
-            field="columns",
-            type=type(columns).__name__,
-        )
-    mapping = {_norm(header): _norm(target) for header, target in (columns or {}).items()}
-    wrong = sorted({target for target in mapping.values() if target not in CANONICAL})
-    if wrong:
-        raise validation_error(
-            f"columns can map onto {', '.join(CANONICAL)} only", field="columns", value=wrong
-        )
-    return mapping
-
-
 def _canonical_columns(headers: list[str], columns: Mapping[str, str] | None) -> dict[str, int]:
     """Canonical name -> column position. A header mapped explicitly wins over a same-named one."""
     mapping = column_mapping(columns)
     found: dict[str, list[int]] = {}
     for pos, header in enumerate(headers):
-        key = _norm(header)
+        key = norm_header(header)
         target = mapping.get(key) or (
             key if key in CANONICAL and key not in mapping.values() else None
         )

@@ -13,7 +13,7 @@ import codecs
 import hashlib
 import io
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mo.domain.context import TenantContext
+from mo.domain.import_checks import check_recipe_file, is_rows, not_a_recipe_source
 from mo.domain.measure import MAX_QTY, Measure, parse_unit, parse_yield_unit
 from mo.domain.names import clean_name
 from mo.domain.results import RecipeImportResult
@@ -87,13 +88,10 @@ def read_source(source: str | Path | pd.DataFrame) -> pd.DataFrame:
         frame = source.copy()
     elif isinstance(source, str | os.PathLike):
         frame = _read_file(Path(source))
-    elif isinstance(source, Sequence) and all(isinstance(row, Mapping) for row in source):
+    elif is_rows(source):
         frame = pd.DataFrame(list(source))  # rows as mappings, as MOClient.import_recipes allows
     else:
-        raise validation_error(
-            "recipes import from a .csv or .xlsx path, a DataFrame or a list of rows",
-            field="source",
-        )
+        raise not_a_recipe_source()
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
@@ -107,16 +105,8 @@ def read_source(source: str | Path | pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_file(path: Path) -> pd.DataFrame:
-    # Errors name the file, never its folder: over HTTP that is a scratch folder on the server.
+    check_recipe_file(path)
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise validation_error(
-            "recipes import from a .csv or .xlsx file, or a DataFrame",
-            field="source",
-            value=path.name,
-        )
-    if not path.is_file():
-        raise validation_error("the import file does not exist", field="source", value=path.name)
     data = path.read_bytes()
     # The shape first: a parser's memory grows with columns and line length, not file size.
     if suffix == ".csv":

@@ -17,20 +17,21 @@ from typing import Any, Unpack
 import pandas as pd
 
 from mo.domain.context import TenantContext
-from mo.domain.measure import parse_unit
+from mo.domain.import_checks import (
+    checked_decimal,
+    checked_price_per,
+    checked_sheet,
+    column_mapping,
+)
 from mo.domain.names import clean_name, name_key
 from mo.domain.price_list_options import FormatArgs, FormatOptions
 from mo.domain.results import SupplierRecord
 from mo.errors import ErrorCode, MOError, not_found, validation_error
 from mo.services.costs import typed_frame
 from mo.services.events import emit_event
-from mo.services.price_lists import column_mapping
 from mo.store.base import Row, Store, Tx, transaction_conflict
 
 SUPPLIER_COLUMNS = ["supplier", "columns", "decimal", "price_per", "sheet", "saved_at"]
-DECIMAL_MARKS = (".", ",")
-WHOLE_PACK = ("cs", "case", "pack", "pk")  # a price basis meaning the whole pack
-MAX_SHEET_NAME = 31  # Excel's own limit
 
 
 @dataclass(frozen=True)
@@ -140,44 +141,6 @@ def checked_columns(columns: object) -> dict[str, str] | None:
         )
     column_mapping(columns)  # refuses targets that are no canonical column
     return dict(columns) or None
-
-
-def checked_decimal(decimal: object) -> str:
-    if decimal not in DECIMAL_MARKS:
-        raise validation_error(
-            'decimal is "." or ","', field="decimal", value=repr(decimal)[:100]
-        )
-    return str(decimal)
-
-
-def checked_price_per(price_per: object) -> str | None:
-    """A unit the prices are per (lb, kg, ea, ...), or the whole pack (CS/case); blank: the pack."""
-    if price_per is None or (isinstance(price_per, str) and not price_per.strip()):
-        return None
-    text = clean_name(price_per, field="price_per")
-    if text.casefold() not in WHOLE_PACK:
-        try:
-            parse_unit(text.casefold())
-        except MOError:
-            raise validation_error(
-                "price_per is a unit (lb, kg, ea, …) or CS/case for the whole pack",
-                field="price_per",
-                value=text[:100],
-            ) from None
-    return text
-
-
-def checked_sheet(sheet: object) -> str | int | None:
-    """An .xlsx sheet by name, or by position from 0."""
-    if sheet is None:
-        return None
-    if isinstance(sheet, int) and not isinstance(sheet, bool) and 0 <= sheet < 10_000:
-        return sheet
-    if isinstance(sheet, str) and sheet.strip() and len(sheet) <= MAX_SHEET_NAME:
-        return clean_name(sheet, field="sheet")
-    raise validation_error(
-        "sheet is a sheet's name or its position from 0", field="sheet", value=repr(sheet)[:100]
-    )
 
 
 def _stored(fmt: SupplierFormat) -> dict[str, Any]:

@@ -63,7 +63,8 @@ class UpdateCostForm(_Form):
     A new unit cost more than `warn_above` (0.5: 50 %) away from the current one is not written
     on the first click: a warning asks for a second click on the same values (a typo such as
     "98.0" for "9.80" is the usual cause). The result names the unit ("0.0021 per g"); the
-    ingredient's cost history below the form is refreshed after each update.
+    ingredient's cost history below the form is refreshed after each update. Any value given
+    is prefilled (price as its text); warn_above None never asks twice.
     """
 
     def __init__(
@@ -71,7 +72,7 @@ class UpdateCostForm(_Form):
         client: MOClient,
         *,
         ingredient: str | None = None,
-        price: str | None = None,
+        price: object = None,
         per: str | None = None,
         supplier: str | None = None,
         warn_above: float | None = DEFAULT_WARN_ABOVE,
@@ -88,7 +89,10 @@ class UpdateCostForm(_Form):
             style=_LABEL,
         )
         self.price = widgets.Text(
-            value=price or "", description="Price", placeholder="e.g. 12.50", style=_LABEL
+            value="" if price is None else str(price),  # a number as the caller wrote it
+            description="Price",
+            placeholder="e.g. 12.50",
+            style=_LABEL,
         )
         self.per = widgets.Text(
             value=per or "", description="Per", placeholder="e.g. 10 kg, 6x1kg, each", style=_LABEL
@@ -200,7 +204,7 @@ class ParityExportForm(_Form):
 
     Export calls client.export_events into out_dir and shows a download link to the file and
     its manifest (paths relative to the kernel's directory, which JupyterLab resolves against
-    the notebook's folder).
+    the notebook's folder). The type options default to the types in the tenant's log.
     """
 
     def __init__(
@@ -260,47 +264,9 @@ class ParityExportForm(_Form):
             show_export(result, output=self.output)
 
 
-def update_cost_form(
-    client: MOClient,
-    *,
-    ingredient: str | None = None,
-    price: object = None,
-    per: str | None = None,
-    supplier: str | None = None,
-    warn_above: float | None = DEFAULT_WARN_ABOVE,
-) -> UpdateCostForm:
-    """An UpdateCostForm over `client`, prefilled with whichever values are given; warn_above
-    is the relative change of unit cost (0.5 = 50 %) that asks for a second click (None: never)."""
-    return UpdateCostForm(
-        client,
-        ingredient=ingredient,
-        price=None if price is None else str(price),
-        per=per,
-        supplier=supplier,
-        warn_above=warn_above,
-    )
-
-
-def parity_export_form(
-    client: MOClient,
-    *,
-    out_dir: str | os.PathLike[str],
-    since: date | None = None,
-    until: date | None = None,
-    types: Sequence[str] = (),
-    format: str = "csv",
-    type_options: Sequence[str] | None = None,
-) -> ParityExportForm:
-    """A ParityExportForm over `client`; type options default to the types in the tenant's log."""
-    return ParityExportForm(
-        client,
-        out_dir=out_dir,
-        since=since,
-        until=until,
-        types=types,
-        format=format,
-        type_options=type_options,
-    )
+# The notebooks' spelling: a form is built by calling its class with the same arguments.
+update_cost_form = UpdateCostForm
+parity_export_form = ParityExportForm
 
 
 def export_events(
