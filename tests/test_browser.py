@@ -308,8 +308,8 @@ def test_the_readme_first_run_in_a_real_browser(readme_lab: tuple[str, str, Path
             assert Path(download.value.path()).read_bytes() == exported.read_bytes()
             # A second tab runs another notebook in its own kernel while the first tab's five
             # kernels stay alive, and a cron `mo run` meanwhile. (Not a notebook the first tab
-            # has open: two Lab windows on one notebook share its kernel, and under load the
-            # second window's Run All could wait forever on JupyterLab's side.)
+            # has open: two Lab windows on one notebook share its kernel, and in runs beside
+            # another Lab the second window's Run All of it never finished, 900 s.)
             second = browser.new_page(viewport={"width": 1280, "height": 1400})
             _open_and_run_all(second, base, token, "what_if")
             cron = subprocess.run(
