@@ -117,17 +117,16 @@ class SchemaPool:
                 # Off: an error instead of rows silently kept, were the connecting role ever
                 # subject to the row-level security policies (a superuser is not).
                 conn.execute("SET LOCAL row_security = off")
-                # DELETE, not TRUNCATE: on tables this small TRUNCATE takes ~20x longer.
-                for (table,) in conn.execute(_TABLES, {"schema": schema, "history": HISTORY}).fetchall():
-                    conn.execute(
-                        sql.SQL("DELETE FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
-                    )
-                for (sequence,) in conn.execute(_SEQUENCES, {"schema": schema}).fetchall():
-                    conn.execute(
-                        sql.SQL("ALTER SEQUENCE {}.{} RESTART").format(
-                            sql.Identifier(schema), sql.Identifier(sequence)
-                        )
-                    )
+                # DELETE, not TRUNCATE: on tables this small TRUNCATE takes ~20x longer. All in
+                # one round trip (statements without parameters may share one execute).
+                tables = conn.execute(_TABLES, {"schema": schema, "history": HISTORY}).fetchall()
+                sequences = conn.execute(_SEQUENCES, {"schema": schema}).fetchall()
+                conn.execute(sql.SQL("; ").join(
+                    [sql.SQL("DELETE FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(t))
+                     for (t,) in tables]
+                    + [sql.SQL("ALTER SEQUENCE {}.{} RESTART").format(sql.Identifier(schema),
+                                                                      sql.Identifier(q))
+                       for (q,) in sequences]))
         return True
 
     @staticmethod
