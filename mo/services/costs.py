@@ -34,7 +34,7 @@ from mo.errors import ErrorCode, MOError, validation_error
 from mo.services.conversions import amount_in, conversions_of
 from mo.services.idempotency import run_idempotent
 from mo.services.ingredients import find_active, positive_decimal
-from mo.services.offers import Chosen, chosen_at, emit_if_moved, moved
+from mo.services.offers import chosen_at, chosen_of, chosen_offer_now, emit_if_moved, moved
 from mo.services.paging import EVERY_ROW, FramePage, PageRequest, by_name, by_name_params, cut
 from mo.store.base import Row, Store, Tx
 
@@ -285,7 +285,8 @@ def _apply_cost(tx: Tx, ctx: TenantContext, fields: dict[str, Any], *, key: str)
     if not changed and before["own_effective_at"] == at:  # nothing fresher to say
         return CostUpdate(None, row["name"], shown, False, False, 0)
     ingredient_id = int(row["id"])
-    chosen_then, chosen_now = _chosen(before, "at"), _chosen(before, "now")
+    chosen_then = chosen_of(before)
+    chosen_now = chosen_then if at == now else chosen_offer_now(tx, ctx, ingredient_id, now=now)
     cost_id = _record_cost(tx, ctx, row, fields, qty=qty, cost=cost, at=at, key=key)
     after_then, after_now = chosen_at(tx, ctx, ingredient_id, at=at, now=now)
     # An offer that leaves the chosen one as it was (another supplier under "preferred", a
@@ -297,14 +298,6 @@ def _apply_cost(tx: Tx, ctx: TenantContext, fields: dict[str, Any], *, key: str)
     moved_now = [ingredient_id] if moved(chosen_now, after_now) else []
     recomputed = recompute_changed(tx, ctx, moved_now, cause="ingredient.cost.updated").recomputed
     return CostUpdate(cost_id, row["name"], shown, changed, False, recomputed)
-
-
-def _chosen(before: Row, instant: str) -> Chosen | None:
-    """The chosen offer at `instant` ("at" or "now") as offers.before_cost read it."""
-    cost_id = before[f"{instant}_cost_id"]
-    if cost_id is None:
-        return None
-    return Chosen(int(cost_id), Decimal(before[f"{instant}_unit_cost"]), before[f"{instant}_supplier"])
 
 
 def pack_qty_for(tx: Tx, ctx: TenantContext, row: Row, measure: Measure) -> Decimal:

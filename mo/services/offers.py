@@ -59,16 +59,28 @@ def moved(before: Chosen | None, after: Chosen | None) -> bool:
 def chosen_at(
     tx: Tx, ctx: TenantContext, ingredient_id: int, *, at: datetime, now: datetime
 ) -> tuple[Chosen | None, Chosen | None]:
-    """The ingredient's chosen offer at `at` and at `now` (None where it has none)."""
-    rows = tx.all(
-        "offers.chosen_at",
-        {"tenant_id": ctx.tenant_id, "ingredient_id": ingredient_id, "at": at, "now": now},
-    )
-    found = {
-        r["instant"]: Chosen(int(r["cost_id"]), Decimal(r["unit_cost"]), r["supplier"])
-        for r in rows
-    }
+    """The ingredient's chosen offer at `at` and at `now` (None where it has none): one
+    evaluation of the rule when the two instants are one, as they are for most writes."""
+    params = {"tenant_id": ctx.tenant_id, "ingredient_id": ingredient_id, "at": at}
+    if at == now:
+        chosen = chosen_of(tx.one("offers.chosen", params))
+        return chosen, chosen
+    found = {r["instant"]: chosen_of(r) for r in tx.all("offers.chosen_at", {**params, "now": now})}
     return found.get("at"), found.get("now")
+
+
+def chosen_offer_now(tx: Tx, ctx: TenantContext, ingredient_id: int, *, now: datetime) -> Chosen | None:
+    """The ingredient's chosen offer at `now` (the transaction's clock), if it has one."""
+    params = {"tenant_id": ctx.tenant_id, "ingredient_id": ingredient_id, "at": now}
+    return chosen_of(tx.one("offers.chosen", params))
+
+
+def chosen_of(row: Row | None) -> Chosen | None:
+    """The Chosen offer in a row of cost_id, unit_cost and supplier (None: no row, or a NULL
+    cost_id from an outer join)."""
+    if row is None or row["cost_id"] is None:
+        return None
+    return Chosen(int(row["cost_id"]), Decimal(row["unit_cost"]), row["supplier"])
 
 
 def emit_if_moved(
@@ -155,7 +167,7 @@ def _apply_policy(
     row = find_active(tx, ctx, name)
     ingredient_id = int(row["id"])
     now = tx.scalar("costs.now")
-    _, before = chosen_at(tx, ctx, ingredient_id, at=now, now=now)
+    before, _ = chosen_at(tx, ctx, ingredient_id, at=now, now=now)
     params = {"tenant_id": ctx.tenant_id, "ingredient_id": ingredient_id}
     tx.run("offers.set_policy", {**params, "policy": policy, "supplier": supplier})
     emit_event(
@@ -164,7 +176,7 @@ def _apply_policy(
          "supplier": supplier},
         idempotency_key=key,
     )
-    _, after = chosen_at(tx, ctx, ingredient_id, at=now, now=now)
+    after, _ = chosen_at(tx, ctx, ingredient_id, at=now, now=now)
     emitted = emit_if_moved(
         tx, ctx, row, before=before, after=after, at=now, source="policy", key=key
     )
