@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 # too), on in `make lab`, where imports and recomputes show a tqdm bar.
 HEADLESS := TQDM_DISABLE=1
 
-.PHONY: demo test nbval bench soak fuzz lab serve clean
+.PHONY: demo test nbval browser bench soak fuzz lab serve clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -25,15 +25,22 @@ demo: $(VENV)/.stamp-notebook
 
 # One pytest worker per core (pytest-xdist; TEST_WORKERS=0: one process). Modules that share a
 # module-wide fixture or tally stay on one worker (tests/conftest.py, WHOLE_MODULES). nbval is
-# not needed here (`make nbval` runs it), so its plugin is not loaded.
+# not needed here (`make nbval` runs it), so its plugin is not loaded; the real-browser checks
+# run in `make browser` (they need Chromium, and run every notebook a third time).
 TEST_WORKERS ?= auto
 test: $(VENV)/.stamp-dev
-	$(HEADLESS) $(BIN)/python -m pytest -n $(TEST_WORKERS) -p no:nbval
+	$(HEADLESS) $(BIN)/python -m pytest -n $(TEST_WORKERS) -p no:nbval -m "not browser"
 
 # Every notebook with its defaults (interactive: the forms are built) in a real kernel, under
 # nbval; `make test` runs them headless through papermill instead. CI runs both.
 nbval: $(VENV)/.stamp-dev
 	$(BIN)/python -m pytest --nbval-lax notebooks/
+
+# JupyterLab in headless Debian Chromium (apt-get install -y chromium): the README's first run
+# (`make demo`, then every notebook in `make lab`, a second tab and a cron `mo run` meanwhile)
+# and the parity-export screen. A missing browser is a failure here, not a skip.
+browser: $(VENV)/.stamp-dev
+	$(HEADLESS) MO_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -p no:nbval -m browser tests/test_browser.py
 
 bench: $(VENV)/.stamp-dev
 	$(HEADLESS) $(BIN)/python -m bench --quick

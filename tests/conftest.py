@@ -47,7 +47,7 @@ BACKENDS = ["duckdb", "postgres"]
 # Modules mapped to the same unit share one worker, and so its session fixtures.
 WHOLE_MODULES = {
     # demo_project: `make demo` runs once (~35 s); the notebook tests read its outputs and the
-    # README's browser run starts JupyterLab over a copy of it.
+    # README's browser run (`make browser`) starts JupyterLab over a copy of it.
     "tests/test_notebooks.py": "demo",
     "tests/test_browser.py": "demo",
     "tests/test_file_sharing.py": "tests/test_file_sharing.py",  # its module-wide seeded template

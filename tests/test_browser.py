@@ -5,7 +5,8 @@ tenant) on a free loopback port behind a token. Playwright drives /usr/bin/chrom
 cannot download their own browser here): open the notebook, run all cells, click Export, see
 the download link; then pick an inverted window, click Export, see the error toast. The page
 is saved to test-artifacts/ as screenshots (-ok.png after the export, -error.png with the
-toast). Skips only when no Chromium is installed.
+toast). Run by `make browser` (CI runs it; `make test` leaves these out), where a missing
+Chromium fails; a plain `pytest` run skips them only when no Chromium is installed.
 """
 
 from __future__ import annotations
