@@ -34,11 +34,25 @@ def mode(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def api_keys(db_url: str) -> dict[str, str]:
+def api_keys(db_url: str, request: pytest.FixtureRequest) -> dict[str, str]:
     """Two tenants, each with an API key, created before any server opens the database.
 
-    Through the services over one store: mo.create_tenant and mo.create_api_key open the
-    database once each, and nearly every client test asks for this fixture."""
+    On DuckDB, db_url copied them from a seeded template (conftest.DuckDBSeeds: nearly every
+    client test asks for this fixture); elsewhere they are created now."""
+    from seeded_templates import COPIED_FROM
+
+    copied = request.node.stash.get(COPIED_FROM, None)
+    if copied is not None and copied[0] == "tenants":
+        _, keys = request.getfixturevalue("duckdb_seeds").built("tenants")
+        return dict(keys)
+    return tenants_with_keys(db_url)
+
+
+def tenants_with_keys(db_url: str) -> dict[str, str]:
+    """Create the tenants "acme" and "rival", each with an API key: {slug: key}.
+
+    Through the services over one store (mo.create_tenant and mo.create_api_key would open
+    the database once each)."""
     from mo.store import open_store
 
     with open_store(db_url) as store:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from database_support import with_schema
+from seeded_templates import DuckDBSeeds, copy_template
 
 # mo, its drivers and pg_schema_pool are imported inside the fixtures: under `pytest -n` the
 # controller process loads this file too but runs no test, and importing them here cost it
@@ -197,6 +198,11 @@ def duckdb_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def duckdb_seeds(duckdb_template: Path, tmp_path_factory: pytest.TempPathFactory) -> DuckDBSeeds:
+    return DuckDBSeeds(base=duckdb_template, folder=tmp_path_factory.mktemp("seeded"))
+
+
+@pytest.fixture(scope="session")
 def pg_schema_pool(pg_url: str | None) -> Iterator[SchemaPool | None]:
     from pg_schema_pool import SchemaPool
 
@@ -215,7 +221,14 @@ def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iter
     """A migrated database URL on the parametrized backend, as fresh as a newly migrated one."""
     if backend == "duckdb":
         target = tmp_path / "mo.duckdb"
-        shutil.copyfile(request.getfixturevalue("duckdb_template"), target)
+        if "api_keys" in request.fixturenames:  # its tenants and keys are in a seeded template
+            from client_fixtures import tenants_with_keys
+
+            seeds: DuckDBSeeds = request.getfixturevalue("duckdb_seeds")
+            copy_template(request, seeds.template("tenants", tenants_with_keys)[0], target,
+                          "tenants")
+        else:
+            copy_template(request, request.getfixturevalue("duckdb_template"), target, "")
         yield f"duckdb:///{target}"
         return
     _require_pg(request.getfixturevalue("pg_url"))

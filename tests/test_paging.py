@@ -18,6 +18,7 @@ import httpx
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
+from seeded_templates import seed_duckdb
 
 import mo
 from mo.api import paging
@@ -75,7 +76,13 @@ def paged_server(
 
 
 @pytest.fixture
-def kitchen(db_url: str, api_keys: dict[str, str]) -> None:
+def kitchen(db_url: str, api_keys: dict[str, str], request: pytest.FixtureRequest) -> None:
+    """The kitchen in tenant "acme": on DuckDB copied from a template seeded once."""
+    if not seed_duckdb(request, db_url, "paging-kitchen", _seed_kitchen):
+        _seed_kitchen(db_url)
+
+
+def _seed_kitchen(db_url: str) -> None:
     with mo.LocalClient(TENANT, db_url=db_url) as local:
         _kitchen(local)
 
