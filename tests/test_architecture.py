@@ -516,7 +516,7 @@ def test_the_http_client_imports_nothing_server_side(
 # What the HTTP client's modules may import of mo; a package's __init__ runs only its module-level
 # imports when a submodule loads (mo.client's connect() imports LocalClient only for local mode).
 HTTP_CLIENT_MAY_USE = ("mo.client", "mo.domain", "mo.util", "mo.errors", "mo.settings")
-HTTP_CLIENT_MAY_NOT_USE = ("mo.client.local", "mo.client.preview")
+HTTP_CLIENT_MAY_NOT_USE = ("mo.client.local",)
 
 
 def _source_file(module: str) -> Path | None:

@@ -8,14 +8,15 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from recipe_support import save_bread
 
+from mo.domain import prices
 from mo.domain.context import TenantContext
 from mo.errors import MOError
 from mo.services import costs
 from mo.services import ingredients as ing
 from mo.store import Store
 from mo.util.jsonutil import loads
-from recipe_support import save_bread
 
 
 def _error(call, *args, **kwargs) -> MOError:
@@ -120,10 +121,10 @@ def test_unit_costs_are_exact_and_rounded_half_even_to_12_places(
     assert costs.update_cost(
         store, ctx, "flour", "1", per="3 kg", idempotency_key="k"
     ).unit_cost == Decimal("0.000333333333")
-    assert costs.unit_cost_of(Decimal("0.0000000000025"), Decimal(1)) == Decimal(
+    assert prices.unit_cost_of(Decimal("0.0000000000025"), Decimal(1)) == Decimal(
         "0.000000000002"
     )  # half-even
-    assert costs.unit_cost_of(Decimal("0.0000000000035"), Decimal(1)) == Decimal("0.000000000004")
+    assert prices.unit_cost_of(Decimal("0.0000000000035"), Decimal(1)) == Decimal("0.000000000004")
 
 
 @pytest.mark.parametrize(

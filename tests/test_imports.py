@@ -12,14 +12,15 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from recipe_support import save_bread
 
+from mo.domain import prices
 from mo.domain.context import TenantContext
 from mo.errors import MOError
 from mo.services import costs, imports
 from mo.services import ingredients as ing
 from mo.store import Store
 from mo.util.jsonutil import loads
-from recipe_support import save_bread
 
 DATA = Path(__file__).parent / "data"
 SUPPLIER_COLUMNS = {
@@ -578,7 +579,7 @@ def test_a_large_list_imports_set_based_and_reimports_cleanly(
     # The cheapest row per item wins: compare with the same choice made in pandas.
     price = frame["price"].map(Decimal)
     grams = frame["pack"].map({"1 kg": 1000, "6 x 1 kg": 6000, "500 g": 500})
-    expected = (price / grams).groupby(frame["item"]).min().map(costs.to_scale)
+    expected = (price / grams).groupby(frame["item"]).min().map(prices.to_scale)
     assert _unit_costs(store, ctx) == expected.to_dict()
     frame.loc[frame.index % 2 == 0, "price"] = "1000.00"  # dearer rows: no item gets cheaper
     frame.to_csv(path, index=False)

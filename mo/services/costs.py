@@ -13,13 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import (
-    ROUND_HALF_EVEN,
-    Context,
     Decimal,
-    DivisionByZero,
-    InvalidOperation,
-    Overflow,
-    localcontext,
 )
 from typing import Any
 
@@ -27,32 +21,19 @@ import pandas as pd
 
 from mo.domain.context import TenantContext
 from mo.domain.instants import parse_instant
-from mo.domain.measure import Measure, convert, parse_quantity
+from mo.domain.measure import Measure, parse_quantity
 from mo.domain.names import clean_name, name_key
+from mo.domain.prices import pack_in_base, read_price, to_scale, unit_cost_of
 from mo.domain.results import CostUpdate, RecomputeResult, money
 from mo.errors import ErrorCode, MOError, validation_error
 from mo.services.conversions import amount_in, conversions_of
 from mo.services.idempotency import run_idempotent
-from mo.services.ingredients import find_active, positive_decimal
+from mo.services.ingredients import find_active
 from mo.services.offers import chosen_at, chosen_of, chosen_offer_now, emit_if_moved, moved
 from mo.services.paging import EVERY_ROW, FramePage, PageRequest, by_name, by_name_params, cut
 from mo.store.base import Row, Store, Tx
 
-PLACES = Decimal("1E-12")  # the scale of every DECIMAL(38,12) amount
-MAX_PRICE = Decimal(10) ** 15
-MAX_UNIT_COST = Decimal(10) ** 26  # DECIMAL(38,12) holds amounts below this
 MAX_NOTE_LENGTH = 1000
-_DIVISION_PREC = 28  # a quotient carries 28 significant digits before it is rounded to 12 places
-_WIDE_PREC = 60  # quantizing a 28-digit quotient to 12 places may need more than 28 digits
-# Contexts passed explicitly, not entered with localcontext() per call: a price list costs ~50k
-# (price, pack) pairs, and entering and leaving two contexts each was most of that time. Their
-# other settings are decimal's defaults (half-even rounding; invalid operations, division by
-# zero and overflow trapped).
-_DIVIDING = Context(prec=_DIVISION_PREC, rounding=ROUND_HALF_EVEN,
-                    traps=[InvalidOperation, DivisionByZero, Overflow])
-_QUANTIZING = Context(prec=_WIDE_PREC, rounding=ROUND_HALF_EVEN,
-                      traps=[InvalidOperation, DivisionByZero, Overflow])
-_CURRENCY = "$£€"
 
 HISTORY_COLUMNS = [
     "ingredient",
@@ -94,72 +75,6 @@ INGREDIENT_COLUMNS = [
     "aliases",
     "deleted",
 ]
-
-
-# ------------------------------------------------------------------ rules shared with imports
-
-
-def read_price(value: object) -> Decimal:
-    """An exact price from text or a number: finite, above zero, at most 10^15 and 12 places.
-
-    A leading currency sign ($, £, €) is allowed. Raises validation_error (field "price").
-    """
-    text = value.strip().lstrip(_CURRENCY).strip() if isinstance(value, str) else value
-    if isinstance(text, str) and "," in text:
-        raise validation_error(
-            "price must use '.' for decimals and no thousands separators",
-            field="price",
-            value=value[:100],
-        )
-    return positive_decimal(text, field="price", maximum=MAX_PRICE, exact_places=True)
-
-
-def unit_cost_of(price: Decimal, qty: Decimal) -> Decimal:
-    """price ÷ qty, divided with 28 digits then rounded half-even to 12 places.
-
-    Raises validation_error when the result rounds to zero (it would read as "free") or is too
-    large to store (a big price for a minute pack).
-    """
-    cost = to_scale(_DIVIDING.divide(price, qty))
-    if cost == 0:
-        raise validation_error(
-            "unit cost rounds to zero at 12 decimal places", field="price", value=str(price)
-        )
-    if cost >= MAX_UNIT_COST:
-        raise validation_error(
-            f"unit cost must be below {MAX_UNIT_COST:.0e} per base unit (is the pack that small?)",
-            field="price",
-            value=str(price),
-        )
-    return cost
-
-
-def to_scale(value: Decimal) -> Decimal:
-    """value rounded half-even to the 12 places the DECIMAL(38,12) columns keep."""
-    return value.quantize(PLACES, rounding=ROUND_HALF_EVEN, context=_QUANTIZING)
-
-
-def pack_in_base(
-    measure: Measure, *, ingredient: str, base: str, density: Decimal | None
-) -> Decimal:
-    """The pack quantity in the ingredient's base unit (mass<->volume only via its density).
-
-    Raises MOError(unit_mismatch) naming the pack's unit and the ingredient's unit.
-    """
-    try:
-        with localcontext() as context:
-            context.prec = _DIVISION_PREC
-            return convert(measure.qty, from_=measure, to_base=base, density=density)
-    except MOError as err:
-        if err.code is not ErrorCode.UNIT_MISMATCH:
-            raise
-        message = (
-            f"a price per {measure.text!r} ({measure.base}, {measure.family}) cannot apply to "
-            f"{ingredient!r}, measured in {base}: {err.details.get('problem')}"
-        )
-        raise MOError(
-            ErrorCode.UNIT_MISMATCH, message, {**err.details, "ingredient": ingredient}
-        ) from err
 
 
 def parse_effective_at(value: datetime | date | str | None) -> datetime | None:

@@ -22,27 +22,21 @@ from tqdm.auto import tqdm
 
 from mo.domain.checks import check_batch_id
 from mo.domain.context import TenantContext
+from mo.domain.conversions import Conversion, conversion_factor
 from mo.domain.import_checks import (
     check_import_options,
     checked_price_per,
     checked_sheet,
     column_mapping,
 )
-from mo.domain.conversions import Conversion, conversion_factor
 from mo.domain.names import name_key
 from mo.domain.price_list_options import FormatOptions, PriceListArgs, PriceListOptions
+from mo.domain.prices import to_scale, unit_cost_of
 from mo.domain.results import ImportResult
 from mo.domain.unicode_cells import not_unicode
 from mo.errors import ErrorCode, MOError, not_found, validation_error
-from mo.services.costs import (
-    decimal_text,
-    iso,
-    recompute_changed,
-    to_scale,
-    typed_frame,
-    unit_cost_of,
-)
 from mo.services.conversions import scaled
+from mo.services.costs import decimal_text, iso, recompute_changed, typed_frame
 from mo.services.events import EVENT_TYPES, emit_event
 from mo.services.idempotency import replay, request_hash, run_idempotent
 from mo.services.paging import EVERY_ROW, FramePage, PageRequest, cut

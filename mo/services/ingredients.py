@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from mo.domain.context import TenantContext
-from mo.domain.decimals import DecimalOutOfBounds, decimal_from
 from mo.domain.measure import unit_family
 from mo.domain.names import clean_name, name_key
+from mo.domain.prices import positive_decimal
 from mo.domain.results import IngredientRecord, money
 from mo.errors import ErrorCode, MOError, not_found, validation_error
 from mo.services.events import emit_event, ingredient_created_payload
@@ -17,8 +17,6 @@ from mo.services.suggestions import name_not_found
 from mo.store.base import Row, Store, Tx
 
 BASE_UNITS_ALLOWED = {"g": "mass", "ml": "volume", "each": "count"}
-SMALLEST = Decimal("1E-12")  # the last of the 12 places every DECIMAL(38,12) amount keeps
-_WIDE = Context(prec=60)  # quantizing any bounded number to 12 places fits in 60 digits
 
 
 def base_unit_for(unit: object) -> tuple[str, str]:
@@ -29,37 +27,6 @@ def base_unit_for(unit: object) -> tuple[str, str]:
     if base not in BASE_UNITS_ALLOWED:
         raise validation_error("an ingredient's unit is g, ml or each", field="unit", value=unit)
     return family, base
-
-
-def positive_decimal(
-    value: object, *, field: str, maximum: Decimal | None = None, exact_places: bool = False
-) -> Decimal:
-    """An exact, finite, positive Decimal from a number or numeric text (floats via their repr),
-    rounded half-even to the 12 places every amount is stored with (exact_places: refused when
-    it has more places, as a price is).
-
-    Raises validation_error naming `field`, also for a value that rounds to zero there (it would
-    be stored as 0 and break every later costing of it): details name the smallest accepted value.
-    """
-    try:
-        number = decimal_from(value)
-    except DecimalOutOfBounds as err:
-        raise validation_error(f"{field} {err}", field=field, value=str(value)[:100]) from None
-    except (InvalidOperation, ValueError):
-        raise validation_error(f"{field} must be a number", field=field, value=str(value)[:100]) from None
-    if isinstance(value, bool) or not number.is_finite() or number <= 0:
-        raise validation_error(f"{field} must be a finite number above zero", field=field, value=str(value)[:100])
-    if maximum is not None and number > maximum:
-        raise validation_error(f"{field} must be at most {maximum}", field=field, value=str(value)[:100])
-    if exact_places and number.normalize(_WIDE).as_tuple().exponent < -12:  # type: ignore[operator]
-        raise validation_error(f"{field} has more than 12 decimal places", field=field,
-                               value=str(value)[:100])
-    scaled = number.quantize(SMALLEST, rounding=ROUND_HALF_EVEN, context=_WIDE)
-    if scaled == 0:
-        raise validation_error(f"{field} rounds to zero at 12 decimal places; the smallest accepted "
-                               f"value is {SMALLEST:f}", field=field, value=str(value)[:100],
-                               smallest=f"{SMALLEST:f}")
-    return number if scaled == number else scaled  # "1.5" stays 1.5: request texts stay stable
 
 
 def add_ingredient(

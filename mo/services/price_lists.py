@@ -52,8 +52,8 @@ from mo.domain.import_checks import (
 )
 from mo.domain.measure import CONTAINER_WORDS, Measure, parse_quantity, parse_unit
 from mo.domain.names import MAX_NAME_LENGTH, clean_name
-from mo.errors import MOError, not_found, validation_error
-from mo.services.costs import read_price, to_scale, unit_cost_of
+from mo.domain.prices import read_price, to_scale, unit_cost_of
+from mo.errors import MOError, validation_error
 from mo.services.ingredients import BASE_UNITS_ALLOWED, base_unit_for
 from mo.services.source_shape import check_header_width, check_xlsx, checked_csv
 from mo.util.memory import give_back_memory

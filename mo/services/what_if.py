@@ -21,9 +21,9 @@ from mo.domain.context import TenantContext
 from mo.domain.instants import parse_instant
 from mo.domain.measure import parse_quantity
 from mo.domain.names import clean_name, name_key
+from mo.domain.prices import pack_in_base, read_price, to_scale, unit_cost_of
 from mo.domain.results import money
 from mo.errors import MOError, validation_error
-from mo.services.costs import pack_in_base, read_price, to_scale, unit_cost_of
 from mo.services.recipes import FRAME_COLUMNS, missing_text
 from mo.services.recompute import compute_only
 from mo.services.suggestions import name_not_found
