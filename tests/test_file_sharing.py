@@ -163,6 +163,27 @@ def test_a_loop_keeps_one_connection_and_memory_is_never_released(shared_db: str
         assert resolve_tenant(memory, "mem", actor="test").slug == "mem"
 
 
+_OPEN_IT = "import duckdb, sys; duckdb.connect(sys.argv[1]).close()"
+
+
+def test_the_exit_hook_lets_go_of_idle_files_and_leaves_busy_ones(shared_db: str) -> None:
+    """At interpreter exit mo closes what its idle closers would close a moment later (a
+    close racing finalization once aborted a process); a file in use is left to its user."""
+    from mo.services.tenants import resolve_tenant
+    from mo.store.duckdb_sharing import _release_all_at_exit
+
+    path = shared_db.removeprefix("duckdb:///")
+    with open_store(shared_db) as idle, open_store(shared_db) as busy:
+        resolve_tenant(idle, "demo", actor="test")  # held: idle for under IDLE_RELEASE_S
+        with busy.transaction():
+            _release_all_at_exit()
+            assert busy._file._conn is not None  # type: ignore[attr-defined]
+        assert idle._file._conn is None  # type: ignore[attr-defined]
+        _release_all_at_exit()
+        # Nothing of this process holds the file now: another process opens it at once.
+        subprocess.run([sys.executable, "-c", _OPEN_IT, path], check=True, timeout=60)
+
+
 def test_a_nested_transaction_is_admitted_while_the_store_drains_for_a_waiter(
     shared_db: str, tmp_path: Path
 ) -> None:

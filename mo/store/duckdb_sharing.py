@@ -18,12 +18,14 @@ only when no transaction of this store is open. `:memory:` is never released: it
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import os
 import random
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -114,6 +116,22 @@ def connect_waiting(path: str, *, timeout_s: float, waiters: WaitersFile,
     raise AssertionError("unreachable")
 
 
+# Every SharedFile of this process, for the exit hook below.
+_SHARED_FILES: weakref.WeakSet[SharedFile] = weakref.WeakSet()
+
+
+@atexit.register
+def _release_all_at_exit() -> None:
+    """Close the files still open before the interpreter finalizes. Otherwise an idle closer (a
+    daemon thread) may be inside DuckDB's close, its GIL released, as finalization starts; when
+    it takes the GIL back, Python ends the thread with a forced unwind through DuckDB's C++
+    frames, and the process aborts ("FATAL: exception not rethrown"): seen once, at the exit
+    of a process that had finished its work. The closers hold the lock while closing, so after
+    this no close is in flight, and none starts."""
+    for shared in list(_SHARED_FILES):
+        shared.release_idle()
+
+
 class SharedFile:
     """One store's connection to one DuckDB file, open only while transactions need it."""
 
@@ -138,6 +156,7 @@ class SharedFile:
         self.opens = 0  # how many times the file was opened (tests and measurements read it)
         if self._pinned:
             self._conn = self._open()
+        _SHARED_FILES.add(self)
 
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -251,6 +270,12 @@ class SharedFile:
                     self._release()
                     return
                 self._cond.wait(IDLE_RELEASE_S - idle_for if not self._active else IDLE_RELEASE_S)
+
+    def release_idle(self) -> None:
+        """Close the file now if no transaction of this store is open (else leave it)."""
+        with self._cond:
+            if not self._pinned and not self._active:
+                self._release()
 
     def close(self) -> None:
         with self._cond:
