@@ -132,12 +132,14 @@ uses AS (
 cur AS (
     -- The cost chosen for each ingredient: rc_cost_override's, if it names one (a what-if),
     -- else the offer its cost policy chooses at :as_of (NULL: the transaction's clock, as in
-    -- costs.now): cost_offers (V017), the one chosen-cost rule.
+    -- costs.now): cost_offers (V017), the one chosen-cost rule, for the ingredients used (an
+    -- empty list when none is: NULL would mean every ingredient of the tenant).
     SELECT ingredient_id, unit_cost FROM rc_cost_override
     UNION ALL
     SELECT o.ingredient_id, o.unit_cost
     FROM cost_offers(:tenant_id, COALESCE(CAST(:as_of AS TIMESTAMPTZ), current_timestamp),
-                     (SELECT array_agg(ingredient_id) FROM uses)) o
+                     COALESCE((SELECT array_agg(ingredient_id) FROM uses),
+                              CAST([] AS BIGINT[]))) o
     WHERE o.chosen
       AND o.ingredient_id NOT IN (SELECT ingredient_id FROM rc_cost_override)
 ),

@@ -134,13 +134,15 @@ uses AS (
 ),
 cur AS (
     -- The offer each ingredient's cost policy chooses at :as_of (NULL: the transaction's clock;
-    -- cost_offers, V017), unless rc_cost_override names one for it (see the DuckDB compute).
+    -- cost_offers, V017), unless rc_cost_override names one for it (see the DuckDB compute);
+    -- an empty list when no ingredient is used (NULL would mean all of them).
     SELECT ingredient_id, unit_cost FROM rc_cost_override
     UNION ALL
     SELECT o.ingredient_id, o.unit_cost
     FROM cost_offers(CAST(:tenant_id AS TEXT),
                      COALESCE(CAST(:as_of AS TIMESTAMPTZ), current_timestamp),
-                     (SELECT array_agg(DISTINCT ingredient_id) FROM uses)) o
+                     COALESCE((SELECT array_agg(DISTINCT ingredient_id) FROM uses),
+                              CAST(ARRAY[] AS BIGINT[]))) o
     WHERE o.chosen
       AND o.ingredient_id NOT IN (SELECT ingredient_id FROM rc_cost_override)
 ),
