@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from decimal import (
-    Decimal,
-)
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd

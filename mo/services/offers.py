@@ -61,15 +61,17 @@ def chosen_at(
 ) -> tuple[Chosen | None, Chosen | None]:
     """The ingredient's chosen offer at `at` and at `now` (None where it has none): one
     evaluation of the rule when the two instants are one, as they are for most writes."""
-    params = {"tenant_id": ctx.tenant_id, "ingredient_id": ingredient_id, "at": at}
     if at == now:
-        chosen = chosen_of(tx.one("offers.chosen", params))
+        chosen = chosen_offer_now(tx, ctx, ingredient_id, now=now)
         return chosen, chosen
-    found = {r["instant"]: chosen_of(r) for r in tx.all("offers.chosen_at", {**params, "now": now})}
+    params = {"tenant_id": ctx.tenant_id, "ingredient_id": ingredient_id, "at": at, "now": now}
+    found = {r["instant"]: chosen_of(r) for r in tx.all("offers.chosen_at", params)}
     return found.get("at"), found.get("now")
 
 
-def chosen_offer_now(tx: Tx, ctx: TenantContext, ingredient_id: int, *, now: datetime) -> Chosen | None:
+def chosen_offer_now(
+    tx: Tx, ctx: TenantContext, ingredient_id: int, *, now: datetime
+) -> Chosen | None:
     """The ingredient's chosen offer at `now` (the transaction's clock), if it has one."""
     params = {"tenant_id": ctx.tenant_id, "ingredient_id": ingredient_id, "at": now}
     return chosen_of(tx.one("offers.chosen", params))
@@ -167,7 +169,7 @@ def _apply_policy(
     row = find_active(tx, ctx, name)
     ingredient_id = int(row["id"])
     now = tx.scalar("costs.now")
-    before, _ = chosen_at(tx, ctx, ingredient_id, at=now, now=now)
+    before = chosen_offer_now(tx, ctx, ingredient_id, now=now)
     params = {"tenant_id": ctx.tenant_id, "ingredient_id": ingredient_id}
     tx.run("offers.set_policy", {**params, "policy": policy, "supplier": supplier})
     emit_event(
@@ -176,7 +178,7 @@ def _apply_policy(
          "supplier": supplier},
         idempotency_key=key,
     )
-    after, _ = chosen_at(tx, ctx, ingredient_id, at=now, now=now)
+    after = chosen_offer_now(tx, ctx, ingredient_id, now=now)
     emitted = emit_if_moved(
         tx, ctx, row, before=before, after=after, at=now, source="policy", key=key
     )
