@@ -12,12 +12,14 @@ $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 
+# --compile-bytecode: the first run after a fresh install (a new machine, CI) would otherwise
+# compile every imported package in each of its processes (test workers, kernels, mo run).
 $(VENV)/.stamp-notebook: pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[notebook]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[notebook]'
 	touch $@
 
 $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	touch $@ $(VENV)/.stamp-notebook
 
 demo: $(VENV)/.stamp-notebook
