@@ -12,8 +12,8 @@ $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 
-# --compile-bytecode: the first run after a fresh install (a new machine, CI) would otherwise
-# compile every imported package in each of its processes (test workers, kernels, mo run).
+# --compile-bytecode: otherwise each process (test workers, kernels, mo run) compiles every
+# package it imports, on every run where PYTHONDONTWRITEBYTECODE is set (as on CI's machine).
 $(VENV)/.stamp-notebook: pyproject.toml | $(BIN)/uv
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[notebook]'
 	touch $@
