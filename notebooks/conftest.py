@@ -16,7 +16,6 @@ Nothing here runs unless nbval is active, so a plain `pytest notebooks/` stays c
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import tempfile
@@ -46,20 +45,11 @@ def _nbval_active(config: pytest.Config) -> bool:
 def seed_demo(url: str) -> None:
     """The demo tenant with ingredients, both suppliers' lists and the recipes, costed."""
     import mo
+    from mo.cli.demo import add_demo_ingredients
 
     mo.create_tenant("demo", name="Harbour Kitchen", db_url=url)
-    with (
-        mo.LocalClient("demo", db_url=url) as client,
-        (DEMO / "ingredients.csv").open(newline="") as handle,
-    ):
-        for row in csv.DictReader(handle):
-            client.add_ingredient(
-                row["name"],
-                unit=row["unit"],
-                category=row["category"] or None,
-                density=row["density"] or None,
-                yield_pct=row["yield_pct"] or None,
-            )
+    with mo.LocalClient("demo", db_url=url) as client:
+        add_demo_ingredients(client, folder=DEMO)
         client.import_price_list(
             DEMO / "supplier_freshco.csv", supplier="FreshCo", idempotency_key="nbval-freshco"
         )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from pathlib import Path
 
 import mo
+from mo.cli.demo import add_demo_ingredients
 
 DEMO = Path(__file__).resolve().parents[1] / "demo"
 
@@ -16,15 +16,7 @@ def seed_demo(url: str, *, price_lists: Sequence[tuple[str, str]] = ()) -> None:
     demo/ingredients.csv, then each (file in demo/, supplier) price list imported."""
     mo.create_tenant("demo", name="Harbour Kitchen", db_url=url)
     with mo.LocalClient("demo", db_url=url) as client:
-        with (DEMO / "ingredients.csv").open(newline="") as handle:
-            for row in csv.DictReader(handle):
-                client.add_ingredient(
-                    row["name"],
-                    unit=row["unit"],
-                    category=row["category"] or None,
-                    density=row["density"] or None,
-                    yield_pct=row["yield_pct"] or None,
-                )
+        add_demo_ingredients(client, folder=DEMO)
         for name, supplier in price_lists:
             client.import_price_list(
                 DEMO / name, supplier=supplier, idempotency_key=f"seed-{supplier}"

@@ -128,20 +128,25 @@ def _only_the_demo(held: FileContents, target: Path) -> None:
 
 def add_ingredients(demo: DemoRun) -> None:
     """Every row of demo/ingredients.csv through client.add_ingredient."""
-    with (
-        (DEMO_DIR / "ingredients.csv").open(newline="", encoding="utf-8") as handle,
-        demo.client() as client,
-    ):
+    with demo.client() as client:
+        added = add_demo_ingredients(client)
+    print(f"ok      {added} ingredients added", flush=True)
+
+
+def add_demo_ingredients(client: mo.MOClient, *, folder: Path = DEMO_DIR) -> int:
+    """Add every row of <folder>/ingredients.csv through the client; how many rows there were.
+    (The test suites seed their demo tenants with it too.)"""
+    with (folder / "ingredients.csv").open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-        for row in rows:
-            client.add_ingredient(
-                row["name"],
-                unit=row["unit"],
-                category=row["category"] or None,
-                density=row["density"] or None,
-                yield_pct=row["yield_pct"] or None,
-            )
-    print(f"ok      {len(rows)} ingredients added", flush=True)
+    for row in rows:
+        client.add_ingredient(
+            row["name"],
+            unit=row["unit"],
+            category=row["category"] or None,
+            density=row["density"] or None,
+            yield_pct=row["yield_pct"] or None,
+        )
+    return len(rows)
 
 
 def import_recipes(demo: DemoRun) -> None:
